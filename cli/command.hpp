@@ -1,0 +1,43 @@
+#pragma once
+#include <functional>
+#include <string>
+
+namespace CLI {
+class App;
+}
+
+namespace orbitmesh::cli {
+
+/// Flags every client command shares (SPEC §1). Filled by CLI11, then from the environment.
+struct global_options {
+    std::string server;       // --server / ORBITMESH_SERVER / default http://127.0.0.1:7420
+    std::string token;        // --token / ORBITMESH_TOKEN
+    std::string token_file;   // --token-file
+    std::string output = "table";  // -o table|json|ndjson
+    bool quiet = false;
+    bool verbose = false;
+};
+
+/// What main() runs after parsing: the chosen subcommand's action. Returns the exit code;
+/// throws core::error for failures (main prints one line and maps the kind to an exit code).
+using action = std::function<int()>;
+
+/// Shared state between main() and the subcommand registrations.
+struct command_context {
+    global_options global;
+    action run;  // set by the selected subcommand's parse callback
+};
+
+/// Adds `--server`, `--token`, `--token-file`, `-o`, `-q`, `-v` to a client subcommand.
+void add_client_flags(CLI::App& sub, global_options& g);
+
+/// One registration function per subcommand file (cli/<name>_cmd.cpp).
+void add_serve_command(CLI::App& app, command_context& ctx);
+void add_agent_command(CLI::App& app, command_context& ctx);
+void add_job_commands(CLI::App& app, command_context& ctx);
+void add_status_command(CLI::App& app, command_context& ctx);
+void add_version_command(CLI::App& app, command_context& ctx);
+void add_completions_command(CLI::App& app, command_context& ctx);
+void add_workflow_commands(CLI::App& app, command_context& ctx);  // issue 3
+
+}  // namespace orbitmesh::cli

@@ -1,0 +1,20 @@
+#pragma once
+#include <cstdint>
+#include <string>
+
+#include "core/json.hpp"
+
+namespace orbitmesh::core {
+
+/// One entry of the append-only event log (SPEC §5). `seq` is global and assigned by the store;
+/// `version` counts events within `stream` (1, 2, ...) and is assigned by the writer of that stream.
+struct event {
+    std::int64_t seq = 0;
+    std::string stream;  // "job-<id>", "agent-<id>", "run-<id>", ...
+    std::int64_t version = 0;
+    std::string type;  // "job.submitted", "job.assigned", ...
+    json data;
+    std::int64_t time_ms = 0;
+};
+
+}  // namespace orbitmesh::core

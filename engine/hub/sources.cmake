@@ -1,0 +1,3 @@
+list(APPEND ORBITMESH_ENGINE_SOURCES
+  hub/placeholder.cpp
+)

@@ -1,0 +1,79 @@
+#pragma once
+#include <cstdint>
+#include <exception>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/agent.hpp"
+#include "core/event.hpp"
+#include "core/job.hpp"
+
+namespace orbitmesh::store {
+
+/// `full`: fsync before a commit is acknowledged (survives power loss). `normal`: survives a crash.
+enum class durability { full, normal };
+
+/// One streamed output line of a job (the `job_logs` table).
+struct log_line {
+    std::string job_id;
+    int attempt = 0;
+    std::int64_t seq = 0;    // per job, in order
+    std::string stream;      // stdout | stderr | data
+    std::string data;
+    std::int64_t time_ms = 0;
+};
+
+/// Everything one group of hub decisions writes, committed atomically in one transaction.
+/// `events` get their global `seq` from the store; projection rows are upserts.
+struct write_batch {
+    std::vector<core::event> events;
+    std::vector<core::job_record> jobs;      // upsert into `jobs` (id, state, ..., record json)
+    std::vector<core::agent_record> agents;  // upsert into `agents`
+    std::vector<log_line> logs;              // insert into `job_logs`
+    bool empty() const { return events.empty() && jobs.empty() && agents.empty() && logs.empty(); }
+};
+
+/// Called once per submitted batch, on the writer thread, after its transaction committed
+/// (nullptr) or failed (the exception). Must not block; post work elsewhere.
+using commit_callback = std::function<void(std::exception_ptr)>;
+
+/// The SQLite event store of SPEC §5: `DATA_DIR/orbitmesh.db`, WAL, migrations by `user_version`,
+/// one writer thread committing queued batches in groups. Reads use their own connection.
+/// `submit` is thread-safe; the read functions must not be called concurrently with each other.
+class event_store {
+public:
+    struct options {
+        std::filesystem::path path;  // the database file
+        durability mode = durability::full;
+        std::size_t max_batch_events = 4096;  // per transaction
+    };
+
+    /// Opens or creates the database, runs migrations in one transaction, runs a quick integrity
+    /// check, starts the writer thread. Throws core::error{storage} with a clear message when the
+    /// file is damaged, locked or not a database.
+    static std::unique_ptr<event_store> open(const options& opts);
+    virtual ~event_store() = default;
+
+    /// Queues a batch; `done` runs after it committed. Throws core::error{storage} after close().
+    virtual void submit(write_batch batch, commit_callback done) = 0;
+    /// Blocks until every batch submitted before the call has committed.
+    virtual void flush() = 0;
+    /// Drains the writer, checkpoints, closes. Idempotent.
+    virtual void close() = 0;
+
+    /// Calls `fn` for every event with seq > after_seq in seq order (streams: all when empty).
+    virtual void for_each_event(const std::function<void(const core::event&)>& fn, std::int64_t after_seq = 0,
+                                const std::string& stream = {}) = 0;
+    /// The projection tables as stored.
+    virtual std::vector<core::job_record> load_jobs() = 0;
+    virtual std::vector<core::agent_record> load_agents() = 0;
+    /// A job's output lines with seq > after_seq, oldest first, at most `limit`.
+    virtual std::vector<log_line> load_logs(const std::string& job_id, std::int64_t after_seq, std::size_t limit) = 0;
+    /// Highest committed seq (0 for an empty log).
+    virtual std::int64_t last_seq() = 0;
+};
+
+}  // namespace orbitmesh::store

@@ -1,0 +1,34 @@
+#pragma once
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/json.hpp"
+
+namespace orbitmesh::store {
+
+/// The agent's durable outbox (`AGENT_DATA_DIR/outbox.db`): results written before they are sent,
+/// deleted only on `result_ack`, resent after a reconnect. Also remembers which (job, attempt)
+/// pairs the agent already finished so a re-sent assign is answered from here, not run again.
+/// Every call is synchronous and durable (fsync) when it returns. Not thread-safe.
+class outbox {
+public:
+    struct entry {
+        std::string job_id;
+        int attempt = 0;
+        core::json result;  // the full `result` message body as sent
+    };
+
+    /// Throws core::error{storage} when the file cannot be opened or is damaged.
+    static std::unique_ptr<outbox> open(const std::filesystem::path& file);
+    virtual ~outbox() = default;
+
+    virtual void put(const entry& e) = 0;                                         // insert or replace
+    virtual std::optional<entry> get(const std::string& job_id, int attempt) = 0;  // not found = nullopt
+    virtual void remove(const std::string& job_id, int attempt) = 0;             // on result_ack
+    virtual std::vector<entry> pending() = 0;                                     // everything not yet acked
+};
+
+}  // namespace orbitmesh::store

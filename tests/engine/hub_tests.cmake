@@ -1,0 +1,1 @@
+list(APPEND ORBITMESH_ENGINE_TESTS hub_placeholder_test.cpp)

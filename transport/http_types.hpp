@@ -1,0 +1,32 @@
+#pragma once
+#include <functional>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace orbitmesh::transport {
+
+/// A parsed HTTP request as the engine sees it (no Beast types cross this line).
+struct http_request {
+    std::string method;                        // "GET", "POST", ...
+    std::string path;                          // "/api/v1/jobs/ID" (percent-decoded, no query)
+    std::map<std::string, std::string> query;  // decoded query parameters
+    std::map<std::string, std::string> headers;  // lower-case names
+    std::string body;
+    std::string remote;  // "127.0.0.1:51234"
+};
+
+struct http_response {
+    int status = 200;
+    std::string content_type = "application/json";
+    std::string body;
+    std::vector<std::pair<std::string, std::string>> headers;
+};
+
+/// Sends the response; call exactly once, from any thread. Safe to call after the client left.
+using http_reply = std::function<void(http_response)>;
+/// Handles one request; may reply later (after a commit, when a job ends).
+using http_handler = std::function<void(http_request, http_reply)>;
+
+}  // namespace orbitmesh::transport

@@ -1,0 +1,48 @@
+#pragma once
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "core/json.hpp"
+#include "core/url.hpp"
+
+namespace boost::asio {
+class io_context;
+}
+
+namespace orbitmesh::transport {
+
+/// The agent side of `/mesh`: one WebSocket connection at a time (reconnecting is the caller's
+/// business). All callbacks run on the io_context, one at a time, in order.
+class mesh_client {
+public:
+    struct options {
+        core::server_url url;  // path defaults to /mesh
+        bool json_format = false;  // subprotocol orbitmesh.json instead of orbitmesh.msgpack
+        std::string token;         // sent as Authorization: Bearer
+        std::size_t max_frame = 16u << 20;
+    };
+    struct callbacks {
+        std::function<void()> on_connected;  // handshake done; send hello now
+        std::function<void(core::json msg)> on_message;
+        /// Called exactly once per connect() that did not end in on_connected, or after it when the
+        /// connection ends; `reason` says why (connect refused, close code and text, ...).
+        std::function<void(const std::string& reason)> on_closed;
+    };
+
+    mesh_client(boost::asio::io_context& io, options opts);
+    ~mesh_client();
+    /// Starts connecting. Call again only after on_closed.
+    void connect(callbacks cb);
+    /// Queues a message; dropped silently when not connected. Thread-safe.
+    void send(core::json msg);
+    /// Closes with 1000 and `reason`. Thread-safe.
+    void close(const std::string& reason);
+
+private:
+    struct impl;
+    std::shared_ptr<impl> impl_;
+};
+
+}  // namespace orbitmesh::transport
