@@ -1,1 +1,72 @@
-int main() { return 0; }
+// orbitmesh: one binary for the hub, the agent and every client command (SPEC §1).
+#include <CLI/CLI.hpp>
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+#include <unistd.h>
+
+#include "cli/command.hpp"
+#include "cli/parse_errors.hpp"
+#include "core/error.hpp"
+#include "core/exit_code.hpp"
+
+namespace {
+
+constexpr const char* exit_codes_help =
+    "\nExit codes:\n"
+    "  0    success\n"
+    "  1    the job or workflow failed (or replay --verify found a difference)\n"
+    "  2    bad usage or invalid input (flags, YAML, expressions)\n"
+    "  3    cannot reach or authenticate to the server\n"
+    "  4    timed out\n"
+    "  5    cancelled\n"
+    "  130  interrupted by Ctrl-C\n";
+
+void print_error(const std::string& message) {
+    std::string line = "orbitmesh: error: " + message + "\n";
+    std::fwrite(line.data(), 1, line.size(), stderr);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    using namespace orbitmesh;
+    CLI::App app{"OrbitMesh: run jobs and workflows across a fleet of machines.", "orbitmesh"};
+    app.footer(exit_codes_help);
+    app.require_subcommand(1);
+    app.set_help_all_flag("--help-all", "Print help for every command");
+    cli::command_context ctx;
+    cli::add_serve_command(app, ctx);
+    cli::add_agent_command(app, ctx);
+    cli::add_job_commands(app, ctx);
+    cli::add_status_command(app, ctx);
+    cli::add_workflow_commands(app, ctx);
+    cli::add_version_command(app, ctx);
+    cli::add_completions_command(app, ctx);
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::CallForHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::CallForAllHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::CallForVersion& e) {
+        return app.exit(e);
+    } catch (const CLI::ParseError& e) {
+        print_error(cli::describe_parse_error(app, e));
+        return core::exit_usage;
+    }
+    if (!ctx.run) {
+        print_error("no command given (try `orbitmesh --help`)");
+        return core::exit_usage;
+    }
+    try {
+        return ctx.run();
+    } catch (const core::error& e) {
+        print_error(e.what());
+        return core::exit_code_for(e.kind());
+    } catch (const std::exception& e) {
+        print_error(std::string("unexpected failure: ") + e.what());
+        return core::exit_failed;
+    }
+}

@@ -1,3 +1,11 @@
 list(APPEND ORBITMESH_ENGINE_SOURCES
-  hub/placeholder.cpp
+  hub/deadline_queue.cpp
+  hub/dispatcher.cpp
+  hub/http_api.cpp
+  hub/hub.cpp
+  hub/hub_agents.cpp
+  hub/hub_jobs.cpp
+  hub/hub_logs.cpp
+  hub/hub_results.cpp
+  hub/hub_server.cpp
 )

@@ -1,0 +1,76 @@
+// `orbitmesh agent`: run a worker that dials the hub.
+#include <CLI/CLI.hpp>
+#include <unistd.h>
+
+#include "cli/api_client.hpp"
+#include "cli/command.hpp"
+#include "cli/flag_parsing.hpp"
+#include "core/error.hpp"
+#include "engine/agent/agent_runtime.hpp"
+
+namespace orbitmesh::cli {
+
+namespace {
+
+struct agent_flags {
+    std::string server, name, data_dir, handlers, token, reconnect_min = "100ms", reconnect_max = "5s";
+    std::vector<std::string> tags, capabilities, allow_roots;
+    int concurrency = 0;
+    bool no_shell = false, json_format = false;
+};
+
+std::string host_name() {
+    char buf[256] = {};
+    if (gethostname(buf, sizeof buf - 1) != 0 || buf[0] == '\0') return "agent";
+    return buf;
+}
+
+engine::agent_options to_options(const agent_flags& f) {
+    engine::agent_options o;
+    o.server = core::parse_server_url(resolve_server(f.server));
+    o.name = f.name.empty() ? host_name() : f.name;
+    if (o.name.find('/') != std::string::npos || o.name.size() > 128)
+        throw core::error(core::error_kind::usage, "--name \"" + o.name + "\" must be at most 128 characters without '/'");
+    o.tags = parse_pairs(f.tags, "--tag");
+    o.capabilities = f.capabilities;
+    if (f.concurrency < 0) throw core::error(core::error_kind::usage, "--concurrency must be 0 (one per core) or more");
+    o.concurrency = f.concurrency;
+    o.data_dir = f.data_dir.empty() ? std::filesystem::path(".orbitmesh") / "agents" / o.name : std::filesystem::path(f.data_dir);
+    o.handlers_dir = f.handlers;
+    for (const auto& r : f.allow_roots) o.allowed_roots.emplace_back(r);
+    o.no_shell = f.no_shell;
+    o.reconnect_min_ms = positive_duration(f.reconnect_min, "--reconnect-min");
+    o.reconnect_max_ms = positive_duration(f.reconnect_max, "--reconnect-max");
+    if (o.reconnect_max_ms < o.reconnect_min_ms)
+        throw core::error(core::error_kind::usage, "--reconnect-max must not be below --reconnect-min");
+    o.json_format = f.json_format;
+    o.token = f.token;
+    if (o.token.empty())
+        if (const char* env = std::getenv("ORBITMESH_TOKEN")) o.token = env;
+    return o;
+}
+
+}  // namespace
+
+void add_agent_command(CLI::App& app, command_context& ctx) {
+    auto f = std::make_shared<agent_flags>();
+    auto* sub = app.add_subcommand("agent", "Run a worker: dial the hub, take jobs, run them, report results");
+    sub->add_option("--server", f->server, "Hub address, http://HOST:PORT or ws://HOST:PORT/mesh (env ORBITMESH_SERVER)");
+    sub->add_option("--name", f->name, "Agent name (default: host name)");
+    sub->add_option("--tag", f->tags, "KEY=VALUE tag for targeting (repeat)");
+    sub->add_option("--capability", f->capabilities, "Capability this agent offers (repeat)");
+    sub->add_option("--concurrency", f->concurrency, "Jobs run at once (default: number of cores)");
+    sub->add_option("--data-dir", f->data_dir, "Agent id and outbox (default ./.orbitmesh/agents/NAME)");
+    sub->add_option("--handlers", f->handlers, "Directory of plugin handler executables");
+    sub->add_option("--allow-root", f->allow_roots, "Directory file.* handlers may touch (repeat; default DATA_DIR/files)");
+    sub->add_flag("--no-shell", f->no_shell, "Refuse shell and exec jobs");
+    sub->add_option("--reconnect-min", f->reconnect_min, "Shortest reconnect delay")->capture_default_str();
+    sub->add_option("--reconnect-max", f->reconnect_max, "Longest reconnect delay")->capture_default_str();
+    sub->add_flag("--json-protocol", f->json_format, "Speak orbitmesh.json (text frames) instead of MessagePack");
+    sub->add_option("--token", f->token, "Access token (env ORBITMESH_TOKEN)");
+    sub->callback([&ctx, f] {
+        ctx.run = [f] { return engine::run_agent(to_options(*f)); };
+    });
+}
+
+}  // namespace orbitmesh::cli

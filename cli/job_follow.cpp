@@ -1,0 +1,90 @@
+#include "cli/job_follow.hpp"
+
+#include <cstdio>
+#include <iostream>
+#include <unistd.h>
+
+#include "cli/output.hpp"
+#include "core/exit_code.hpp"
+
+namespace orbitmesh::cli {
+
+namespace {
+
+bool terminal_state(const std::string& s) {
+    return s == "succeeded" || s == "failed" || s == "cancelled" || s == "timed_out" || s == "dead";
+}
+
+void progress_line(const core::json& job, bool& shown) {
+    std::string agent = job["agent"].is_object() ? job["agent"].value("name", std::string{}) : "";
+    std::string line = "\r\033[K" + job.value("id", std::string{}).substr(0, 13) + "… " + job.value("state", std::string{});
+    if (job.value("attempt", 0) > 0) line += " (attempt " + std::to_string(job.value("attempt", 0)) + ")";
+    if (!agent.empty()) line += " on " + agent;
+    if (job["progress"].is_object())
+        line += " " + std::to_string(static_cast<int>(job["progress"].value("percent", 0.0))) + "% " +
+                job["progress"].value("message", std::string{});
+    std::fputs(line.c_str(), stderr);
+    std::fflush(stderr);
+    shown = true;
+}
+
+}  // namespace
+
+core::json wait_for_job(api_client& api, const std::string& job_id) {
+    bool live = isatty(STDOUT_FILENO) && isatty(STDERR_FILENO);
+    bool shown = false;
+    // Each poll is held by the hub up to 2 s (or 25 s when nobody is watching), so this loop is
+    // cheap; it ends when the job does.
+    std::string target = "/api/v1/jobs/" + url_encode(job_id) + "?wait=" + (live ? "2s" : "25s");
+    for (;;) {
+        auto job = api.get(target, std::chrono::seconds(60));
+        if (terminal_state(job.value("state", std::string{}))) {
+            if (shown) std::fputs("\r\033[K", stderr);
+            return job;
+        }
+        if (live) progress_line(job, shown);
+    }
+}
+
+void print_logs(api_client& api, const std::string& job_id, bool follow, bool ndjson) {
+    std::int64_t after = 0;
+    for (;;) {
+        std::string target = "/api/v1/jobs/" + url_encode(job_id) + "/logs?after=" + std::to_string(after) +
+                             (follow ? "&wait=25s" : "");
+        auto page = api.get(target, std::chrono::seconds(60));
+        for (const auto& l : page["lines"]) {
+            if (ndjson) print_json(l, true);
+            else std::cout << l.value("data", std::string{}) << '\n';
+        }
+        std::cout.flush();
+        after = page.value("next", after);
+        bool done = page.value("done", false);
+        if (page["lines"].empty() && (!follow || done)) return;
+        if (!follow && page["lines"].empty()) return;
+    }
+}
+
+int exit_code_for_state(const std::string& state) {
+    if (state == "succeeded") return core::exit_ok;
+    if (state == "timed_out") return core::exit_timeout;
+    if (state == "cancelled") return core::exit_cancelled;
+    return core::exit_failed;
+}
+
+void print_job(const core::json& job, const std::string& format) {
+    if (format != "table") return print_json(job, format == "ndjson");
+    std::string agent = job["agent"].is_object() ? job["agent"].value("name", std::string{}) + " (" +
+                                                       job["agent"].value("id", std::string{}) + ")"
+                                                 : "-";
+    std::vector<std::vector<std::string>> rows = {
+        {"id", cell(job, "id")},          {"state", cell(job, "state")},
+        {"command", cell(job, "command")}, {"attempt", cell(job, "attempt")},
+        {"agent", agent},                 {"exit_code", cell(job, "exit_code")},
+        {"created", cell(job, "created_at")}, {"finished", cell(job, "finished_at")},
+    };
+    if (!job.value("error", std::string{}).empty()) rows.push_back({"error", job["error"].get<std::string>()});
+    if (!job["output"].is_null()) rows.push_back({"output", output_text(job["output"])});
+    print_table({"FIELD", "VALUE"}, rows);
+}
+
+}  // namespace orbitmesh::cli

@@ -1,0 +1,104 @@
+// `orbitmesh status [agents|jobs|runs|ID]`.
+#include <CLI/CLI.hpp>
+#include <chrono>
+#include <iostream>
+#include <thread>
+
+#include "cli/api_client.hpp"
+#include "cli/command.hpp"
+#include "cli/job_follow.hpp"
+#include "cli/job_payload.hpp"
+#include "cli/output.hpp"
+#include "core/error.hpp"
+
+namespace orbitmesh::cli {
+
+namespace {
+
+void print_agents(const core::json& agents, const std::string& format) {
+    if (format == "json") return print_json({{"agents", agents}});
+    if (format == "ndjson") {
+        for (const auto& a : agents) print_json(a, true);
+        return;
+    }
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& a : agents) {
+        std::string tags;
+        for (const auto& [k, v] : a["tags"].items()) tags += (tags.empty() ? "" : ",") + k + "=" + v.get<std::string>();
+        std::string caps;
+        for (const auto& c : a["capabilities"]) caps += (caps.empty() ? "" : ",") + c.get<std::string>();
+        rows.push_back({cell(a, "name"), cell(a, "id"), cell(a, "state"),
+                        std::to_string(a.value("running", 0)) + "/" + std::to_string(a.value("concurrency", 0)),
+                        cell(a, "circuit"), tags.empty() ? "-" : tags, caps.empty() ? "-" : caps});
+    }
+    print_table({"NAME", "ID", "STATE", "RUNNING", "CIRCUIT", "TAGS", "CAPABILITIES"}, rows);
+}
+
+void print_summary(api_client& api, const std::string& format) {
+    auto agents = api.get("/api/v1/agents")["agents"];
+    auto jobs = api.get("/api/v1/jobs?limit=100000")["jobs"];
+    std::map<std::string, int> by_state;
+    for (const auto& j : jobs) by_state[j.value("state", std::string{})]++;
+    int connected = 0;
+    for (const auto& a : agents) connected += a.value("state", std::string{}) == "connected";
+    if (format != "table") {
+        return print_json({{"agents", {{"total", agents.size()}, {"connected", connected}}}, {"jobs", by_state}},
+                          format == "ndjson");
+    }
+    std::cout << "hub      " << api.url().host_port() << "\n";
+    std::cout << "agents   " << connected << " connected, " << agents.size() - connected << " disconnected\n";
+    std::cout << "jobs    ";
+    if (by_state.empty()) std::cout << " none";
+    for (const auto& [s, n] : by_state) std::cout << " " << s << "=" << n;
+    std::cout << std::endl;
+}
+
+int show(const std::string& what, const global_options& g) {
+    api_client api(g);
+    if (what.empty()) print_summary(api, g.output);
+    else if (what == "agents") print_agents(api.get("/api/v1/agents")["agents"], g.output);
+    else if (what == "jobs") print_job_list(api.get("/api/v1/jobs?limit=1000")["jobs"], g.output);
+    else if (what == "runs") {
+        if (g.output == "table") std::cout << "no workflow runs (workflows are not served by this hub yet)" << std::endl;
+        else print_json({{"runs", core::json::array()}}, g.output == "ndjson");
+    } else {
+        // An id: a job first, then an agent.
+        try {
+            print_job(api.get("/api/v1/jobs/" + url_encode(what)), g.output);
+        } catch (const core::error& e) {
+            if (e.kind() != core::error_kind::not_found) throw;
+            try {
+                print_agents(core::json::array({api.get("/api/v1/agents/" + url_encode(what))}), g.output);
+            } catch (const core::error& e2) {
+                if (e2.kind() != core::error_kind::not_found) throw;
+                throw core::error(core::error_kind::not_found, "no job or agent \"" + what + "\" (try `orbitmesh status jobs`)");
+            }
+        }
+    }
+    return 0;
+}
+
+}  // namespace
+
+void add_status_command(CLI::App& app, command_context& ctx) {
+    auto what = std::make_shared<std::string>();
+    auto watch = std::make_shared<bool>(false);
+    auto* sub = app.add_subcommand("status", "Show agents, jobs and runs: status [agents|jobs|runs|ID]");
+    sub->add_option("what", *what, "agents, jobs, runs, or a job/agent id (default: a summary)");
+    sub->add_flag("-w,--watch", *watch, "Refresh every 2 seconds until Ctrl-C");
+    add_client_flags(*sub, ctx.global);
+    sub->callback([&ctx, what, watch] {
+        ctx.run = [&ctx, what, watch] {
+            check_format(ctx.global.output);
+            if (!*watch) return show(*what, ctx.global);
+            for (int i = 0; i < 1'000'000; ++i) {  // bounded; Ctrl-C ends it first in practice
+                std::cout << "\033[H\033[2J" << std::flush;
+                show(*what, ctx.global);
+                std::this_thread::sleep_for(std::chrono::seconds(2));
+            }
+            return 0;
+        };
+    });
+}
+
+}  // namespace orbitmesh::cli

@@ -1,0 +1,17 @@
+# fish completion for orbitmesh
+set -l cmds serve agent run status replay job workflow event twin token version completions
+complete -c orbitmesh -f
+complete -c orbitmesh -n "not __fish_seen_subcommand_from $cmds" -a "$cmds"
+complete -c orbitmesh -n "__fish_seen_subcommand_from job; and not __fish_seen_subcommand_from submit get cancel logs list retry" -a "submit get cancel logs list retry"
+complete -c orbitmesh -n "__fish_seen_subcommand_from status" -a "agents jobs runs"
+complete -c orbitmesh -n "__fish_seen_subcommand_from workflow" -a "validate register list cancel pause resume approve rerun"
+complete -c orbitmesh -n "__fish_seen_subcommand_from completions" -a "bash zsh fish"
+complete -c orbitmesh -l server -d "Hub address" -r
+complete -c orbitmesh -s o -l output -d "Output format" -xa "table json ndjson"
+complete -c orbitmesh -l durability -xa "full normal"
+complete -c orbitmesh -l mode -xa "request_response fire_and_forget streaming long_running"
+complete -c orbitmesh -l on-agent-lost -xa "reassign wait fail"
+complete -c orbitmesh -l balance -xa "least-loaded round-robin random weighted"
+complete -c orbitmesh -l data-dir -r -a "(__fish_complete_directories)"
+complete -c orbitmesh -l wait -d "Follow the job to its end"
+complete -c orbitmesh -s f -l follow -d "Follow output"

@@ -1,0 +1,145 @@
+#include "engine/hub/http_api.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <string_view>
+
+#include "core/duration.hpp"
+#include "core/error.hpp"
+
+namespace orbitmesh::engine {
+
+namespace {
+
+using transport::http_reply;
+using transport::http_request;
+using transport::http_response;
+
+http_response json_response(int status, const core::json& body) {
+    http_response r;
+    r.status = status;
+    r.body = body.dump(-1, ' ', false, core::json::error_handler_t::replace);
+    return r;
+}
+
+http_response error_response(const core::error& e) {
+    return json_response(core::http_status(e.kind()), {{"error", core::to_string(e.kind())}, {"message", e.what()}});
+}
+
+/// Splits "/api/v1/jobs/ID/logs" into its segments after the prefix.
+std::vector<std::string_view> segments(std::string_view path) {
+    std::vector<std::string_view> out;
+    while (!path.empty()) {
+        if (path.front() == '/') {
+            path.remove_prefix(1);
+            continue;
+        }
+        auto slash = path.find('/');
+        out.push_back(path.substr(0, slash));
+        if (slash == std::string_view::npos) break;
+        path.remove_prefix(slash);
+    }
+    return out;
+}
+
+std::int64_t query_duration(const http_request& req, const std::string& key) {
+    auto it = req.query.find(key);
+    if (it == req.query.end() || it->second.empty()) return 0;
+    auto ms = core::parse_duration_or_throw(it->second, "query parameter \"" + key + "\"");
+    return std::min<std::int64_t>(ms, 300'000);  // long polls are capped; clients poll again
+}
+
+std::int64_t query_int(const http_request& req, const std::string& key, std::int64_t fallback) {
+    auto it = req.query.find(key);
+    if (it == req.query.end() || it->second.empty()) return fallback;
+    std::int64_t v = 0;
+    auto [p, ec] = std::from_chars(it->second.data(), it->second.data() + it->second.size(), v);
+    if (ec != std::errc() || p != it->second.data() + it->second.size() || v < 0)
+        throw core::error(core::error_kind::invalid_input,
+                          "query parameter \"" + key + "\" must be a non-negative integer, got \"" + it->second + "\"");
+    return v;
+}
+
+core::json parse_body(const http_request& req) {
+    if (req.body.empty()) return core::json::object();
+    try {
+        return core::json::parse(req.body);
+    } catch (const core::json::exception& e) {
+        throw core::error(core::error_kind::invalid_input, std::string("request body is not valid JSON: ") + e.what());
+    }
+}
+
+/// Adapts a hub outcome to an HTTP reply.
+hub::job_reply to_http(http_reply reply, int status = 200) {
+    return [reply = std::move(reply), status](hub::outcome<core::json> o) {
+        if (o.error) return reply(error_response(*o.error));
+        reply(json_response(status, o.value));
+    };
+}
+
+void submit(const std::shared_ptr<hub>& h, const http_request& req, http_reply reply, bool batch) {
+    auto body = parse_body(req);
+    std::vector<core::job_spec> specs;
+    if (batch) {
+        const auto& list = body.contains("jobs") ? body["jobs"] : body;
+        if (!list.is_array() || list.empty() || list.size() > 10'000)
+            throw core::error(core::error_kind::invalid_input, "batch body must be {\"jobs\": [1..10000 job specs]}");
+        for (const auto& j : list) specs.push_back(core::job_spec_from_json(j));
+    } else {
+        specs.push_back(core::job_spec_from_json(body));
+    }
+    h->submit(std::move(specs), [reply = std::move(reply), batch](hub::outcome<core::json> o, bool created) {
+        if (o.error) return reply(error_response(*o.error));
+        int status = created ? 201 : 200;
+        reply(json_response(status, batch ? core::json{{"jobs", o.value}} : o.value.at(0)));
+    });
+}
+
+void route_jobs(const std::shared_ptr<hub>& h, const http_request& req, const std::vector<std::string_view>& seg,
+                http_reply reply) {
+    const auto& m = req.method;
+    if (seg.size() == 3 && m == "POST") return submit(h, req, std::move(reply), false);
+    if (seg.size() == 3 && m == "GET")
+        return h->list_jobs(static_cast<std::size_t>(query_int(req, "limit", 1000)),
+                            req.query.count("state") ? req.query.at("state") : "", to_http(std::move(reply)));
+    if (seg.size() == 4 && seg[3] == "batch" && m == "POST") return submit(h, req, std::move(reply), true);
+    std::string id(seg[3]);
+    if (seg.size() == 4 && m == "GET") return h->get_job(id, query_duration(req, "wait"), to_http(std::move(reply)));
+    if (seg.size() == 5 && seg[4] == "cancel" && m == "POST")
+        return h->cancel_job(id, parse_body(req).value("reason", std::string{}), to_http(std::move(reply)));
+    if (seg.size() == 5 && seg[4] == "retry" && m == "POST") return h->retry_job(id, to_http(std::move(reply)));
+    if (seg.size() == 5 && seg[4] == "logs" && m == "GET")
+        return h->job_logs(id, query_int(req, "after", 0), query_duration(req, "wait"),
+                           static_cast<std::size_t>(std::clamp<std::int64_t>(query_int(req, "limit", 1000), 1, 10'000)),
+                           to_http(std::move(reply)));
+    throw core::error(core::error_kind::not_found, "no route " + m + " " + req.path);
+}
+
+void route(const std::shared_ptr<hub>& h, const http_request& req, http_reply reply) {
+    if (req.path == "/healthz") return reply(json_response(200, {{"status", "ok"}}));
+    if (req.path == "/readyz") return reply(json_response(200, {{"status", "ready"}}));
+    auto seg = segments(req.path);
+    if (seg.size() >= 3 && seg[0] == "api" && seg[1] == "v1") {
+        if (seg[2] == "jobs") return route_jobs(h, req, seg, std::move(reply));
+        if (seg[2] == "agents" && seg.size() == 3 && req.method == "GET") return h->list_agents(to_http(std::move(reply)));
+        if (seg[2] == "agents" && seg.size() == 4 && req.method == "GET")
+            return h->get_agent(std::string(seg[3]), to_http(std::move(reply)));
+    }
+    throw core::error(core::error_kind::not_found, "no route " + req.method + " " + req.path + " (see docs/http-api.md)");
+}
+
+}  // namespace
+
+transport::http_handler make_http_api(std::shared_ptr<hub> h) {
+    return [h = std::move(h)](http_request req, http_reply reply) {
+        try {
+            route(h, req, reply);
+        } catch (const core::error& e) {
+            reply(error_response(e));
+        } catch (const std::exception& e) {
+            reply(error_response(core::error(core::error_kind::invalid_input, e.what())));
+        }
+    };
+}
+
+}  // namespace orbitmesh::engine

@@ -1,0 +1,241 @@
+#include "engine/hub/hub.hpp"
+
+#include <cstdio>
+#include <iostream>
+
+#include "core/clock.hpp"
+#include "core/ids.hpp"
+#include "core/job_events.hpp"
+#include "core/protocol.hpp"
+#include "engine/hub/hub_state.hpp"
+
+namespace orbitmesh::engine {
+
+void hub_log(const std::string& line) {
+    std::string out = "orbitmesh serve: " + line + "\n";
+    std::fwrite(out.data(), 1, out.size(), stderr);
+}
+
+hub::hub(boost::asio::io_context& io, hub_options opts, store::event_store& store)
+    : io_(io),
+      strand_(boost::asio::make_strand(io)),
+      opts_(std::move(opts)),
+      store_(store),
+      deadlines_(strand_),
+      dispatcher_(opts_.balance),
+      session_prefix_(core::new_id()) {}
+
+namespace {
+
+bool starts_with(const std::string& s, std::string_view prefix) { return s.compare(0, prefix.size(), prefix) == 0; }
+
+}  // namespace
+
+void hub::recover() {
+    std::size_t events = 0, skipped = 0;
+    store_.for_each_event([&](const core::event& e) {
+        ++events;
+        if (starts_with(e.stream, "job-")) {
+            auto& job = jobs_[e.stream.substr(4)];
+            try {
+                core::apply(job, e);
+            } catch (const core::error& err) {
+                ++skipped;
+                hub_log(std::string("recovery: skipped event ") + std::to_string(e.seq) + ": " + err.what());
+            }
+        } else if (starts_with(e.stream, "agent-")) {
+            auto id = e.stream.substr(6);
+            auto& slot = agents_[id];
+            if (!slot) slot = std::make_unique<agent_entry>();
+            auto info = e.data;
+            info["id"] = id;
+            info["state"] = "disconnected";
+            slot->rec = core::agent_record_from_json(info);
+            slot->version = e.version;
+        }
+    });
+    std::size_t pending = 0, in_flight = 0;
+    std::int64_t now = core::now_ms();
+    store::write_batch batch;
+    for (auto& [id, job] : jobs_) {
+        if (!job.spec.idempotency_key.empty() && now - job.created_ms < opts_.idempotency_window_ms)
+            idempotency_[job.spec.idempotency_key] = {id, job.created_ms};
+        if (job.state == core::job_state::pending) {
+            dispatcher_.enqueue(job);
+            ++pending;
+        } else if (job.state == core::job_state::assigned || job.state == core::job_state::running) {
+            ++in_flight;
+            auto& slot = agents_[job.agent_id];
+            if (!slot) {
+                slot = std::make_unique<agent_entry>();
+                slot->rec.id = job.agent_id;
+                slot->rec.name = job.agent_name;
+            }
+            slot->jobs.insert(id);
+            // The hub was down: give the agent reassign_after to come back and claim its work.
+            deadlines_.after(opts_.reassign_after_ms,
+                             [this, id = id, attempt = job.attempt, agent = job.agent_id] { reclaim(id, attempt, agent); });
+        }
+    }
+    for (auto& [id, a] : agents_) {
+        a->rec.state = core::agent_state::disconnected;
+        a->rec.running = static_cast<int>(a->jobs.size());
+        batch.agents.push_back(a->rec);
+    }
+    if (!batch.empty()) store_.submit(std::move(batch), [](std::exception_ptr) {});
+    hub_log("recovered " + std::to_string(jobs_.size()) + " jobs (" + std::to_string(pending) + " pending, " +
+            std::to_string(in_flight) + " in flight) and " + std::to_string(agents_.size()) + " agents from " +
+            std::to_string(events) + " events" + (skipped ? ", " + std::to_string(skipped) + " skipped" : ""));
+    boost::asio::post(strand_, [self = shared_from_this()] {
+        self->periodic_check();
+        self->schedule_dispatch();
+    });
+}
+
+void hub::persist(store::write_batch batch, std::function<void()> on_committed) {
+    auto move_into = [](auto& to, auto& from) {
+        to.insert(to.end(), std::make_move_iterator(from.begin()), std::make_move_iterator(from.end()));
+    };
+    move_into(staged_.events, batch.events);
+    move_into(staged_.jobs, batch.jobs);
+    move_into(staged_.agents, batch.agents);
+    move_into(staged_.logs, batch.logs);
+    if (on_committed) staged_callbacks_.push_back(std::move(on_committed));
+    if (!flush_posted_) {
+        flush_posted_ = true;
+        boost::asio::post(strand_, [self = shared_from_this()] { self->flush_staged(); });
+    }
+}
+
+void hub::flush_staged() {
+    flush_posted_ = false;
+    for (const auto& id : dirty_jobs_)
+        if (auto* job = find_job(id)) staged_.jobs.push_back(*job);
+    dirty_jobs_.clear();
+    for (const auto& id : dirty_agents_)
+        if (auto it = agents_.find(id); it != agents_.end()) staged_.agents.push_back(it->second->rec);
+    dirty_agents_.clear();
+    if (staged_.empty() && staged_callbacks_.empty()) return;
+    auto callbacks = std::make_shared<std::vector<std::function<void()>>>(std::move(staged_callbacks_));
+    staged_callbacks_.clear();
+    store::write_batch batch = std::move(staged_);
+    staged_ = {};
+    try {
+        store_.submit(std::move(batch), [self = shared_from_this(), callbacks](std::exception_ptr err) {
+            boost::asio::post(self->strand_, [self, callbacks, err] {
+                if (err) {
+                    try {
+                        std::rethrow_exception(err);
+                    } catch (const std::exception& e) {
+                        self->fail_fatally(e.what());
+                    }
+                    return;
+                }
+                for (auto& cb : *callbacks) cb();
+            });
+        });
+    } catch (const std::exception& e) {
+        fail_fatally(e.what());
+    }
+}
+
+void hub::record(core::job_record& job, std::string_view type, core::json data, store::write_batch& batch) {
+    auto e = core::make_job_event(job, type, std::move(data));
+    core::apply(job, e);  // throws (and changes nothing) on an illegal transition
+    batch.events.push_back(std::move(e));
+    dirty_jobs_.insert(job.id);
+}
+
+void hub::fail_fatally(const std::string& what) {
+    if (stopping_) return;
+    hub_log("error: the store could not commit: " + what +
+            "; stopping the hub so nothing unrecorded is acknowledged (check disk space and the data dir)");
+    stopping_ = true;
+    failed_ = true;
+    io_.stop();
+}
+
+void hub::schedule_dispatch() {
+    if (dispatch_posted_ || stopping_) return;
+    dispatch_posted_ = true;
+    boost::asio::post(strand_, [self = shared_from_this()] {
+        self->dispatch_posted_ = false;
+        self->dispatch();
+    });
+}
+
+void hub::dispatch() {
+    if (dispatcher_.size() == 0) return;
+    std::vector<agent_view> views;
+    std::int64_t now = core::now_ms();
+    for (auto& [id, a] : agents_) {
+        if (!a->peer || a->rec.breaker_until_ms > now) continue;
+        views.push_back({&a->rec, &a->handlers, static_cast<int>(a->jobs.size())});
+    }
+    if (views.empty()) return;
+    std::int64_t steady = core::steady_ms();
+    auto choices = dispatcher_.match(
+        views, now, [this](const std::string& id) -> const core::job_record* { return find_job(id); },
+        [this, steady](const std::string& job, const std::string& agent) {
+            auto it = exclusions_.find(job);
+            return it != exclusions_.end() && it->second.first == agent && it->second.second > steady;
+        });
+    if (choices.empty()) return;
+    store::write_batch batch;
+    auto sends = std::make_shared<std::vector<std::pair<std::string, int>>>();
+    for (const auto& c : choices) {
+        auto* job = find_job(c.job_id);
+        auto& agent = *agents_.at(c.agent_id);
+        record(*job, core::job_event::assigned,
+               {{"attempt", job->attempt + 1}, {"agent_id", agent.rec.id}, {"agent_name", agent.rec.name}}, batch);
+        agent.jobs.insert(job->id);
+        agent.rec.running = static_cast<int>(agent.jobs.size());
+        sends->emplace_back(job->id, job->attempt);
+    }
+    // Commit the assignment before sending it (ARCHITECTURE.md: pitfalls).
+    persist(std::move(batch), [this, sends] {
+        for (const auto& [id, attempt] : *sends) send_assign(id, attempt);
+    });
+}
+
+void hub::periodic_check() {
+    if (stopping_) return;
+    std::int64_t steady = core::steady_ms();
+    std::vector<std::shared_ptr<transport::mesh_peer>> silent;
+    for (auto& [id, a] : agents_)
+        if (a->peer && steady - a->last_seen_steady > 3 * opts_.heartbeat_ms) silent.push_back(a->peer);
+    for (auto& peer : silent) {
+        // Three missed heartbeats: treat as lost now rather than waiting for TCP to notice.
+        peer->close(core::protocol::close_going_away, "missed 3 heartbeats");
+        on_close(peer, "missed 3 heartbeats");
+    }
+    std::int64_t now = core::now_ms();
+    for (auto it = idempotency_.begin(); it != idempotency_.end();)
+        it = now - it->second.second > opts_.idempotency_window_ms ? idempotency_.erase(it) : std::next(it);
+    for (auto it = exclusions_.begin(); it != exclusions_.end();)
+        it = it->second.second < steady ? exclusions_.erase(it) : std::next(it);
+    schedule_dispatch();  // agents whose circuit breaker closed again, retries whose backoff ended
+    deadlines_.after(opts_.heartbeat_ms, [this] { periodic_check(); });
+}
+
+void hub::shutdown() {
+    boost::asio::post(strand_, [self = shared_from_this()] {
+        self->stopping_ = true;
+        self->deadlines_.clear();
+        core::error gone(core::error_kind::unavailable, "the hub is shutting down; retry against the restarted hub");
+        for (auto& [id, ws] : self->job_waiters_)
+            for (auto& w : ws) w.reply({{}, gone});
+        for (auto& [id, ws] : self->log_waiters_)
+            for (auto& w : ws) w.reply({{}, gone});
+        self->job_waiters_.clear();
+        self->log_waiters_.clear();
+        self->flush_staged();
+    });
+}
+
+core::job_record* hub::find_job(const std::string& id) {
+    auto it = jobs_.find(id);
+    return it == jobs_.end() ? nullptr : &it->second;
+}
+
+}  // namespace orbitmesh::engine

@@ -1,0 +1,134 @@
+#pragma once
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "core/agent.hpp"
+#include "core/error.hpp"
+#include "core/job.hpp"
+#include "engine/hub/deadline_queue.hpp"
+#include "engine/hub/dispatcher.hpp"
+#include "engine/hub/hub_options.hpp"
+#include "store/event_store.hpp"
+#include "transport/mesh_peer.hpp"
+
+namespace orbitmesh::engine {
+
+/// The hub's state machine: registry, dispatcher, ACK tracking, retries, agent loss, waiters.
+/// Every public call is thread-safe (it posts to the hub strand); callbacks run on that strand
+/// and only after the events they report are committed (accepted means durable).
+class hub : public std::enable_shared_from_this<hub> {
+public:
+    using strand = deadline_queue::strand;
+    /// Either a value or an error; exactly one is set.
+    template <typename T>
+    struct outcome {
+        T value{};
+        std::optional<core::error> error;
+    };
+    using job_reply = std::function<void(outcome<core::json>)>;
+
+    hub(boost::asio::io_context& io, hub_options opts, store::event_store& store);
+    /// Rebuilds jobs and agents by folding the event log, re-queues pending work and starts the
+    /// agent-loss clock for jobs that were in flight. Call once, before serving.
+    void recover();
+
+    // Client API (HTTP). Replies carry JSON records (core::to_json).
+    void submit(std::vector<core::job_spec> specs, std::function<void(outcome<core::json>, bool created)> reply);
+    void get_job(const std::string& id, std::int64_t wait_ms, job_reply reply);
+    void list_jobs(std::size_t limit, std::string state, job_reply reply);
+    void cancel_job(const std::string& id, std::string reason, job_reply reply);
+    void retry_job(const std::string& id, job_reply reply);
+    void job_logs(const std::string& id, std::int64_t after, std::int64_t wait_ms, std::size_t limit, job_reply reply);
+    void list_agents(job_reply reply);
+    void get_agent(const std::string& id_or_name, job_reply reply);
+
+    // Agent connections (transport callbacks).
+    void on_open(const std::shared_ptr<transport::mesh_peer>& peer);
+    void on_message(const std::shared_ptr<transport::mesh_peer>& peer, core::json msg);
+    void on_close(const std::shared_ptr<transport::mesh_peer>& peer, const std::string& reason);
+
+    /// Stops timers and waiters (they get 503); the store is flushed by the caller.
+    void shutdown();
+    /// True once a store commit failed and the hub stopped itself.
+    bool failed() const { return failed_; }
+
+private:
+    struct agent_entry;
+    struct session;
+    struct job_waiter;
+    struct log_waiter;
+
+    // hub.cpp: persistence, recovery, timers
+    void persist(store::write_batch batch, std::function<void()> on_committed);
+    void flush_staged();
+    void record(core::job_record& job, std::string_view type, core::json data, store::write_batch& batch);
+    void fail_fatally(const std::string& what);
+    void schedule_dispatch();
+    void dispatch();
+    void periodic_check();
+
+    // hub_jobs.cpp: client operations
+    void submit_on_strand(std::vector<core::job_spec>& specs, std::function<void(outcome<core::json>, bool)>& reply);
+    void finish_job(core::job_record& job, core::job_state state, const core::json& result, store::write_batch& batch);
+    void settle_failure(core::job_record& job, core::job_state state, const core::json& result, store::write_batch& batch);
+    void job_ended(const std::string& job_id);
+    void notify_logs(const std::string& job_id);
+    core::json logs_reply(const std::string& job_id, std::int64_t after, std::size_t limit);
+    core::job_record* find_job(const std::string& id);
+
+    // hub_agents.cpp: the mesh protocol
+    void handle_hello(const std::shared_ptr<transport::mesh_peer>& peer, session& s, const core::json& m);
+    void handle_ack(agent_entry& a, const core::json& m);
+    void handle_nack(agent_entry& a, const core::json& m);
+    void handle_result(agent_entry& a, const std::shared_ptr<transport::mesh_peer>& peer, const core::json& m);
+    void handle_output(agent_entry& a, const core::json& m);
+    void handle_progress(agent_entry& a, const core::json& m);
+    void handle_heartbeat(agent_entry& a, const core::json& m);
+    void agent_lost(agent_entry& a, const std::string& reason);
+    void reclaim(const std::string& job_id, int attempt, const std::string& agent_id);
+    void requeue(core::job_record& job, const std::string& reason, bool counts, store::write_batch& batch);
+    void send_assign(const std::string& job_id, int attempt);
+    void release_slot(const std::string& agent_id, const std::string& job_id);
+    void infra_failure(agent_entry& a);
+    void save_agent(agent_entry& a, std::string_view type, store::write_batch& batch);
+    void record_agent_event(agent_entry& a, std::string_view type, store::write_batch& batch);
+    agent_entry* find_agent(const std::string& id_or_name);
+
+    boost::asio::io_context& io_;
+    strand strand_;
+    hub_options opts_;
+    store::event_store& store_;
+    deadline_queue deadlines_;
+    dispatcher dispatcher_;
+
+    std::map<std::string, core::job_record> jobs_;  // by id; ids are time-ordered
+    std::unordered_map<std::string, std::pair<std::string, std::int64_t>> idempotency_;  // key -> (job, created)
+    std::unordered_map<std::string, std::unique_ptr<agent_entry>> agents_;
+    std::unordered_map<std::uint64_t, session> sessions_;  // by peer id
+    std::unordered_map<std::string, std::vector<job_waiter>> job_waiters_;
+    std::unordered_map<std::string, std::vector<log_waiter>> log_waiters_;
+    std::unordered_map<std::string, std::vector<store::log_line>> recent_logs_;  // in-flight jobs' output
+    std::unordered_map<std::string, std::pair<std::string, std::int64_t>> exclusions_;  // job -> (agent, until)
+
+    std::set<std::string> dirty_jobs_;    // projection rows to rewrite at the next flush
+    std::set<std::string> dirty_agents_;
+    std::unordered_map<std::string, std::int64_t> log_seq_;  // job -> last output line seq
+    std::uint64_t waiter_token_ = 0;
+    store::write_batch staged_;
+    std::vector<std::function<void()>> staged_callbacks_;
+    bool flush_posted_ = false;
+    bool dispatch_posted_ = false;
+    bool stopping_ = false;
+    std::atomic<bool> failed_{false};
+    std::string session_prefix_;
+    std::uint64_t session_counter_ = 0;
+};
+
+}  // namespace orbitmesh::engine

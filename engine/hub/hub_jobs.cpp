@@ -1,0 +1,224 @@
+// Client-facing job operations: submit, get/wait, list, cancel, retry, logs.
+#include <algorithm>
+
+#include "core/clock.hpp"
+#include "core/ids.hpp"
+#include "core/job_events.hpp"
+#include "core/protocol.hpp"
+#include "engine/hub/hub.hpp"
+#include "engine/hub/hub_state.hpp"
+
+namespace orbitmesh::engine {
+
+namespace {
+
+core::error not_found(const std::string& id) {
+    return core::error(core::error_kind::not_found, "job " + id + " not found (list jobs with `orbitmesh job list`)");
+}
+
+}  // namespace
+
+void hub::submit(std::vector<core::job_spec> specs, std::function<void(outcome<core::json>, bool)> reply) {
+    boost::asio::post(strand_, [self = shared_from_this(), specs = std::move(specs), reply = std::move(reply)]() mutable {
+        self->submit_on_strand(specs, reply);
+    });
+}
+
+void hub::submit_on_strand(std::vector<core::job_spec>& specs, std::function<void(outcome<core::json>, bool)>& reply) {
+    if (stopping_) {
+        reply({{}, core::error(core::error_kind::unavailable, "the hub is shutting down; submit again shortly")}, false);
+        return;
+    }
+    if (dispatcher_.size() + specs.size() > opts_.max_pending) {
+        reply({{}, core::error(core::error_kind::queue_full,
+                               "queue full: " + std::to_string(dispatcher_.size()) + " jobs pending (serve --max-pending " +
+                                   std::to_string(opts_.max_pending) + "); retry later")},
+              false);
+        return;
+    }
+    store::write_batch batch;
+    auto ids = std::make_shared<std::vector<std::string>>();
+    bool created = false;
+    std::int64_t now = core::now_ms();
+    for (auto& spec : specs) {
+        if (!spec.idempotency_key.empty()) {
+            auto it = idempotency_.find(spec.idempotency_key);
+            if (it != idempotency_.end() && now - it->second.second < opts_.idempotency_window_ms &&
+                jobs_.count(it->second.first)) {
+                ids->push_back(it->second.first);
+                continue;
+            }
+        }
+        core::job_record job;
+        job.id = core::new_id();
+        std::string id = job.id;
+        auto spec_json = core::to_json(spec);
+        record(job, core::job_event::submitted, {{"id", id}, {"spec", std::move(spec_json)}}, batch);
+        auto& stored = jobs_.emplace(id, std::move(job)).first->second;
+        if (!spec.idempotency_key.empty()) idempotency_[spec.idempotency_key] = {id, now};
+        dispatcher_.enqueue(stored);
+        ids->push_back(id);
+        created = true;
+    }
+    // Reply only after commit; an idempotent repeat also waits, so it never returns a job whose
+    // first event is still in flight.
+    persist(std::move(batch), [this, ids, created, reply = std::move(reply)] {
+        core::json out = core::json::array();
+        for (const auto& id : *ids)
+            if (auto* job = find_job(id)) out.push_back(core::to_json(*job));
+        reply({std::move(out), std::nullopt}, created);
+    });
+    schedule_dispatch();
+}
+
+void hub::get_job(const std::string& id, std::int64_t wait_ms, job_reply reply) {
+    boost::asio::post(strand_, [self = shared_from_this(), id, wait_ms, reply = std::move(reply)]() mutable {
+        auto* job = self->find_job(id);
+        if (!job) return reply({{}, not_found(id)});
+        if (wait_ms <= 0 || core::is_terminal(job->state) || self->stopping_)
+            return reply({core::to_json(*job), std::nullopt});
+        auto token = ++self->waiter_token_;
+        self->job_waiters_[id].push_back({token, std::move(reply)});
+        self->deadlines_.after(wait_ms, [self, id, token] {
+            auto it = self->job_waiters_.find(id);
+            if (it == self->job_waiters_.end()) return;
+            auto& ws = it->second;
+            auto w = std::find_if(ws.begin(), ws.end(), [&](const job_waiter& x) { return x.token == token; });
+            if (w == ws.end()) return;
+            auto cb = std::move(w->reply);
+            ws.erase(w);
+            if (ws.empty()) self->job_waiters_.erase(it);
+            if (auto* j = self->find_job(id)) cb({core::to_json(*j), std::nullopt});
+        });
+    });
+}
+
+void hub::list_jobs(std::size_t limit, std::string state, job_reply reply) {
+    boost::asio::post(strand_, [self = shared_from_this(), limit, state = std::move(state), reply = std::move(reply)] {
+        if (!state.empty() && !core::parse_job_state(state))
+            return reply({{}, core::error(core::error_kind::invalid_input,
+                                          "unknown job state \"" + state +
+                                              "\" (use pending, assigned, running, succeeded, failed, cancelled, "
+                                              "timed_out or dead)")});
+        core::json out = core::json::array();
+        for (auto it = self->jobs_.rbegin(); it != self->jobs_.rend() && out.size() < limit; ++it)
+            if (state.empty() || core::to_string(it->second.state) == state) out.push_back(core::to_json(it->second));
+        reply({core::json{{"jobs", std::move(out)}}, std::nullopt});
+    });
+}
+
+void hub::cancel_job(const std::string& id, std::string reason, job_reply reply) {
+    boost::asio::post(strand_, [self = shared_from_this(), id, reason = std::move(reason), reply = std::move(reply)] {
+        auto* job = self->find_job(id);
+        if (!job) return reply({{}, not_found(id)});
+        if (core::is_terminal(job->state))
+            return reply({{}, core::error(core::error_kind::conflict, "job " + id + " already ended (" +
+                                                                          std::string(core::to_string(job->state)) +
+                                                                          "); nothing to cancel")});
+        store::write_batch batch;
+        std::string why = reason.empty() ? "cancelled by request" : "cancelled: " + reason;
+        if (job->state == core::job_state::pending) {
+            self->dispatcher_.remove(id);
+            self->finish_job(*job, core::job_state::cancelled, {{"error", why}}, batch);
+        } else if (!job->cancel_requested) {
+            self->record(*job, core::job_event::cancel_requested, {{"reason", why}}, batch);
+        }
+        int attempt = job->attempt;
+        self->persist(std::move(batch), [self, id, attempt, why, reply] {
+            auto* j = self->find_job(id);
+            if (!j) return;
+            if (core::is_terminal(j->state)) {
+                self->job_ended(id);
+            } else {
+                auto it = self->agents_.find(j->agent_id);
+                if (it != self->agents_.end() && it->second->peer) {
+                    it->second->peer->send({{"t", core::protocol::msg::cancel}, {"job_id", id}, {"attempt", attempt},
+                                            {"reason", why}, {"grace_ms", self->opts_.cancel_grace_ms}});
+                }
+                // If the agent never confirms (or is gone), the hub ends the job itself.
+                std::int64_t guard = it != self->agents_.end() && it->second->peer ? self->opts_.cancel_grace_ms + 5000 : 0;
+                self->deadlines_.after(guard, [self, id, attempt] {
+                    auto* k = self->find_job(id);
+                    if (!k || core::is_terminal(k->state) || k->attempt != attempt) return;
+                    store::write_batch b;
+                    self->finish_job(*k, core::job_state::cancelled,
+                                     {{"error", "cancelled; the agent did not confirm before the grace period ended"}}, b);
+                    self->persist(std::move(b), [self, id] { self->job_ended(id); });
+                });
+            }
+            reply({core::to_json(*j), std::nullopt});
+        });
+    });
+}
+
+void hub::retry_job(const std::string& id, job_reply reply) {
+    boost::asio::post(strand_, [self = shared_from_this(), id, reply = std::move(reply)] {
+        auto* job = self->find_job(id);
+        if (!job) return reply({{}, not_found(id)});
+        if (!core::is_terminal(job->state) || job->state == core::job_state::succeeded)
+            return reply({{}, core::error(core::error_kind::conflict,
+                                          "job " + id + " is " + std::string(core::to_string(job->state)) +
+                                              "; only dead, failed, timed_out or cancelled jobs can be retried")});
+        store::write_batch batch;
+        self->record(*job, core::job_event::retried, core::json::object(), batch);
+        self->dispatcher_.enqueue(*job);
+        self->persist(std::move(batch), [self, id, reply] {
+            if (auto* j = self->find_job(id)) reply({core::to_json(*j), std::nullopt});
+        });
+        self->schedule_dispatch();
+    });
+}
+
+void hub::finish_job(core::job_record& job, core::job_state state, const core::json& result, store::write_batch& batch) {
+    std::string agent = job.agent_id;
+    core::json data = {{"attempt", job.attempt},
+                       {"state", core::to_string(state)},
+                       {"exit_code", result.value("exit_code", core::json())},
+                       {"output", result.value("output", core::json())},
+                       {"error", result.value("error", std::string{})}};
+    record(job, core::job_event::finished, std::move(data), batch);
+    if (!agent.empty()) release_slot(agent, job.id);
+}
+
+void hub::settle_failure(core::job_record& job, core::job_state state, const core::json& result,
+                         store::write_batch& batch) {
+    const auto& r = job.spec.retries;
+    core::json data = {{"attempt", job.attempt},
+                          {"exit_code", result.value("exit_code", core::json())},
+                          {"output", result.value("output", core::json())},
+                          {"error", result.value("error", std::string{})}};
+    std::string agent = job.agent_id;
+    if (job.retries_used < r.max && !job.cancel_requested) {
+        std::int64_t delay = r.backoff_ms;
+        for (int i = 0; i < job.retries_used && delay < r.max_delay_ms; ++i) delay *= 2;
+        delay = std::min(delay, r.max_delay_ms);
+        data["not_before"] = core::now_ms() + delay;
+        record(job, core::job_event::retry_scheduled, std::move(data), batch);
+        if (!agent.empty()) release_slot(agent, job.id);
+        dispatcher_.enqueue(job);
+        deadlines_.after(delay, [this] { schedule_dispatch(); });
+    } else if (r.max > 0) {
+        record(job, core::job_event::dead, std::move(data), batch);
+        if (!agent.empty()) release_slot(agent, job.id);
+    } else {
+        finish_job(job, state, result, batch);
+    }
+}
+
+void hub::job_ended(const std::string& job_id) {
+    if (auto it = job_waiters_.find(job_id); it != job_waiters_.end()) {
+        auto waiters = std::move(it->second);
+        job_waiters_.erase(it);
+        if (auto* job = find_job(job_id))
+            for (auto& w : waiters) w.reply({core::to_json(*job), std::nullopt});
+    }
+    notify_logs(job_id);
+    // Keep the live output of a finished job a little while for late `logs -f` readers, then let
+    // the store serve it.
+    deadlines_.after(60'000, [this, job_id] {
+        auto* job = find_job(job_id);
+        if (job && core::is_terminal(job->state)) recent_logs_.erase(job_id);
+    });
+}
+
+}  // namespace orbitmesh::engine

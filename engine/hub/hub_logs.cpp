@@ -1,0 +1,110 @@
+// Job output: lines streamed by agents, kept in memory while they are fresh, persisted in the
+// store's job_logs table, and served to `job logs [-f]` readers (long-poll).
+#include <algorithm>
+
+#include "core/clock.hpp"
+#include "engine/hub/hub.hpp"
+#include "engine/hub/hub_state.hpp"
+
+namespace orbitmesh::engine {
+
+namespace {
+
+constexpr std::size_t max_recent_lines = 10'000;  // per job in memory; older ones come from the store
+constexpr std::size_t max_line_bytes = 64 * 1024;
+
+core::json line_json(const store::log_line& l) {
+    return {{"seq", l.seq}, {"attempt", l.attempt}, {"stream", l.stream}, {"data", l.data}, {"time", core::format_time(l.time_ms)}};
+}
+
+}  // namespace
+
+void hub::handle_output(agent_entry& a, const core::json& m) {
+    const auto& job_id = m["job_id"].get_ref<const std::string&>();
+    auto* job = find_job(job_id);
+    if (!job || job->agent_id != a.rec.id || job->attempt != m["attempt"].get<int>() || core::is_terminal(job->state))
+        return;  // output of a stale attempt is dropped like its result
+    auto seq_it = log_seq_.find(job_id);
+    if (seq_it == log_seq_.end()) {
+        // First line this hub process sees for the job: continue after what the store holds.
+        auto stored = store_.load_logs(job_id, 0, 1u << 30);
+        seq_it = log_seq_.emplace(job_id, stored.empty() ? 0 : stored.back().seq).first;
+    }
+    store::log_line line;
+    line.job_id = job_id;
+    line.attempt = job->attempt;
+    line.seq = ++seq_it->second;
+    line.stream = m["stream"].is_string() ? m["stream"].get<std::string>() : "stdout";
+    line.data = m["data"].is_string() ? m["data"].get<std::string>() : m["data"].dump();
+    if (line.data.size() > max_line_bytes) line.data.resize(max_line_bytes);
+    line.time_ms = core::now_ms();
+    auto& recent = recent_logs_[job_id];
+    if (recent.size() >= max_recent_lines) recent.erase(recent.begin(), recent.begin() + max_recent_lines / 2);
+    recent.push_back(line);
+    store::write_batch batch;
+    batch.logs.push_back(std::move(line));
+    persist(std::move(batch), nullptr);
+    notify_logs(job_id);
+}
+
+core::json hub::logs_reply(const std::string& job_id, std::int64_t after, std::size_t limit) {
+    core::json lines = core::json::array();
+    std::int64_t next = after;
+    auto it = recent_logs_.find(job_id);
+    bool from_memory = it != recent_logs_.end() && !it->second.empty() && it->second.front().seq <= after + 1;
+    if (from_memory) {
+        for (const auto& l : it->second) {
+            if (l.seq <= after) continue;
+            if (lines.size() >= limit) break;
+            lines.push_back(line_json(l));
+            next = l.seq;
+        }
+    } else {
+        for (const auto& l : store_.load_logs(job_id, after, limit)) {
+            lines.push_back(line_json(l));
+            next = l.seq;
+        }
+    }
+    auto* job = find_job(job_id);
+    bool terminal = job && core::is_terminal(job->state);
+    bool more = lines.size() >= limit;
+    return {{"lines", std::move(lines)},
+            {"next", next},
+            {"state", job ? core::to_string(job->state) : "unknown"},
+            {"done", terminal && !more}};
+}
+
+void hub::job_logs(const std::string& id, std::int64_t after, std::int64_t wait_ms, std::size_t limit, job_reply reply) {
+    boost::asio::post(strand_, [self = shared_from_this(), id, after, wait_ms, limit, reply = std::move(reply)]() mutable {
+        auto* job = self->find_job(id);
+        if (!job)
+            return reply({{}, core::error(core::error_kind::not_found, "job " + id + " not found (list jobs with `orbitmesh job list`)")});
+        auto out = self->logs_reply(id, after, limit);
+        if (!out["lines"].empty() || out["done"].get<bool>() || core::is_terminal(job->state) || wait_ms <= 0 ||
+            self->stopping_)
+            return reply({std::move(out), std::nullopt});
+        auto token = ++self->waiter_token_;
+        self->log_waiters_[id].push_back({token, after, limit, std::move(reply)});
+        self->deadlines_.after(wait_ms, [self, id, token] {
+            auto it = self->log_waiters_.find(id);
+            if (it == self->log_waiters_.end()) return;
+            auto& ws = it->second;
+            auto w = std::find_if(ws.begin(), ws.end(), [&](const log_waiter& x) { return x.token == token; });
+            if (w == ws.end()) return;
+            auto waiter = std::move(*w);
+            ws.erase(w);
+            if (ws.empty()) self->log_waiters_.erase(it);
+            waiter.reply({self->logs_reply(id, waiter.after, waiter.limit), std::nullopt});
+        });
+    });
+}
+
+void hub::notify_logs(const std::string& job_id) {
+    auto it = log_waiters_.find(job_id);
+    if (it == log_waiters_.end()) return;
+    auto waiters = std::move(it->second);
+    log_waiters_.erase(it);
+    for (auto& w : waiters) w.reply({logs_reply(job_id, w.after, w.limit), std::nullopt});
+}
+
+}  // namespace orbitmesh::engine

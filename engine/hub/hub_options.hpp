@@ -1,0 +1,33 @@
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <string>
+
+#include "engine/hub/dispatcher.hpp"
+#include "store/event_store.hpp"
+
+namespace orbitmesh::engine {
+
+/// Everything `orbitmesh serve` takes (SPEC §1, §3, §5). Durations in milliseconds.
+struct hub_options {
+    std::string host = "127.0.0.1";
+    std::uint16_t port = 7420;
+    std::filesystem::path data_dir = ".orbitmesh";
+    std::filesystem::path port_file;  // empty = none
+    store::durability durability = store::durability::full;
+    std::size_t max_frame = 16u << 20;
+    std::size_t max_pending = 100'000;
+    std::int64_t heartbeat_ms = 5000;
+    std::int64_t ack_timeout_ms = 10'000;
+    std::int64_t reassign_after_ms = 10'000;
+    int max_reassign = 3;
+    std::int64_t idempotency_window_ms = 24LL * 3600 * 1000;
+    std::int64_t cancel_grace_ms = 10'000;
+    int breaker_threshold = 5;
+    std::int64_t breaker_cooldown_ms = 30'000;
+    balance_policy balance = balance_policy::least_loaded;
+    int io_threads = 2;
+};
+
+}  // namespace orbitmesh::engine

@@ -1,0 +1,88 @@
+#include "engine/hub/hub_server.hpp"
+
+#include <csignal>
+#include <fstream>
+#include <thread>
+
+#include "core/error.hpp"
+#include "engine/hub/http_api.hpp"
+#include "engine/hub/hub.hpp"
+#include "engine/hub/hub_state.hpp"
+#include "transport/asio.hpp"
+#include "transport/server.hpp"
+
+namespace orbitmesh::engine {
+
+namespace {
+
+void write_port_file(const std::filesystem::path& file, std::uint16_t port) {
+    // Write then rename, so a reader never sees a half-written port.
+    auto tmp = file;
+    tmp += ".tmp";
+    {
+        std::ofstream out(tmp, std::ios::trunc);
+        out << port << "\n";
+        if (!out) throw core::error(core::error_kind::usage, "cannot write the port file " + file.string());
+    }
+    std::filesystem::rename(tmp, file);
+}
+
+std::unique_ptr<store::event_store> open_store(const hub_options& opts) {
+    std::error_code ec;
+    std::filesystem::create_directories(opts.data_dir, ec);
+    if (ec)
+        throw core::error(core::error_kind::usage,
+                          "cannot create the data dir " + opts.data_dir.string() + ": " + ec.message() + " (check --data-dir)");
+    store::event_store::options so;
+    so.path = opts.data_dir / "orbitmesh.db";
+    so.mode = opts.durability;
+    return store::event_store::open(so);
+}
+
+}  // namespace
+
+int run_hub(const hub_options& opts) {
+    auto store = open_store(opts);
+    net::io_context io;
+    auto h = std::make_shared<hub>(io, opts, *store);
+    h->recover();
+
+    transport::server_options so;
+    so.host = opts.host;
+    so.port = opts.port;
+    so.max_frame = opts.max_frame;
+    transport::mesh_handler mesh{
+        [h](const std::shared_ptr<transport::mesh_peer>& p) { h->on_open(p); },
+        [h](const std::shared_ptr<transport::mesh_peer>& p, core::json m) { h->on_message(p, std::move(m)); },
+        [h](const std::shared_ptr<transport::mesh_peer>& p, const std::string& why) { h->on_close(p, why); },
+    };
+    transport::server srv(io, so, make_http_api(h), mesh);
+    srv.start();
+    if (!opts.port_file.empty()) write_port_file(opts.port_file, srv.port());
+    hub_log("listening on " + opts.host + ":" + std::to_string(srv.port()) + ", data in " + opts.data_dir.string());
+
+    // Shutdown order (STYLE §4): stop accepting, tell sessions, let the hub reply to its waiters,
+    // give in-flight writes a moment, then stop the io_context and drain the store.
+    net::signal_set signals(io, SIGINT, SIGTERM);
+    net::steady_timer grace(io);
+    signals.async_wait([&](const boost::system::error_code& ec, int) {
+        if (ec) return;
+        hub_log("stopping");
+        srv.stop();
+        h->shutdown();
+        grace.expires_after(std::chrono::milliseconds(200));
+        grace.async_wait([&](const boost::system::error_code&) { io.stop(); });
+    });
+
+    std::vector<std::thread> threads;
+    for (int i = 1; i < std::max(1, opts.io_threads); ++i) threads.emplace_back([&] { io.run(); });
+    io.run();
+    io.stop();
+    for (auto& t : threads) t.join();
+    store->close();
+    if (h->failed()) return 1;
+    hub_log("stopped");
+    return 0;
+}
+
+}  // namespace orbitmesh::engine
