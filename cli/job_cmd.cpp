@@ -8,6 +8,7 @@
 #include "cli/job_payload.hpp"
 #include "cli/output.hpp"
 #include "core/error.hpp"
+#include "core/job.hpp"
 
 namespace orbitmesh::cli {
 
@@ -43,6 +44,7 @@ core::json build_spec(const submit_flags& f) {
     if (!f.mode.empty()) spec["mode"] = f.mode;
     if (!f.on_agent_lost.empty()) spec["on_agent_lost"] = f.on_agent_lost;
     spec["target"] = {{"agent", f.agent}, {"capabilities", f.capabilities}, {"tags", parse_pairs(f.tags, "--tag")}};
+    (void)core::job_spec_from_json(spec);  // bad modes, policies or names fail here with exit 2, hub or not
     return spec;
 }
 

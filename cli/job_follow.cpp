@@ -16,13 +16,15 @@ bool terminal_state(const std::string& s) {
 }
 
 void progress_line(const core::json& job, bool& shown) {
-    std::string agent = job["agent"].is_object() ? job["agent"].value("name", std::string{}) : "";
-    std::string line = "\r\033[K" + job.value("id", std::string{}).substr(0, 13) + "… " + job.value("state", std::string{});
-    if (job.value("attempt", 0) > 0) line += " (attempt " + std::to_string(job.value("attempt", 0)) + ")";
-    if (!agent.empty()) line += " on " + agent;
-    if (job["progress"].is_object())
-        line += " " + std::to_string(static_cast<int>(job["progress"].value("percent", 0.0))) + "% " +
-                job["progress"].value("message", std::string{});
+    // Built with append: GCC 12 -O3 warns falsely (-Wrestrict) on long operator+ chains here.
+    std::string line = "\r\033[K";
+    line.append(job.value("id", std::string{}).substr(0, 13)).append("... ").append(job.value("state", std::string{}));
+    if (int attempt = job.value("attempt", 0); attempt > 0) line.append(" (attempt ").append(std::to_string(attempt)).append(")");
+    if (job["agent"].is_object()) line.append(" on ").append(job["agent"].value("name", std::string{}));
+    if (job["progress"].is_object()) {
+        line.append(" ").append(std::to_string(static_cast<int>(job["progress"].value("percent", 0.0)))).append("% ");
+        line.append(job["progress"].value("message", std::string{}));
+    }
     std::fputs(line.c_str(), stderr);
     std::fflush(stderr);
     shown = true;

@@ -21,19 +21,24 @@ std::string command_path(CLI::App* app) {
     return path;
 }
 
+/// " (did you mean "x"?)" or "".
+std::string hint(std::string_view word, const std::vector<std::string>& names) {
+    std::vector<std::string_view> views(names.begin(), names.end());
+    auto text = core::did_you_mean(word, views);
+    return text.empty() ? text : " (" + text + ")";
+}
+
 std::string suggest_subcommand(CLI::App* at, const std::string& word) {
     std::vector<std::string> names;
     for (auto* sub : at->get_subcommands({})) names.push_back(sub->get_name());
-    std::vector<std::string_view> views(names.begin(), names.end());
-    return core::did_you_mean(word, views);
+    return hint(word, names);
 }
 
 std::string suggest_flag(CLI::App* at, const std::string& word) {
     std::vector<std::string> names;
     for (const auto* opt : at->get_options())
         for (const auto& l : opt->get_lnames()) names.push_back("--" + l);
-    std::vector<std::string_view> views(names.begin(), names.end());
-    return core::did_you_mean(word, views);
+    return hint(word, names);
 }
 
 std::string first_extra(const std::string& message) {
@@ -59,8 +64,14 @@ std::string describe_parse_error(CLI::App& app, const CLI::ParseError& e) {
                    where + " --help`)";
         return "unexpected argument \"" + word + "\" for `" + where + "` (see `" + where + " --help`)";
     }
-    if (dynamic_cast<const CLI::RequiredError*>(&e) != nullptr && msg.find("subcommand") != std::string::npos)
+    if (dynamic_cast<const CLI::RequiredError*>(&e) != nullptr && msg.find("subcommand") != std::string::npos) {
+        // CLI11 reports an unknown command word as a missing subcommand; the word is left over.
+        for (const auto& word : at->remaining())
+            if (!word.empty() && word[0] != '-')
+                return "unknown command \"" + word + "\" for `" + where + "`" + suggest_subcommand(at, word) + " (see `" +
+                       where + " --help`)";
         return "`" + where + "` needs a command (see `" + where + " --help`)";
+    }
     return where + ": " + msg + " (see `" + where + " --help`)";
 }
 

@@ -1,4 +1,5 @@
 #pragma once
+#include <chrono>
 #include <cstddef>
 #include <functional>
 #include <memory>
@@ -22,6 +23,13 @@ public:
         bool json_format = false;  // subprotocol orbitmesh.json instead of orbitmesh.msgpack
         std::string token;         // sent as Authorization: Bearer
         std::size_t max_frame = 16u << 20;
+        /// Bound for resolve, connect and the handshake each.
+        std::chrono::milliseconds connect_timeout = std::chrono::seconds(10);
+        /// With nothing heard from the hub for half of this a ping goes out; with nothing for all
+        /// of it the connection is dropped (a half-open connection is noticed).
+        std::chrono::milliseconds idle_timeout = std::chrono::seconds(20);
+        /// Bytes queued for the hub before the connection is closed (1008) as hopelessly behind.
+        std::size_t max_send_queue = 64u << 20;
     };
     struct callbacks {
         std::function<void()> on_connected;  // handshake done; send hello now

@@ -24,6 +24,8 @@ struct agent_options {
     std::int64_t reconnect_max_ms = 5000;
     bool json_format = false;  // speak orbitmesh.json instead of msgpack
     std::string token;
+    std::string version;   // reported in hello; empty = "unknown"
+    bool verbose = false;  // -v: also log ignored messages and stray cancels
 };
 
 /// Runs an agent until SIGINT/SIGTERM: dials the hub, registers, runs pushed jobs, reconnects with

@@ -55,6 +55,7 @@ int run_hub(const hub_options& opts) {
         [h](const std::shared_ptr<transport::mesh_peer>& p) { h->on_open(p); },
         [h](const std::shared_ptr<transport::mesh_peer>& p, core::json m) { h->on_message(p, std::move(m)); },
         [h](const std::shared_ptr<transport::mesh_peer>& p, const std::string& why) { h->on_close(p, why); },
+        nullptr,  // no auth yet: every upgrade to /mesh is accepted
     };
     transport::server srv(io, so, make_http_api(h), mesh);
     srv.start();

@@ -1,1 +1,3 @@
-list(APPEND ORBITMESH_ENGINE_TESTS hub_placeholder_test.cpp)
+list(APPEND ORBITMESH_ENGINE_TESTS
+  dispatcher_test.cpp
+)

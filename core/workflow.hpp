@@ -1,0 +1,83 @@
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/json.hpp"
+#include "core/workflow_step.hpp"
+
+namespace orbitmesh::core {
+
+/// A typed input parameter (`inputs:` or a manual trigger's `input_schema`).
+struct input_param {
+    std::string name;
+    std::string type = "string";  // string, integer, number, boolean, array, object, datetime
+    std::string description;
+    bool required = false;
+    std::optional<json> default_value;
+    std::vector<json> allowed_values;  // empty = any value of the type
+    source_pos pos;
+};
+
+enum class trigger_type { manual, schedule, webhook, event };
+std::string_view to_string(trigger_type t) noexcept;
+std::optional<trigger_type> parse_trigger_type(std::string_view s) noexcept;
+
+struct workflow_trigger {
+    std::string id;
+    std::string name;
+    trigger_type type = trigger_type::manual;
+    bool enabled = true;
+    // schedule
+    std::string cron;             // 5 or 6 fields; "" when `interval` is used
+    std::int64_t interval_ms = 0;
+    std::string timezone = "UTC";
+    bool catch_up = false;
+    int max_concurrent = 1;
+    // webhook
+    std::string secret;           // HMAC-SHA256 key; may be "${{ … }}" resolved by the hub
+    json input_mapping;           // object: input name -> expression over the request/event
+    // event
+    std::string event_type;
+    std::string filter;           // bare expression; "" = every event of the type
+    source_pos pos;
+};
+
+enum class error_strategy { stop, continue_running };
+std::string_view to_string(error_strategy s) noexcept;
+
+struct error_handling {
+    error_strategy strategy = error_strategy::stop;
+    bool compensate = true;  // run the compensations of completed steps when the run fails
+};
+
+/// A workflow definition as loaded from YAML or JSON (SPEC §4). Plain data: validation lives
+/// in the loader (engine/workflow), expressions stay text until a run evaluates them.
+struct workflow {
+    std::string id;  // defaults to the file name without extension
+    std::string name;
+    std::string version;
+    std::string description;
+    std::vector<std::string> tags;
+    json variables = json::object();  // defaults of `vars.*`
+    std::vector<input_param> inputs;
+    std::int64_t timeout_ms = 0;      // whole run; 0 = none
+    std::vector<workflow_trigger> triggers;
+    step_list steps;
+    core::error_handling on_error;
+    int concurrency = 0;              // max runs at once; 0 = unlimited
+    bool enabled = true;
+    std::string source_file;          // where it was loaded from, for diagnostics
+};
+
+/// Every step, nested ones included, in file order (parents before their children).
+void for_each_step(const step_list& steps, const std::function<void(const workflow_step&)>& fn);
+std::size_t count_steps(const step_list& steps);
+/// The step with `id` anywhere in the tree, or nullptr.
+const workflow_step* find_step(const step_list& steps, std::string_view id);
+
+}  // namespace orbitmesh::core

@@ -1,0 +1,178 @@
+#include "engine/agent/agent_runtime.hpp"
+
+#include <signal.h>
+
+#include <algorithm>
+#include <cstdlib>
+
+#include "core/clock.hpp"
+#include "core/error.hpp"
+#include "core/exit_code.hpp"
+#include "engine/agent/agent_identity.hpp"
+#include "engine/agent/agent_log.hpp"
+#include "engine/agent/agent_session.hpp"
+#include "engine/agent/handler_registry.hpp"
+#include "engine/agent/hub_connection.hpp"
+#include "transport/asio.hpp"
+#include "engine/agent/system_facts.hpp"
+#include "store/outbox.hpp"
+
+namespace orbitmesh::engine {
+
+namespace fs = std::filesystem;
+using namespace agent;
+
+namespace {
+
+// How long a first SIGINT/SIGTERM waits for running jobs to finish and their results to be
+// acknowledged before the agent leaves anyway.
+constexpr std::int64_t drain_budget_ms = 5000;
+// After abandoning jobs, how long to wait for their processes to be reaped.
+constexpr std::int64_t reap_budget_ms = 2000;
+constexpr int blocking_threads = 2;
+
+/// Options with every default applied.
+agent_options resolved(agent_options o) {
+    if (o.name.empty()) o.name = host_name();
+    if (o.data_dir.empty()) o.data_dir = fs::path(".orbitmesh") / "agents" / o.name;
+    if (o.concurrency <= 0) o.concurrency = core_count();
+    if (o.allowed_roots.empty()) {
+        std::error_code ec;
+        fs::create_directories(o.data_dir / "files", ec);
+        o.allowed_roots.push_back(o.data_dir / "files");
+    }
+    if (o.version.empty()) o.version = "unknown";
+    return o;
+}
+
+agent_profile profile_for(const agent_options& o, std::string agent_id, const handler_registry& reg) {
+    agent_profile p{std::move(agent_id), o.name, o.version, o.tags, o.capabilities, o.concurrency, o.data_dir};
+    for (auto& name : reg.names())
+        if (std::find(p.capabilities.begin(), p.capabilities.end(), name) == p.capabilities.end())
+            p.capabilities.push_back(name);
+    return p;
+}
+
+/// The running agent: its parts in construction order, and the shutdown steps.
+class agent_process {
+public:
+    agent_process(const agent_options& o, std::string agent_id, handler_registry& reg,
+                  std::unique_ptr<store::outbox> box)
+        : blocking_(blocking_threads),
+          outbox_(io_, std::move(box)),
+          session_(io_, blocking_, reg, outbox_, profile_for(o, std::move(agent_id), reg),
+                   [this](core::json m) { connection_->send(std::move(m)); }),
+          signals_(io_, SIGINT, SIGTERM),
+          poll_(io_) {
+        transport::mesh_client::options mo;
+        mo.url = o.server;
+        mo.json_format = o.json_format;
+        mo.token = o.token;
+        hub_connection::callbacks cb{[this] { return session_.hello(); }, [this] { return session_.heartbeat(); },
+                                     [this] { session_.on_welcome(); },
+                                     [this](const core::json& m) { session_.on_message(m); }};
+        connection_ = std::make_unique<hub_connection>(
+            io_, mo, reconnect_backoff(o.reconnect_min_ms, o.reconnect_max_ms), std::move(cb));
+    }
+
+    int run() {
+        session_.load_outbox();
+        wait_for_signal();
+        connection_->start();
+        io_.run();
+        outbox_.close();
+        blocking_.join();
+        return exit_code_;
+    }
+
+private:
+    void wait_for_signal() {
+        signals_.async_wait([this](const boost::system::error_code& ec, int sig) {
+            if (ec) return;
+            if (++signals_seen_ == 1) begin_drain(sig);
+            else leave_now();
+            wait_for_signal();
+        });
+    }
+
+    void begin_drain(int sig) {
+        session_.begin_drain();
+        log_line(std::string("received ") + (sig == SIGINT ? "SIGINT" : "SIGTERM") + ": taking no new jobs, waiting up to " +
+                 std::to_string(drain_budget_ms / 1000) + "s for " + std::to_string(session_.running_count()) +
+                 " running job(s); send it again to exit now");
+        auto deadline = core::steady_ms() + drain_budget_ms;
+        poll_until([this, deadline] { return session_.idle() || core::steady_ms() >= deadline; },
+                   [this] {
+                       if (auto n = session_.running_count(); n > 0)
+                           log_line(std::to_string(n) + " job(s) still running after " + std::to_string(drain_budget_ms / 1000) +
+                                    "s: stopping them; the hub will run them again elsewhere");
+                       finish(core::exit_ok);
+                   });
+    }
+
+    void leave_now() {
+        log_line("second signal: exiting now");
+        finish(core::exit_interrupted);
+    }
+
+    /// Abandons what still runs (the hub reassigns it), closes the connection, waits briefly for
+    /// the killed processes to be reaped, then stops the io_context.
+    void finish(int code) {
+        if (finishing_) return;
+        finishing_ = true;
+        exit_code_ = code;
+        session_.abandon_jobs();
+        connection_->stop("agent shutting down");
+        auto deadline = core::steady_ms() + reap_budget_ms;
+        // Waiting for the close to complete lets the hub see a clean close, not a reset.
+        poll_until([this, deadline] {
+            return (session_.running_count() == 0 && connection_->idle()) || core::steady_ms() >= deadline;
+        },
+                   [this] {
+                       if (session_.running_count() > 0) {
+                           log_line("some job processes did not end; exiting without them");
+                           std::_Exit(exit_code_);
+                       }
+                       io_.stop();
+                   });
+    }
+
+    /// Checks `ready` every 50 ms on the io thread and then runs `then` once.
+    void poll_until(std::function<bool()> ready, std::function<void()> then) {
+        if (ready()) return then();
+        poll_.expires_after(std::chrono::milliseconds(50));
+        poll_.async_wait([this, ready = std::move(ready), then = std::move(then)](const boost::system::error_code& ec) mutable {
+            if (!ec) poll_until(std::move(ready), std::move(then));
+        });
+    }
+
+    net::io_context io_;
+    net::thread_pool blocking_;
+    outbox_writer outbox_;
+    agent_session session_;
+    std::unique_ptr<hub_connection> connection_;
+    net::signal_set signals_;
+    net::steady_timer poll_;
+    int signals_seen_ = 0;
+    bool finishing_ = false;
+    int exit_code_ = core::exit_ok;
+};
+
+}  // namespace
+
+int run_agent(const agent_options& opts) {
+    auto o = resolved(opts);
+    set_verbose(o.verbose);
+    // A peer or a job's stdin going away must give EPIPE, not kill the agent. Jobs get the
+    // default disposition back when they are spawned.
+    ::signal(SIGPIPE, SIG_IGN);
+    auto agent_id = load_or_create_agent_id(o.data_dir);
+    auto registry = make_registry({o.no_shell, o.handlers_dir, o.allowed_roots, o.data_dir});
+    auto box = store::outbox::open(o.data_dir / "outbox.db");
+    log_line("\"" + o.name + "\" (" + agent_id + ") starting with " + std::to_string(o.concurrency) +
+             " slot(s); data in " + o.data_dir.string());
+    agent_process agent(o, agent_id, registry, std::move(box));
+    return agent.run();
+}
+
+}  // namespace orbitmesh::engine

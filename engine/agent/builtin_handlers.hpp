@@ -1,0 +1,29 @@
+#pragma once
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "engine/agent/handler.hpp"
+#include "engine/agent/path_guard.hpp"
+
+namespace orbitmesh::engine::agent {
+
+/// `shell`: payload is a script or {script, env, cwd, stdin}; runs `/bin/sh -c SCRIPT`.
+std::shared_ptr<handler> make_shell_handler();
+/// `exec`: payload is an argv array or {argv, env, cwd, stdin}; no shell.
+std::shared_ptr<handler> make_exec_handler();
+/// `echo`: the output is the payload; finishes inline (no thread, no timer).
+std::shared_ptr<handler> make_echo_handler();
+/// `sleep`: seconds, "5", "250ms", {seconds} or {duration}; progress each second; cancellable.
+std::shared_ptr<handler> make_sleep_handler();
+/// `system.info` / `system.health`; `disk_path` is where free disk space is measured.
+std::shared_ptr<handler> make_system_info_handler(std::filesystem::path disk_path);
+std::shared_ptr<handler> make_system_health_handler(std::filesystem::path disk_path);
+/// `file.read`, `file.write`, `file.stat`, confined to the guard's roots.
+std::shared_ptr<handler> make_file_read_handler(std::shared_ptr<const path_guard> guard);
+std::shared_ptr<handler> make_file_write_handler(std::shared_ptr<const path_guard> guard);
+std::shared_ptr<handler> make_file_stat_handler(std::shared_ptr<const path_guard> guard);
+/// A plugin executable: payload JSON on stdin, stdout streamed, last JSON line = output.
+std::shared_ptr<handler> make_plugin_handler(std::string name, std::filesystem::path program);
+
+}  // namespace orbitmesh::engine::agent

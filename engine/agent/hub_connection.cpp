@@ -1,0 +1,119 @@
+#include "engine/agent/hub_connection.hpp"
+
+#include <cstdio>
+
+#include "core/protocol.hpp"
+#include "engine/agent/agent_log.hpp"
+#include "transport/asio.hpp"
+
+namespace orbitmesh::engine::agent {
+
+namespace {
+
+std::string url_text(const core::server_url& u) {
+    return std::string(u.tls ? "wss://" : "ws://") + u.host_port() + (u.path.empty() ? "/mesh" : u.path);
+}
+
+/// "0.4s": the delay as an operator reads it in a log line.
+std::string seconds_text(std::int64_t ms) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.1fs", static_cast<double>(ms) / 1000.0);
+    return buf;
+}
+
+}  // namespace
+
+struct hub_connection::timers {
+    explicit timers(net::io_context& io) : retry(io), beat(io) {}
+    net::steady_timer retry;
+    net::steady_timer beat;  // welcome deadline, then heartbeats
+};
+
+hub_connection::hub_connection(net::io_context& io, transport::mesh_client::options opts,
+                               reconnect_backoff backoff, callbacks cb)
+    : client_(io, opts),
+      backoff_(backoff),
+      cb_(std::move(cb)),
+      timers_(std::make_unique<timers>(io)),
+      where_(url_text(opts.url)) {}
+
+hub_connection::~hub_connection() = default;
+
+void hub_connection::start() { connect(); }
+
+void hub_connection::stop(const std::string& reason) {
+    if (stopping_) return;
+    stopping_ = true;
+    timers_->retry.cancel();
+    timers_->beat.cancel();
+    if (in_flight_) client_.close(reason);  // also aborts a connect in progress
+}
+
+void hub_connection::connect() {
+    ++epoch_;
+    in_flight_ = true;
+    transport::mesh_client::callbacks cb;
+    cb.on_connected = [this] { on_connected(); };
+    cb.on_message = [this](core::json m) { on_message(std::move(m)); };
+    cb.on_closed = [this](const std::string& reason) { on_closed(reason); };
+    client_.connect(std::move(cb));
+}
+
+void hub_connection::on_connected() {
+    connected_ = true;
+    client_.send(cb_.hello());
+    timers_->beat.expires_after(std::chrono::milliseconds(welcome_timeout_ms));
+    timers_->beat.async_wait([this, epoch = epoch_](const boost::system::error_code& ec) {
+        if (ec || epoch != epoch_ || welcomed_ || !connected_) return;
+        client_.close("no welcome from the hub within " + seconds_text(welcome_timeout_ms));
+    });
+}
+
+void hub_connection::on_message(core::json m) {
+    auto t = m.find("t");
+    if (t != m.end() && t->is_string() && *t == core::protocol::msg::welcome) return on_welcome(m);
+    if (cb_.on_message) cb_.on_message(m);
+}
+
+void hub_connection::on_welcome(const core::json& m) {
+    welcomed_ = true;
+    backoff_.reset();
+    auto hb = m.find("heartbeat_ms");
+    heartbeat_ms_ = hb != m.end() && hb->is_number() ? std::max<std::int64_t>(100, hb->get<std::int64_t>()) : 5000;
+    log_line("connected to hub at " + where_);
+    timers_->beat.cancel();
+    client_.send(cb_.heartbeat());
+    schedule_heartbeat();
+    if (cb_.on_welcome) cb_.on_welcome();
+}
+
+void hub_connection::schedule_heartbeat() {
+    timers_->beat.expires_after(std::chrono::milliseconds(heartbeat_ms_));
+    timers_->beat.async_wait([this, epoch = epoch_](const boost::system::error_code& ec) {
+        if (ec || epoch != epoch_ || !welcomed_) return;
+        client_.send(cb_.heartbeat());
+        schedule_heartbeat();
+    });
+}
+
+void hub_connection::on_closed(const std::string& reason) {
+    bool was_connected = connected_, was_welcomed = welcomed_;
+    in_flight_ = connected_ = welcomed_ = false;
+    ++epoch_;
+    timers_->beat.cancel();
+    if (stopping_) return;
+    auto delay = backoff_.next();
+    if (was_welcomed)
+        log_line("lost the connection to hub at " + where_ + ": " + reason + "; reconnecting in " + seconds_text(delay));
+    else if (was_connected)
+        log_line("hub at " + where_ + " closed the connection before welcome: " + reason + "; retrying in " +
+                 seconds_text(delay));
+    else
+        log_line("cannot reach hub at " + where_ + ": " + reason + "; retrying in " + seconds_text(delay));
+    timers_->retry.expires_after(std::chrono::milliseconds(delay));
+    timers_->retry.async_wait([this](const boost::system::error_code& ec) {
+        if (!ec && !stopping_) connect();
+    });
+}
+
+}  // namespace orbitmesh::engine::agent

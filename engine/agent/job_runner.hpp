@@ -1,0 +1,69 @@
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/json.hpp"
+#include "engine/agent/handler.hpp"
+#include "engine/agent/handler_registry.hpp"
+
+namespace orbitmesh::engine::agent {
+
+/// Runs assigned jobs in a bounded number of slots: starts handlers, numbers their output,
+/// enforces timeouts, delivers cancels, and turns each ending into a `result` message.
+/// Lives on the io thread; not thread-safe.
+class job_runner {
+public:
+    enum class admission { started, already_running, busy, unknown_command, draining };
+    struct callbacks {
+        std::function<void(core::json)> send;       // output and progress messages
+        std::function<void(core::json)> on_result;  // the finished `result` message
+    };
+    /// Grace between SIGTERM and SIGKILL when a job's own timeout expires.
+    static constexpr std::int64_t timeout_grace_ms = 2000;
+    static constexpr std::int64_t default_cancel_grace_ms = 10000;
+
+    job_runner(boost::asio::io_context& io, boost::asio::thread_pool& blocking,
+               const handler_registry& handlers, int slots, callbacks cb);
+    ~job_runner();
+
+    /// Starts the attempt, or says why not. A handler that throws while starting still counts as
+    /// started: its job fails with the message.
+    admission start(job_request req);
+    bool is_running(const std::string& job_id, int attempt) const;
+    /// Stops every running attempt of `job_id` (SIGTERM, SIGKILL after grace); the result says
+    /// `cancelled`. False when nothing of it runs here.
+    bool cancel(const std::string& job_id, const std::string& reason, std::int64_t grace_ms);
+    /// Refuses new jobs from now on (nack "draining"); running ones go on.
+    void drain() { draining_ = true; }
+    /// Stops everything at once and drops the results: on agent exit the hub reassigns them.
+    void abandon_all();
+
+    std::vector<std::pair<std::string, int>> running() const;
+    std::size_t running_count() const { return jobs_.size(); }
+    int slots() const { return slots_; }
+
+private:
+    struct job;
+    using key = std::pair<std::string, int>;
+    void arm_timeout(job& j);
+    void finished(const key& k, job_result r);
+    core::json result_message(const job& j, job_result r) const;
+
+    boost::asio::io_context& io_;
+    boost::asio::thread_pool& blocking_;
+    const handler_registry& handlers_;
+    int slots_;
+    callbacks cb_;
+    bool draining_ = false;
+    std::uint64_t next_generation_ = 0;
+    std::map<key, std::unique_ptr<job>> jobs_;
+};
+
+std::string_view to_string(job_runner::admission a) noexcept;
+
+}  // namespace orbitmesh::engine::agent

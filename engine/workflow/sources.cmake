@@ -1,0 +1,15 @@
+# The workflow loader and validator (SPEC §4): YAML/JSON into core::workflow, with diagnostics.
+list(APPEND ORBITMESH_ENGINE_SOURCES
+  workflow/build_context.cpp
+  workflow/job_builder.cpp
+  workflow/json_reader.cpp
+  workflow/loader.cpp
+  workflow/source_node.cpp
+  workflow/step_builder.cpp
+  workflow/step_types.cpp
+  workflow/trigger_builder.cpp
+  workflow/validate.cpp
+  workflow/workflow_builder.cpp
+  workflow/yaml_prescan.cpp
+  workflow/yaml_reader.cpp
+)

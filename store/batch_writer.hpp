@@ -1,0 +1,44 @@
+#pragma once
+#include <exception>
+#include <filesystem>
+#include <span>
+#include <string>
+#include <vector>
+
+#include <SQLiteCpp/Database.h>
+#include <SQLiteCpp/Statement.h>
+
+#include "store/event_store.hpp"
+
+namespace orbitmesh::store {
+
+/// Writes groups of batches through the write connection with statements prepared once.
+/// Owned and used by the store's writer thread only.
+class batch_writer {
+public:
+    /// Prepares every statement on `db`, which must outlive the writer.
+    batch_writer(SQLite::Database& db, std::filesystem::path file);
+
+    /// Writes `group` in one IMMEDIATE transaction. Afterwards errors[i] is nullptr when batch i
+    /// committed, else why it did not. A batch that fails (e.g. a stream version conflict) is rolled
+    /// back alone to its savepoint and the rest commit; a failed BEGIN or COMMIT fails them all.
+    void write_group(std::span<const write_batch* const> group, std::vector<std::exception_ptr>& errors);
+
+private:
+    void write(const write_batch& b);
+    std::exception_ptr write_isolated(const write_batch& b);
+    void insert_event(const core::event& e);
+    void upsert_job(const core::job_record& j);
+    void upsert_agent(const core::agent_record& a);
+    void insert_log(const log_line& l);
+    void rollback_quietly() noexcept;
+
+    SQLite::Database& db_;
+    std::filesystem::path file_;
+    SQLite::Statement begin_, commit_, rollback_;
+    SQLite::Statement savepoint_, release_, rollback_to_;
+    SQLite::Statement insert_event_, upsert_job_, upsert_agent_, insert_log_;
+    std::vector<std::uint8_t> packed_;  // reused MessagePack buffer for event data
+};
+
+}  // namespace orbitmesh::store

@@ -1,0 +1,56 @@
+#include "store/schema.hpp"
+
+namespace orbitmesh::store {
+namespace {
+
+// Version 1: the event log (source of truth) and the projections operators query with sqlite3.
+// `events.data` is MessagePack of the event's JSON; projection `record`s are JSON text.
+constexpr std::string_view v1 = R"sql(
+CREATE TABLE events(
+    seq     INTEGER PRIMARY KEY,
+    stream  TEXT    NOT NULL,
+    version INTEGER NOT NULL,
+    type    TEXT    NOT NULL,
+    data    BLOB,
+    time    INTEGER NOT NULL,
+    UNIQUE(stream, version)
+);
+CREATE TABLE jobs(
+    id              TEXT PRIMARY KEY,
+    state           TEXT NOT NULL,
+    command         TEXT,
+    priority        INT,
+    attempt         INT,
+    agent_id        TEXT,
+    idempotency_key TEXT,
+    created         INT,
+    updated         INT,
+    record          TEXT NOT NULL
+);
+CREATE INDEX jobs_idempotency_key ON jobs(idempotency_key) WHERE idempotency_key IS NOT NULL;
+CREATE INDEX jobs_state ON jobs(state);
+CREATE TABLE agents(
+    id      TEXT PRIMARY KEY,
+    name    TEXT,
+    state   TEXT,
+    updated INT,
+    record  TEXT NOT NULL
+);
+CREATE TABLE job_logs(
+    job_id  TEXT NOT NULL,
+    seq     INT  NOT NULL,
+    attempt INT,
+    stream  TEXT,
+    data    TEXT,
+    time    INT,
+    PRIMARY KEY(job_id, seq)
+);
+)sql";
+
+constexpr std::string_view steps[] = {v1};
+
+}  // namespace
+
+std::span<const std::string_view> event_store_migrations() noexcept { return steps; }
+
+}  // namespace orbitmesh::store

@@ -1,0 +1,95 @@
+"""Agent loss: a killed agent's job goes to another agent as the next attempt; a late result
+from the lost attempt is rejected and never overwrites the recorded outcome."""
+
+import time
+
+import pytest
+
+from e2e_helpers import (RawClient, hello, job_agent_name, terminal_events_by_job, wait_until)
+
+HUB_ARGS = ["--reassign-after", "1s", "--heartbeat", "1s"]
+
+
+def wait_running(hub, job_id, timeout=15):
+    def check():
+        rec = hub.job(job_id)
+        return rec if rec["state"] == "running" and job_agent_name(rec) else None
+    return wait_until(check, timeout, f"job {job_id} running on an agent")
+
+
+@pytest.mark.deadline(90)
+def test_killed_agents_job_completes_elsewhere_as_attempt_2_and_late_result_is_rejected(
+        mesh, registry):
+    hub = mesh.start_hub(args=HUB_ARGS)
+    agents = {n: mesh.start_agent(hub, n, concurrency=2) for n in ("a1", "a2")}
+    job_id = hub.submit({"command": "sleep", "payload": "4"})["id"]
+    first = job_agent_name(wait_running(hub, job_id))
+    victim = agents[first]
+    survivor = agents["a2" if first == "a1" else "a1"]
+    victim_id = victim.agent_id()
+    registry.kill9(victim.proc)
+
+    hub.wait_agent_state(victim.name, "disconnected", timeout=10)
+    rec = hub.wait_job(job_id, timeout=40)
+    assert rec["state"] == "succeeded", rec
+    assert rec["attempt"] == 2, rec
+    assert job_agent_name(rec) == survivor.name, rec
+
+    # The dead agent "comes back" (a raw client with its id) and reports attempt 1 late.
+    client = RawClient(hub.ws_url)
+    try:
+        assert client.subprotocol == "orbitmesh.msgpack", client.subprotocol
+        client.send(hello(victim_id, victim.name, running=[{"job_id": job_id, "attempt": 1}],
+                          handlers=[]))
+        welcome, seen = client.wait_for(lambda m: m.get("t") == "welcome", 5, "welcome")
+        assert welcome is not None, f"no welcome for the returning agent; got {seen!r}"
+        client.send({"t": "result", "job_id": job_id, "attempt": 1, "status": "succeeded",
+                     "exit_code": 0, "output": "STALE-ATTEMPT-1", "error": ""})
+        ack, seen = client.wait_for(
+            lambda m: m.get("t") == "result_ack" and m.get("job_id") == job_id, 5, "result_ack")
+        if ack is not None:
+            assert ack.get("attempt") == 1, ack
+            assert ack.get("rejected") is True, f"stale result acked without rejected: {ack!r}"
+        time.sleep(0.5)
+    finally:
+        client.close()
+
+    after = hub.job(job_id)
+    for key in ("state", "attempt", "output", "exit_code", "agent"):
+        assert after.get(key) == rec.get(key), f"{key} changed by a stale result: {rec} -> {after}"
+    assert after["output"] != "STALE-ATTEMPT-1", after
+
+    registry.stop(hub.proc)
+    terminal, all_types = terminal_events_by_job(hub.db_path, [job_id])
+    assert len(terminal[job_id]) == 1, f"terminal events: {all_types.get(job_id)}"
+
+
+@pytest.mark.deadline(60)
+def test_on_agent_lost_fail_fails_the_job_with_agent_lost(mesh, registry):
+    hub = mesh.start_hub(args=HUB_ARGS)
+    agents = {n: mesh.start_agent(hub, n, concurrency=2) for n in ("a1", "a2")}
+    job_id = hub.submit({"command": "sleep", "payload": "6", "on_agent_lost": "fail"})["id"]
+    first = job_agent_name(wait_running(hub, job_id))
+    registry.kill9(agents[first].proc)
+    rec = hub.wait_job(job_id, timeout=30)
+    assert rec["state"] == "failed", rec
+    assert "agent_lost" in str(rec.get("error")), rec
+    assert rec["attempt"] == 1, rec
+
+
+@pytest.mark.deadline(60)
+def test_job_of_a_lost_agent_waits_reassign_after_before_moving(mesh, registry):
+    # default reassign_after is 10 s: a job whose agent dies is not moved at once
+    hub = mesh.start_hub(args=["--reassign-after", "4s", "--heartbeat", "1s"])
+    agents = {n: mesh.start_agent(hub, n, concurrency=2) for n in ("a1", "a2")}
+    job_id = hub.submit({"command": "sleep", "payload": "3"})["id"]
+    first = job_agent_name(wait_running(hub, job_id))
+    registry.kill9(agents[first].proc)
+    killed_at = time.monotonic()
+    hub.wait_agent_state(first, "disconnected", timeout=10)
+    time.sleep(max(0.0, 2.0 - (time.monotonic() - killed_at)))
+    rec = hub.job(job_id)
+    assert rec["attempt"] == 1 and job_agent_name(rec) == first, \
+        f"job moved before reassign_after (4s): {rec}"
+    rec = hub.wait_job(job_id, timeout=30)
+    assert rec["state"] == "succeeded" and rec["attempt"] == 2, rec

@@ -1,0 +1,179 @@
+// The whole agent (run_agent) against a small fake hub built on transport::server.
+#include <signal.h>
+
+#include <catch2/catch.hpp>
+#include <condition_variable>
+#include <future>
+#include <mutex>
+#include <thread>
+
+#include "agent_test_support.hpp"
+#include "engine/agent/agent_runtime.hpp"
+#include "store/outbox.hpp"
+#include "transport/server.hpp"
+
+using namespace agent_test;
+namespace transport = orbitmesh::transport;
+
+namespace {
+
+/// A hub that welcomes every agent and records what it receives. Runs its own io thread.
+class fake_hub {
+public:
+    explicit fake_hub(std::uint16_t port = 0) {
+        transport::server_options so;
+        so.port = port;
+        transport::mesh_handler mh;
+        mh.on_open = [](const std::shared_ptr<transport::mesh_peer>&) {};
+        mh.on_message = [this](const std::shared_ptr<transport::mesh_peer>& p, json m) { received(p, std::move(m)); };
+        mh.on_close = [](const std::shared_ptr<transport::mesh_peer>&, const std::string&) {};
+        server_ = std::make_unique<transport::server>(io_, so, [](transport::http_request, transport::http_reply r) {
+            r(transport::http_response{404, "application/json", "{}", {}});
+        }, mh);
+        server_->start();
+        thread_ = std::thread([this] { io_.run(); });
+    }
+    ~fake_hub() { stop(); }
+
+    void stop() {
+        if (!thread_.joinable()) return;
+        server_->stop();
+        guard_.reset();
+        io_.stop();
+        thread_.join();
+    }
+    std::uint16_t port() const { return server_->port(); }
+
+    void send(json m) {
+        std::lock_guard lock(mu_);
+        if (peer_) peer_->send(std::move(m));
+    }
+    /// Waits (bounded) for a message matching `pred` and returns it.
+    std::optional<json> wait_for(const std::function<bool(const json&)>& pred, std::chrono::milliseconds limit = 10s) {
+        std::unique_lock lock(mu_);
+        std::optional<json> found;
+        cv_.wait_for(lock, limit, [&] {
+            for (const auto& m : messages_)
+                if (pred(m)) return found = m, true;
+            return false;
+        });
+        return found;
+    }
+    static std::function<bool(const json&)> of(const std::string& t, const std::string& job_id = "") {
+        return [t, job_id](const json& m) { return m["t"] == t && (job_id.empty() || m.value("job_id", "") == job_id); };
+    }
+
+private:
+    void received(const std::shared_ptr<transport::mesh_peer>& p, json m) {
+        if (m["t"] == "hello") p->send({{"t", "welcome"}, {"session", "s1"}, {"heartbeat_ms", 200}, {"server_time", 0}});
+        std::lock_guard lock(mu_);
+        peer_ = p;
+        messages_.push_back(std::move(m));
+        cv_.notify_all();
+    }
+
+    net::io_context io_;
+    net::executor_work_guard<net::io_context::executor_type> guard_ = net::make_work_guard(io_);
+    std::unique_ptr<transport::server> server_;
+    std::thread thread_;
+    std::mutex mu_;
+    std::condition_variable cv_;
+    std::vector<json> messages_;
+    std::shared_ptr<transport::mesh_peer> peer_;
+};
+
+orbitmesh::engine::agent_options options_for(std::uint16_t port, const fs::path& data_dir) {
+    orbitmesh::engine::agent_options o;
+    o.server.host = "127.0.0.1";
+    o.server.port = port;
+    o.name = "test-agent";
+    o.data_dir = data_dir;
+    o.concurrency = 2;
+    o.reconnect_min_ms = 50;
+    o.reconnect_max_ms = 200;
+    o.version = "test";
+    return o;
+}
+
+/// run_agent on its own thread; stopped with SIGTERM as an operator would.
+struct agent_thread {
+    std::future<int> exit;
+    explicit agent_thread(orbitmesh::engine::agent_options o)
+        : exit(std::async(std::launch::async, [o] { return orbitmesh::engine::run_agent(o); })) {}
+    /// SIGTERM, then the exit code (or -1 when it does not stop within `limit`; a second signal
+    /// then makes sure it ends before the test returns).
+    int stop(std::chrono::milliseconds limit = 10s) {
+        ::kill(::getpid(), SIGTERM);
+        if (exit.wait_for(limit) == std::future_status::ready) return exit.get();
+        ::kill(::getpid(), SIGTERM);
+        return -1;
+    }
+};
+
+}  // namespace
+
+TEST_CASE("agent runtime: registers, runs a job, and resends an unacknowledged result after the hub restarts") {
+    temp_dir dir;
+    auto hub = std::make_unique<fake_hub>();
+    auto port = hub->port();
+    agent_thread agent(options_for(port, dir.path / "agent"));
+
+    auto hello = hub->wait_for(fake_hub::of("hello"));
+    REQUIRE(hello);
+    CHECK((*hello)["name"] == "test-agent");
+    CHECK((*hello)["concurrency"] == 2);
+    CHECK((*hello)["running"] == json::array());
+    auto handlers = (*hello)["handlers"].get<std::vector<std::string>>();
+    CHECK(std::count(handlers.begin(), handlers.end(), "echo") == 1);
+    REQUIRE(hub->wait_for(fake_hub::of("heartbeat")));
+
+    hub->send({{"t", "assign"}, {"job_id", "j1"}, {"attempt", 1}, {"idempotency_key", ""}, {"command", "echo"},
+               {"payload", "ping"}, {"mode", "request_response"}, {"timeout_ms", 0}, {"trace", ""}});
+    REQUIRE(hub->wait_for(fake_hub::of("ack", "j1")));
+    auto result = hub->wait_for(fake_hub::of("result", "j1"));
+    REQUIRE(result);
+    CHECK((*result)["output"] == "ping");
+
+    // No result_ack: the result must survive the hub going away and come back on its own.
+    hub.reset();
+    hub = std::make_unique<fake_hub>(port);
+    auto again = hub->wait_for(fake_hub::of("hello"));
+    REQUIRE(again);
+    CHECK((*again)["agent_id"] == (*hello)["agent_id"]);
+    CHECK((*again)["running"] == json::array({{{"job_id", "j1"}, {"attempt", 1}}}));
+    auto resent = hub->wait_for(fake_hub::of("result", "j1"));
+    REQUIRE(resent);
+    CHECK(*resent == *result);
+    hub->send({{"t", "result_ack"}, {"job_id", "j1"}, {"attempt", 1}});
+    hub->send({{"t", "invoke"}, {"call_id", 1}, {"method", "ping"}});
+    REQUIRE(hub->wait_for(fake_hub::of("reply")));  // the ack before it has been handled too
+
+    CHECK(agent.stop() == 0);
+    auto box = orbitmesh::store::outbox::open(dir.path / "agent" / "outbox.db");
+    CHECK(box->pending().empty());
+}
+
+TEST_CASE("agent runtime: SIGTERM drains: running jobs finish and report, new ones are refused") {
+    temp_dir dir;
+    fake_hub hub;
+    agent_thread agent(options_for(hub.port(), dir.path / "agent"));
+    REQUIRE(hub.wait_for(fake_hub::of("hello")));
+
+    hub.send({{"t", "assign"}, {"job_id", "slow"}, {"attempt", 1}, {"command", "shell"},
+              {"payload", "sleep 0.5; echo done"}, {"timeout_ms", 0}});
+    REQUIRE(hub.wait_for(fake_hub::of("ack", "slow")));
+    ::kill(::getpid(), SIGTERM);
+    std::this_thread::sleep_for(100ms);
+    hub.send({{"t", "assign"}, {"job_id", "late"}, {"attempt", 1}, {"command", "echo"}, {"payload", 1}});
+    auto nack = hub.wait_for(fake_hub::of("nack", "late"));
+    REQUIRE(nack);
+    CHECK((*nack)["reason"] == "draining");
+
+    auto result = hub.wait_for(fake_hub::of("result", "slow"));
+    REQUIRE(result);
+    CHECK((*result)["status"] == "succeeded");
+    CHECK((*result)["output"] == "done");
+    hub.send({{"t", "result_ack"}, {"job_id", "slow"}, {"attempt", 1}});
+    REQUIRE(agent.exit.wait_for(5s) == std::future_status::ready);
+    CHECK(agent.exit.get() == 0);
+}

@@ -1,0 +1,9 @@
+# Tests of the workflow loader and validator (SPEC §4, §12). Data files live in tests/data/workflows.
+set(ORBITMESH_WORKFLOW_TEST_SOURCES
+  workflow_limits_test.cpp
+  workflow_loader_test.cpp
+  workflow_validate_test.cpp
+)
+list(APPEND ORBITMESH_ENGINE_TESTS ${ORBITMESH_WORKFLOW_TEST_SOURCES})
+set_source_files_properties(${ORBITMESH_WORKFLOW_TEST_SOURCES} PROPERTIES
+  COMPILE_DEFINITIONS "ORBITMESH_WORKFLOW_DATA=\"${CMAKE_CURRENT_SOURCE_DIR}/../data/workflows\"")

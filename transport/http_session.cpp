@@ -1,0 +1,209 @@
+#include "transport/http_session.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <cctype>
+
+#include "core/error.hpp"
+#include "core/protocol.hpp"
+#include "transport/http_target.hpp"
+#include "transport/ws_session.hpp"
+
+namespace orbitmesh::transport {
+namespace {
+
+namespace protocol = core::protocol;
+
+/// A keep-alive connection with no request for this long is closed.
+constexpr auto idle_timeout = std::chrono::seconds(30);
+constexpr auto write_timeout = std::chrono::seconds(30);
+
+std::string lower(std::string_view s) {
+    std::string out(s);
+    std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
+    return out;
+}
+
+http_request to_request(http::request<http::string_body>& req, const std::string& remote) {
+    http_request r;
+    r.method = std::string(req.method_string());
+    split_target(to_sv(req.target()), r.path, r.query);
+    for (const auto& field : req) {
+        std::string value(field.value());
+        auto [it, inserted] = r.headers.emplace(lower(to_sv(field.name_string())), value);
+        if (!inserted) it->second += ", " + value;
+    }
+    r.body = std::move(req.body());
+    r.remote = remote;
+    return r;
+}
+
+bool header_safe(std::string_view s) { return s.find_first_of("\r\n") == std::string_view::npos; }
+
+http::response<http::string_body> to_beast(http_response resp, unsigned version, bool keep_alive) {
+    http::response<http::string_body> res;
+    res.version(version);
+    res.result(static_cast<unsigned>(resp.status));
+    res.set(http::field::server, "orbitmesh");
+    if (!resp.content_type.empty()) res.set(http::field::content_type, resp.content_type);
+    for (const auto& [name, value] : resp.headers)
+        if (header_safe(name) && header_safe(value)) res.insert(name, value);
+    res.body() = std::move(resp.body);
+    res.keep_alive(keep_alive);
+    res.prepare_payload();
+    return res;
+}
+
+http_response error_response(int status, core::error_kind kind, const std::string& message) {
+    http_response r;
+    r.status = status;
+    r.body = core::json{{"error", core::to_string(kind)}, {"message", message}}.dump();
+    return r;
+}
+
+/// The client's first supported subprotocol; msgpack (answered with no header) when it offers none.
+std::string choose_subprotocol(std::string_view offered, bool& json_text) {
+    json_text = false;
+    while (!offered.empty()) {
+        auto comma = offered.find(',');
+        std::string_view token = offered.substr(0, comma);
+        offered = comma == std::string_view::npos ? std::string_view{} : offered.substr(comma + 1);
+        while (!token.empty() && (token.front() == ' ' || token.front() == '\t')) token.remove_prefix(1);
+        while (!token.empty() && (token.back() == ' ' || token.back() == '\t')) token.remove_suffix(1);
+        if (token == protocol::subprotocol_msgpack) return std::string(token);
+        if (token == protocol::subprotocol_json) {
+            json_text = true;
+            return std::string(token);
+        }
+    }
+    return {};
+}
+
+bool is_parse_error(const error_code& ec) {
+    return ec.category() == http::make_error_code(http::error::bad_target).category() &&
+           ec != http::error::end_of_stream && ec != http::error::partial_message;
+}
+
+}  // namespace
+
+http_session::http_session(std::shared_ptr<server_context> ctx, tcp::socket socket, std::uint64_t id,
+                           std::string remote)
+    : ctx_(std::move(ctx)), stream_(std::move(socket)), executor_(stream_.get_executor()), id_(id),
+      remote_(std::move(remote)) {}
+
+void http_session::start() {
+    net::co_spawn(executor_, [self = shared_from_this()] { return self->read_request(); }, net::detached);
+}
+
+void http_session::shut_down() {
+    net::post(executor_, [self = shared_from_this()] {
+        // A request being handled or answered ends on its own: stopping turns keep-alive off.
+        if (self->reading_) self->finish();
+    });
+}
+
+net::awaitable<void> http_session::read_request() {
+    http::request_parser<http::string_body> parser;
+    parser.body_limit(ctx_->opts.max_http_body);
+    stream_.expires_after(idle_timeout);
+    error_code ec;
+    reading_ = true;
+    co_await http::async_read(stream_, buffer_, parser, with_ec(ec));
+    reading_ = false;
+    if (finished_) co_return;
+    if (ec == http::error::body_limit) {
+        auto msg = "request body larger than " + std::to_string(ctx_->opts.max_http_body) + " bytes";
+        co_await write_response(to_beast(error_response(413, core::error_kind::invalid_input, msg), 11, false));
+    } else if (ec && is_parse_error(ec)) {
+        auto msg = "malformed HTTP request: " + ec.message();
+        co_await write_response(to_beast(error_response(400, core::error_kind::invalid_input, msg), 11, false));
+    } else if (ec) {
+        finish();  // closed, reset or idle past the timeout: nothing to answer
+    } else if (websocket::is_upgrade(parser.get())) {
+        co_await upgrade(parser.release());
+    } else {
+        dispatch(parser.release());
+    }
+}
+
+void http_session::dispatch(http::request<http::string_body> req) {
+    auto reply = make_reply(req.version(), req.keep_alive());
+    if (!ctx_->http) {
+        reply(error_response(404, core::error_kind::not_found, "no HTTP handler"));
+        return;
+    }
+    try {
+        ctx_->http(to_request(req, remote_), reply);
+    } catch (const std::exception& e) {  // ignored by the once-guard when the handler already replied
+        reply(error_response(500, core::error_kind::internal, std::string("request handler failed: ") + e.what()));
+    }
+}
+
+http_reply http_session::make_reply(unsigned version, bool keep_alive) {
+    auto used = std::make_shared<std::atomic<bool>>(false);
+    return [self = shared_from_this(), used, version, keep_alive](http_response resp) {
+        if (used->exchange(true)) return;  // exactly once, whoever calls
+        auto res = to_beast(std::move(resp), version, keep_alive);
+        net::co_spawn(
+            self->executor_,
+            [self, res = std::move(res)]() mutable { return self->write_response(std::move(res)); },
+            net::detached);
+    };
+}
+
+net::awaitable<void> http_session::write_response(http::response<http::string_body> res) {
+    if (finished_) co_return;
+    if (ctx_->stopping()) res.keep_alive(false);
+    bool keep_alive = res.keep_alive();
+    stream_.expires_after(write_timeout);
+    error_code ec;
+    co_await http::async_write(stream_, res, with_ec(ec));
+    if (ec || !keep_alive) {
+        finish();
+        co_return;
+    }
+    co_await read_request();
+}
+
+net::awaitable<void> http_session::upgrade(http::request<http::string_body> req) {
+    http_request info = to_request(req, remote_);
+    info.body.clear();
+    std::optional<http_response> refusal;
+    if (info.path != "/mesh") {
+        refusal = error_response(404, core::error_kind::not_found, "no WebSocket endpoint at " + info.path + " (use /mesh)");
+    } else if (ctx_->stopping()) {
+        refusal = error_response(503, core::error_kind::unavailable, "server shutting down");
+    } else if (ctx_->mesh.on_upgrade) {
+        try {
+            refusal = ctx_->mesh.on_upgrade(info);
+        } catch (const std::exception& e) {
+            refusal = error_response(500, core::error_kind::internal, std::string("upgrade check failed: ") + e.what());
+        }
+    }
+    if (refusal) {
+        co_await write_response(to_beast(std::move(*refusal), req.version(), false));
+        co_return;
+    }
+    bool json_text = false;
+    std::string subprotocol = choose_subprotocol(to_sv(req[http::field::sec_websocket_protocol]), json_text);
+    upgraded_ = true;
+    auto ws = std::make_shared<ws_session>(ctx_, std::move(stream_), id_, std::move(info), json_text);
+    // A task of its own, so this object (and its read buffer) can go now.
+    net::co_spawn(
+        executor_,
+        [ws, req = std::move(req), subprotocol = std::move(subprotocol)]() mutable {
+            return ws->serve_agent(std::move(req), std::move(subprotocol));
+        },
+        net::detached);
+}
+
+void http_session::finish() {
+    if (finished_ || upgraded_) return;
+    finished_ = true;
+    ctx_->remove(id_);
+    error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    stream_.close();
+}
+
+}  // namespace orbitmesh::transport

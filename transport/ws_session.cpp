@@ -1,0 +1,93 @@
+#include "transport/ws_session.hpp"
+
+#include <cstdio>
+
+#include "core/protocol.hpp"
+
+namespace orbitmesh::transport {
+namespace {
+
+namespace protocol = core::protocol;
+constexpr int close_internal_error = 1011;
+
+link_options link_options_for(const server_options& o, const std::string& remote, bool json_text) {
+    link_options l;
+    l.json_text = json_text;
+    l.max_frame = o.max_frame;
+    l.max_send_queue = o.max_send_queue;
+    l.remote = remote;
+    l.peer_word = "agent";
+    l.log_closes = true;
+    return l;
+}
+
+void log_line(const std::string& text) {
+    std::string line = "orbitmesh: " + text + "\n";
+    std::fwrite(line.data(), 1, line.size(), stderr);
+}
+
+}  // namespace
+
+ws_session::ws_session(std::shared_ptr<server_context> ctx, beast::tcp_stream stream, std::uint64_t id,
+                       http_request upgrade, bool json_text)
+    : ctx_(std::move(ctx)), id_(id), upgrade_(std::move(upgrade)),
+      link_(std::make_shared<ws_link>(link_options_for(ctx_->opts, upgrade_.remote, json_text), std::move(stream))) {
+}
+
+net::awaitable<void> ws_session::serve_agent(http::request<http::string_body> req, std::string subprotocol) {
+    auto self = shared_from_this();
+    if (!co_await accept_upgrade(std::move(req), subprotocol)) {
+        ctx_->remove(id_);
+        co_return;
+    }
+    if (!ctx_->add(id_, weak_from_this())) {  // stop() ran during the handshake
+        link_->close_now(protocol::close_going_away, "server shutting down");
+        co_return;
+    }
+    notify_open();
+    std::string reason = co_await link_->read_frames([this, &self](core::json msg) {
+        if (ctx_->mesh.on_message) ctx_->mesh.on_message(self, std::move(msg));
+    });
+    ctx_->remove(id_);
+    notify_close(reason);
+}
+
+net::awaitable<bool> ws_session::accept_upgrade(http::request<http::string_body> req, const std::string& subprotocol) {
+    auto& ws = link_->ws();
+    beast::get_lowest_layer(ws).expires_never();  // the websocket timeouts take over
+    ws.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
+    ws.set_option(websocket::stream_base::decorator([subprotocol](websocket::response_type& res) {
+        res.set(http::field::server, "orbitmesh");
+        if (!subprotocol.empty()) res.set(http::field::sec_websocket_protocol, subprotocol);
+    }));
+    link_->configure_stream();
+    error_code ec;
+    co_await ws.async_accept(req, with_ec(ec));
+    co_return !ec;
+}
+
+void ws_session::notify_open() {
+    if (!ctx_->mesh.on_open) return;
+    try {
+        ctx_->mesh.on_open(shared_from_this());
+    } catch (const std::exception& e) {
+        link_->close_now(close_internal_error, std::string("internal error opening the session: ") + e.what());
+    }
+}
+
+void ws_session::notify_close(const std::string& reason) {
+    if (!ctx_->mesh.on_close) return;
+    try {
+        ctx_->mesh.on_close(shared_from_this(), reason);
+    } catch (const std::exception& e) {
+        log_line("ws " + upgrade_.remote + ": on_close failed: " + e.what());
+    }
+}
+
+void ws_session::send(core::json msg) { link_->send(msg); }
+
+void ws_session::close(int code, std::string reason) { link_->request_close(code, std::move(reason)); }
+
+void ws_session::shut_down() { link_->close_now(protocol::close_going_away, "server shutting down"); }
+
+}  // namespace orbitmesh::transport
