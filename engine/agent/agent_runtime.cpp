@@ -1,6 +1,7 @@
 #include "engine/agent/agent_runtime.hpp"
 
 #include <signal.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -11,6 +12,7 @@
 #include "engine/agent/agent_identity.hpp"
 #include "engine/agent/agent_log.hpp"
 #include "engine/agent/agent_session.hpp"
+#include "engine/agent/child_process.hpp"
 #include "engine/agent/handler_registry.hpp"
 #include "engine/agent/hub_connection.hpp"
 #include "transport/asio.hpp"
@@ -78,6 +80,7 @@ public:
     int run() {
         session_.load_outbox();
         wait_for_signal();
+        if (::getpid() == 1) reap_orphans_every_second();
         connection_->start();
         io_.run();
         outbox_.close();
@@ -92,6 +95,16 @@ private:
             if (++signals_seen_ == 1) begin_drain(sig);
             else leave_now();
             wait_for_signal();
+        });
+    }
+
+    /// As PID 1 (in a container) the agent inherits every orphan its jobs leave behind.
+    void reap_orphans_every_second() {
+        reaper_.expires_after(std::chrono::seconds(1));
+        reaper_.async_wait([this](const boost::system::error_code& ec) {
+            if (ec) return;
+            child_process::reap_orphans();
+            reap_orphans_every_second();
         });
     }
 
@@ -133,6 +146,7 @@ private:
                            log_line("some job processes did not end; exiting without them");
                            std::_Exit(exit_code_);
                        }
+                       reaper_.cancel();
                        io_.stop();
                    });
     }
@@ -153,6 +167,7 @@ private:
     std::unique_ptr<hub_connection> connection_;
     net::signal_set signals_;
     net::steady_timer poll_;
+    net::steady_timer reaper_{io_};
     int signals_seen_ = 0;
     bool finishing_ = false;
     int exit_code_ = core::exit_ok;

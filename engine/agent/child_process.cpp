@@ -11,6 +11,9 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <filesystem>
+#include <fstream>
+#include <set>
 
 #include "core/clock.hpp"
 #include "engine/agent/line_splitter.hpp"
@@ -90,7 +93,30 @@ int spawn_with(process_spec& spec, int in_fd, int out_fd, int err_fd, pid_t& pid
     return rc;
 }
 
+/// Pids spawned and not yet reaped by a child_process. Spawning and reaping orphans both hold
+/// the lock, so the orphan reaper never takes a child whose watcher has not registered it yet.
+struct owned_pids {
+    std::mutex mu;
+    std::set<pid_t> pids;
+};
+
+owned_pids& owned() {
+    static owned_pids o;
+    return o;
+}
+
 }  // namespace
+
+void child_process::reap_orphans() {
+    std::error_code ec;
+    std::lock_guard lock(owned().mu);
+    for (const auto& task : std::filesystem::directory_iterator("/proc/self/task", ec)) {
+        std::ifstream in(task.path() / "children");
+        for (pid_t pid; in >> pid;) {
+            if (owned().pids.count(pid) == 0) ::waitpid(pid, nullptr, WNOHANG);
+        }
+    }
+}
 
 struct child_process::watch_state {
     pid_t pid = -1;
@@ -169,7 +195,11 @@ int child_process::spawn(watch_state& w) {
         if (in[0] < 0) rc = errno;
     }
     pid_t pid = -1;
-    if (rc == 0) rc = spawn_with(spec_, in[0], out[1], err[1], pid);
+    if (rc == 0) {
+        std::lock_guard lock(owned().mu);
+        rc = spawn_with(spec_, in[0], out[1], err[1], pid);
+        if (rc == 0) owned().pids.insert(pid);
+    }
     close_fd(in[0]);
     close_fd(out[1]);
     close_fd(err[1]);
@@ -228,8 +258,9 @@ void child_process::watch(watch_state& w) {
         if (!w.exited) {
             siginfo_t info{};
             // WNOWAIT leaves a zombie, so the group id stays ours until reap() kills the rest.
-            if (::waitid(P_PID, static_cast<id_t>(w.pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
-                info.si_pid == w.pid) {
+            int rc = ::waitid(P_PID, static_cast<id_t>(w.pid), &info, WEXITED | WNOHANG | WNOWAIT);
+            // ECHILD means someone else reaped it: never spin on a child that is gone.
+            if ((rc == 0 && info.si_pid == w.pid) || (rc < 0 && errno == ECHILD)) {
                 w.exited = true;
                 w.linger_deadline = core::steady_ms() + linger_ms;
             }
@@ -304,9 +335,16 @@ void child_process::reap(watch_state& w, process_exit& out) {
     // Whatever is left of the group dies with the job (see the class comment).
     ::kill(-w.pid, SIGKILL);
     int status = 0;
-    while (::waitpid(w.pid, &status, 0) < 0 && errno == EINTR) {
+    pid_t got;
+    while ((got = ::waitpid(w.pid, &status, 0)) < 0 && errno == EINTR) {
     }
-    if (WIFEXITED(status)) {
+    {
+        std::lock_guard lock(owned().mu);
+        owned().pids.erase(w.pid);
+    }
+    if (got != w.pid) {
+        out.exit_code = -1;  // reaped elsewhere: the status is unknown
+    } else if (WIFEXITED(status)) {
         out.exit_code = WEXITSTATUS(status);
     } else if (WIFSIGNALED(status)) {
         out.term_signal = WTERMSIG(status);

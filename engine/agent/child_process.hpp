@@ -50,6 +50,10 @@ public:
     /// SIGTERM to the whole group now, SIGKILL after `grace_ms`. Thread-safe; the first call counts.
     void terminate(std::int64_t grace_ms);
 
+    /// Reaps exited children of this process that no child_process owns: the orphans a job left
+    /// behind are re-parented to PID 1, which is the agent itself in many containers. Thread-safe.
+    static void reap_orphans();
+
 private:
     struct watch_state;
     void run();

@@ -49,6 +49,21 @@ job_runner::admission job_runner::start(job_request req) {
     if (static_cast<int>(jobs_.size()) >= slots_) return admission::busy;
 
     auto gen = ++next_generation_;
+    auto j = std::make_unique<job>();
+    j->generation = gen;
+    j->ctx = std::make_shared<job_context>(io_, blocking_, std::move(req), events_for(k, gen));
+    auto ctx = j->ctx;
+    auto& ref = *jobs_.emplace(k, std::move(j)).first->second;
+    arm_timeout(ref);
+    try {
+        h->start(ctx);
+    } catch (const std::exception& e) {
+        ctx->finish(job_result{job_status::failed, std::nullopt, nullptr, e.what()});
+    }
+    return admission::started;
+}
+
+job_events job_runner::events_for(const key& k, std::uint64_t gen) {
     // Events look their job up by key and generation: a late event of an erased job is dropped.
     auto lookup = [this, k, gen]() -> job* {
         auto it = jobs_.find(k);
@@ -72,19 +87,7 @@ job_runner::admission job_runner::start(job_request req) {
     ev.on_finish = [this, k, lookup](job_result r) {
         if (lookup()) finished(k, std::move(r));
     };
-
-    auto j = std::make_unique<job>();
-    j->generation = gen;
-    j->ctx = std::make_shared<job_context>(io_, blocking_, std::move(req), std::move(ev));
-    auto ctx = j->ctx;
-    auto& ref = *jobs_.emplace(k, std::move(j)).first->second;
-    arm_timeout(ref);
-    try {
-        h->start(ctx);
-    } catch (const std::exception& e) {
-        ctx->finish(job_result{job_status::failed, std::nullopt, nullptr, e.what()});
-    }
-    return admission::started;
+    return ev;
 }
 
 void job_runner::arm_timeout(job& j) {

@@ -50,6 +50,7 @@ public:
 private:
     struct job;
     using key = std::pair<std::string, int>;
+    job_events events_for(const key& k, std::uint64_t generation);
     void arm_timeout(job& j);
     void finished(const key& k, job_result r);
     core::json result_message(const job& j, job_result r) const;

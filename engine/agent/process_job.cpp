@@ -58,6 +58,11 @@ job_result to_result(const process_job& job, process_exit&& ex) {
         r.output = nullptr;
         return r;
     }
+    if (ex.exit_code < 0) {
+        r.status = job_status::failed;
+        r.error = job.label + ": the process ended with an unknown status";
+        return r;
+    }
     r.exit_code = ex.exit_code;
     r.status = ex.exit_code == 0 ? job_status::succeeded : job_status::failed;
     auto plugin_output = job.json_last_line ? last_json_line(ex.stdout_tail) : std::nullopt;

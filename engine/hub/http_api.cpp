@@ -1,5 +1,7 @@
 #include "engine/hub/http_api.hpp"
 
+#include "engine/hub/http_json.hpp"
+
 #include <algorithm>
 #include <charconv>
 #include <string_view>
@@ -15,17 +17,6 @@ using transport::http_reply;
 using transport::http_request;
 using transport::http_response;
 
-http_response json_response(int status, const core::json& body) {
-    http_response r;
-    r.status = status;
-    r.body = body.dump(-1, ' ', false, core::json::error_handler_t::replace);
-    return r;
-}
-
-http_response error_response(const core::error& e) {
-    return json_response(core::http_status(e.kind()), {{"error", core::to_string(e.kind())}, {"message", e.what()}});
-}
-
 /// Splits "/api/v1/jobs/ID/logs" into its segments after the prefix.
 std::vector<std::string_view> segments(std::string_view path) {
     std::vector<std::string_view> out;
@@ -40,33 +31,6 @@ std::vector<std::string_view> segments(std::string_view path) {
         path.remove_prefix(slash);
     }
     return out;
-}
-
-std::int64_t query_duration(const http_request& req, const std::string& key) {
-    auto it = req.query.find(key);
-    if (it == req.query.end() || it->second.empty()) return 0;
-    auto ms = core::parse_duration_or_throw(it->second, "query parameter \"" + key + "\"");
-    return std::min<std::int64_t>(ms, 300'000);  // long polls are capped; clients poll again
-}
-
-std::int64_t query_int(const http_request& req, const std::string& key, std::int64_t fallback) {
-    auto it = req.query.find(key);
-    if (it == req.query.end() || it->second.empty()) return fallback;
-    std::int64_t v = 0;
-    auto [p, ec] = std::from_chars(it->second.data(), it->second.data() + it->second.size(), v);
-    if (ec != std::errc() || p != it->second.data() + it->second.size() || v < 0)
-        throw core::error(core::error_kind::invalid_input,
-                          "query parameter \"" + key + "\" must be a non-negative integer, got \"" + it->second + "\"");
-    return v;
-}
-
-core::json parse_body(const http_request& req) {
-    if (req.body.empty()) return core::json::object();
-    try {
-        return core::json::parse(req.body);
-    } catch (const core::json::exception& e) {
-        throw core::error(core::error_kind::invalid_input, std::string("request body is not valid JSON: ") + e.what());
-    }
 }
 
 /// Adapts a hub outcome to an HTTP reply.
@@ -115,7 +79,7 @@ void route_jobs(const std::shared_ptr<hub>& h, const http_request& req, const st
     throw core::error(core::error_kind::not_found, "no route " + m + " " + req.path);
 }
 
-void route(const std::shared_ptr<hub>& h, const http_request& req, http_reply reply) {
+void route(const std::shared_ptr<hub>& h, const extra_routes& extra, const http_request& req, http_reply reply) {
     if (req.path == "/healthz") return reply(json_response(200, {{"status", "ok"}}));
     if (req.path == "/readyz") return reply(json_response(200, {{"status", "ready"}}));
     auto seg = segments(req.path);
@@ -124,16 +88,17 @@ void route(const std::shared_ptr<hub>& h, const http_request& req, http_reply re
         if (seg[2] == "agents" && seg.size() == 3 && req.method == "GET") return h->list_agents(to_http(std::move(reply)));
         if (seg[2] == "agents" && seg.size() == 4 && req.method == "GET")
             return h->get_agent(std::string(seg[3]), to_http(std::move(reply)));
+        if (auto it = extra.find(std::string(seg[2])); it != extra.end()) return it->second(req, std::move(reply));
     }
     throw core::error(core::error_kind::not_found, "no route " + req.method + " " + req.path + " (see docs/http-api.md)");
 }
 
 }  // namespace
 
-transport::http_handler make_http_api(std::shared_ptr<hub> h) {
-    return [h = std::move(h)](http_request req, http_reply reply) {
+transport::http_handler make_http_api(std::shared_ptr<hub> h, extra_routes extra) {
+    return [h = std::move(h), extra = std::move(extra)](http_request req, http_reply reply) {
         try {
-            route(h, req, reply);
+            route(h, extra, req, reply);
         } catch (const core::error& e) {
             reply(error_response(e));
         } catch (const std::exception& e) {

@@ -52,6 +52,8 @@ void hub::recover() {
             info["state"] = "disconnected";
             slot->rec = core::agent_record_from_json(info);
             slot->version = e.version;
+        } else {
+            for (auto& o : observers_) o->replay(e);
         }
     });
     std::size_t pending = 0, in_flight = 0;
@@ -87,6 +89,7 @@ void hub::recover() {
             std::to_string(in_flight) + " in flight) and " + std::to_string(agents_.size()) + " agents from " +
             std::to_string(events) + " events" + (skipped ? ", " + std::to_string(skipped) + " skipped" : ""));
     boost::asio::post(strand_, [self = shared_from_this()] {
+        for (auto& o : self->observers_) o->recovered();
         self->periodic_check();
         self->schedule_dispatch();
     });
@@ -232,6 +235,8 @@ void hub::shutdown() {
         self->flush_staged();
     });
 }
+
+void hub::post(std::function<void()> fn) { boost::asio::post(strand_, std::move(fn)); }
 
 core::job_record* hub::find_job(const std::string& id) {
     auto it = jobs_.find(id);

@@ -15,6 +15,7 @@
 #include "engine/hub/deadline_queue.hpp"
 #include "engine/hub/dispatcher.hpp"
 #include "engine/hub/hub_options.hpp"
+#include "engine/hub/job_port.hpp"
 #include "store/event_store.hpp"
 #include "transport/mesh_peer.hpp"
 
@@ -23,7 +24,7 @@ namespace orbitmesh::engine {
 /// The hub's state machine: registry, dispatcher, ACK tracking, retries, agent loss, waiters.
 /// Every public call is thread-safe (it posts to the hub strand); callbacks run on that strand
 /// and only after the events they report are committed (accepted means durable).
-class hub : public std::enable_shared_from_this<hub> {
+class hub : public std::enable_shared_from_this<hub>, private job_port {
 public:
     using strand = deadline_queue::strand;
     /// Either a value or an error; exactly one is set.
@@ -56,6 +57,13 @@ public:
 
     /// Stops timers and waiters (they get 503); the store is flushed by the caller.
     void shutdown();
+    /// Runs `fn` on the hub strand (for components driving jobs through the job_port).
+    void post(std::function<void()> fn);
+    /// The job interface for strand-bound components. Call only on the strand.
+    job_port& jobs() { return *this; }
+    /// Adds an observer of job outcomes (the workflow runner). Call before recover().
+    void attach(std::shared_ptr<job_observer> observer) { observers_.push_back(std::move(observer)); }
+
     /// True once a store commit failed and the hub stopped itself.
     bool failed() const { return failed_; }
 
@@ -64,6 +72,16 @@ private:
     struct session;
     struct job_waiter;
     struct log_waiter;
+
+    // job_port (hub_port.cpp)
+    std::string create_job(core::job_spec spec, store::write_batch& batch) override;
+    void cancel_job(const std::string& job_id, const std::string& reason) override;
+    const core::job_record* job(const std::string& job_id) override { return find_job(job_id); }
+    std::vector<core::agent_record> agents_for(const core::job_spec& spec) override;
+    void commit(store::write_batch batch, std::function<void()> on_committed) override {
+        persist(std::move(batch), std::move(on_committed));
+    }
+    void after(std::int64_t delay_ms, std::function<void()> fn) override { deadlines_.after(delay_ms, std::move(fn)); }
 
     // hub.cpp: persistence, recovery, timers
     void persist(store::write_batch batch, std::function<void()> on_committed);
@@ -76,6 +94,7 @@ private:
 
     // hub_jobs.cpp: client operations
     void submit_on_strand(std::vector<core::job_spec>& specs, std::function<void(outcome<core::json>, bool)>& reply);
+    void begin_cancel(core::job_record& job, const std::string& why, std::function<void()> done);
     void finish_job(core::job_record& job, core::job_state state, const core::json& result, store::write_batch& batch);
     void settle_failure(core::job_record& job, core::job_state state, const core::json& result, store::write_batch& batch);
     void job_ended(const std::string& job_id);
@@ -121,6 +140,7 @@ private:
     std::set<std::string> dirty_agents_;
     std::unordered_map<std::string, std::int64_t> log_seq_;  // job -> last output line seq
     std::uint64_t waiter_token_ = 0;
+    std::vector<std::shared_ptr<job_observer>> observers_;
     store::write_batch staged_;
     std::vector<std::function<void()>> staged_callbacks_;
     bool flush_posted_ = false;

@@ -49,14 +49,8 @@ void hub::submit_on_strand(std::vector<core::job_spec>& specs, std::function<voi
                 continue;
             }
         }
-        core::job_record job;
-        job.id = core::new_id();
-        std::string id = job.id;
-        auto spec_json = core::to_json(spec);
-        record(job, core::job_event::submitted, {{"id", id}, {"spec", std::move(spec_json)}}, batch);
-        auto& stored = jobs_.emplace(id, std::move(job)).first->second;
+        auto id = create_job(spec, batch);
         if (!spec.idempotency_key.empty()) idempotency_[spec.idempotency_key] = {id, now};
-        dispatcher_.enqueue(stored);
         ids->push_back(id);
         created = true;
     }
@@ -115,39 +109,47 @@ void hub::cancel_job(const std::string& id, std::string reason, job_reply reply)
             return reply({{}, core::error(core::error_kind::conflict, "job " + id + " already ended (" +
                                                                           std::string(core::to_string(job->state)) +
                                                                           "); nothing to cancel")});
-        store::write_batch batch;
-        std::string why = reason.empty() ? "cancelled by request" : "cancelled: " + reason;
-        if (job->state == core::job_state::pending) {
-            self->dispatcher_.remove(id);
-            self->finish_job(*job, core::job_state::cancelled, {{"error", why}}, batch);
-        } else if (!job->cancel_requested) {
-            self->record(*job, core::job_event::cancel_requested, {{"reason", why}}, batch);
-        }
-        int attempt = job->attempt;
-        self->persist(std::move(batch), [self, id, attempt, why, reply] {
-            auto* j = self->find_job(id);
-            if (!j) return;
-            if (core::is_terminal(j->state)) {
-                self->job_ended(id);
-            } else {
-                auto it = self->agents_.find(j->agent_id);
-                if (it != self->agents_.end() && it->second->peer) {
-                    it->second->peer->send({{"t", core::protocol::msg::cancel}, {"job_id", id}, {"attempt", attempt},
-                                            {"reason", why}, {"grace_ms", self->opts_.cancel_grace_ms}});
-                }
-                // If the agent never confirms (or is gone), the hub ends the job itself.
-                std::int64_t guard = it != self->agents_.end() && it->second->peer ? self->opts_.cancel_grace_ms + 5000 : 0;
-                self->deadlines_.after(guard, [self, id, attempt] {
-                    auto* k = self->find_job(id);
-                    if (!k || core::is_terminal(k->state) || k->attempt != attempt) return;
-                    store::write_batch b;
-                    self->finish_job(*k, core::job_state::cancelled,
-                                     {{"error", "cancelled; the agent did not confirm before the grace period ended"}}, b);
-                    self->persist(std::move(b), [self, id] { self->job_ended(id); });
-                });
-            }
-            reply({core::to_json(*j), std::nullopt});
+        self->begin_cancel(*job, reason.empty() ? "cancelled by request" : "cancelled: " + reason, [self, id, reply] {
+            if (auto* j = self->find_job(id)) reply({core::to_json(*j), std::nullopt});
         });
+    });
+}
+
+void hub::cancel_job(const std::string& job_id, const std::string& reason) {
+    auto* job = find_job(job_id);
+    if (job && !core::is_terminal(job->state)) begin_cancel(*job, reason, nullptr);
+}
+
+void hub::begin_cancel(core::job_record& job, const std::string& why, std::function<void()> done) {
+    store::write_batch batch;
+    if (job.state == core::job_state::pending) {
+        dispatcher_.remove(job.id);
+        finish_job(job, core::job_state::cancelled, {{"error", why}}, batch);
+    } else if (!job.cancel_requested) {
+        record(job, core::job_event::cancel_requested, {{"reason", why}}, batch);
+    }
+    persist(std::move(batch), [this, id = job.id, attempt = job.attempt, why, done = std::move(done)] {
+        auto* j = find_job(id);
+        if (!j) return;
+        if (core::is_terminal(j->state)) {
+            job_ended(id);
+        } else {
+            auto it = agents_.find(j->agent_id);
+            bool reachable = it != agents_.end() && it->second->peer;
+            if (reachable)
+                it->second->peer->send({{"t", core::protocol::msg::cancel}, {"job_id", id}, {"attempt", attempt},
+                                        {"reason", why}, {"grace_ms", opts_.cancel_grace_ms}});
+            // If the agent never confirms (or is gone), the hub ends the job itself.
+            deadlines_.after(reachable ? opts_.cancel_grace_ms + 5000 : 0, [this, id, attempt] {
+                auto* k = find_job(id);
+                if (!k || core::is_terminal(k->state) || k->attempt != attempt) return;
+                store::write_batch b;
+                finish_job(*k, core::job_state::cancelled,
+                           {{"error", "cancelled; the agent did not confirm before the grace period ended"}}, b);
+                persist(std::move(b), [this, id] { job_ended(id); });
+            });
+        }
+        if (done) done();
     });
 }
 
@@ -213,6 +215,8 @@ void hub::job_ended(const std::string& job_id) {
             for (auto& w : waiters) w.reply({core::to_json(*job), std::nullopt});
     }
     notify_logs(job_id);
+    if (auto* job = find_job(job_id))
+        for (auto& o : observers_) o->job_ended(*job);
     // Keep the live output of a finished job a little while for late `logs -f` readers, then let
     // the store serve it.
     deadlines_.after(60'000, [this, job_id] {

@@ -41,6 +41,7 @@ void hub::handle_output(agent_entry& a, const core::json& m) {
     auto& recent = recent_logs_[job_id];
     if (recent.size() >= max_recent_lines) recent.erase(recent.begin(), recent.begin() + max_recent_lines / 2);
     recent.push_back(line);
+    for (auto& o : observers_) o->job_output(line);
     store::write_batch batch;
     batch.logs.push_back(std::move(line));
     persist(std::move(batch), nullptr);

@@ -2,10 +2,12 @@ list(APPEND ORBITMESH_ENGINE_SOURCES
   hub/deadline_queue.cpp
   hub/dispatcher.cpp
   hub/http_api.cpp
+  hub/http_json.cpp
   hub/hub.cpp
   hub/hub_agents.cpp
   hub/hub_jobs.cpp
   hub/hub_logs.cpp
+  hub/hub_port.cpp
   hub/hub_results.cpp
   hub/hub_server.cpp
 )

@@ -1,8 +1,11 @@
 // The process handlers (shell, exec) with real child processes.
+#include <sys/prctl.h>
+
 #include <catch2/catch.hpp>
 
 #include "agent_test_support.hpp"
 #include "engine/agent/builtin_handlers.hpp"
+#include "engine/agent/child_process.hpp"
 
 using namespace agent_test;
 
@@ -155,4 +158,28 @@ TEST_CASE("agent shell: a process ignoring SIGTERM is killed after the grace per
     CHECK(probe->finished_ms - asked >= 250);
     CHECK(probe->finished_ms - asked < 3000);
     CHECK(probe->result->exit_code == 137);
+}
+
+TEST_CASE("agent: orphans re-parented to the agent are reaped, owned children are left alone") {
+    // The agent is PID 1 in many containers; a subreaper gets orphans the same way.
+    REQUIRE(::prctl(PR_SET_CHILD_SUBREAPER, 1) == 0);
+    io_fixture fx;
+    auto shell = make_shell_handler();
+    auto running = std::make_shared<job_probe>();
+    auto ctx = start_job(fx, *shell, "echo started; sleep 600", running);
+    REQUIRE(fx.run_until([&] { return !running->lines.empty(); }));
+
+    auto probe = run_job(fx, *shell, "sleep 600 & echo $!");  // its leftover is killed at exit
+    REQUIRE(probe->result);
+    int orphan = std::stoi(probe->result->output.get<std::string>());
+    REQUIRE(fx.run_until([&] { return !process_alive(orphan); }, 2s));
+    CHECK(::kill(orphan, 0) == 0);  // a zombie, re-parented here
+
+    child_process::reap_orphans();
+    CHECK(::kill(orphan, 0) == -1);
+    CHECK_FALSE(running->result.has_value());  // the running job's own child was not touched
+    ctx->request_stop(0);
+    REQUIRE(fx.run_until([&] { return running->result.has_value(); }));
+    CHECK(running->result->exit_code == 143);
+    ::prctl(PR_SET_CHILD_SUBREAPER, 0);
 }

@@ -1,0 +1,34 @@
+// The job_port side of the hub: how strand-bound components (the workflow runner) create and
+// follow jobs without going through HTTP.
+#include "core/clock.hpp"
+#include "core/ids.hpp"
+#include "core/job_events.hpp"
+#include "engine/hub/hub.hpp"
+#include "engine/hub/hub_state.hpp"
+
+namespace orbitmesh::engine {
+
+std::string hub::create_job(core::job_spec spec, store::write_batch& batch) {
+    core::validate(spec);
+    core::job_record job;
+    job.id = core::new_id();
+    std::string id = job.id;
+    record(job, core::job_event::submitted, {{"id", id}, {"spec", core::to_json(spec)}}, batch);
+    auto& stored = jobs_.emplace(id, std::move(job)).first->second;
+    dispatcher_.enqueue(stored);
+    schedule_dispatch();  // posted: runs after the caller has handed `batch` to commit()
+    return id;
+}
+
+std::vector<core::agent_record> hub::agents_for(const core::job_spec& spec) {
+    std::vector<core::agent_record> out;
+    std::int64_t now = core::now_ms();
+    for (auto& [id, a] : agents_) {
+        if (!a->peer || a->rec.breaker_until_ms > now) continue;
+        agent_view view{&a->rec, &a->handlers, static_cast<int>(a->jobs.size())};
+        if (dispatcher::can_run(spec, view)) out.push_back(a->rec);
+    }
+    return out;
+}
+
+}  // namespace orbitmesh::engine

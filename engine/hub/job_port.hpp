@@ -1,0 +1,49 @@
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "core/agent.hpp"
+#include "core/event.hpp"
+#include "core/job.hpp"
+#include "store/event_store.hpp"
+
+namespace orbitmesh::engine {
+
+/// What the hub offers to components that run on its strand and drive jobs themselves (the
+/// workflow runner). Every call must be made on the hub strand (see hub::post).
+class job_port {
+public:
+    virtual ~job_port() = default;
+    /// Creates a pending job whose `job.submitted` event goes into `batch`; returns its id. The job
+    /// is queued for dispatch once `batch` is committed through commit().
+    virtual std::string create_job(core::job_spec spec, store::write_batch& batch) = 0;
+    /// Cancels a job as `job cancel` does (pending: at once; running: SIGTERM through its agent).
+    virtual void cancel_job(const std::string& job_id, const std::string& reason) = 0;
+    /// The job's current record, or nullptr.
+    virtual const core::job_record* job(const std::string& job_id) = 0;
+    /// Connected agents (circuit closed) that could run `spec` now: for `fan_out: all`.
+    virtual std::vector<core::agent_record> agents_for(const core::job_spec& spec) = 0;
+    /// Commits a batch in order with the hub's own writes; `on_committed` runs on the strand after.
+    virtual void commit(store::write_batch batch, std::function<void()> on_committed) = 0;
+    /// Runs `fn` on the strand after `delay_ms` (no cancellation: re-check state when it fires).
+    virtual void after(std::int64_t delay_ms, std::function<void()> fn) = 0;
+};
+
+/// Told about job outcomes by the hub, on the hub strand, after they are committed.
+class job_observer {
+public:
+    virtual ~job_observer() = default;
+    /// Events of streams the hub does not own (anything but job-* and agent-*), in log order,
+    /// while the hub recovers at start-up.
+    virtual void replay(const core::event& e) = 0;
+    /// Recovery is over: jobs are loaded; resume what was in flight.
+    virtual void recovered() = 0;
+    /// A job reached a terminal state (committed).
+    virtual void job_ended(const core::job_record& job) = 0;
+    /// A job produced an output line (not yet necessarily committed).
+    virtual void job_output(const store::log_line& line) = 0;
+};
+
+}  // namespace orbitmesh::engine
