@@ -25,9 +25,9 @@ std::string host_name() {
     return buf;
 }
 
-engine::agent_options to_options(const agent_flags& f) {
+engine::agent_options to_options(const agent_flags& f, const global_options& g) {
     engine::agent_options o;
-    o.server = core::parse_server_url(resolve_server(f.server));
+    o.server = core::parse_server_url(resolve_server(f.server.empty() ? g.server : f.server));
     o.name = f.name.empty() ? host_name() : f.name;
     if (o.name.find('/') != std::string::npos || o.name.size() > 128)
         throw core::error(core::error_kind::usage, "--name \"" + o.name + "\" must be at most 128 characters without '/'");
@@ -44,7 +44,7 @@ engine::agent_options to_options(const agent_flags& f) {
     if (o.reconnect_max_ms < o.reconnect_min_ms)
         throw core::error(core::error_kind::usage, "--reconnect-max must not be below --reconnect-min");
     o.json_format = f.json_format;
-    o.token = f.token;
+    o.token = f.token.empty() ? g.token : f.token;
     if (o.token.empty())
         if (const char* env = std::getenv("ORBITMESH_TOKEN")) o.token = env;
     return o;
@@ -69,7 +69,7 @@ void add_agent_command(CLI::App& app, command_context& ctx) {
     sub->add_flag("--json-protocol", f->json_format, "Speak orbitmesh.json (text frames) instead of MessagePack");
     sub->add_option("--token", f->token, "Access token (env ORBITMESH_TOKEN)");
     sub->callback([&ctx, f] {
-        ctx.run = [f] { return engine::run_agent(to_options(*f)); };
+        ctx.run = [f, &ctx] { return engine::run_agent(to_options(*f, ctx.global)); };
     });
 }
 

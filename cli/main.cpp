@@ -36,6 +36,8 @@ int main(int argc, char** argv) {
     app.require_subcommand(1);
     app.set_help_all_flag("--help-all", "Print help for every command");
     cli::command_context ctx;
+    // Client flags are accepted before the command too (`orbitmesh --server URL job list`).
+    cli::add_client_flags(app, ctx.global);
     cli::add_serve_command(app, ctx);
     cli::add_agent_command(app, ctx);
     cli::add_job_commands(app, ctx);

@@ -33,9 +33,10 @@ engine::hub_options to_options(const serve_flags& f) {
     o.data_dir = f.data_dir;
     o.port_file = f.port_file;
     if (!f.store.empty()) {
-        if (f.store.rfind("sqlite://", 0) != 0)
-            throw core::error(core::error_kind::usage, "--store " + f.store +
-                                                           ": only sqlite://PATH is supported by this build (PostgreSQL comes with multi-hub support)");
+        if (f.store.rfind("sqlite://", 0) != 0 || f.store.size() == 9)
+            throw core::error(core::error_kind::usage,
+                              "--store " + f.store + ": use sqlite://PATH (postgres:// comes with multi-hub support)");
+        o.store_path = f.store.substr(9);
     }
     if (f.durability == "full") o.durability = store::durability::full;
     else if (f.durability == "normal") o.durability = store::durability::normal;

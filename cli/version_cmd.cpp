@@ -10,7 +10,7 @@ namespace orbitmesh::cli {
 void add_version_command(CLI::App& app, command_context& ctx) {
     auto* sub = app.add_subcommand("version", "Print version, commit and build type");
     auto format = std::make_shared<std::string>("table");
-    sub->add_option("-o,--output", *format, "table or json");
+    sub->add_option("-o,--output", *format, "table, json or ndjson")->capture_default_str();
     sub->callback([&ctx, format] {
         ctx.run = [format] {
             check_format(*format);

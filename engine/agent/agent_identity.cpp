@@ -19,8 +19,8 @@ std::string trimmed(std::string s) {
 }
 
 [[noreturn]] void storage_error(const fs::path& file, const std::string& why) {
-    throw core::error(core::error_kind::storage,
-                      "agent: cannot " + why + " \"" + file.string() + "\" (check --data-dir and its permissions)");
+    throw core::error(core::error_kind::storage, "agent: cannot " + why + " \"" + file.string() +
+                                                     "\" (check --data-dir and its permissions)");
 }
 
 }  // namespace

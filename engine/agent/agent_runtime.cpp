@@ -48,7 +48,8 @@ agent_options resolved(agent_options o) {
 }
 
 agent_profile profile_for(const agent_options& o, std::string agent_id, const handler_registry& reg) {
-    agent_profile p{std::move(agent_id), o.name, o.version, o.tags, o.capabilities, o.concurrency, o.data_dir};
+    agent_profile p{std::move(agent_id), o.name,        o.version, o.tags,
+                    o.capabilities,      o.concurrency, o.data_dir};
     for (auto& name : reg.names())
         if (std::find(p.capabilities.begin(), p.capabilities.end(), name) == p.capabilities.end())
             p.capabilities.push_back(name);
@@ -70,9 +71,9 @@ public:
         mo.url = o.server;
         mo.json_format = o.json_format;
         mo.token = o.token;
-        hub_connection::callbacks cb{[this] { return session_.hello(); }, [this] { return session_.heartbeat(); },
-                                     [this] { session_.on_welcome(); },
-                                     [this](const core::json& m) { session_.on_message(m); }};
+        hub_connection::callbacks cb{
+            [this] { return session_.hello(); }, [this] { return session_.heartbeat(); },
+            [this] { session_.on_welcome(); }, [this](const core::json& m) { session_.on_message(m); }};
         connection_ = std::make_unique<hub_connection>(
             io_, mo, reconnect_backoff(o.reconnect_min_ms, o.reconnect_max_ms), std::move(cb));
     }
@@ -92,8 +93,10 @@ private:
     void wait_for_signal() {
         signals_.async_wait([this](const boost::system::error_code& ec, int sig) {
             if (ec) return;
-            if (++signals_seen_ == 1) begin_drain(sig);
-            else leave_now();
+            if (++signals_seen_ == 1)
+                begin_drain(sig);
+            else
+                leave_now();
             wait_for_signal();
         });
     }
@@ -110,14 +113,15 @@ private:
 
     void begin_drain(int sig) {
         session_.begin_drain();
-        log_line(std::string("received ") + (sig == SIGINT ? "SIGINT" : "SIGTERM") + ": taking no new jobs, waiting up to " +
-                 std::to_string(drain_budget_ms / 1000) + "s for " + std::to_string(session_.running_count()) +
-                 " running job(s); send it again to exit now");
+        log_line(std::string("received ") + (sig == SIGINT ? "SIGINT" : "SIGTERM") +
+                 ": taking no new jobs, waiting up to " + std::to_string(drain_budget_ms / 1000) + "s for " +
+                 std::to_string(session_.running_count()) + " running job(s); send it again to exit now");
         auto deadline = core::steady_ms() + drain_budget_ms;
         poll_until([this, deadline] { return session_.idle() || core::steady_ms() >= deadline; },
                    [this] {
                        if (auto n = session_.running_count(); n > 0)
-                           log_line(std::to_string(n) + " job(s) still running after " + std::to_string(drain_budget_ms / 1000) +
+                           log_line(std::to_string(n) + " job(s) still running after " +
+                                    std::to_string(drain_budget_ms / 1000) +
                                     "s: stopping them; the hub will run them again elsewhere");
                        finish(core::exit_ok);
                    });
@@ -138,24 +142,27 @@ private:
         connection_->stop("agent shutting down");
         auto deadline = core::steady_ms() + reap_budget_ms;
         // Waiting for the close to complete lets the hub see a clean close, not a reset.
-        poll_until([this, deadline] {
-            return (session_.running_count() == 0 && connection_->idle()) || core::steady_ms() >= deadline;
-        },
-                   [this] {
-                       if (session_.running_count() > 0) {
-                           log_line("some job processes did not end; exiting without them");
-                           std::_Exit(exit_code_);
-                       }
-                       reaper_.cancel();
-                       io_.stop();
-                   });
+        poll_until(
+            [this, deadline] {
+                return (session_.running_count() == 0 && connection_->idle()) ||
+                       core::steady_ms() >= deadline;
+            },
+            [this] {
+                if (session_.running_count() > 0) {
+                    log_line("some job processes did not end; exiting without them");
+                    std::_Exit(exit_code_);
+                }
+                reaper_.cancel();
+                io_.stop();
+            });
     }
 
     /// Checks `ready` every 50 ms on the io thread and then runs `then` once.
     void poll_until(std::function<bool()> ready, std::function<void()> then) {
         if (ready()) return then();
         poll_.expires_after(std::chrono::milliseconds(50));
-        poll_.async_wait([this, ready = std::move(ready), then = std::move(then)](const boost::system::error_code& ec) mutable {
+        poll_.async_wait([this, ready = std::move(ready),
+                          then = std::move(then)](const boost::system::error_code& ec) mutable {
             if (!ec) poll_until(std::move(ready), std::move(then));
         });
     }

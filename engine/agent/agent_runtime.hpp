@@ -12,12 +12,12 @@ namespace orbitmesh::engine {
 /// Everything `orbitmesh agent` takes on its command line (SPEC §1, §3).
 struct agent_options {
     core::server_url server;
-    std::string name;                          // default: host name
-    std::map<std::string, std::string> tags;   // --tag K=V
-    std::vector<std::string> capabilities;     // --capability C (handler names are added automatically)
-    int concurrency = 0;                       // 0 = number of cores
-    std::filesystem::path data_dir;            // agent id + outbox; default ./.orbitmesh/agents/NAME
-    std::filesystem::path handlers_dir;        // plugin executables; empty = none
+    std::string name;                         // default: host name
+    std::map<std::string, std::string> tags;  // --tag K=V
+    std::vector<std::string> capabilities;    // --capability C (handler names are added automatically)
+    int concurrency = 0;                      // 0 = number of cores
+    std::filesystem::path data_dir;           // agent id + outbox; default ./.orbitmesh/agents/NAME
+    std::filesystem::path handlers_dir;       // plugin executables; empty = none
     std::vector<std::filesystem::path> allowed_roots;  // for file.*; default: data_dir/files
     bool no_shell = false;
     std::int64_t reconnect_min_ms = 100;

@@ -44,8 +44,8 @@ core::json job_ref(const std::string& job_id, int attempt) {
 }  // namespace
 
 agent_session::agent_session(boost::asio::io_context& io, boost::asio::thread_pool& blocking,
-                             const handler_registry& handlers, outbox_writer& outbox,
-                             agent_profile profile, send_fn send)
+                             const handler_registry& handlers, outbox_writer& outbox, agent_profile profile,
+                             send_fn send)
     : outbox_(outbox),
       profile_(std::move(profile)),
       send_(std::move(send)),
@@ -138,12 +138,17 @@ void agent_session::on_result_ack(const core::json& m) {
 }
 
 void agent_session::on_invoke(const core::json& m) {
-    core::json reply{{"t", msg::reply}, {"call_id", m.contains("call_id") ? m["call_id"] : core::json(nullptr)}};
+    core::json reply{{"t", msg::reply},
+                     {"call_id", m.contains("call_id") ? m["call_id"] : core::json(nullptr)}};
     auto method = core::canonical_command(string_field(m, "method"));
-    if (method == "ping") reply["value"] = "pong";
-    else if (method == "system.info") reply["value"] = system_info(profile_.disk_path);
-    else if (method == "system.health") reply["value"] = system_health(profile_.disk_path);
-    else reply["error"] = "unknown method: " + string_field(m, "method");
+    if (method == "ping")
+        reply["value"] = "pong";
+    else if (method == "system.info")
+        reply["value"] = system_info(profile_.disk_path);
+    else if (method == "system.health")
+        reply["value"] = system_health(profile_.disk_path);
+    else
+        reply["error"] = "unknown method: " + string_field(m, "method");
     send_(std::move(reply));
 }
 
@@ -155,7 +160,8 @@ void agent_session::on_result(core::json result) {
         auto it = results_.find(k);
         if (it == results_.end()) return;
         if (!error.empty())
-            log_line("cannot store the result of job " + k.first + " in the outbox (sending it anyway): " + error);
+            log_line("cannot store the result of job " + k.first +
+                     " in the outbox (sending it anyway): " + error);
         it->second.stored = true;
         send_(it->second.message);
     });

@@ -61,8 +61,8 @@ std::vector<char*> c_strings(std::vector<std::string>& v) {
 sigset_t default_signals() {
     sigset_t set;
     sigemptyset(&set);
-    for (int sig : {SIGPIPE, SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGCHLD, SIGUSR1, SIGUSR2, SIGALRM,
-                    SIGTSTP, SIGTTIN, SIGTTOU, SIGXFSZ})
+    for (int sig : {SIGPIPE, SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGCHLD, SIGUSR1, SIGUSR2, SIGALRM, SIGTSTP,
+                    SIGTTIN, SIGTTOU, SIGXFSZ})
         sigaddset(&set, sig);
     return set;
 }
@@ -243,17 +243,19 @@ void child_process::watch(watch_state& w) {
         if (w.term_sent && !w.kill_sent) until(w.kill_deadline);
         if (w.exited) until(w.linger_deadline);
 
-        if (::poll(fds, static_cast<nfds_t>(n), static_cast<int>(timeout)) < 0 && errno != EINTR)
-            break;
+        if (::poll(fds, static_cast<nfds_t>(n), static_cast<int>(timeout)) < 0 && errno != EINTR) break;
         std::uint64_t drained;
         while (::read(wake_fd_, &drained, sizeof drained) > 0) {
         }
         apply_stop_request(w);
         for (int i = 0; i < n; ++i) {
             if (fds[i].revents == 0) continue;
-            if (fds[i].fd == w.out_fd) read_pipe(w, 1);
-            else if (fds[i].fd == w.err_fd) read_pipe(w, 2);
-            else if (fds[i].fd == w.in_fd) write_stdin(w);
+            if (fds[i].fd == w.out_fd)
+                read_pipe(w, 1);
+            else if (fds[i].fd == w.err_fd)
+                read_pipe(w, 2);
+            else if (fds[i].fd == w.in_fd)
+                write_stdin(w);
         }
         if (!w.exited) {
             siginfo_t info{};

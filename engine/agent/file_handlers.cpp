@@ -73,8 +73,10 @@ job_result read_file(const path_guard& guard, const core::json& payload) {
             fail("file.read", quoted(path) + " grew past the limit");
     }
     core::json out{{"path", path.string()}, {"size", data.size()}};
-    if (is_valid_utf8(data)) out["content"] = std::move(data);
-    else out["content_base64"] = base64_encode(data);
+    if (is_valid_utf8(data))
+        out["content"] = std::move(data);
+    else
+        out["content_base64"] = base64_encode(data);
     return {job_status::succeeded, 0, std::move(out), {}};
 }
 
@@ -83,7 +85,8 @@ std::string content_of(const core::json& p) {
     if (p.contains("content_base64") && p["content_base64"].is_string()) {
         std::string bytes;
         if (!base64_decode(p["content_base64"].get<std::string>(), bytes))
-            throw core::error(core::error_kind::invalid_input, "file.write: \"content_base64\" is not valid base64");
+            throw core::error(core::error_kind::invalid_input,
+                              "file.write: \"content_base64\" is not valid base64");
         return bytes;
     }
     throw core::error(core::error_kind::invalid_input,
@@ -91,7 +94,9 @@ std::string content_of(const core::json& p) {
 }
 
 job_result write_file(const path_guard& guard, const core::json& payload) {
-    if (!payload.is_object()) throw core::error(core::error_kind::invalid_input, "file.write: payload must be {path, content, append?}");
+    if (!payload.is_object())
+        throw core::error(core::error_kind::invalid_input,
+                          "file.write: payload must be {path, content, append?}");
     auto path = guard.resolve(path_of(payload, "file.write"), "file.write");
     auto data = content_of(payload);
     bool append = payload.value("append", false);
@@ -109,8 +114,10 @@ job_result write_file(const path_guard& guard, const core::json& payload) {
     }
     struct stat st {};
     ::fstat(f.fd, &st);
-    return {job_status::succeeded, 0,
-            {{"path", path.string()}, {"bytes_written", data.size()}, {"size", st.st_size}}, {}};
+    return {job_status::succeeded,
+            0,
+            {{"path", path.string()}, {"bytes_written", data.size()}, {"size", st.st_size}},
+            {}};
 }
 
 std::string type_of(mode_t m) {
@@ -130,9 +137,15 @@ job_result stat_file(const path_guard& guard, const core::json& payload) {
     char mode[8];
     std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
     auto mtime_ms = static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000 + st.st_mtim.tv_nsec / 1'000'000;
-    return {job_status::succeeded, 0,
-            {{"path", path.string()}, {"exists", true}, {"size", st.st_size}, {"mode", mode},
-             {"mtime", core::format_time(mtime_ms)}, {"mtime_ms", mtime_ms}, {"type", type_of(st.st_mode)}},
+    return {job_status::succeeded,
+            0,
+            {{"path", path.string()},
+             {"exists", true},
+             {"size", st.st_size},
+             {"mode", mode},
+             {"mtime", core::format_time(mtime_ms)},
+             {"mtime_ms", mtime_ms},
+             {"type", type_of(st.st_mode)}},
             {}};
 }
 
@@ -146,7 +159,8 @@ public:
     std::string name() const override { return name_; }
 
     void start(const std::shared_ptr<job_context>& ctx) override {
-        ctx->run_blocking([guard = guard_, work = work_, payload = ctx->payload()] { return work(*guard, payload); });
+        ctx->run_blocking(
+            [guard = guard_, work = work_, payload = ctx->payload()] { return work(*guard, payload); });
     }
 
 private:

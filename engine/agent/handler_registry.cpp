@@ -58,7 +58,8 @@ void add_plugins(handler_registry& reg, const fs::path& dir, bool no_shell) {
             continue;
         }
         if (!reg.add(make_plugin_handler(name, fs::absolute(f))))
-            log_line("plugin \"" + f.string() + "\" ignored: a handler named \"" + name + "\" already exists");
+            log_line("plugin \"" + f.string() + "\" ignored: a handler named \"" + name +
+                     "\" already exists");
     }
 }
 

@@ -26,10 +26,10 @@ private:
 
 /// What decides the agent's handler set.
 struct registry_config {
-    bool no_shell = false;                        // drop shell and exec
-    std::filesystem::path handlers_dir;           // plugin executables; empty = none
+    bool no_shell = false;                             // drop shell and exec
+    std::filesystem::path handlers_dir;                // plugin executables; empty = none
     std::vector<std::filesystem::path> allowed_roots;  // file.* confinement
-    std::filesystem::path disk_path;              // where system.* measure free disk
+    std::filesystem::path disk_path;                   // where system.* measure free disk
 };
 
 /// The built-in handlers plus one plugin per executable in `handlers_dir` (named after the file

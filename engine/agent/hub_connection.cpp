@@ -79,7 +79,8 @@ void hub_connection::on_welcome(const core::json& m) {
     welcomed_ = true;
     backoff_.reset();
     auto hb = m.find("heartbeat_ms");
-    heartbeat_ms_ = hb != m.end() && hb->is_number() ? std::max<std::int64_t>(100, hb->get<std::int64_t>()) : 5000;
+    heartbeat_ms_ =
+        hb != m.end() && hb->is_number() ? std::max<std::int64_t>(100, hb->get<std::int64_t>()) : 5000;
     log_line("connected to hub at " + where_);
     timers_->beat.cancel();
     client_.send(cb_.heartbeat());
@@ -104,7 +105,8 @@ void hub_connection::on_closed(const std::string& reason) {
     if (stopping_) return;
     auto delay = backoff_.next();
     if (was_welcomed)
-        log_line("lost the connection to hub at " + where_ + ": " + reason + "; reconnecting in " + seconds_text(delay));
+        log_line("lost the connection to hub at " + where_ + ": " + reason + "; reconnecting in " +
+                 seconds_text(delay));
     else if (was_connected)
         log_line("hub at " + where_ + " closed the connection before welcome: " + reason + "; retrying in " +
                  seconds_text(delay));

@@ -31,8 +31,7 @@ std::string_view to_string(output_stream s) noexcept {
     return "data";
 }
 
-job_context::job_context(net::io_context& io, net::thread_pool& blocking, job_request req,
-                         job_events events)
+job_context::job_context(net::io_context& io, net::thread_pool& blocking, job_request req, job_events events)
     : io_(io), blocking_(blocking), req_(std::move(req)), events_(std::move(events)) {}
 
 std::map<std::string, std::string> job_context::env() const {
@@ -54,8 +53,7 @@ void job_context::emit_output(output_stream s, std::string line) {
     ++queued_lines_;
     net::post(io_, [self = shared_from_this(), s, line = std::move(line)]() mutable {
         --self->queued_lines_;
-        if (!self->finished_applied_ && self->events_.on_output)
-            self->events_.on_output(s, std::move(line));
+        if (!self->finished_applied_ && self->events_.on_output) self->events_.on_output(s, std::move(line));
     });
 }
 
@@ -79,9 +77,7 @@ void job_context::run_blocking(std::function<job_result()> work) {
     });
 }
 
-void job_context::set_stop_handler(std::function<void(std::int64_t)> fn) {
-    stop_handler_ = std::move(fn);
-}
+void job_context::set_stop_handler(std::function<void(std::int64_t)> fn) { stop_handler_ = std::move(fn); }
 
 void job_context::request_stop(std::int64_t grace_ms) {
     if (stop_requested_ || finished_applied_) return;

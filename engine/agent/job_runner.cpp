@@ -74,14 +74,21 @@ job_events job_runner::events_for(const key& k, std::uint64_t gen) {
         auto* j = lookup();
         if (!j || j->abandoned) return;
         const auto& r = j->ctx->request();
-        cb_.send({{"t", "output"}, {"job_id", r.job_id}, {"attempt", r.attempt}, {"seq", ++j->seq},
-                  {"stream", to_string(s)}, {"data", std::move(line)}});
+        cb_.send({{"t", "output"},
+                  {"job_id", r.job_id},
+                  {"attempt", r.attempt},
+                  {"seq", ++j->seq},
+                  {"stream", to_string(s)},
+                  {"data", std::move(line)}});
     };
     ev.on_progress = [this, lookup](double percent, std::string message) {
         auto* j = lookup();
         if (!j || j->abandoned) return;
         const auto& r = j->ctx->request();
-        cb_.send({{"t", "progress"}, {"job_id", r.job_id}, {"attempt", r.attempt}, {"percent", percent},
+        cb_.send({{"t", "progress"},
+                  {"job_id", r.job_id},
+                  {"attempt", r.attempt},
+                  {"percent", percent},
                   {"message", std::move(message)}});
     };
     ev.on_finish = [this, k, lookup](job_result r) {

@@ -62,8 +62,7 @@ fs::path path_guard::resolve(std::string_view requested, std::string_view what) 
     fs::path p(requested);
     if (p.is_relative()) p = roots_.front() / p;
     auto full = resolved(p);
-    if (!inside_a_root(full))
-        refuse("is outside the allowed roots (" + roots_text(roots_) + "); refused");
+    if (!inside_a_root(full)) refuse("is outside the allowed roots (" + roots_text(roots_) + "); refused");
     if (contains_symlink(full)) refuse("goes through a symlink that does not resolve; refused");
     return full;
 }

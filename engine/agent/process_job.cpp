@@ -53,8 +53,8 @@ job_result to_result(const process_job& job, process_exit&& ex) {
     if (!ex.spawned) {
         r.status = job_status::failed;
         r.exit_code = ex.spawn_errno == ENOENT ? 127 : 126;
-        r.error = job.label + ": cannot run \"" + job.argv.front() + "\": " +
-                  std::generic_category().message(ex.spawn_errno);
+        r.error = job.label + ": cannot run \"" + job.argv.front() +
+                  "\": " + std::generic_category().message(ex.spawn_errno);
         r.output = nullptr;
         return r;
     }
@@ -66,8 +66,8 @@ job_result to_result(const process_job& job, process_exit&& ex) {
     r.exit_code = ex.exit_code;
     r.status = ex.exit_code == 0 ? job_status::succeeded : job_status::failed;
     auto plugin_output = job.json_last_line ? last_json_line(ex.stdout_tail) : std::nullopt;
-    r.output = plugin_output ? std::move(*plugin_output)
-                             : core::json(trim_one_newline(std::move(ex.stdout_tail)));
+    r.output =
+        plugin_output ? std::move(*plugin_output) : core::json(trim_one_newline(std::move(ex.stdout_tail)));
     if (ex.term_signal != 0) {
         const char* abbrev = sigabbrev_np(ex.term_signal);
         r.error = job.label + ": killed by signal " + std::to_string(ex.term_signal);
@@ -103,15 +103,15 @@ void start_process_job(const std::shared_ptr<job_context>& ctx, process_job job)
         throw core::error(core::error_kind::invalid_input, job.label + ": nothing to run");
     std::error_code ec;
     if (!job.cwd.empty() && !std::filesystem::is_directory(job.cwd, ec))
-        throw core::error(core::error_kind::invalid_input,
-                          job.label + ": working directory \"" + job.cwd.string() +
-                              "\" does not exist or is not a directory");
+        throw core::error(core::error_kind::invalid_input, job.label + ": working directory \"" +
+                                                               job.cwd.string() +
+                                                               "\" does not exist or is not a directory");
     process_spec spec{job.argv, job.search_path, full_environment(ctx->env(), job.env), job.cwd,
                       job.stdin_data};
     std::weak_ptr<job_context> weak = ctx;
     auto on_line = [weak](bool is_err, std::string line) {
-        if (auto c = weak.lock()) c->emit_output(is_err ? output_stream::err : output_stream::out,
-                                                 std::move(line));
+        if (auto c = weak.lock())
+            c->emit_output(is_err ? output_stream::err : output_stream::out, std::move(line));
     };
     auto on_exit = [weak, job = std::move(job)](process_exit ex) {
         if (auto c = weak.lock()) c->finish(to_result(job, std::move(ex)));

@@ -14,8 +14,9 @@ constexpr std::int64_t progress_every_ms = 1000;
 
 [[noreturn]] void bad_payload(const std::string& why) {
     throw core::error(core::error_kind::invalid_input,
-                      "sleep: " + why + "; give seconds (5, \"5\", {\"seconds\": 5}) or a duration "
-                                        "(\"250ms\", {\"duration\": \"1m\"})");
+                      "sleep: " + why +
+                          "; give seconds (5, \"5\", {\"seconds\": 5}) or a duration "
+                          "(\"250ms\", {\"duration\": \"1m\"})");
 }
 
 /// "3s" for whole seconds, otherwise core::format_duration's form ("1.5s", "250ms").
@@ -77,10 +78,12 @@ struct sleeper : std::enable_shared_from_this<sleeper> {
     void report() {
         auto elapsed = std::min(now() - start_ms, total_ms);
         if (elapsed >= total_ms) return;
-        double pct = total_ms > 0 ? 100.0 * static_cast<double>(elapsed) / static_cast<double>(total_ms) : 100.0;
+        double pct =
+            total_ms > 0 ? 100.0 * static_cast<double>(elapsed) / static_cast<double>(total_ms) : 100.0;
         // Ticks land a few ms after each second; report the second they stand for.
         auto shown = (elapsed + 500) / 1000 * 1000;
-        ctx->emit_progress(std::floor(pct * 10) / 10, "slept " + time_text(shown) + " of " + time_text(total_ms));
+        ctx->emit_progress(std::floor(pct * 10) / 10,
+                           "slept " + time_text(shown) + " of " + time_text(total_ms));
     }
 
     void done() { ctx->finish(job_result{job_status::succeeded, 0, {{"slept_ms", total_ms}}, {}}); }

@@ -14,7 +14,8 @@ struct hub_options {
     std::string host = "127.0.0.1";
     std::uint16_t port = 7420;
     std::filesystem::path data_dir = ".orbitmesh";
-    std::filesystem::path port_file;  // empty = none
+    std::filesystem::path store_path;  // empty = DATA_DIR/orbitmesh.db
+    std::filesystem::path port_file;   // empty = none
     store::durability durability = store::durability::full;
     std::size_t max_frame = 16u << 20;
     std::size_t max_pending = 100'000;

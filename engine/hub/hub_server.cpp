@@ -34,7 +34,7 @@ std::unique_ptr<store::event_store> open_store(const hub_options& opts) {
         throw core::error(core::error_kind::usage,
                           "cannot create the data dir " + opts.data_dir.string() + ": " + ec.message() + " (check --data-dir)");
     store::event_store::options so;
-    so.path = opts.data_dir / "orbitmesh.db";
+    so.path = opts.store_path.empty() ? opts.data_dir / "orbitmesh.db" : opts.store_path;
     so.mode = opts.durability;
     return store::event_store::open(so);
 }

@@ -68,7 +68,8 @@ TEST_CASE("agent system.info and system.health describe the machine") {
     auto info = run_job(fx, *make_system_info_handler(dir.path), nullptr);
     REQUIRE(info->result);
     CHECK(info->result->status == job_status::succeeded);
-    for (const char* key : {"host", "os", "kernel", "arch", "cores", "memory_bytes", "disk_free_bytes", "uptime_s"})
+    for (const char* key :
+         {"host", "os", "kernel", "arch", "cores", "memory_bytes", "disk_free_bytes", "uptime_s"})
         CHECK(info->result->output.contains(key));
     CHECK(info->result->output["cores"].get<int>() >= 1);
     CHECK(info->result->output["memory_bytes"].get<std::uint64_t>() > 0);
@@ -101,7 +102,8 @@ TEST_CASE("agent file handlers: write, read and stat inside the allowed root") {
     auto wrote = f.run(make_file_write_handler(f.guard), {{"path", "notes/a.txt"}, {"content", "hello\n"}});
     REQUIRE(wrote->result);
     CHECK(wrote->result->status == job_status::succeeded);
-    auto appended = f.run(make_file_write_handler(f.guard), {{"path", "notes/a.txt"}, {"content", "again"}, {"append", true}});
+    auto appended = f.run(make_file_write_handler(f.guard),
+                          {{"path", "notes/a.txt"}, {"content", "again"}, {"append", true}});
     CHECK(appended->result->output["size"] == 11);
 
     auto read = f.run(make_file_read_handler(f.guard), {{"path", (f.root / "notes/a.txt").string()}});
@@ -134,7 +136,8 @@ TEST_CASE("agent file handlers: ../ escapes and absolute paths outside the root 
         auto read = f.run(make_file_read_handler(f.guard), {{"path", path}});
         REQUIRE(read->result);
         CHECK(read->result->status == job_status::failed);
-        CHECK_THAT(read->result->error, Catch::Contains("is outside the allowed roots") && Catch::StartsWith("file.read: path"));
+        CHECK_THAT(read->result->error,
+                   Catch::Contains("is outside the allowed roots") && Catch::StartsWith("file.read: path"));
         auto wrote = f.run(make_file_write_handler(f.guard), {{"path", path}, {"content", "x"}});
         CHECK(wrote->result->status == job_status::failed);
     }

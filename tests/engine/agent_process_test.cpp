@@ -42,7 +42,8 @@ TEST_CASE("agent shell: the exit status decides success and is reported") {
 TEST_CASE("agent shell: the job's identity is in its environment") {
     io_fixture fx;
     auto shell = make_shell_handler();
-    auto probe = run_job(fx, *shell, "echo $ORBITMESH_ATTEMPT $ORBITMESH_IDEMPOTENCY_KEY; test -n \"$ORBITMESH_JOB_ID\"");
+    auto probe = run_job(fx, *shell,
+                         "echo $ORBITMESH_ATTEMPT $ORBITMESH_IDEMPOTENCY_KEY; test -n \"$ORBITMESH_JOB_ID\"");
     REQUIRE(probe->result);
     CHECK(probe->result->status == job_status::succeeded);
     CHECK(probe->result->output == "2 key-42");
@@ -116,7 +117,8 @@ TEST_CASE("agent exec: a missing program fails with 127 and says why") {
     REQUIRE(probe->result);
     CHECK(probe->result->status == job_status::failed);
     CHECK(probe->result->exit_code == 127);
-    CHECK(probe->result->error == "exec: cannot run \"orbitmesh-no-such-program\": No such file or directory");
+    CHECK(probe->result->error ==
+          "exec: cannot run \"orbitmesh-no-such-program\": No such file or directory");
 }
 
 TEST_CASE("agent exec: a bad payload fails the job with the accepted forms") {
@@ -178,7 +180,7 @@ TEST_CASE("agent: orphans re-parented to the agent are reaped, owned children ar
     child_process::reap_orphans();
     CHECK(::kill(orphan, 0) == -1);
     CHECK_FALSE(running->result.has_value());  // the running job's own child was not touched
-    ctx->request_stop(0);
+    ctx->request_stop(5000);
     REQUIRE(fx.run_until([&] { return running->result.has_value(); }));
     CHECK(running->result->exit_code == 143);
     ::prctl(PR_SET_CHILD_SUBREAPER, 0);

@@ -25,11 +25,16 @@ public:
         so.port = port;
         transport::mesh_handler mh;
         mh.on_open = [](const std::shared_ptr<transport::mesh_peer>&) {};
-        mh.on_message = [this](const std::shared_ptr<transport::mesh_peer>& p, json m) { received(p, std::move(m)); };
+        mh.on_message = [this](const std::shared_ptr<transport::mesh_peer>& p, json m) {
+            received(p, std::move(m));
+        };
         mh.on_close = [](const std::shared_ptr<transport::mesh_peer>&, const std::string&) {};
-        server_ = std::make_unique<transport::server>(io_, so, [](transport::http_request, transport::http_reply r) {
-            r(transport::http_response{404, "application/json", "{}", {}});
-        }, mh);
+        server_ = std::make_unique<transport::server>(
+            io_, so,
+            [](transport::http_request, transport::http_reply r) {
+                r(transport::http_response{404, "application/json", "{}", {}});
+            },
+            mh);
         server_->start();
         thread_ = std::thread([this] { io_.run(); });
     }
@@ -49,7 +54,8 @@ public:
         if (peer_) peer_->send(std::move(m));
     }
     /// Waits (bounded) for a message matching `pred` and returns it.
-    std::optional<json> wait_for(const std::function<bool(const json&)>& pred, std::chrono::milliseconds limit = 10s) {
+    std::optional<json> wait_for(const std::function<bool(const json&)>& pred,
+                                 std::chrono::milliseconds limit = 10s) {
         std::unique_lock lock(mu_);
         std::optional<json> found;
         cv_.wait_for(lock, limit, [&] {
@@ -60,12 +66,15 @@ public:
         return found;
     }
     static std::function<bool(const json&)> of(const std::string& t, const std::string& job_id = "") {
-        return [t, job_id](const json& m) { return m["t"] == t && (job_id.empty() || m.value("job_id", "") == job_id); };
+        return [t, job_id](const json& m) {
+            return m["t"] == t && (job_id.empty() || m.value("job_id", "") == job_id);
+        };
     }
 
 private:
     void received(const std::shared_ptr<transport::mesh_peer>& p, json m) {
-        if (m["t"] == "hello") p->send({{"t", "welcome"}, {"session", "s1"}, {"heartbeat_ms", 200}, {"server_time", 0}});
+        if (m["t"] == "hello")
+            p->send({{"t", "welcome"}, {"session", "s1"}, {"heartbeat_ms", 200}, {"server_time", 0}});
         std::lock_guard lock(mu_);
         peer_ = p;
         messages_.push_back(std::move(m));
@@ -112,7 +121,8 @@ struct agent_thread {
 
 }  // namespace
 
-TEST_CASE("agent runtime: registers, runs a job, and resends an unacknowledged result after the hub restarts") {
+TEST_CASE(
+    "agent runtime: registers, runs a job, and resends an unacknowledged result after the hub restarts") {
     temp_dir dir;
     auto hub = std::make_unique<fake_hub>();
     auto port = hub->port();
@@ -127,8 +137,15 @@ TEST_CASE("agent runtime: registers, runs a job, and resends an unacknowledged r
     CHECK(std::count(handlers.begin(), handlers.end(), "echo") == 1);
     REQUIRE(hub->wait_for(fake_hub::of("heartbeat")));
 
-    hub->send({{"t", "assign"}, {"job_id", "j1"}, {"attempt", 1}, {"idempotency_key", ""}, {"command", "echo"},
-               {"payload", "ping"}, {"mode", "request_response"}, {"timeout_ms", 0}, {"trace", ""}});
+    hub->send({{"t", "assign"},
+               {"job_id", "j1"},
+               {"attempt", 1},
+               {"idempotency_key", ""},
+               {"command", "echo"},
+               {"payload", "ping"},
+               {"mode", "request_response"},
+               {"timeout_ms", 0},
+               {"trace", ""}});
     REQUIRE(hub->wait_for(fake_hub::of("ack", "j1")));
     auto result = hub->wait_for(fake_hub::of("result", "j1"));
     REQUIRE(result);
@@ -159,8 +176,12 @@ TEST_CASE("agent runtime: SIGTERM drains: running jobs finish and report, new on
     agent_thread agent(options_for(hub.port(), dir.path / "agent"));
     REQUIRE(hub.wait_for(fake_hub::of("hello")));
 
-    hub.send({{"t", "assign"}, {"job_id", "slow"}, {"attempt", 1}, {"command", "shell"},
-              {"payload", "sleep 0.5; echo done"}, {"timeout_ms", 0}});
+    hub.send({{"t", "assign"},
+              {"job_id", "slow"},
+              {"attempt", 1},
+              {"command", "shell"},
+              {"payload", "sleep 0.5; echo done"},
+              {"timeout_ms", 0}});
     REQUIRE(hub.wait_for(fake_hub::of("ack", "slow")));
     ::kill(::getpid(), SIGTERM);
     std::this_thread::sleep_for(100ms);

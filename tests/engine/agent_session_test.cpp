@@ -61,14 +61,21 @@ struct session_fixture {
 
     explicit session_fixture(int concurrency = 4)
         : session(fx.io, fx.pool, reg, writer,
-                  agent_profile{"agent-1", "test-agent", "0.0.1", {{"zone", "a"}}, {"gpu"}, concurrency, dir.path},
+                  agent_profile{
+                      "agent-1", "test-agent", "0.0.1", {{"zone", "a"}}, {"gpu"}, concurrency, dir.path},
                   [this](json m) { sent.push_back(std::move(m)); }) {}
 
     void assign(const std::string& job_id, int attempt, const std::string& command, json payload,
                 std::int64_t timeout_ms = 0) {
-        session.on_message({{"t", "assign"}, {"job_id", job_id}, {"attempt", attempt}, {"idempotency_key", "k"},
-                            {"command", command}, {"payload", std::move(payload)}, {"mode", "request_response"},
-                            {"timeout_ms", timeout_ms}, {"trace", ""}});
+        session.on_message({{"t", "assign"},
+                            {"job_id", job_id},
+                            {"attempt", attempt},
+                            {"idempotency_key", "k"},
+                            {"command", command},
+                            {"payload", std::move(payload)},
+                            {"mode", "request_response"},
+                            {"timeout_ms", timeout_ms},
+                            {"trace", ""}});
     }
     std::vector<json> of_type(const std::string& t) const {
         std::vector<json> out;
@@ -94,8 +101,13 @@ TEST_CASE("agent session: an assigned job is acked, stored in the outbox, sent, 
     REQUIRE_FALSE(s.sent.empty());
     CHECK(s.sent.front() == json{{"t", "ack"}, {"job_id", "j1"}, {"attempt", 1}});
     REQUIRE(s.wait_result("j1"));
-    CHECK(*s.result_for("j1", 1) == json{{"t", "result"}, {"job_id", "j1"}, {"attempt", 1}, {"status", "succeeded"},
-                                         {"exit_code", 0}, {"output", "hi"}, {"error", ""}});
+    CHECK(*s.result_for("j1", 1) == json{{"t", "result"},
+                                         {"job_id", "j1"},
+                                         {"attempt", 1},
+                                         {"status", "succeeded"},
+                                         {"exit_code", 0},
+                                         {"output", "hi"},
+                                         {"error", ""}});
     CHECK(s.box->size() == 1);  // stored before it was sent
     CHECK_FALSE(s.session.idle());
 
@@ -104,7 +116,8 @@ TEST_CASE("agent session: an assigned job is acked, stored in the outbox, sent, 
     CHECK(s.session.idle());
 }
 
-TEST_CASE("agent session: a re-sent assign of a finished attempt is answered from the outbox, not run again") {
+TEST_CASE(
+    "agent session: a re-sent assign of a finished attempt is answered from the outbox, not run again") {
     session_fixture s;
     auto counter = s.dir.path / "runs";
     auto script = "echo run >> '" + counter.string() + "'";
@@ -129,8 +142,13 @@ TEST_CASE("agent session: a re-sent assign of a finished attempt is answered fro
 
 TEST_CASE("agent session: results left from an earlier run are announced in hello and resent after welcome") {
     session_fixture s;
-    json old{{"t", "result"}, {"job_id", "old"}, {"attempt", 3}, {"status", "failed"}, {"exit_code", 1},
-             {"output", ""}, {"error", "shell: exit status 1"}};
+    json old{{"t", "result"},
+             {"job_id", "old"},
+             {"attempt", 3},
+             {"status", "failed"},
+             {"exit_code", 1},
+             {"output", ""},
+             {"error", "shell: exit status 1"}};
     s.box->entries[{"old", 3}] = outbox::entry{"old", 3, old};
     s.session.load_outbox();
 

@@ -23,7 +23,7 @@ TEST_CASE("agent reconnect: decorrelated jitter stays within [min, max] and spre
         seen.insert(d);
         prev = d;
     }
-    CHECK(seen.size() > 100);  // jitter, not a fixed ladder
+    CHECK(seen.size() > 100);      // jitter, not a fixed ladder
     CHECK(*seen.rbegin() > 2500);  // and it does grow toward the cap
 
     b.reset();
@@ -61,7 +61,8 @@ TEST_CASE("agent line splitter: lines without newline, split chunks, overlong li
 }
 
 TEST_CASE("agent text codec: base64 round trip and UTF-8 validation") {
-    for (const std::string& s : std::vector<std::string>{"", "f", "fo", "foo", "foob", std::string("\0\xff\x10", 3)}) {
+    for (const std::string& s :
+         std::vector<std::string>{"", "f", "fo", "foo", "foob", std::string("\0\xff\x10", 3)}) {
         std::string back;
         REQUIRE(base64_decode(base64_encode(s), back));
         CHECK(back == s);

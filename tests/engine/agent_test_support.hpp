@@ -110,7 +110,9 @@ inline std::shared_ptr<job_context> start_job(io_fixture& fx, handler& h, json p
         probe->lines.emplace_back(s, std::move(line));
         probe->line_ms.push_back(now_ms());
     };
-    ev.on_progress = [probe](double pct, std::string msg) { probe->progress.emplace_back(pct, std::move(msg)); };
+    ev.on_progress = [probe](double pct, std::string msg) {
+        probe->progress.emplace_back(pct, std::move(msg));
+    };
     ev.on_finish = [probe](job_result r) {
         probe->result = std::move(r);
         probe->finished_ms = now_ms();
