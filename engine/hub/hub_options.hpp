@@ -1,7 +1,10 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <atomic>
 #include <filesystem>
+#include <functional>
+#include <memory>
 #include <string>
 
 #include "engine/hub/dispatcher.hpp"
@@ -29,6 +32,11 @@ struct hub_options {
     std::int64_t breaker_cooldown_ms = 30'000;
     balance_policy balance = balance_policy::least_loaded;
     int io_threads = 2;
+    /// When set, the hub also stops (as on SIGTERM) once it becomes true: for in-process hubs
+    /// (`run --local`, tests). Polled every 100 ms.
+    std::shared_ptr<std::atomic<bool>> stop_token;
+    /// Called on an io thread with the bound port once listening (in-process users); may be empty.
+    std::function<void(std::uint16_t)> on_listening;
 };
 
 }  // namespace orbitmesh::engine

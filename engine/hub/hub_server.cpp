@@ -1,5 +1,6 @@
 #include "engine/hub/hub_server.hpp"
 
+#include <atomic>
 #include <csignal>
 #include <fstream>
 #include <thread>
@@ -64,16 +65,35 @@ int run_hub(const hub_options& opts) {
 
     // Shutdown order (STYLE §4): stop accepting, tell sessions, let the hub reply to its waiters,
     // give in-flight writes a moment, then stop the io_context and drain the store.
-    net::signal_set signals(io, SIGINT, SIGTERM);
+    net::signal_set signals(io);
+    if (!opts.stop_token) {  // an in-process hub leaves the process's signals alone
+        signals.add(SIGINT);
+        signals.add(SIGTERM);
+    }
     net::steady_timer grace(io);
-    signals.async_wait([&](const boost::system::error_code& ec, int) {
-        if (ec) return;
+    std::atomic<bool> stopping{false};  // signal and stop-token handlers may race on two io threads
+    auto begin_stop = [&] {
+        if (stopping.exchange(true)) return;
         hub_log("stopping");
         srv.stop();
         h->shutdown();
         grace.expires_after(std::chrono::milliseconds(200));
         grace.async_wait([&](const boost::system::error_code&) { io.stop(); });
+    };
+    signals.async_wait([&](const boost::system::error_code& ec, int) {
+        if (!ec) begin_stop();
     });
+    net::steady_timer stop_poll(io);
+    std::function<void()> poll_stop = [&] {
+        stop_poll.expires_after(std::chrono::milliseconds(100));
+        stop_poll.async_wait([&](const boost::system::error_code& ec) {
+            if (ec) return;
+            if (opts.stop_token->load()) begin_stop();
+            else poll_stop();
+        });
+    };
+    if (opts.stop_token) poll_stop();
+    if (opts.on_listening) opts.on_listening(srv.port());
 
     std::vector<std::thread> threads;
     for (int i = 1; i < std::max(1, opts.io_threads); ++i) threads.emplace_back([&] { io.run(); });
