@@ -116,7 +116,7 @@ TEST_CASE("mesh: many messages each way keep their order") {
     CHECK(seqs(h.messages, n) == iota(n));
 }
 
-TEST_CASE("mesh: an oversized frame closes that connection with 1009; others carry on") {
+TEST_CASE("mesh: an oversized frame closes that connection with 1009 and others carry on") {
     server_options o;
     o.max_frame = 1024;
     hub h(o);
@@ -301,7 +301,7 @@ double rate(int n, const std::atomic<int>& received, Send send) {
 
 }  // namespace
 
-TEST_CASE("mesh: messages per second through one connection, coalesced", "[.bench]") {
+TEST_CASE("mesh: messages per second through one connection with coalescing", "[.bench]") {
     constexpr int n = 1'000'000;
     std::atomic<int> at_hub{0};
     std::atomic<int> at_agent{0};

@@ -7,7 +7,7 @@
 using orbitmesh::core::json;
 using namespace orbitmesh::transport;
 
-TEST_CASE("send_queue: the first push starts the writer, later ones join its batch") {
+TEST_CASE("send_queue: the first push starts the writer and later ones join its batch") {
     send_queue q(1 << 20, false);
     CHECK(q.push(encode_message({{"t", "a"}}, false)) == send_queue::pushed::start_writer);
     CHECK(q.push(encode_message({{"t", "b"}}, false)) == send_queue::pushed::queued);

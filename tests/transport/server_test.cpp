@@ -46,7 +46,7 @@ TEST_CASE("server: an HTTP request is answered by the handler with a decoded pat
     CHECK(body["authorization"] == "Bearer tok");
 }
 
-TEST_CASE("server: a reply may come later from another thread, on a kept-alive connection") {
+TEST_CASE("server: a reply may come later from another thread on a kept-alive connection") {
     std::mutex mu;
     std::vector<std::thread> repliers;
     hub h({}, [&](http_request req, http_reply reply) {
