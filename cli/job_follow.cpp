@@ -84,6 +84,9 @@ void print_job(const core::json& job, const std::string& format) {
         {"agent", agent},                 {"exit_code", cell(job, "exit_code")},
         {"created", cell(job, "created_at")}, {"finished", cell(job, "finished_at")},
     };
+    if (job["progress"].is_object())
+        rows.push_back({"progress", std::to_string(static_cast<int>(job["progress"].value("percent", 0.0))) + "% " +
+                                        job["progress"].value("message", std::string{})});
     if (!job.value("error", std::string{}).empty()) rows.push_back({"error", job["error"].get<std::string>()});
     if (!job["output"].is_null()) rows.push_back({"output", output_text(job["output"])});
     print_table({"FIELD", "VALUE"}, rows);

@@ -88,6 +88,13 @@ void route(const std::shared_ptr<hub>& h, const extra_routes& extra, const http_
         if (seg[2] == "agents" && seg.size() == 3 && req.method == "GET") return h->list_agents(to_http(std::move(reply)));
         if (seg[2] == "agents" && seg.size() == 4 && req.method == "GET")
             return h->get_agent(std::string(seg[3]), to_http(std::move(reply)));
+        if (seg[2] == "agents" && seg.size() == 5 && seg[4] == "invoke" && req.method == "POST") {
+            auto body = parse_body(req);
+            auto method = body.value("method", std::string{});
+            if (method.empty()) throw core::error(core::error_kind::invalid_input, "invoke needs a \"method\" (e.g. ping, system.info)");
+            std::int64_t timeout = body.contains("timeout") ? core::parse_duration_or_throw(body.value("timeout", std::string{}), "timeout") : 10'000;
+            return h->invoke_agent(std::string(seg[3]), method, body.value("args", core::json()), timeout, to_http(std::move(reply)));
+        }
         if (auto it = extra.find(std::string(seg[2])); it != extra.end()) return it->second(req, std::move(reply));
     }
     throw core::error(core::error_kind::not_found, "no route " + req.method + " " + req.path + " (see docs/http-api.md)");

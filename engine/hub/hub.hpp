@@ -49,6 +49,10 @@ public:
     void job_logs(const std::string& id, std::int64_t after, std::int64_t wait_ms, std::size_t limit, job_reply reply);
     void list_agents(job_reply reply);
     void get_agent(const std::string& id_or_name, job_reply reply);
+    /// Calls `method` on a connected agent (protocol invoke/reply); replies with its value, or an
+    /// error: not_found, unavailable (not connected / went away), timeout, failed (agent error).
+    void invoke_agent(const std::string& id_or_name, std::string method, core::json args, std::int64_t timeout_ms,
+                      job_reply reply);
 
     // Agent connections (transport callbacks).
     void on_open(const std::shared_ptr<transport::mesh_peer>& peer);
@@ -110,6 +114,7 @@ private:
     void handle_output(agent_entry& a, const core::json& m);
     void handle_progress(agent_entry& a, const core::json& m);
     void handle_heartbeat(agent_entry& a, const core::json& m);
+    void handle_reply(const core::json& m);
     void agent_lost(agent_entry& a, const std::string& reason);
     void reclaim(const std::string& job_id, int attempt, const std::string& agent_id);
     void requeue(core::job_record& job, const std::string& reason, bool counts, store::write_batch& batch);
@@ -141,6 +146,12 @@ private:
     std::unordered_map<std::string, std::int64_t> log_seq_;  // job -> last output line seq
     std::uint64_t waiter_token_ = 0;
     std::vector<std::shared_ptr<job_observer>> observers_;
+    struct pending_call {
+        std::string agent_id;
+        job_reply reply;
+    };
+    std::unordered_map<std::string, pending_call> calls_;  // invoke call_id -> caller
+    std::uint64_t call_counter_ = 0;
     store::write_batch staged_;
     std::vector<std::function<void()>> staged_callbacks_;
     bool flush_posted_ = false;

@@ -53,7 +53,8 @@ void hub::on_message(const std::shared_ptr<transport::mesh_peer>& peer, core::js
         else if (t == msg::result) self->handle_result(a, peer, m);
         else if (t == msg::output) self->handle_output(a, m);
         else if (t == msg::progress) self->handle_progress(a, m);
-        // reply, twin_reported and others: accepted and ignored for now (versions can mix).
+        else if (t == msg::reply) self->handle_reply(m);
+        // twin_reported and others: accepted and ignored for now (versions can mix).
     });
 }
 

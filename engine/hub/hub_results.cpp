@@ -64,6 +64,15 @@ void hub::agent_lost(agent_entry& a, const std::string& reason) {
     a.rec.state = core::agent_state::disconnected;
     hub_log("agent " + a.rec.name + " (" + a.rec.id + ") disconnected: " + reason + "; " +
             std::to_string(a.jobs.size()) + " jobs in flight");
+    for (auto it = calls_.begin(); it != calls_.end();) {  // calls to it will never be answered
+        if (it->second.agent_id != a.rec.id) {
+            ++it;
+            continue;
+        }
+        auto cb = std::move(it->second.reply);
+        it = calls_.erase(it);
+        cb({{}, core::error(core::error_kind::unavailable, "agent " + a.rec.name + " disconnected before answering")});
+    }
     store::write_batch batch;
     record_agent_event(a, "agent.disconnected", batch);
     std::vector<std::string> ended;

@@ -5,6 +5,7 @@ list(APPEND ORBITMESH_ENGINE_SOURCES
   hub/http_json.cpp
   hub/hub.cpp
   hub/hub_agents.cpp
+  hub/hub_invoke.cpp
   hub/hub_jobs.cpp
   hub/hub_logs.cpp
   hub/hub_port.cpp

@@ -1,0 +1,41 @@
+// Request-response calls from the hub to one agent (protocol invoke/reply, SPEC §2).
+#include "core/protocol.hpp"
+#include "engine/hub/hub.hpp"
+#include "engine/hub/hub_state.hpp"
+
+namespace orbitmesh::engine {
+
+void hub::invoke_agent(const std::string& id_or_name, std::string method, core::json args, std::int64_t timeout_ms,
+                       job_reply reply) {
+    boost::asio::post(strand_, [self = shared_from_this(), id_or_name, method = std::move(method), args = std::move(args),
+                                timeout_ms, reply = std::move(reply)]() mutable {
+        auto* a = self->find_agent(id_or_name);
+        if (!a)
+            return reply({{}, core::error(core::error_kind::not_found,
+                                          "agent " + id_or_name + " not found (list agents with `orbitmesh status agents`)")});
+        if (!a->peer)
+            return reply({{}, core::error(core::error_kind::unavailable, "agent " + a->rec.name + " is not connected")});
+        std::string call_id = self->session_prefix_ + "-call-" + std::to_string(++self->call_counter_);
+        self->calls_[call_id] = {a->rec.id, std::move(reply)};
+        a->peer->send({{"t", core::protocol::msg::invoke}, {"call_id", call_id}, {"method", method}, {"args", args}});
+        self->deadlines_.after(timeout_ms, [self, call_id, method] {
+            auto it = self->calls_.find(call_id);
+            if (it == self->calls_.end()) return;
+            auto cb = std::move(it->second.reply);
+            self->calls_.erase(it);
+            cb({{}, core::error(core::error_kind::timeout, "agent did not answer " + method + " in time")});
+        });
+    });
+}
+
+void hub::handle_reply(const core::json& m) {
+    auto it = calls_.find(m["call_id"].get<std::string>());
+    if (it == calls_.end()) return;  // timed out already
+    auto cb = std::move(it->second.reply);
+    calls_.erase(it);
+    if (auto e = m.find("error"); e != m.end() && !e->is_null())
+        return cb({{}, core::error(core::error_kind::failed, "agent error: " + (e->is_string() ? e->get<std::string>() : e->dump()))});
+    cb({core::json{{"value", m.value("value", core::json())}}, std::nullopt});
+}
+
+}  // namespace orbitmesh::engine
