@@ -12,3 +12,8 @@ list(APPEND ORBITMESH_CORE_SOURCES
   workflow_diagnostic.cpp
   workflow_suggest.cpp
 )
+# Workflow runs: the run model and the fold of its events.
+list(APPEND ORBITMESH_CORE_SOURCES
+  run.cpp
+  run_events.cpp
+)

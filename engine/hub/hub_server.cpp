@@ -9,6 +9,8 @@
 #include "engine/hub/http_api.hpp"
 #include "engine/hub/hub.hpp"
 #include "engine/hub/hub_state.hpp"
+#include "engine/workflow/runner.hpp"
+#include "engine/workflow/workflow_routes.hpp"
 #include "transport/asio.hpp"
 #include "transport/server.hpp"
 
@@ -46,6 +48,12 @@ int run_hub(const hub_options& opts) {
     auto store = open_store(opts);
     net::io_context io;
     auto h = std::make_shared<hub>(io, opts, *store);
+    // The workflow runner lives on the hub strand; it must be attached before recovery replays runs.
+    strand_poster post = [weak = std::weak_ptr<hub>(h)](std::function<void()> fn) {
+        if (auto hp = weak.lock()) hp->post(std::move(fn));
+    };
+    auto workflows = std::make_shared<runner>(h->jobs(), post);
+    h->attach(workflows);
     h->recover();
 
     transport::server_options so;
@@ -58,7 +66,7 @@ int run_hub(const hub_options& opts) {
         [h](const std::shared_ptr<transport::mesh_peer>& p, const std::string& why) { h->on_close(p, why); },
         nullptr,  // no auth yet: every upgrade to /mesh is accepted
     };
-    transport::server srv(io, so, make_http_api(h), mesh);
+    transport::server srv(io, so, make_http_api(h, make_workflow_routes(workflows, post)), mesh);
     srv.start();
     if (!opts.port_file.empty()) write_port_file(opts.port_file, srv.port());
     hub_log("listening on " + opts.host + ":" + std::to_string(srv.port()) + ", data in " + opts.data_dir.string());

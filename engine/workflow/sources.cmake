@@ -13,3 +13,16 @@ list(APPEND ORBITMESH_ENGINE_SOURCES
   workflow/yaml_prescan.cpp
   workflow/yaml_reader.cpp
 )
+# The workflow runner: registry, event-sourced runs, step execution, HTTP routes (SPEC §4).
+list(APPEND ORBITMESH_ENGINE_SOURCES
+  workflow/run_api.cpp
+  workflow/run_context.cpp
+  workflow/run_ending.cpp
+  workflow/run_feed.cpp
+  workflow/run_settle.cpp
+  workflow/run_steps.cpp
+  workflow/run_walk.cpp
+  workflow/runner.cpp
+  workflow/workflow_registry.cpp
+  workflow/workflow_routes.cpp
+)

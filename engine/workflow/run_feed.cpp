@@ -1,0 +1,78 @@
+// Client events of a run (`GET /api/v1/runs/ID/events`) and requests held until something happens.
+#include <algorithm>
+
+#include "core/clock.hpp"
+#include "core/error.hpp"
+#include "engine/workflow/runner.hpp"
+
+namespace orbitmesh::engine {
+
+void runner::feed(live_run& r, core::json ev) {
+    ev["seq"] = ++r.feed_seq;
+    ev["run"] = r.rec.id;
+    r.feed.push_back(std::move(ev));
+    while (r.feed.size() > opts_.max_feed) r.feed.pop_front();
+}
+
+core::json runner::feed_reply(const live_run& r, std::int64_t after) const {
+    core::json events = core::json::array();
+    std::int64_t next = after;
+    for (const auto& ev : r.feed) {
+        auto seq = ev["seq"].get<std::int64_t>();
+        if (seq <= after) continue;
+        if (events.size() >= 1000) break;
+        events.push_back(ev);
+        next = seq;
+    }
+    bool done = core::is_terminal(r.rec.state) && next >= r.feed_seq;
+    return {{"events", std::move(events)}, {"next", next}, {"state", core::to_json(r.rec)["state"]}, {"done", done}};
+}
+
+void runner::hold(std::vector<waiter>& list, std::int64_t after, std::int64_t wait_ms, const std::string& run_id,
+                  bool feed_wait, api_reply reply) {
+    if (list.size() >= opts_.max_waiters) {
+        // Bounded: past the limit a request is answered at once and the client polls again.
+        auto* r = find_live(run_id);
+        return reply(200, feed_wait ? feed_reply(*r, after) : core::to_json(r->rec));
+    }
+    auto token = ++waiter_token_;
+    list.push_back({token, after, std::move(reply)});
+    std::weak_ptr<runner> weak = weak_from_this();
+    port_.after(wait_ms, [weak, run_id, token, feed_wait] {
+        auto self = weak.lock();
+        auto* r = self ? self->find_live(run_id) : nullptr;
+        if (!r) return;
+        auto& ws = feed_wait ? r->feed_waiters : r->end_waiters;
+        auto it = std::find_if(ws.begin(), ws.end(), [&](const waiter& w) { return w.token == token; });
+        if (it == ws.end()) return;
+        auto w = std::move(*it);
+        ws.erase(it);
+        w.reply(200, feed_wait ? self->feed_reply(*r, w.after) : core::to_json(r->rec));
+    });
+}
+
+void runner::run_events(const std::string& id, std::int64_t after, std::int64_t wait_ms, api_reply reply) {
+    auto* r = find_live(id);
+    if (!r) throw core::error(core::error_kind::not_found, "run " + id + " not found (list runs with GET /api/v1/runs)");
+    if (wait_ms <= 0 || after < r->feed_seq || core::is_terminal(r->rec.state)) return reply(200, feed_reply(*r, after));
+    hold(r->feed_waiters, after, wait_ms, id, true, std::move(reply));
+}
+
+void runner::get_run(const std::string& id, std::int64_t wait_ms, api_reply reply) {
+    auto* r = find_live(id);
+    if (!r) throw core::error(core::error_kind::not_found, "run " + id + " not found (list runs with GET /api/v1/runs)");
+    if (wait_ms <= 0 || core::is_terminal(r->rec.state)) return reply(200, core::to_json(r->rec));
+    hold(r->end_waiters, 0, wait_ms, id, false, std::move(reply));
+}
+
+core::json runner::list_runs(std::size_t limit, const std::string& state) const {
+    core::json out = core::json::array();
+    for (auto it = runs_.rbegin(); it != runs_.rend() && out.size() < limit; ++it) {
+        auto j = core::to_json(it->second.rec);
+        if (!state.empty() && j["state"] != state) continue;
+        out.push_back(std::move(j));
+    }
+    return {{"runs", std::move(out)}};
+}
+
+}  // namespace orbitmesh::engine
