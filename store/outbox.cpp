@@ -5,6 +5,7 @@
 
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Statement.h>
+#include <sqlite3.h>
 
 #include "core/error.hpp"
 #include "store/sqlite/connection.hpp"
@@ -98,6 +99,29 @@ public:
             return out;
         } catch (...) {
             throw sqlite::storage_error(file_, "listing unacknowledged results");
+        }
+    }
+
+    void begin_group() override {
+        try {
+            db_.exec("BEGIN IMMEDIATE");
+        } catch (...) {
+            throw sqlite::storage_error(file_, "starting a write");
+        }
+    }
+
+    void commit_group() override {
+        try {
+            db_.exec("COMMIT");
+        } catch (...) {
+            throw sqlite::storage_error(file_, "committing results");
+        }
+    }
+
+    void rollback_group() noexcept override {
+        try {
+            if (!db_.getHandle() || sqlite3_get_autocommit(db_.getHandle()) == 0) db_.exec("ROLLBACK");
+        } catch (...) {
         }
     }
 

@@ -29,6 +29,12 @@ public:
     virtual std::optional<entry> get(const std::string& job_id, int attempt) = 0;  // not found = nullopt
     virtual void remove(const std::string& job_id, int attempt) = 0;             // on result_ack
     virtual std::vector<entry> pending() = 0;                                     // everything not yet acked
+    /// Groups the following put/remove calls into one transaction (one fsync at commit_group):
+    /// inside a group they are not durable until commit_group returns. Throws core::error{storage}.
+    virtual void begin_group() = 0;
+    virtual void commit_group() = 0;
+    /// Undoes an open group after a failure. Never throws.
+    virtual void rollback_group() noexcept = 0;
 };
 
 }  // namespace orbitmesh::store

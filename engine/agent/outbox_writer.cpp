@@ -19,30 +19,35 @@ std::vector<store::outbox::entry> outbox_writer::load_pending() {
     // Runs before the first put, and enqueue order keeps it ahead of anything queued later.
     std::promise<std::vector<store::outbox::entry>> got;
     auto fut = got.get_future();
-    enqueue([&got](store::outbox& box) {
+    enqueue([&got](store::outbox& box) -> after_commit {
         try {
             got.set_value(box.pending());
         } catch (...) {
             got.set_exception(std::current_exception());
         }
+        return nullptr;
     });
     return fut.get();
 }
 
 void outbox_writer::put(store::outbox::entry e, done_fn done) {
-    enqueue([this, e = std::move(e), done = std::move(done)](store::outbox& box) mutable {
+    enqueue([this, e = std::move(e), done = std::move(done)](store::outbox& box) mutable -> after_commit {
         std::string error;
         try {
             box.put(e);
         } catch (const std::exception& ex) {
             error = ex.what();
         }
-        if (done) post_to(io_, [done = std::move(done), error = std::move(error)] { done(error); });
+        return [this, error, done = std::move(done)](const std::string& group_error) mutable {
+            if (!done) return;
+            std::string why = error.empty() ? group_error : error;
+            post_to(io_, [done = std::move(done), why = std::move(why)] { done(why); });
+        };
     });
 }
 
 void outbox_writer::remove(std::string job_id, int attempt) {
-    enqueue([job_id = std::move(job_id), attempt](store::outbox& box) {
+    enqueue([job_id = std::move(job_id), attempt](store::outbox& box) -> after_commit {
         try {
             box.remove(job_id, attempt);
         } catch (const std::exception& ex) {
@@ -50,6 +55,7 @@ void outbox_writer::remove(std::string job_id, int attempt) {
             log_line("cannot remove job " + job_id + " attempt " + std::to_string(attempt) +
                      " from the outbox: " + ex.what());
         }
+        return nullptr;
     });
 }
 
@@ -63,7 +69,7 @@ void outbox_writer::close() {
     if (thread_.joinable()) thread_.join();
 }
 
-void outbox_writer::enqueue(std::function<void(store::outbox&)> op) {
+void outbox_writer::enqueue(operation op) {
     {
         std::lock_guard lock(mu_);
         queue_.push_back(std::move(op));
@@ -73,16 +79,38 @@ void outbox_writer::enqueue(std::function<void(store::outbox&)> op) {
 
 void outbox_writer::run() {
     for (;;) {
-        std::function<void(store::outbox&)> op;
+        std::deque<operation> ops;
         {
             std::unique_lock lock(mu_);
             cv_.wait(lock, [this] { return closing_ || !queue_.empty(); });
             if (queue_.empty()) return;  // closing and drained
-            op = std::move(queue_.front());
-            queue_.pop_front();
+            ops.swap(queue_);
         }
-        op(*box_);
+        run_group(ops);
     }
+}
+
+void outbox_writer::run_group(std::deque<operation>& ops) {
+    bool grouped = true;
+    try {
+        box_->begin_group();
+    } catch (const std::exception& ex) {
+        grouped = false;  // each call commits on its own then; slower, still durable
+        log_line(std::string("outbox: cannot group writes: ") + ex.what());
+    }
+    std::vector<after_commit> afters;
+    for (auto& op : ops)
+        if (auto after = op(*box_)) afters.push_back(std::move(after));
+    std::string group_error;
+    if (grouped) {
+        try {
+            box_->commit_group();
+        } catch (const std::exception& ex) {
+            box_->rollback_group();
+            group_error = ex.what();
+        }
+    }
+    for (auto& after : afters) after(group_error);
 }
 
 }  // namespace orbitmesh::engine::agent

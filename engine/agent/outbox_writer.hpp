@@ -17,7 +17,8 @@ class io_context;
 namespace orbitmesh::engine::agent {
 
 /// Owns the agent's outbox on a thread of its own, so fsyncs never stall the io thread.
-/// Operations run in the order queued; completions are posted back to the io thread.
+/// Operations run in the order queued; everything queued together is committed as one group
+/// (one fsync for many results); completions are posted back to the io thread after the commit.
 class outbox_writer {
 public:
     using done_fn = std::function<void(std::string error)>;  // empty error = durable
@@ -39,14 +40,20 @@ public:
     void close();
 
 private:
+    /// An operation on the outbox; what it returns runs on the io thread once the group it was
+    /// part of is committed, told the group's error ("" = durable).
+    using after_commit = std::function<void(const std::string& error)>;
+    using operation = std::function<after_commit(store::outbox&)>;
+
     void run();
-    void enqueue(std::function<void(store::outbox&)> op);
+    void run_group(std::deque<operation>& ops);
+    void enqueue(operation op);
 
     boost::asio::io_context& io_;
     std::unique_ptr<store::outbox> box_;
     std::mutex mu_;
     std::condition_variable cv_;
-    std::deque<std::function<void(store::outbox&)>> queue_;
+    std::deque<operation> queue_;
     bool closing_ = false;
     std::thread thread_;
 };

@@ -45,6 +45,10 @@ public:
         for (auto& [k, e] : s_->entries) out.push_back(e);
         return out;
     }
+    // Every call is already "durable" in memory, so a group needs no work.
+    void begin_group() override {}
+    void commit_group() override {}
+    void rollback_group() noexcept override {}
 
 private:
     std::shared_ptr<outbox_state> s_;

@@ -89,3 +89,20 @@ TEST_CASE("outbox: a damaged file is refused with a storage error naming it") {
         CHECK_THAT(std::string(e.what()), Catch::Contains(file.string()) && Catch::Contains("is damaged"));
     }
 }
+
+TEST_CASE("outbox: writes grouped in one transaction are kept after commit and dropped after rollback") {
+    temp_dir dir;
+    {
+        auto box = outbox::open(dir / "outbox.db");
+        box->begin_group();
+        box->put(result_of("job-1", 1));
+        box->put(result_of("job-2", 1));
+        box->commit_group();
+        box->begin_group();
+        box->put(result_of("job-3", 1));
+        box->remove("job-1", 1);
+        box->rollback_group();
+    }
+    auto box = outbox::open(dir / "outbox.db");
+    CHECK(pending_keys(*box) == std::vector<std::string>{"job-1#1", "job-2#1"});
+}
