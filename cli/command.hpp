@@ -39,5 +39,10 @@ void add_status_command(CLI::App& app, command_context& ctx);
 void add_version_command(CLI::App& app, command_context& ctx);
 void add_completions_command(CLI::App& app, command_context& ctx);
 void add_workflow_commands(CLI::App& app, command_context& ctx);  // issue 3
+/// Adds register|list|cancel|pause|resume|approve|rerun to the `workflow` command (call after
+/// add_workflow_commands).
+void add_workflow_manage_commands(CLI::App& app, command_context& ctx);
+void add_run_command(CLI::App& app, command_context& ctx);
+void add_event_commands(CLI::App& app, command_context& ctx);
 
 }  // namespace orbitmesh::cli

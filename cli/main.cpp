@@ -43,6 +43,9 @@ int main(int argc, char** argv) {
     cli::add_job_commands(app, ctx);
     cli::add_status_command(app, ctx);
     cli::add_workflow_commands(app, ctx);
+    cli::add_workflow_manage_commands(app, ctx);
+    cli::add_run_command(app, ctx);
+    cli::add_event_commands(app, ctx);
     cli::add_version_command(app, ctx);
     cli::add_completions_command(app, ctx);
 

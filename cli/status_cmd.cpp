@@ -9,6 +9,7 @@
 #include "cli/job_follow.hpp"
 #include "cli/job_payload.hpp"
 #include "cli/output.hpp"
+#include "cli/run_follow.hpp"
 #include "core/error.hpp"
 
 namespace orbitmesh::cli {
@@ -53,28 +54,36 @@ void print_summary(api_client& api, const std::string& format) {
     std::cout << std::endl;
 }
 
+/// `status ID`: a job first, then an agent, then a run.
+void show_id(api_client& api, const std::string& id, const std::string& format) {
+    auto missing = [](const core::error& e) { return e.kind() == core::error_kind::not_found; };
+    try {
+        return print_job(api.get("/api/v1/jobs/" + url_encode(id)), format);
+    } catch (const core::error& e) {
+        if (!missing(e)) throw;
+    }
+    try {
+        return print_agents(core::json::array({api.get("/api/v1/agents/" + url_encode(id))}), format);
+    } catch (const core::error& e) {
+        if (!missing(e)) throw;
+    }
+    try {
+        auto run = api.get("/api/v1/runs/" + url_encode(id));
+        return format == "table" ? print_run_tree(run) : print_json(run, format == "ndjson");
+    } catch (const core::error& e) {
+        if (!missing(e)) throw;
+    }
+    throw core::error(core::error_kind::not_found,
+                      "no job, agent or run \"" + id + "\" (try `orbitmesh status jobs` or `orbitmesh status runs`)");
+}
+
 int show(const std::string& what, const global_options& g) {
     api_client api(g);
     if (what.empty()) print_summary(api, g.output);
     else if (what == "agents") print_agents(api.get("/api/v1/agents")["agents"], g.output);
     else if (what == "jobs") print_job_list(api.get("/api/v1/jobs?limit=1000")["jobs"], g.output);
-    else if (what == "runs") {
-        if (g.output == "table") std::cout << "no workflow runs (workflows are not served by this hub yet)" << std::endl;
-        else print_json({{"runs", core::json::array()}}, g.output == "ndjson");
-    } else {
-        // An id: a job first, then an agent.
-        try {
-            print_job(api.get("/api/v1/jobs/" + url_encode(what)), g.output);
-        } catch (const core::error& e) {
-            if (e.kind() != core::error_kind::not_found) throw;
-            try {
-                print_agents(core::json::array({api.get("/api/v1/agents/" + url_encode(what))}), g.output);
-            } catch (const core::error& e2) {
-                if (e2.kind() != core::error_kind::not_found) throw;
-                throw core::error(core::error_kind::not_found, "no job or agent \"" + what + "\" (try `orbitmesh status jobs`)");
-            }
-        }
-    }
+    else if (what == "runs") print_run_list(api.get("/api/v1/runs?limit=1000").value("runs", core::json::array()), g.output);
+    else show_id(api, what, g.output);
     return 0;
 }
 
@@ -84,7 +93,7 @@ void add_status_command(CLI::App& app, command_context& ctx) {
     auto what = std::make_shared<std::string>();
     auto watch = std::make_shared<bool>(false);
     auto* sub = app.add_subcommand("status", "Show agents, jobs and runs: status [agents|jobs|runs|ID]");
-    sub->add_option("what", *what, "agents, jobs, runs, or a job/agent id (default: a summary)");
+    sub->add_option("what", *what, "agents, jobs, runs, or a job, agent or run id (default: a summary)");
     sub->add_flag("-w,--watch", *watch, "Refresh every 2 seconds until Ctrl-C");
     add_client_flags(*sub, ctx.global);
     sub->callback([&ctx, what, watch] {

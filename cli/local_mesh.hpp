@@ -1,0 +1,49 @@
+#pragma once
+#include <atomic>
+#include <cstdint>
+#include <exception>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+namespace orbitmesh::cli {
+
+/// `run --local`: a private hub on 127.0.0.1 (port 0) and one agent ("local", one slot per core),
+/// each on its own thread in this process, stopped through their stop tokens. No signals are
+/// raised or taken over.
+class local_mesh {
+public:
+    /// True when this build's engine can stop an in-process hub and agent (their options carry a
+    /// `stop_token`); without it `run --local` refuses with exit 2.
+    static bool supported();
+
+    /// Starts both and waits (up to 20 s) until the hub listens. Throws core::error.
+    explicit local_mesh(const std::filesystem::path& data_dir);
+    ~local_mesh();
+    local_mesh(const local_mesh&) = delete;
+    local_mesh& operator=(const local_mesh&) = delete;
+
+    /// `http://127.0.0.1:PORT` of the private hub.
+    std::string server_url() const;
+    /// Blocks (up to 20 s) until the agent has connected to the hub; throws core::error when not.
+    void wait_for_agent();
+    /// Stops the agent, then the hub, and joins both threads. Idempotent.
+    void stop();
+
+private:
+    void start_hub(const std::filesystem::path& data_dir);
+    void start_agent(const std::filesystem::path& data_dir);
+    void rethrow_failure();
+
+    std::shared_ptr<std::atomic<bool>> hub_stop_ = std::make_shared<std::atomic<bool>>(false);
+    std::shared_ptr<std::atomic<bool>> agent_stop_ = std::make_shared<std::atomic<bool>>(false);
+    std::atomic<std::uint16_t> port_{0};
+    std::thread hub_thread_, agent_thread_;
+    std::mutex failure_mutex_;
+    std::exception_ptr failure_;
+    std::atomic<bool> ended_{false};  // a thread returned early
+};
+
+}  // namespace orbitmesh::cli
