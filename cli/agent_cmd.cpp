@@ -44,6 +44,8 @@ engine::agent_options to_options(const agent_flags& f, const global_options& g) 
     if (o.reconnect_max_ms < o.reconnect_min_ms)
         throw core::error(core::error_kind::usage, "--reconnect-max must not be below --reconnect-min");
     o.json_format = f.json_format;
+    o.version = ORBITMESH_VERSION;
+    o.verbose = g.verbose;
     o.token = f.token.empty() ? g.token : f.token;
     if (o.token.empty())
         if (const char* env = std::getenv("ORBITMESH_TOKEN")) o.token = env;
@@ -68,6 +70,7 @@ void add_agent_command(CLI::App& app, command_context& ctx) {
     sub->add_option("--reconnect-max", f->reconnect_max, "Longest reconnect delay")->capture_default_str();
     sub->add_flag("--json-protocol", f->json_format, "Speak orbitmesh.json (text frames) instead of MessagePack");
     sub->add_option("--token", f->token, "Access token (env ORBITMESH_TOKEN)");
+    sub->add_flag("-v,--verbose", ctx.global.verbose, "Log ignored messages and other detail on stderr");
     sub->callback([&ctx, f] {
         ctx.run = [f, &ctx] { return engine::run_agent(to_options(*f, ctx.global)); };
     });

@@ -22,6 +22,7 @@ json step_json(const step_record& s) {
            {"error", s.error},     {"job_id", s.job_ids.empty() ? "" : s.job_ids.front()},
            {"started_at", time_or_null(s.started_ms)}, {"finished_at", time_or_null(s.finished_ms)}};
     if (s.job_ids.size() > 1) j["job_ids"] = s.job_ids;
+    j["agent"] = s.agent.empty() ? json() : json(s.agent);
     j["duration_ms"] = (s.started_ms > 0 && s.finished_ms >= s.started_ms) ? json(s.finished_ms - s.started_ms) : json();
     if (s.state == step_state::waiting) j["waiting"] = {{"kind", s.wait.kind}, {"until", time_or_null(s.wait.until_ms)}};
     if (!s.approvals.empty()) {

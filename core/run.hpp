@@ -48,6 +48,7 @@ struct step_record {
     std::vector<std::string> job_ids;  // of the current attempt (several with `fan_out: all`)
     json output;
     std::string error;
+    std::string agent;             // name(s) of the agent(s) its job(s) ran on, once finished
     json detail = json::object();  // chosen branch, foreach items, child run id
     step_wait wait;
     std::vector<approval_entry> approvals;

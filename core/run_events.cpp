@@ -80,6 +80,7 @@ void apply_step_finished(run_record& r, const event& e) {
     s.state = *to;
     s.output = e.data.value("output", json());
     s.error = str(e.data, "error");
+    s.agent = str(e.data, "agent");
     s.finished_ms = e.time_ms;
     s.wait = {};
     if (s.state == step_state::succeeded) s.completed_order = ++r.completed;

@@ -65,8 +65,13 @@ public:
           outbox_(io_, std::move(box)),
           session_(io_, blocking_, reg, outbox_, profile_for(o, std::move(agent_id), reg),
                    [this](core::json m) { connection_->send(std::move(m)); }),
-          signals_(io_, SIGINT, SIGTERM),
-          poll_(io_) {
+          signals_(io_),
+          poll_(io_),
+          stop_token_(o.stop_token) {
+        if (!stop_token_) {  // an in-process agent leaves its host program's signals alone
+            signals_.add(SIGINT);
+            signals_.add(SIGTERM);
+        }
         transport::mesh_client::options mo;
         mo.url = o.server;
         mo.json_format = o.json_format;
@@ -80,7 +85,8 @@ public:
 
     int run() {
         session_.load_outbox();
-        wait_for_signal();
+        if (stop_token_) watch_stop_token();
+        else wait_for_signal();
         if (::getpid() == 1) reap_orphans_every_second();
         connection_->start();
         io_.run();
@@ -98,6 +104,15 @@ private:
             else
                 leave_now();
             wait_for_signal();
+        });
+    }
+
+    void watch_stop_token() {
+        stop_poll_.expires_after(std::chrono::milliseconds(100));
+        stop_poll_.async_wait([this](const boost::system::error_code& ec) {
+            if (ec) return;
+            if (stop_token_->load()) return begin_drain(SIGTERM);
+            watch_stop_token();
         });
     }
 
@@ -148,7 +163,7 @@ private:
                        core::steady_ms() >= deadline;
             },
             [this] {
-                if (session_.running_count() > 0) {
+                if (session_.running_count() > 0 && !stop_token_) {
                     log_line("some job processes did not end; exiting without them");
                     std::_Exit(exit_code_);
                 }
@@ -175,6 +190,8 @@ private:
     net::signal_set signals_;
     net::steady_timer poll_;
     net::steady_timer reaper_{io_};
+    net::steady_timer stop_poll_{io_};
+    std::shared_ptr<std::atomic<bool>> stop_token_;
     int signals_seen_ = 0;
     bool finishing_ = false;
     int exit_code_ = core::exit_ok;

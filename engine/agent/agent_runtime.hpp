@@ -1,5 +1,7 @@
 #pragma once
+#include <atomic>
 #include <cstdint>
+#include <memory>
 #include <filesystem>
 #include <map>
 #include <string>
@@ -24,6 +26,10 @@ struct agent_options {
     std::int64_t reconnect_max_ms = 5000;
     bool json_format = false;  // speak orbitmesh.json instead of msgpack
     std::string token;
+    /// When set, the agent stops (as on a first SIGTERM: drain, then leave) once it becomes true,
+    /// polled every 100 ms; it then installs no signal handlers and never calls _Exit, so it can
+    /// run on a thread of another program (`run --local`).
+    std::shared_ptr<std::atomic<bool>> stop_token;
     std::string version;   // reported in hello; empty = "unknown"
     bool verbose = false;  // -v: also log ignored messages and stray cancels
 };

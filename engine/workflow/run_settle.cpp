@@ -79,6 +79,11 @@ void runner::settle(live_run& r, const std::string& path, core::step_state state
     }
     core::json d{{"path", path}, {"state", core::to_string(state)}, {"output", std::move(output)}, {"error", error}};
     if (state == core::step_state::succeeded && !def->output_variable.empty()) d["variable"] = def->output_variable;
+    std::string agents;  // where the step's job(s) ran, for `status RUN` and the run record
+    for (const auto& id : rec->job_ids)
+        if (const auto* job = port_.job(id); job && !job->agent_name.empty())
+            agents += (agents.empty() ? "" : ",") + job->agent_name;
+    if (!agents.empty()) d["agent"] = agents;
     record(r, core::run_event::step_finished, std::move(d), batch);
     flush(r, std::move(batch));
 }

@@ -100,7 +100,12 @@ core::job_spec runner::job_spec_for(const core::job_action& a, const step_def* s
     spec.command = a.command;
     spec.payload = core::interpolate(a.payload, ctx);
     spec.target = a.target;
-    spec.target.agent = core::stringify(core::interpolate(a.target.agent, ctx));
+    // Every string of a step is a template (SPEC §4), targeting included.
+    auto text = [&ctx](const std::string& v) { return core::stringify(core::interpolate(core::json(v), ctx)); };
+    spec.command = text(a.command);
+    spec.target.agent = text(a.target.agent);
+    for (auto& [key, value] : spec.target.tags) value = text(value);
+    for (auto& cap : spec.target.capabilities) cap = text(cap);
     spec.priority = a.priority;
     spec.timeout_ms = a.timeout_ms;
     spec.retries.max = 0;  // the runner retries the step; each attempt is a new job
