@@ -46,4 +46,9 @@ done
 "$bin" job list --limit 13
 echo; echo "demo: a failing job exits 1 with its exit code recorded:"
 "$bin" job submit --wait -- shell 'echo about to fail >&2; exit 3' || echo "demo: job submit --wait exited $?"
+echo; echo "demo: a workflow (build, test, deploy with a compensation) across both agents:"
+"$bin" run "$root/examples/build-test-deploy.yaml" --input version=1.0.0
+echo; echo "demo: the same workflow failing its smoke test: the deploy is compensated, exit 1:"
+"$bin" run "$root/examples/build-test-deploy.yaml" --input version=1.0.1 --input fail_smoke=true || echo "demo: run exited $?"
+echo; "$bin" status runs
 echo; "$bin" status
