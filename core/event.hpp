@@ -1,6 +1,7 @@
 #pragma once
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "core/json.hpp"
 
@@ -16,5 +17,8 @@ struct event {
     json data;
     std::int64_t time_ms = 0;
 };
+
+/// The next event of a stream whose last version is `last_version`, stamped now.
+event make_event(std::string stream, std::int64_t last_version, std::string_view type, json data);
 
 }  // namespace orbitmesh::core

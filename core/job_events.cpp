@@ -119,13 +119,7 @@ void apply(job_record& r, const event& e) {
 }
 
 event make_job_event(const job_record& r, std::string_view type, json data) {
-    event e;
-    e.stream = job_stream(r.id);
-    e.version = r.version + 1;
-    e.type = std::string(type);
-    e.data = std::move(data);
-    e.time_ms = now_ms();
-    return e;
+    return make_event(job_stream(r.id), r.version, type, std::move(data));
 }
 
 }  // namespace orbitmesh::core

@@ -185,13 +185,7 @@ void apply(run_record& r, const event& e) {
 }
 
 event make_run_event(const run_record& r, std::string_view type, json data) {
-    event e;
-    e.stream = run_stream(r.id);
-    e.version = r.version + 1;
-    e.type = std::string(type);
-    e.data = std::move(data);
-    e.time_ms = now_ms();
-    return e;
+    return make_event(run_stream(r.id), r.version, type, std::move(data));
 }
 
 }  // namespace orbitmesh::core

@@ -133,13 +133,9 @@ void hub::handle_hello(const std::shared_ptr<transport::mesh_peer>& peer, sessio
 }
 
 void hub::record_agent_event(agent_entry& a, std::string_view type, store::write_batch& batch) {
-    core::event e;
-    e.stream = agent_stream(a.rec.id);
-    e.version = ++a.version;
-    e.type = std::string(type);
-    e.data = {{"name", a.rec.name}, {"tags", a.rec.tags}, {"capabilities", a.rec.capabilities},
-              {"concurrency", a.rec.concurrency}, {"version", a.rec.version}};
-    e.time_ms = core::now_ms();
+    auto e = core::make_event(agent_stream(a.rec.id), a.version++, type,
+                              {{"name", a.rec.name}, {"tags", a.rec.tags}, {"capabilities", a.rec.capabilities},
+                               {"concurrency", a.rec.concurrency}, {"version", a.rec.version}});
     batch.events.push_back(std::move(e));
     dirty_agents_.insert(a.rec.id);
 }
