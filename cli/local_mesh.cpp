@@ -12,22 +12,6 @@ namespace orbitmesh::cli {
 
 namespace {
 
-using token = std::shared_ptr<std::atomic<bool>>;
-
-/// Sets `o.stop_token` when this build's options have one (hub_options does; agent_options is
-/// getting one). Compiles either way, so `run --local` lights up once the engine has the hook.
-template <class Options>
-bool attach_stop(Options& o, const token& t) {
-    if constexpr (requires { o.stop_token = t; }) {
-        o.stop_token = t;
-        return true;
-    } else {
-        (void)o;
-        (void)t;
-        return false;
-    }
-}
-
 template <class Ready>
 bool wait_for(Ready ready, std::chrono::milliseconds limit) {
     auto until = std::chrono::steady_clock::now() + limit;
@@ -39,13 +23,6 @@ bool wait_for(Ready ready, std::chrono::milliseconds limit) {
 }
 
 }  // namespace
-
-bool local_mesh::supported() {
-    engine::hub_options h;
-    engine::agent_options a;
-    auto t = std::make_shared<std::atomic<bool>>(false);
-    return attach_stop(h, t) && attach_stop(a, t);
-}
 
 local_mesh::local_mesh(const std::filesystem::path& data_dir) {
     std::error_code ec;
@@ -83,7 +60,7 @@ void local_mesh::start_hub(const std::filesystem::path& data_dir) {
     o.host = "127.0.0.1";
     o.port = 0;
     o.data_dir = data_dir;
-    attach_stop(o, hub_stop_);
+    o.stop_token = hub_stop_;
     o.on_listening = [this](std::uint16_t port) { port_.store(port); };
     hub_thread_ = std::thread([this, o] {
         try {
@@ -102,7 +79,7 @@ void local_mesh::start_agent(const std::filesystem::path& data_dir) {
     o.name = "local";
     o.data_dir = data_dir;
     o.concurrency = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-    attach_stop(o, agent_stop_);
+    o.stop_token = agent_stop_;
     agent_thread_ = std::thread([this, o] {
         try {
             engine::run_agent(o);

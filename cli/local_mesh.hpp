@@ -16,8 +16,6 @@ namespace orbitmesh::cli {
 class local_mesh {
 public:
     /// True when this build's engine can stop an in-process hub and agent (their options carry a
-    /// `stop_token`); without it `run --local` refuses with exit 2.
-    static bool supported();
 
     /// Starts both and waits (up to 20 s) until the hub listens. Throws core::error.
     explicit local_mesh(const std::filesystem::path& data_dir);

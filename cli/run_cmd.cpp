@@ -209,10 +209,6 @@ int run_remote(const run_flags& f, const global_options& g) {
 }
 
 int run_local(const run_flags& f, const global_options& g) {
-    if (!local_mesh::supported())
-        throw core::error(core::error_kind::usage,
-                          "run --local is not available in this build: the engine cannot yet stop an in-process agent "
-                          "(agent_options::stop_token); start `orbitmesh serve` and `orbitmesh agent` and run without --local");
     (void)read_definition(f.file);  // a bad file fails before anything starts
     local_mesh mesh(f.data_dir);
     mesh.wait_for_agent();
