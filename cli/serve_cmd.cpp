@@ -14,6 +14,7 @@ struct serve_flags {
     std::string listen = "127.0.0.1:7420";
     std::string data_dir = ".orbitmesh";
     std::string port_file;
+    std::string workflows;
     std::string durability = "full";
     std::size_t max_frame = 16u << 20;
     std::size_t max_pending = 100'000;
@@ -32,6 +33,7 @@ engine::hub_options to_options(const serve_flags& f) {
     o.port = port;
     o.data_dir = f.data_dir;
     o.port_file = f.port_file;
+    o.workflows_dir = f.workflows;
     if (!f.store.empty()) {
         if (f.store.rfind("sqlite://", 0) != 0 || f.store.size() == 9)
             throw core::error(core::error_kind::usage,
@@ -66,6 +68,8 @@ void add_serve_command(CLI::App& app, command_context& ctx) {
     sub->add_option("--listen", f->listen, "Address to listen on, HOST:PORT (port 0 picks a free one)")->capture_default_str();
     sub->add_option("--data-dir", f->data_dir, "Where the event store lives (DATA_DIR/orbitmesh.db)")->capture_default_str();
     sub->add_option("--store", f->store, "Store URL: sqlite://PATH (default: DATA_DIR/orbitmesh.db)");
+    sub->add_option("--workflows", f->workflows, "Register every *.yaml, *.yml and *.json workflow file in this directory at start")
+        ->type_name("DIR");
     sub->add_option("--port-file", f->port_file, "Write the bound port to this file once listening");
     sub->add_option("--durability", f->durability, "full: fsync before acknowledging; normal: survive a crash")->capture_default_str();
     sub->add_option("--max-frame", f->max_frame, "Largest WebSocket frame in bytes; bigger ones close with 1009")->capture_default_str();

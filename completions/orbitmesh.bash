@@ -10,11 +10,11 @@ _orbitmesh() {
         --mode) COMPREPLY=($(compgen -W "request_response fire_and_forget streaming long_running" -- "$cur")); return ;;
         --on-agent-lost) COMPREPLY=($(compgen -W "reassign wait fail" -- "$cur")); return ;;
         --balance) COMPREPLY=($(compgen -W "least-loaded round-robin random weighted" -- "$cur")); return ;;
-        --data-dir|--handlers|--port-file|--allow-root|--token-file) COMPREPLY=($(compgen -d -- "$cur")); return ;;
+        --data-dir|--handlers|--port-file|--workflows|--allow-root|--token-file) COMPREPLY=($(compgen -d -- "$cur")); return ;;
     esac
     if [ "$cword" -eq 1 ]; then COMPREPLY=($(compgen -W "$commands --help" -- "$cur")); return; fi
     case "${words[1]}" in
-        serve) COMPREPLY=($(compgen -W "--listen --data-dir --store --port-file --durability --max-frame --max-pending --heartbeat --ack-timeout --reassign-after --max-reassign --idempotency-window --cancel-grace --breaker-threshold --breaker-cooldown --balance --help" -- "$cur")) ;;
+        serve) COMPREPLY=($(compgen -W "--listen --data-dir --store --workflows --port-file --durability --max-frame --max-pending --heartbeat --ack-timeout --reassign-after --max-reassign --idempotency-window --cancel-grace --breaker-threshold --breaker-cooldown --balance --help" -- "$cur")) ;;
         agent) COMPREPLY=($(compgen -W "--server --name --tag --capability --concurrency --data-dir --handlers --allow-root --no-shell --reconnect-min --reconnect-max --json-protocol --token --help" -- "$cur")) ;;
         job)
             if [ "$cword" -eq 2 ]; then COMPREPLY=($(compgen -W "submit get cancel logs list retry" -- "$cur")); return; fi

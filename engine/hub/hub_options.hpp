@@ -19,6 +19,7 @@ struct hub_options {
     std::filesystem::path data_dir = ".orbitmesh";
     std::filesystem::path store_path;  // empty = DATA_DIR/orbitmesh.db
     std::filesystem::path port_file;   // empty = none
+    std::filesystem::path workflows_dir;  // empty = none; every workflow file in it is registered at start
     store::durability durability = store::durability::full;
     std::size_t max_frame = 16u << 20;
     std::size_t max_pending = 100'000;

@@ -3,6 +3,7 @@
 #include <atomic>
 #include <csignal>
 #include <fstream>
+#include <map>
 #include <thread>
 
 #include "core/error.hpp"
@@ -42,6 +43,40 @@ std::unique_ptr<store::event_store> open_store(const hub_options& opts) {
     return store::event_store::open(so);
 }
 
+// `serve --workflows DIR`, before the hub listens: every file is checked (a bad one stops the hub
+// with its file:line), then registered through the runner as POST /api/v1/workflows does, and the
+// io_context runs just until those registrations are committed. Unchanged files are no-ops.
+// Nothing runs on the io_context yet, so reading the runner's registry from here is safe.
+void register_workflow_dir(net::io_context& io, hub& h, const std::shared_ptr<runner>& rn,
+                           const std::filesystem::path& dir) {
+    std::map<std::string, std::filesystem::path> ids;
+    std::vector<std::pair<std::string, std::string>> todo;  // (source, file name)
+    for (const auto& path : workflow_files(dir)) {
+        auto reg = rn->registry().check_file(path);
+        if (auto [it, fresh] = ids.emplace(reg.entry.id, path); !fresh)
+            throw core::error(core::error_kind::invalid_input, path.string() + ": workflow id \"" + reg.entry.id +
+                                                                   "\" is also defined by " + it->second.string() +
+                                                                   " (give each file its own id)");
+        if (reg.event) todo.emplace_back(reg.entry.source, path.filename().string());
+    }
+    hub_log("workflows: " + std::to_string(ids.size()) + " in " + dir.string() + ", " + std::to_string(todo.size()) +
+            " new or changed");
+    if (todo.empty()) return;
+    std::size_t left = todo.size();
+    std::string failure;
+    h.post([&] {
+        for (const auto& [source, file] : todo)
+            rn->register_workflow(source, file, [&left, &failure, &io, file](int status, const core::json& body) {
+                if (status >= 400 && failure.empty()) failure = file + ": " + body.value("message", std::string{});
+                if (--left == 0) io.stop();
+            });
+    });
+    io.run();
+    io.restart();
+    if (!failure.empty()) throw core::error(core::error_kind::invalid_input, failure);
+    if (left > 0) throw core::error(core::error_kind::storage, "the workflows of " + dir.string() + " could not be recorded");
+}
+
 }  // namespace
 
 int run_hub(const hub_options& opts) {
@@ -55,6 +90,7 @@ int run_hub(const hub_options& opts) {
     auto workflows = std::make_shared<runner>(h->jobs(), post);
     h->attach(workflows);
     h->recover();
+    if (!opts.workflows_dir.empty()) register_workflow_dir(io, *h, workflows, opts.workflows_dir);
 
     transport::server_options so;
     so.host = opts.host;

@@ -1,5 +1,11 @@
 #include "engine/workflow/workflow_registry.hpp"
 
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
 #include "core/clock.hpp"
 #include "core/error.hpp"
 #include "engine/workflow/loader.hpp"
@@ -10,6 +16,43 @@ std::shared_ptr<const core::workflow> parse_definition(const std::string& source
     return std::make_shared<const core::workflow>(load_workflow_text(source, file.empty() ? "workflow.yaml" : file));
 }
 
+namespace {
+
+const core::diagnostic& first_error(const workflow_check& c) {
+    return *std::find_if(c.diagnostics.begin(), c.diagnostics.end(),
+                         [](const core::diagnostic& d) { return d.level == core::severity::error; });
+}
+
+// `FILE:LINE: message (hint)`: the line an operator reads when `serve --workflows` refuses a file.
+std::string located(const core::diagnostic& d, std::size_t more) {
+    std::string out = d.file;
+    if (d.line > 0) out += ":" + std::to_string(d.line);
+    out += ": " + d.message;
+    if (!d.hint.empty()) out += " (" + d.hint + ")";
+    if (more > 0)
+        out += " (and " + std::to_string(more) + " more error" + (more == 1 ? "" : "s") +
+               "; run `orbitmesh workflow validate` to see them all)";
+    return out;
+}
+
+std::string read_text(const std::filesystem::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream text;
+    if (in) text << in.rdbuf();
+    if (!in || in.bad())
+        throw core::error(core::error_kind::invalid_input,
+                          path.string() + ": cannot read the workflow file: " + std::strerror(errno));
+    return text.str();
+}
+
+bool is_workflow_file(const std::filesystem::directory_entry& e) {
+    auto ext = e.path().extension().string();
+    std::error_code ec;  // a dangling link is listed, so reading it reports the problem
+    return (ext == ".yaml" || ext == ".yml" || ext == ".json") && !e.is_directory(ec);
+}
+
+}  // namespace
+
 workflow_registry::registration workflow_registry::check(const std::string& source, const std::string& file,
                                                          core::json& diagnostics) const {
     auto name = file.empty() ? std::string("workflow.yaml") : file;
@@ -17,18 +60,28 @@ workflow_registry::registration workflow_registry::check(const std::string& sour
     diagnostics = core::json::array();
     for (const auto& d : result.diagnostics)
         if (d.level == core::severity::error) diagnostics.push_back(core::to_json(d));
-    if (!result.ok()) {
-        std::string first;
-        for (const auto& d : result.diagnostics)
-            if (d.level == core::severity::error && first.empty()) first = core::format(d);
-        throw core::error(core::error_kind::invalid_input, "workflow " + name + " is not valid: " + first);
-    }
+    if (!result.ok())
+        throw core::error(core::error_kind::invalid_input,
+                          "workflow " + name + " is not valid: " + core::format(first_error(result)));
+    return entry_for(std::move(result.workflow), source, name);
+}
+
+workflow_registry::registration workflow_registry::check_file(const std::filesystem::path& path) const {
+    auto source = read_text(path);
+    auto result = check_workflow_text(source, path.string());
+    if (!result.ok()) throw core::error(core::error_kind::invalid_input, located(first_error(result), result.errors() - 1));
+    return entry_for(std::move(result.workflow), source, path.filename().string());
+}
+
+workflow_registry::registration workflow_registry::entry_for(core::workflow wf, const std::string& source,
+                                                             const std::string& file) const {
     registration out;
     auto& e = out.entry;
-    e.id = result.workflow.id;
-    e.file = name;
+    e.id = wf.id;
+    e.file = file;
     e.source = source;
-    e.definition = std::make_shared<const core::workflow>(std::move(result.workflow));
+    wf.source_file = file;
+    e.definition = std::make_shared<const core::workflow>(std::move(wf));
     std::int64_t stream_version = 0;
     if (auto it = by_id_.find(e.id); it != by_id_.end()) {
         stream_version = static_cast<std::int64_t>(it->second.size());
@@ -89,6 +142,19 @@ core::json workflow_registry::summary(const registered_workflow& w, bool with_so
                  {"registered_at", core::format_time(w.registered_ms)}};
     if (with_source) j["source"] = w.source;
     return j;
+}
+
+std::vector<std::filesystem::path> workflow_files(const std::filesystem::path& dir) {
+    std::error_code ec;
+    std::vector<std::filesystem::path> out;
+    std::filesystem::directory_iterator it(dir, ec), end;
+    for (; !ec && it != end; it.increment(ec))
+        if (is_workflow_file(*it)) out.push_back(it->path());
+    if (ec)
+        throw core::error(core::error_kind::usage, "--workflows " + dir.string() + ": cannot read the directory: " +
+                                                       ec.message() + " (give a directory of workflow files)");
+    std::sort(out.begin(), out.end());
+    return out;
 }
 
 }  // namespace orbitmesh::engine

@@ -1,5 +1,6 @@
 #pragma once
 #include <cstdint>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <optional>
@@ -34,6 +35,11 @@ public:
     /// Validates `source` with the loader; throws core::error{invalid_input} whose message is the
     /// first error and fills `diagnostics` (JSON list) when the definition is invalid.
     registration check(const std::string& source, const std::string& file, core::json& diagnostics) const;
+    /// check() for a file on disk (`serve --workflows`); throws core::error{invalid_input} with
+    /// `PATH:LINE: message` for the first error, and for a file it cannot read. The entry's `file`
+    /// is the file name, as `workflow register` sends it; commit `event` (if any) the way the
+    /// HTTP route does before applying it elsewhere.
+    registration check_file(const std::filesystem::path& path) const;
     /// Folds a `workflow.registered` event (live after commit, and on replay).
     void apply(const core::event& e);
     /// The newest version of `id` (or exactly `version` when given), or nullptr.
@@ -44,8 +50,14 @@ public:
     static core::json summary(const registered_workflow& w, bool with_source);
 
 private:
+    registration entry_for(core::workflow wf, const std::string& source, const std::string& file) const;
+
     std::map<std::string, std::vector<registered_workflow>> by_id_;
 };
+
+/// The workflow files of `serve --workflows DIR`: `*.yaml`, `*.yml` and `*.json` directly in
+/// `dir`, sorted by name. Throws core::error{usage} when `dir` is not a readable directory.
+std::vector<std::filesystem::path> workflow_files(const std::filesystem::path& dir);
 
 /// Parses a definition that was valid when recorded; throws core::error{invalid_input} otherwise.
 std::shared_ptr<const core::workflow> parse_definition(const std::string& source, const std::string& file);
