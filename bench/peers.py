@@ -12,8 +12,6 @@ import subprocess
 import threading
 import time
 
-import e2e_throughput as e2e
-
 
 def free_port():
     s = socket.socket()

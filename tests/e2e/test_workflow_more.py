@@ -12,8 +12,8 @@ import time
 import pytest
 
 from e2e_helpers import stderr_lines, wait_until
+from workflow_helpers import run_record, wait_run, write_wf
 
-RUN_DONE = ("succeeded", "failed", "cancelled", "timed_out")
 
 
 def write_file(path, text):
@@ -22,19 +22,7 @@ def write_file(path, text):
     return path
 
 
-def write_wf(mesh, name, text):
-    return write_file(mesh.path(name + ".yaml"), text)
 
-
-def run_record(hub, run_id):
-    status, body = hub.get(f"/api/v1/runs/{run_id}")
-    assert status == 200, f"GET /api/v1/runs/{run_id} -> {status} {body!r}"
-    return body
-
-
-def wait_run(hub, run_id, timeout=60.0, states=RUN_DONE):
-    return wait_until(lambda: (lambda r: r if r["state"] in states else None)(run_record(hub, run_id)),
-                      timeout, f"run {run_id} to reach {states}", interval=0.1)
 
 
 def step(run, step_id):

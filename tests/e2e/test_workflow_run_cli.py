@@ -4,32 +4,16 @@
 import json
 import os
 import signal
-import textwrap
 import time
 
 import pytest
 
 from e2e_helpers import assert_one_error_line, free_port, stderr_lines, wait_until
-
-RUN_DONE = ("succeeded", "failed", "cancelled", "timed_out")
-
-
-def write_wf(mesh, name, text):
-    path = mesh.path(name + ".yaml")
-    with open(path, "w", encoding="utf-8") as f:
-        f.write(textwrap.dedent(text).lstrip())
-    return path
+from workflow_helpers import run_record, wait_run, write_wf
 
 
-def run_record(hub, run_id):
-    status, body = hub.get(f"/api/v1/runs/{run_id}")
-    assert status == 200, f"GET /api/v1/runs/{run_id} -> {status} {body!r}"
-    return body
 
 
-def wait_run(hub, run_id, timeout=60.0, states=RUN_DONE):
-    return wait_until(lambda: (lambda r: r if r["state"] in states else None)(run_record(hub, run_id)),
-                      timeout, f"run {run_id} to reach {states}", interval=0.2)
 
 
 def step(run, step_id):
