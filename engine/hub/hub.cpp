@@ -79,6 +79,12 @@ void hub::recover() {
                              [this, id = id, attempt = job.attempt, agent = job.agent_id] { reclaim(id, attempt, agent); });
         }
     }
+    std::unordered_map<std::string, std::int64_t> stored_versions;
+    for (const auto& row : store_.load_jobs()) stored_versions.emplace(row.id, row.version);
+    for (const auto& [id, job] : jobs_) {
+        auto it = stored_versions.find(id);
+        if (it == stored_versions.end() || it->second != job.version) batch.jobs.push_back(job);
+    }
     for (auto& [id, a] : agents_) {
         a->rec.state = core::agent_state::disconnected;
         a->rec.running = static_cast<int>(a->jobs.size());
@@ -112,9 +118,25 @@ void hub::persist(store::write_batch batch, std::function<void()> on_committed) 
 
 void hub::flush_staged() {
     flush_posted_ = false;
-    for (const auto& id : dirty_jobs_)
-        if (auto* job = find_job(id)) staged_.jobs.push_back(*job);
-    dirty_jobs_.clear();
+    bool all = projection_due_ || stopping_;
+    projection_due_ = false;
+    for (auto it = dirty_jobs_.begin(); it != dirty_jobs_.end();) {
+        auto* job = find_job(*it);
+        if (job && !all && !core::is_terminal(job->state)) {
+            ++it;
+            continue;
+        }
+        if (job) staged_.jobs.push_back(*job);
+        it = dirty_jobs_.erase(it);
+    }
+    if (!dirty_jobs_.empty() && !projection_timer_) {
+        projection_timer_ = true;
+        deadlines_.after(projection_delay_ms, [this] {
+            projection_timer_ = false;
+            projection_due_ = true;
+            persist({}, nullptr);
+        });
+    }
     for (const auto& id : dirty_agents_)
         if (auto it = agents_.find(id); it != agents_.end()) staged_.agents.push_back(it->second->rec);
     dirty_agents_.clear();

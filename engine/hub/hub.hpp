@@ -141,7 +141,13 @@ private:
     std::unordered_map<std::string, std::vector<store::log_line>> recent_logs_;  // in-flight jobs' output
     std::unordered_map<std::string, std::pair<std::string, std::int64_t>> exclusions_;  // job -> (agent, until)
 
-    std::set<std::string> dirty_jobs_;    // projection rows to rewrite at the next flush
+    // Projection rows to rewrite. Rows of ended jobs go out with the next flush; rows of jobs
+    // still in flight are batched for up to projection_delay_ms, since most are superseded
+    // within milliseconds and rewriting each intermediate state was the writer's main cost.
+    std::set<std::string> dirty_jobs_;
+    bool projection_due_ = false;
+    bool projection_timer_ = false;
+    static constexpr std::int64_t projection_delay_ms = 50;
     std::set<std::string> dirty_agents_;
     std::unordered_map<std::string, std::int64_t> log_seq_;  // job -> last output line seq
     std::uint64_t waiter_token_ = 0;
