@@ -56,7 +56,7 @@ void submit(const std::shared_ptr<hub>& h, const http_request& req, http_reply r
         if (o.error) return reply(error_response(*o.error));
         int status = created ? 201 : 200;
         reply(json_response(status, batch ? core::json{{"jobs", o.value}} : o.value.at(0)));
-    });
+    }, batch);
 }
 
 void route_jobs(const std::shared_ptr<hub>& h, const http_request& req, const std::vector<std::string_view>& seg,

@@ -41,7 +41,10 @@ public:
     void recover();
 
     // Client API (HTTP). Replies carry JSON records (core::to_json).
-    void submit(std::vector<core::job_spec> specs, std::function<void(outcome<core::json>, bool created)> reply);
+    /// Creates jobs (or finds them by idempotency key); replies after commit with their records,
+    /// or with `{id, state, idempotency_key}` summaries when `summaries` (batch submits: cheaper).
+    void submit(std::vector<core::job_spec> specs, std::function<void(outcome<core::json>, bool created)> reply,
+                bool summaries = false);
     void get_job(const std::string& id, std::int64_t wait_ms, job_reply reply);
     void list_jobs(std::size_t limit, std::string state, job_reply reply);
     void cancel_job(const std::string& id, std::string reason, job_reply reply);
@@ -97,7 +100,8 @@ private:
     void periodic_check();
 
     // hub_jobs.cpp: client operations
-    void submit_on_strand(std::vector<core::job_spec>& specs, std::function<void(outcome<core::json>, bool)>& reply);
+    void submit_on_strand(std::vector<core::job_spec>& specs, std::function<void(outcome<core::json>, bool)>& reply,
+                          bool summaries);
     void begin_cancel(core::job_record& job, const std::string& why, std::function<void()> done);
     void finish_job(core::job_record& job, core::job_state state, const core::json& result, store::write_batch& batch);
     void settle_failure(core::job_record& job, core::job_state state, const core::json& result, store::write_batch& batch);

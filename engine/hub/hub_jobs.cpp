@@ -18,13 +18,14 @@ core::error not_found(const std::string& id) {
 
 }  // namespace
 
-void hub::submit(std::vector<core::job_spec> specs, std::function<void(outcome<core::json>, bool)> reply) {
-    boost::asio::post(strand_, [self = shared_from_this(), specs = std::move(specs), reply = std::move(reply)]() mutable {
-        self->submit_on_strand(specs, reply);
-    });
+void hub::submit(std::vector<core::job_spec> specs, std::function<void(outcome<core::json>, bool)> reply,
+                 bool summaries) {
+    boost::asio::post(strand_, [self = shared_from_this(), specs = std::move(specs), reply = std::move(reply),
+                                summaries]() mutable { self->submit_on_strand(specs, reply, summaries); });
 }
 
-void hub::submit_on_strand(std::vector<core::job_spec>& specs, std::function<void(outcome<core::json>, bool)>& reply) {
+void hub::submit_on_strand(std::vector<core::job_spec>& specs, std::function<void(outcome<core::json>, bool)>& reply,
+                           bool summaries) {
     if (stopping_) {
         reply({{}, core::error(core::error_kind::unavailable, "the hub is shutting down; submit again shortly")}, false);
         return;
@@ -56,10 +57,16 @@ void hub::submit_on_strand(std::vector<core::job_spec>& specs, std::function<voi
     }
     // Reply only after commit; an idempotent repeat also waits, so it never returns a job whose
     // first event is still in flight.
-    persist(std::move(batch), [this, ids, created, reply = std::move(reply)] {
+    persist(std::move(batch), [this, ids, created, summaries, reply = std::move(reply)] {
         core::json out = core::json::array();
-        for (const auto& id : *ids)
-            if (auto* job = find_job(id)) out.push_back(core::to_json(*job));
+        for (const auto& id : *ids) {
+            auto* job = find_job(id);
+            if (!job) continue;
+            out.push_back(summaries ? core::json{{"id", id},
+                                                 {"state", core::to_string(job->state)},
+                                                 {"idempotency_key", job->spec.idempotency_key}}
+                                    : core::to_json(*job));
+        }
         reply({std::move(out), std::nullopt}, created);
     });
     schedule_dispatch();
