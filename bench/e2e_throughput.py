@@ -33,6 +33,17 @@ import time
 TERMINAL = ("succeeded", "failed", "cancelled", "timed_out", "dead")
 
 
+def stop_process(p):
+    """SIGTERM, then SIGKILL after 5 s; only the process we started (by its PID)."""
+    if p.poll() is None:
+        os.kill(p.pid, signal.SIGTERM)
+        try:
+            p.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            os.kill(p.pid, signal.SIGKILL)
+            p.wait(timeout=5)
+
+
 class Client:
     """One keep-alive HTTP connection."""
 
@@ -83,13 +94,7 @@ class Procs:
 
     def stop_all(self):
         for name, p in reversed(self.procs):
-            if p.poll() is None:
-                os.kill(p.pid, signal.SIGTERM)
-                try:
-                    p.wait(timeout=5)
-                except subprocess.TimeoutExpired:
-                    os.kill(p.pid, signal.SIGKILL)
-                    p.wait(timeout=5)
+            stop_process(p)
 
     def log_tail(self, name, n=3000):
         try:

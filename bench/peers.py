@@ -5,12 +5,13 @@ A peer that is not installed is skipped with the reason (the bench installs noth
 
 import os
 import shutil
-import signal
 import socket
 import struct
 import subprocess
 import threading
 import time
+
+from e2e_throughput import stop_process as stop
 
 
 def free_port():
@@ -42,14 +43,6 @@ def start(argv, log_path, port):
     raise RuntimeError(f"{argv[0]} did not listen on {port}")
 
 
-def stop(p):
-    if p.poll() is None:
-        os.kill(p.pid, signal.SIGTERM)
-        try:
-            p.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            os.kill(p.pid, signal.SIGKILL)
-            p.wait(timeout=5)
 
 
 def pct(vals, q):

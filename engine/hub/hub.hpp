@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/agent.hpp"
+#include "core/clock.hpp"
 #include "core/error.hpp"
 #include "core/job.hpp"
 #include "engine/hub/deadline_queue.hpp"
@@ -125,7 +126,6 @@ private:
     void send_assign(const std::string& job_id, int attempt);
     void release_slot(const std::string& agent_id, const std::string& job_id);
     void infra_failure(agent_entry& a);
-    void save_agent(agent_entry& a, std::string_view type, store::write_batch& batch);
     void record_agent_event(agent_entry& a, std::string_view type, store::write_batch& batch);
     agent_entry* find_agent(const std::string& id_or_name);
 
@@ -154,6 +154,7 @@ private:
     static constexpr std::int64_t projection_delay_ms = 50;
     std::set<std::string> dirty_agents_;
     std::unordered_map<std::string, std::int64_t> log_seq_;  // job -> last output line seq
+    std::int64_t started_ms_ = core::now_ms();  // wall clock when this hub process started
     std::uint64_t waiter_token_ = 0;
     std::vector<std::shared_ptr<job_observer>> observers_;
     struct pending_call {

@@ -140,8 +140,6 @@ void hub::record_agent_event(agent_entry& a, std::string_view type, store::write
     dirty_agents_.insert(a.rec.id);
 }
 
-void hub::save_agent(agent_entry& a, std::string_view, store::write_batch&) { dirty_agents_.insert(a.rec.id); }
-
 void hub::handle_heartbeat(agent_entry& a, const core::json& m) {
     const auto& load = m["load"];
     a.rec.cpu = load.value("cpu", 0.0);

@@ -178,13 +178,22 @@ void hub::retry_job(const std::string& id, job_reply reply) {
     });
 }
 
+namespace {
+
+/// The data of an event that records an attempt's outcome (finished, retry_scheduled, dead).
+core::json outcome_data(const core::job_record& job, const core::json& result) {
+    return {{"attempt", job.attempt},
+            {"exit_code", result.value("exit_code", core::json())},
+            {"output", result.value("output", core::json())},
+            {"error", result.value("error", std::string{})}};
+}
+
+}  // namespace
+
 void hub::finish_job(core::job_record& job, core::job_state state, const core::json& result, store::write_batch& batch) {
     std::string agent = job.agent_id;
-    core::json data = {{"attempt", job.attempt},
-                       {"state", core::to_string(state)},
-                       {"exit_code", result.value("exit_code", core::json())},
-                       {"output", result.value("output", core::json())},
-                       {"error", result.value("error", std::string{})}};
+    auto data = outcome_data(job, result);
+    data["state"] = core::to_string(state);
     record(job, core::job_event::finished, std::move(data), batch);
     if (!agent.empty()) release_slot(agent, job.id);
 }
@@ -192,10 +201,7 @@ void hub::finish_job(core::job_record& job, core::job_state state, const core::j
 void hub::settle_failure(core::job_record& job, core::job_state state, const core::json& result,
                          store::write_batch& batch) {
     const auto& r = job.spec.retries;
-    core::json data = {{"attempt", job.attempt},
-                          {"exit_code", result.value("exit_code", core::json())},
-                          {"output", result.value("output", core::json())},
-                          {"error", result.value("error", std::string{})}};
+    auto data = outcome_data(job, result);
     std::string agent = job.agent_id;
     if (job.retries_used < r.max && !job.cancel_requested) {
         std::int64_t delay = r.backoff_ms;
@@ -228,7 +234,10 @@ void hub::job_ended(const std::string& job_id) {
     // the store serve it.
     deadlines_.after(60'000, [this, job_id] {
         auto* job = find_job(job_id);
-        if (job && core::is_terminal(job->state)) recent_logs_.erase(job_id);
+        if (job && core::is_terminal(job->state)) {
+            recent_logs_.erase(job_id);
+            log_seq_.erase(job_id);
+        }
     });
 }
 

@@ -26,9 +26,12 @@ void hub::handle_output(agent_entry& a, const core::json& m) {
         return;  // output of a stale attempt is dropped like its result
     auto seq_it = log_seq_.find(job_id);
     if (seq_it == log_seq_.end()) {
-        // First line this hub process sees for the job: continue after what the store holds.
-        auto stored = store_.load_logs(job_id, 0, 1u << 30);
-        seq_it = log_seq_.emplace(job_id, stored.empty() ? 0 : stored.back().seq).first;
+        // First line this hub process sees for the job. Only a job from before this process
+        // started can have lines in the store already: continue after them (rare, off the hot path).
+        std::int64_t last = 0;
+        if (job->created_ms < started_ms_)
+            for (const auto& l : store_.load_logs(job_id, 0, 1u << 30)) last = l.seq;
+        seq_it = log_seq_.emplace(job_id, last).first;
     }
     store::log_line line;
     line.job_id = job_id;

@@ -9,8 +9,8 @@ import time
 import pytest
 
 from e2e_helpers import FAST_RECONNECT, wait_until
+from workflow_helpers import RUN_DONE
 
-RUN_DONE = ("succeeded", "failed", "cancelled", "timed_out")
 
 
 def count(path, word):

@@ -9,10 +9,10 @@ import os
 import pytest
 
 from e2e_helpers import wait_until
+from workflow_helpers import RUN_DONE
 
 EXAMPLES = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, os.pardir,
                                          "examples"))
-RUN_DONE = ("succeeded", "failed", "cancelled", "timed_out")
 
 
 def example(name):

@@ -3,16 +3,10 @@ reverse completion order, a false condition skips, continue_on_error."""
 
 import json
 import os
-import textwrap
 
 import pytest
 
-
-def write_wf(mesh, name, text):
-    path = mesh.path(name + ".yaml")
-    with open(path, "w", encoding="utf-8") as f:
-        f.write(textwrap.dedent(text).lstrip())
-    return path
+from workflow_helpers import write_wf
 
 
 def step(run, step_id):
