@@ -12,8 +12,8 @@ one job per `POST /api/v1/jobs`. When the batch endpoint is missing (404/405) th
 back to single posts and says so in the config.
 
 The clock runs from the first submit until every job is terminal: request bodies are built
-before it starts, and the end is found by polling `GET /api/v1/jobs?state=S&limit=1` for
-pending, assigned and running every 20 ms (the bench is the hub's only client). After the clock,
+before it starts, and the end is found by polling `GET /api/v1/stats` (jobs per state) every
+20 ms until none is pending, assigned or running (the bench is the hub's only client). After the clock,
 no job may be failed/cancelled/timed_out/dead. Prints one JSON object on stdout (or to --json FILE) and one summary line on
 stderr. Every process it starts is stopped by its PID.
 """
@@ -31,6 +31,27 @@ import tempfile
 import time
 
 TERMINAL = ("succeeded", "failed", "cancelled", "timed_out", "dead")
+
+
+def store_stats(port):
+    """The hub's writer counters (`GET /api/v1/stats`), or None for a hub without them."""
+    c = Client(port, 10)
+    try:
+        status, body = c.request("GET", "/api/v1/stats")
+        return body.get("store") if status == 200 and isinstance(body, dict) else None
+    finally:
+        c.close()
+
+
+def store_delta(before, after, jobs):
+    """Commits, events per commit and rows per job over the timed part."""
+    if not before or not after:
+        return None
+    commits = after["commits"] - before["commits"]
+    return {"commits": commits,
+            "events_per_commit": round((after["events"] - before["events"]) / max(commits, 1), 1),
+            "rows_per_job": round((after["rows"] - before["rows"]) / max(jobs, 1), 2),
+            "commit_seconds": round(after["commit_seconds"] - before["commit_seconds"], 2)}
 
 
 def stop_process(p):
@@ -261,19 +282,27 @@ def run(args, binary, tmp, procs):
             for f in [pool.submit(worker, b) for b in bodies]:
                 f.result()
 
-    def count(c, state):
-        status, body = c.request("GET", f"/api/v1/jobs?state={state}&limit=1")
-        if status != 200:
-            raise RuntimeError(f"GET /api/v1/jobs?state={state} -> {status} {body}")
-        return len(body["jobs"] if isinstance(body, dict) else body)
+    def open_jobs(c):
+        """Jobs not yet ended: one `GET /api/v1/stats` (per-state counts the hub keeps as it
+        goes); hubs without it are asked `GET /api/v1/jobs?state=S&limit=1` per open state."""
+        status, body = c.request("GET", "/api/v1/stats")
+        if status == 200:
+            return sum(body["jobs"][s] for s in ("pending", "assigned", "running"))
+        n = 0
+        for state in ("pending", "assigned", "running"):
+            status, body = c.request("GET", f"/api/v1/jobs?state={state}&limit=1")
+            if status != 200:
+                raise RuntimeError(f"GET /api/v1/jobs?state={state} -> {status} {body}")
+            n += len(body["jobs"] if isinstance(body, dict) else body)
+        return n
 
     def wait_all_terminal(deadline):
-        """Polls (sparingly: 3 tiny requests every 20 ms) until nothing is pending,
-        assigned or running; the bench is the only client, so then every job has ended."""
+        """Polls (sparingly: one tiny request every 20 ms) until nothing is pending, assigned or
+        running; the bench is the only client, so then every job has ended."""
         c = Client(port, 30)
         try:
             for _ in range(10 ** 6):
-                if not any(count(c, s) for s in ("pending", "assigned", "running")):
+                if not open_jobs(c):
                     return time.monotonic()
                 if time.monotonic() > deadline:
                     raise SystemExit("e2e_throughput: deadline passed with jobs still open")
@@ -288,6 +317,8 @@ def run(args, binary, tmp, procs):
 
     bodies = bodies_for("job-", args.jobs)
     cpu_before = {name: cpu_seconds(p.pid) for name, p in procs.procs}
+    client_before = os.times()
+    store_before = store_stats(port)
     t0 = time.monotonic()
     submit_all(bodies)
     t_submitted = time.monotonic()
@@ -297,8 +328,15 @@ def run(args, binary, tmp, procs):
         after = cpu_seconds(p.pid)
         if after is not None and cpu_before.get(name) is not None:
             cpu[name] = round(after - cpu_before[name], 2)
+    store_after = store_stats(port)
+    client_after = os.times()  # this script's submitters and poller share the machine too
+    cpu["bench_client"] = round(client_after.user + client_after.system
+                                - client_before.user - client_before.system, 2)
     c = Client(port, 120)
-    bad = {s: count(c, s) for s in ("failed", "cancelled", "timed_out", "dead")}
+    bad = {}
+    for s in ("failed", "cancelled", "timed_out", "dead"):  # from the job list, not from the counters
+        status, body = c.request("GET", f"/api/v1/jobs?state={s}&limit=1")
+        bad[s] = len(body["jobs"] if isinstance(body, dict) else body) if status == 200 else f"HTTP {status}"
     status, body = c.request("GET", f"/api/v1/jobs?state=succeeded&limit={args.jobs + args.warmup}")
     c.close()
     succeeded = len(body["jobs"] if isinstance(body, dict) else body)
@@ -319,7 +357,7 @@ def run(args, binary, tmp, procs):
         "machine": machine(), "commit": commit(),
         "extra": {"submit_seconds": round(t_submitted - t0, 3),
                   "total_seconds": round(elapsed, 3), "states": states,
-                  "cpu_seconds": cpu},
+                  "cpu_seconds": cpu, "store": store_delta(store_before, store_after, args.jobs)},
     }
 
 

@@ -12,6 +12,7 @@ namespace orbitmesh::core {
 
 /// Job states of SPEC §3. Terminal: succeeded, failed, cancelled, timed_out, dead.
 enum class job_state { pending, assigned, running, succeeded, failed, cancelled, timed_out, dead };
+inline constexpr std::size_t job_state_count = 8;
 
 std::string_view to_string(job_state s) noexcept;
 std::optional<job_state> parse_job_state(std::string_view s) noexcept;

@@ -25,13 +25,15 @@ void read_outcome(job_record& r, const json& d) {
     r.error = d.value("error", std::string{});
 }
 
-void apply_submitted(job_record& r, const event& e) {
+void start(job_record& r, const event& e, job_spec spec) {
     if (r.version != 0) illegal(r, e, "job already exists");
     r.id = e.data.at("id").get<std::string>();
-    r.spec = job_spec_from_json(e.data.at("spec"));
+    r.spec = std::move(spec);
     r.state = job_state::pending;
     r.created_ms = e.time_ms;
 }
+
+void apply_submitted(job_record& r, const event& e) { start(r, e, job_spec_from_json(e.data.at("spec"))); }
 
 void apply_finished(job_record& r, const event& e) {
     auto to = parse_job_state(e.data.value("state", std::string{}));
@@ -114,6 +116,13 @@ void apply(job_record& r, const event& e) {
     } else {
         throw error(error_kind::conflict, "job " + r.id + ": unknown event type " + t);
     }
+    r.version = e.version;
+    r.updated_ms = e.time_ms;
+}
+
+void apply_submitted(job_record& r, const event& e, job_spec spec) {
+    if (e.type != job_event::submitted) throw error(error_kind::conflict, "job " + r.id + ": " + e.type + " is not job.submitted");
+    start(r, e, std::move(spec));
     r.version = e.version;
     r.updated_ms = e.time_ms;
 }

@@ -27,6 +27,10 @@ std::string job_stream(std::string_view job_id);
 /// forbids, leaving the record untouched.
 void apply(job_record& r, const event& e);
 
+/// `apply` for a job.submitted event the caller built from `spec`: the same checks and the same
+/// record, without reading the spec back out of the event data (the hub's submit path).
+void apply_submitted(job_record& r, const event& e, job_spec spec);
+
 /// Builds the next event of a job's stream (version = r.version + 1, time = now).
 event make_job_event(const job_record& r, std::string_view type, json data);
 

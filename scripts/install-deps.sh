@@ -1,14 +1,29 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages OrbitMesh needs to build, test and benchmark.
 # Idempotent: packages already present are left alone; apt-get update runs only when needed.
+#   scripts/install-deps.sh [--peers]
+#   --peers  also install the peers `bench/run --peers` measures side by side: gearman-job-server
+#            beanstalkd redis-server python3-celery python3-redis (not needed to build or test)
 set -euo pipefail
+
+peers=0
+for arg in "$@"; do
+  case "$arg" in
+    --peers) peers=1 ;;
+    -h|--help) sed -n '2,6p' "$0"; exit 0 ;;
+    *) echo "install-deps: unknown option '$arg' (usage: $0 [--peers])" >&2; exit 2 ;;
+  esac
+done
 
 packages=(
   build-essential cmake ninja-build ccache pkg-config git
   libboost1.74-dev libboost-system1.74-dev libmsgpack-cxx-dev libyaml-cpp-dev nlohmann-json3-dev libcli11-dev
-  catch2 libsqlite3-dev libsqlitecpp-dev libssl-dev sqlite3
+  catch2 libsqlite3-dev libsqlitecpp-dev libssl-dev libjemalloc-dev sqlite3
   python3 python3-pytest python3-websocket python3-msgpack
 )
+if [ "$peers" -eq 1 ]; then
+  packages+=(gearman-job-server beanstalkd redis-server python3-celery python3-redis)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

@@ -7,6 +7,7 @@
 #include <sqlite3.h>
 
 #include "core/error.hpp"
+#include "core/job_text.hpp"
 #include "store/sqlite/connection.hpp"
 #include "store/sqlite/statement.hpp"
 
@@ -128,7 +129,7 @@ void batch_writer::insert_event(const core::event& e) {
 }
 
 void batch_writer::upsert_job(const core::job_record& j) {
-    const std::string record = record_text(core::to_json(j));
+    const std::string record = core::to_json_text(j);
     const std::string state(core::to_string(j.state));
     statement_scope scope(upsert_job_);
     upsert_job_.bindNoCopy(1, j.id);

@@ -1,8 +1,11 @@
 #include "store/event_store.hpp"
 
+#include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
+#include <pthread.h>
 #include <thread>
 #include <utility>
 
@@ -73,6 +76,10 @@ public:
         return reader().load_logs(job_id, after_seq, limit);
     }
     std::int64_t last_seq() override { return reader().last_seq(); }
+    store_stats stats() const override {
+        return {commits_.load(std::memory_order_relaxed), events_.load(std::memory_order_relaxed),
+                rows_.load(std::memory_order_relaxed), commit_micros_.load(std::memory_order_relaxed)};
+    }
 
 private:
     void run_writer();
@@ -94,6 +101,7 @@ private:
     std::uint64_t submitted_ = 0;      // batches accepted by submit()
     std::uint64_t done_ = 0;           // batches whose callback has run
     bool closing_ = false;
+    std::atomic<std::uint64_t> commits_{0}, events_{0}, rows_{0}, commit_micros_{0};
 
     std::mutex close_mutex_;  // a second close() waits for the first to finish
     bool closed_ = false;
@@ -145,6 +153,7 @@ void sqlite_event_store::close() {
 }
 
 void sqlite_event_store::run_writer() {
+    pthread_setname_np(pthread_self(), "om-writer");  // for top -H, perf and gdb
     std::vector<pending_batch> group;
     while (take_group(group)) {
         commit_group(group);
@@ -179,7 +188,18 @@ void sqlite_event_store::commit_group(std::vector<pending_batch>& group) {
     batches.reserve(group.size());
     for (const auto& p : group) batches.push_back(&p.batch);
     std::vector<std::exception_ptr> errors;
+    const auto t0 = std::chrono::steady_clock::now();
     writer_->write_group(batches, errors);
+    const auto took = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0);
+    std::uint64_t events = 0, written = 0;
+    for (const auto* b : batches) {
+        events += b->events.size();
+        written += rows(*b);
+    }
+    commits_.fetch_add(1, std::memory_order_relaxed);
+    events_.fetch_add(events, std::memory_order_relaxed);
+    rows_.fetch_add(written, std::memory_order_relaxed);
+    commit_micros_.fetch_add(static_cast<std::uint64_t>(took.count()), std::memory_order_relaxed);
     checkpointer_->committed();
     for (std::size_t i = 0; i < group.size(); ++i) {
         if (!group[i].done) continue;

@@ -36,6 +36,14 @@ struct write_batch {
     bool empty() const { return events.empty() && jobs.empty() && agents.empty() && logs.empty(); }
 };
 
+/// Writer counters since the store opened (for /api/v1/stats and /metrics).
+struct store_stats {
+    std::uint64_t commits = 0;        // transactions
+    std::uint64_t events = 0;         // events appended
+    std::uint64_t rows = 0;           // every row written (events, projections, log lines)
+    std::uint64_t commit_micros = 0;  // time spent writing and committing, fsync included
+};
+
 /// Called once per submitted batch, on the writer thread, after its transaction committed
 /// (nullptr) or failed (the exception). Must not block; post work elsewhere.
 using commit_callback = std::function<void(std::exception_ptr)>;
@@ -74,6 +82,8 @@ public:
     virtual std::vector<log_line> load_logs(const std::string& job_id, std::int64_t after_seq, std::size_t limit) = 0;
     /// Highest committed seq (0 for an empty log).
     virtual std::int64_t last_seq() = 0;
+    /// Thread-safe.
+    virtual store_stats stats() const = 0;
 };
 
 }  // namespace orbitmesh::store

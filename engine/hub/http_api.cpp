@@ -85,6 +85,7 @@ void route(const std::shared_ptr<hub>& h, const extra_routes& extra, const http_
     auto seg = segments(req.path);
     if (seg.size() >= 3 && seg[0] == "api" && seg[1] == "v1") {
         if (seg[2] == "jobs") return route_jobs(h, req, seg, std::move(reply));
+        if (seg[2] == "stats" && seg.size() == 3 && req.method == "GET") return h->stats(to_http(std::move(reply)));
         if (seg[2] == "agents" && seg.size() == 3 && req.method == "GET") return h->list_agents(to_http(std::move(reply)));
         if (seg[2] == "agents" && seg.size() == 4 && req.method == "GET")
             return h->get_agent(std::string(seg[3]), to_http(std::move(reply)));

@@ -60,6 +60,7 @@ void hub::recover() {
     std::int64_t now = core::now_ms();
     store::write_batch batch;
     for (auto& [id, job] : jobs_) {
+        ++state_counts_[static_cast<std::size_t>(job.state)];
         if (!job.spec.idempotency_key.empty() && now - job.created_ms < opts_.idempotency_window_ms)
             idempotency_[job.spec.idempotency_key] = {id, job.created_ms};
         if (job.state == core::job_state::pending) {
@@ -118,22 +119,15 @@ void hub::persist(store::write_batch batch, std::function<void()> on_committed) 
 
 void hub::flush_staged() {
     flush_posted_ = false;
-    bool all = projection_due_ || stopping_;
-    projection_due_ = false;
-    for (auto it = dirty_jobs_.begin(); it != dirty_jobs_.end();) {
-        auto* job = find_job(*it);
-        if (job && !all && !core::is_terminal(job->state)) {
-            ++it;
-            continue;
-        }
-        if (job) staged_.jobs.push_back(*job);
-        it = dirty_jobs_.erase(it);
-    }
+    for (const auto& id : ended_jobs_)
+        if (auto* job = find_job(id)) staged_.jobs.push_back(*job);
+    ended_jobs_.clear();
+    if (stopping_) stage_dirty_jobs(dirty_jobs_.size());
     if (!dirty_jobs_.empty() && !projection_timer_) {
         projection_timer_ = true;
-        deadlines_.after(projection_delay_ms, [this] {
+        deadlines_.after(projection_tick_ms, [this] {
             projection_timer_ = false;
-            projection_due_ = true;
+            stage_dirty_jobs(projection_rows_per_tick);
             persist({}, nullptr);
         });
     }
@@ -166,9 +160,29 @@ void hub::flush_staged() {
 
 void hub::record(core::job_record& job, std::string_view type, core::json data, store::write_batch& batch) {
     auto e = core::make_job_event(job, type, std::move(data));
+    const bool fresh = job.version == 0;
+    const auto before = job.state;
     core::apply(job, e);  // throws (and changes nothing) on an illegal transition
+    recorded(job, fresh, before, std::move(e), batch);
+}
+
+void hub::recorded(core::job_record& job, bool fresh, core::job_state before, core::event e, store::write_batch& batch) {
     batch.events.push_back(std::move(e));
-    dirty_jobs_.insert(job.id);
+    if (!fresh) --state_counts_[static_cast<std::size_t>(before)];
+    ++state_counts_[static_cast<std::size_t>(job.state)];
+    if (core::is_terminal(job.state)) {
+        dirty_jobs_.erase(job.id);
+        ended_jobs_.push_back(job.id);
+    } else {
+        dirty_jobs_.insert(job.id);
+    }
+}
+
+void hub::stage_dirty_jobs(std::size_t limit) {
+    for (auto it = dirty_jobs_.begin(); it != dirty_jobs_.end() && limit > 0; --limit) {
+        if (auto* job = find_job(*it)) staged_.jobs.push_back(*job);
+        it = dirty_jobs_.erase(it);
+    }
 }
 
 void hub::fail_fatally(const std::string& what) {

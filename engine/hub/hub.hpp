@@ -1,4 +1,5 @@
 #pragma once
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <functional>
@@ -7,6 +8,7 @@
 #include <set>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "core/agent.hpp"
@@ -52,6 +54,8 @@ public:
     void retry_job(const std::string& id, job_reply reply);
     void job_logs(const std::string& id, std::int64_t after, std::int64_t wait_ms, std::size_t limit, job_reply reply);
     void list_agents(job_reply reply);
+    /// Jobs per state, queue depth and agent counts, kept incrementally (cheap to poll).
+    void stats(job_reply reply);
     void get_agent(const std::string& id_or_name, job_reply reply);
     /// Calls `method` on a connected agent (protocol invoke/reply); replies with its value, or an
     /// error: not_found, unavailable (not connected / went away), timeout, failed (agent error).
@@ -95,6 +99,8 @@ private:
     void persist(store::write_batch batch, std::function<void()> on_committed);
     void flush_staged();
     void record(core::job_record& job, std::string_view type, core::json data, store::write_batch& batch);
+    /// Bookkeeping after an event was applied to `job`: stage it, state counts, projection row.
+    void recorded(core::job_record& job, bool fresh, core::job_state before, core::event e, store::write_batch& batch);
     void fail_fatally(const std::string& what);
     void schedule_dispatch();
     void dispatch();
@@ -110,6 +116,7 @@ private:
     void notify_logs(const std::string& job_id);
     core::json logs_reply(const std::string& job_id, std::int64_t after, std::size_t limit);
     core::job_record* find_job(const std::string& id);
+    void stage_dirty_jobs(std::size_t limit);
 
     // hub_agents.cpp: the mesh protocol
     void handle_hello(const std::shared_ptr<transport::mesh_peer>& peer, session& s, const core::json& m);
@@ -145,13 +152,18 @@ private:
     std::unordered_map<std::string, std::vector<store::log_line>> recent_logs_;  // in-flight jobs' output
     std::unordered_map<std::string, std::pair<std::string, std::int64_t>> exclusions_;  // job -> (agent, until)
 
-    // Projection rows to rewrite. Rows of ended jobs go out with the next flush; rows of jobs
-    // still in flight are batched for up to projection_delay_ms, since most are superseded
-    // within milliseconds and rewriting each intermediate state was the writer's main cost.
-    std::set<std::string> dirty_jobs_;
-    bool projection_due_ = false;
+    // Projection rows to rewrite. Rows of ended jobs go out with the next flush. Rows of jobs
+    // still in flight are written by a tick every projection_tick_ms, at most
+    // projection_rows_per_tick at a time: most are superseded by the job's end before then, and
+    // under a flood of queued jobs writing each one's intermediate rows (or all of them at once,
+    // stalling every commit behind one huge transaction) was the writer's main cost. The event
+    // log is the truth; recovery rewrites rows that lag it.
+    std::vector<std::string> ended_jobs_;
+    std::unordered_set<std::string> dirty_jobs_;
     bool projection_timer_ = false;
-    static constexpr std::int64_t projection_delay_ms = 50;
+    static constexpr std::int64_t projection_tick_ms = 100;
+    static constexpr std::size_t projection_rows_per_tick = 100;
+    std::array<std::size_t, core::job_state_count> state_counts_{};  // jobs per state, kept by record()
     std::set<std::string> dirty_agents_;
     std::unordered_map<std::string, std::int64_t> log_seq_;  // job -> last output line seq
     std::int64_t started_ms_ = core::now_ms();  // wall clock when this hub process started

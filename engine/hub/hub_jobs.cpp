@@ -101,10 +101,37 @@ void hub::list_jobs(std::size_t limit, std::string state, job_reply reply) {
                                           "unknown job state \"" + state +
                                               "\" (use pending, assigned, running, succeeded, failed, cancelled, "
                                               "timed_out or dead)")});
+        const auto wanted = core::parse_job_state(state);
+        // Newest first; stop once every job in the wanted state has been seen (pollers ask for
+        // states that are usually empty, which must not cost a walk over every job ever run).
+        std::size_t left = wanted ? self->state_counts_[static_cast<std::size_t>(*wanted)] : self->jobs_.size();
         core::json out = core::json::array();
-        for (auto it = self->jobs_.rbegin(); it != self->jobs_.rend() && out.size() < limit; ++it)
-            if (state.empty() || core::to_string(it->second.state) == state) out.push_back(core::to_json(it->second));
+        for (auto it = self->jobs_.rbegin(); it != self->jobs_.rend() && out.size() < limit && left > 0; ++it) {
+            if (wanted && it->second.state != *wanted) continue;
+            --left;
+            out.push_back(core::to_json(it->second));
+        }
         reply({core::json{{"jobs", std::move(out)}}, std::nullopt});
+    });
+}
+
+void hub::stats(job_reply reply) {
+    boost::asio::post(strand_, [self = shared_from_this(), reply = std::move(reply)] {
+        core::json jobs = core::json::object();
+        for (std::size_t i = 0; i < core::job_state_count; ++i)
+            jobs[std::string(core::to_string(static_cast<core::job_state>(i)))] = self->state_counts_[i];
+        jobs["total"] = self->jobs_.size();
+        std::size_t connected = 0;
+        for (const auto& [id, a] : self->agents_) connected += a->peer ? 1 : 0;
+        const auto st = self->store_.stats();
+        reply({core::json{{"jobs", std::move(jobs)},
+                          {"queue_depth", self->dispatcher_.size()},
+                          {"agents", {{"connected", connected}, {"total", self->agents_.size()}}},
+                          {"store", {{"commits", st.commits},
+                                     {"events", st.events},
+                                     {"rows", st.rows},
+                                     {"commit_seconds", static_cast<double>(st.commit_micros) / 1e6}}}},
+               std::nullopt});
     });
 }
 

@@ -13,7 +13,9 @@ std::string hub::create_job(core::job_spec spec, store::write_batch& batch) {
     core::job_record job;
     job.id = core::new_id();
     std::string id = job.id;
-    record(job, core::job_event::submitted, {{"id", id}, {"spec", core::to_json(spec)}}, batch);
+    auto e = core::make_job_event(job, core::job_event::submitted, {{"id", id}, {"spec", core::to_json(spec)}});
+    core::apply_submitted(job, e, std::move(spec));
+    recorded(job, true, job.state, std::move(e), batch);
     auto& stored = jobs_.emplace(id, std::move(job)).first->second;
     dispatcher_.enqueue(stored);
     schedule_dispatch();  // posted: runs after the caller has handed `batch` to commit()

@@ -6,6 +6,8 @@
 #include <map>
 #include <thread>
 
+#include <pthread.h>
+
 #include "core/error.hpp"
 #include "engine/hub/http_api.hpp"
 #include "engine/hub/hub.hpp"
@@ -140,7 +142,11 @@ int run_hub(const hub_options& opts) {
     if (opts.on_listening) opts.on_listening(srv.port());
 
     std::vector<std::thread> threads;
-    for (int i = 1; i < std::max(1, opts.io_threads); ++i) threads.emplace_back([&] { io.run(); });
+    for (int i = 1; i < std::max(1, opts.io_threads); ++i)
+        threads.emplace_back([&] {
+            pthread_setname_np(pthread_self(), "om-io");
+            io.run();
+        });
     io.run();
     io.stop();
     for (auto& t : threads) t.join();

@@ -1,5 +1,7 @@
 #include "store/sqlite/checkpointer.hpp"
 
+#include <pthread.h>
+
 #include <chrono>
 
 #include "store/sqlite/connection.hpp"
@@ -35,6 +37,7 @@ void checkpointer::committed() {
 }
 
 void checkpointer::run() {
+    pthread_setname_np(pthread_self(), "om-checkpoint");
     std::unique_lock lock(mutex_);
     while (!stop_) {
         wake_.wait_for(lock, quiet_interval, [this] { return stop_ || commits_ >= commits_per_checkpoint; });

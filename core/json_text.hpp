@@ -1,0 +1,39 @@
+#pragma once
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "core/json.hpp"
+
+namespace orbitmesh::core {
+
+/// Appends JSON text straight to a string, without building a json tree first: for records
+/// serialised on every job (projection rows, replies). The text equals what
+/// `json::dump(-1, ' ', false, error_handler_t::replace)` prints for the same value.
+class json_text {
+public:
+    explicit json_text(std::string& out) : out_(out) {}
+
+    json_text& str(std::string_view s);
+    json_text& num(std::int64_t v);
+    json_text& boolean(bool v);
+    json_text& null();
+    json_text& value(const json& v);  // any json value, dumped
+    /// A string, or null when empty.
+    json_text& str_or_null(std::string_view s) { return s.empty() ? null() : str(s); }
+
+    /// Object and array punctuation; `key` writes `"k":` after a comma when needed.
+    json_text& begin_object();
+    json_text& end_object();
+    json_text& begin_array();
+    json_text& end_array();
+    json_text& key(std::string_view k);
+
+private:
+    void separate();
+
+    std::string& out_;
+    bool first_ = true;  // no comma before the next element of the innermost container
+};
+
+}  // namespace orbitmesh::core
