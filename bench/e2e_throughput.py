@@ -4,7 +4,7 @@ committed, hub with `--durability full`, two agents, many jobs in flight.
 
 Usage:
   /usr/bin/python3 bench/e2e_throughput.py --orbitmesh-bin build/cli/orbitmesh \
-      [--jobs 20000] [--submitters 8] [--batch 100 | --batch 0] [--concurrency 64] \
+      [--jobs 20000] [--submitters 8] [--batch 100 | --batch 0] [--concurrency 256] \
       [--durability full|normal] [--json FILE]
 
 --batch N (default 100) posts `POST /api/v1/jobs/batch` with N jobs per call; --batch 0 posts
@@ -179,7 +179,9 @@ def main():
     ap.add_argument("--submitters", type=int, default=8)
     ap.add_argument("--batch", type=int, default=100,
                     help="jobs per POST /api/v1/jobs/batch; 0 = one POST /api/v1/jobs per job")
-    ap.add_argument("--concurrency", type=int, default=64, help="per agent")
+    ap.add_argument("--concurrency", type=int, default=256,
+                    help="slots per agent, i.e. jobs in flight per agent (a no-op job holds its "
+                         "slot while the hub commits its assignment and the agent its outbox)")
     ap.add_argument("--agents", type=int, default=2)
     ap.add_argument("--durability", default="full", choices=["full", "normal"])
     ap.add_argument("--timeout", type=float, default=600.0)

@@ -52,9 +52,13 @@ void submit(const std::shared_ptr<hub>& h, const http_request& req, http_reply r
     } else {
         specs.push_back(core::job_spec_from_json(body));
     }
-    h->submit(std::move(specs), [reply = std::move(reply), batch](hub::outcome<core::json> o, bool created) {
+    // `POST /api/v1/jobs?wait=D`: submit and wait in one request (like a gearman SUBMIT_JOB), so a
+    // caller that wants the result pays one round trip instead of a POST and a GET.
+    const std::int64_t wait_ms = batch ? 0 : query_duration(req, "wait");
+    h->submit(std::move(specs), [h, reply = std::move(reply), batch, wait_ms](hub::outcome<core::json> o, bool created) {
         if (o.error) return reply(error_response(*o.error));
         int status = created ? 201 : 200;
+        if (wait_ms > 0) return h->get_job(o.value.at(0).at("id").get<std::string>(), wait_ms, to_http(reply, status));
         reply(json_response(status, batch ? core::json{{"jobs", o.value}} : o.value.at(0)));
     }, batch);
 }
