@@ -10,6 +10,7 @@
 #include <utility>
 
 #include <SQLiteCpp/Database.h>
+#include <sqlite3.h>
 
 #include "core/error.hpp"
 #include "store/batch_writer.hpp"
@@ -85,6 +86,8 @@ private:
     void run_writer();
     bool take_group(std::vector<pending_batch>& group);
     void commit_group(std::vector<pending_batch>& group);
+    void restart_wal();
+    static int on_wal_commit(void* self, sqlite3* db, const char* name, int frames);
     event_reader& reader();
     core::error closed_error() const;
 
@@ -102,6 +105,7 @@ private:
     std::uint64_t done_ = 0;           // batches whose callback has run
     bool closing_ = false;
     std::atomic<std::uint64_t> commits_{0}, events_{0}, rows_{0}, commit_micros_{0};
+    int wal_frames_ = 0;  // WAL size in pages after the last commit; writer thread only
 
     std::mutex close_mutex_;  // a second close() waits for the first to finish
     bool closed_ = false;
@@ -154,9 +158,11 @@ void sqlite_event_store::close() {
 
 void sqlite_event_store::run_writer() {
     pthread_setname_np(pthread_self(), "om-writer");  // for top -H, perf and gdb
+    sqlite3_wal_hook(db_->getHandle(), &sqlite_event_store::on_wal_commit, this);
     std::vector<pending_batch> group;
     while (take_group(group)) {
         commit_group(group);
+        if (wal_frames_ >= opts_.wal_restart_pages) restart_wal();
         const auto count = group.size();
         group.clear();  // free the batches before telling flush() they are done
         {
@@ -181,6 +187,24 @@ bool sqlite_event_store::take_group(std::vector<pending_batch>& group) {
         queue_.pop_front();
     }
     return !group.empty();
+}
+
+int sqlite_event_store::on_wal_commit(void* self, sqlite3*, const char*, int frames) {
+    static_cast<sqlite_event_store*>(self)->wal_frames_ = frames;
+    return SQLITE_OK;
+}
+
+// The checkpointer thread copies the WAL back while the writer keeps appending, so under a
+// steady load the WAL never gets fully copied at a moment the writer could start over, and it
+// grew without bound (280 MB in a 100k-job run): every commit then extended the file, and
+// fdatasync paid for the file's growth. Between two groups the writer finishes the copy itself
+// (only the frames since the last background checkpoint are left) so its next transaction
+// rewinds the WAL to the start and overwrites it in place.
+void sqlite_event_store::restart_wal() {
+    auto background = checkpointer_->hold();
+    int log = 0, copied = 0;
+    const int rc = sqlite3_wal_checkpoint_v2(db_->getHandle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &log, &copied);
+    if (rc == SQLITE_OK && copied == log) wal_frames_ = 0;  // else (a reader) try after the next group
 }
 
 void sqlite_event_store::commit_group(std::vector<pending_batch>& group) {

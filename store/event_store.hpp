@@ -57,6 +57,7 @@ public:
         std::filesystem::path path;  // the database file
         durability mode = durability::full;
         std::size_t max_batch_events = 4096;  // per transaction
+        int wal_restart_pages = 8192;         // past this WAL size (pages) the writer rewinds it
     };
 
     /// Opens or creates the database, runs migrations in one transaction, runs a quick integrity

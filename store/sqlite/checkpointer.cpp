@@ -9,7 +9,8 @@
 namespace orbitmesh::store::sqlite {
 namespace {
 
-// Bounds the WAL to a few MB under load while keeping checkpoints rare enough to stay cheap.
+// Keeps most of the copying off the commit path while staying rare enough to be cheap; the
+// writer finishes the copy itself once the WAL passes 32 MiB so it can rewind (event_store.cpp).
 constexpr std::size_t commits_per_checkpoint = 32;
 constexpr auto quiet_interval = std::chrono::milliseconds(100);
 
@@ -47,6 +48,7 @@ void checkpointer::run() {
         try {
             // PASSIVE never waits for readers or the writer; what it cannot copy now it copies next
             // time. A failure here loses nothing (the WAL is durable), it only lets the WAL grow.
+            std::lock_guard running(running_);
             db_.exec("PRAGMA wal_checkpoint(PASSIVE)");
         } catch (...) {
         }

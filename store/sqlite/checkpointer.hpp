@@ -23,12 +23,16 @@ public:
 
     /// Tells it a transaction committed. Thread-safe and cheap: called by the writer per commit.
     void committed();
+    /// Waits out a checkpoint in progress and keeps the next one from starting while held: for
+    /// the writer's own checkpoint, which SQLite would refuse (BUSY) while another runs.
+    std::unique_lock<std::mutex> hold() { return std::unique_lock(running_); }
 
 private:
     void run();
 
     SQLite::Database db_;
     std::mutex mutex_;
+    std::mutex running_;  // held during a checkpoint
     std::condition_variable wake_;
     std::size_t commits_ = 0;  // since the last checkpoint
     bool stop_ = false;
