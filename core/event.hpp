@@ -16,6 +16,9 @@ struct event {
     std::string type;  // "job.submitted", "job.assigned", ...
     json data;
     std::int64_t time_ms = 0;
+    /// `data` as MessagePack when the producer already encoded it (the store then writes these
+    /// bytes and ignores `data`): lets the hub encode off the store's writer thread.
+    std::string packed;
 };
 
 /// The next event of a stream whose last version is `last_version`, stamped now.

@@ -41,12 +41,24 @@ void bind_text_or_null(SQLite::Statement& s, int index, const std::string& value
     if (!value.empty()) s.bindNoCopy(index, value);
 }
 
-// Invalid UTF-8 in a job's output must not make the whole group fail: replace it in the record.
+// Invalid UTF-8 in an agent's record must not make the whole group fail: replace it.
 std::string record_text(const core::json& j) { return j.dump(-1, ' ', false, core::json::error_handler_t::replace); }
 
 bool is_constraint(const SQLite::Exception& e) { return (e.getErrorCode() & 0xff) == SQLITE_CONSTRAINT; }
 
 }  // namespace
+
+job_row::job_row(const core::job_record& r)
+    : id(r.id),
+      state(core::to_string(r.state)),
+      command(r.spec.command),
+      agent_id(r.agent_id),
+      idempotency_key(r.spec.idempotency_key),
+      priority(r.spec.priority),
+      attempt(r.attempt),
+      created_ms(r.created_ms),
+      updated_ms(r.updated_ms),
+      record(core::to_json_text(r)) {}
 
 batch_writer::batch_writer(SQLite::Database& db, std::filesystem::path file)
     : db_(db),
@@ -109,13 +121,19 @@ void batch_writer::write(const write_batch& b) {
 }
 
 void batch_writer::insert_event(const core::event& e) {
-    packed_.clear();
-    core::json::to_msgpack(e.data, packed_);
+    const void* blob = e.packed.data();
+    auto size = e.packed.size();
+    if (e.packed.empty()) {
+        packed_.clear();
+        core::json::to_msgpack(e.data, packed_);
+        blob = packed_.data();
+        size = packed_.size();
+    }
     statement_scope scope(insert_event_);
     insert_event_.bindNoCopy(1, e.stream);
     insert_event_.bind(2, static_cast<std::int64_t>(e.version));
     insert_event_.bindNoCopy(3, e.type);
-    insert_event_.bindNoCopy(4, packed_.data(), static_cast<int>(packed_.size()));
+    insert_event_.bindNoCopy(4, blob, static_cast<int>(size));
     insert_event_.bind(5, static_cast<std::int64_t>(e.time_ms));
     try {
         insert_event_.exec();
@@ -128,20 +146,18 @@ void batch_writer::insert_event(const core::event& e) {
     }
 }
 
-void batch_writer::upsert_job(const core::job_record& j) {
-    const std::string record = core::to_json_text(j);
-    const std::string state(core::to_string(j.state));
+void batch_writer::upsert_job(const job_row& j) {
     statement_scope scope(upsert_job_);
     upsert_job_.bindNoCopy(1, j.id);
-    upsert_job_.bindNoCopy(2, state);
-    upsert_job_.bindNoCopy(3, j.spec.command);
-    upsert_job_.bind(4, j.spec.priority);
+    upsert_job_.bindNoCopy(2, j.state);
+    upsert_job_.bindNoCopy(3, j.command);
+    upsert_job_.bind(4, j.priority);
     upsert_job_.bind(5, j.attempt);
     bind_text_or_null(upsert_job_, 6, j.agent_id);
-    bind_text_or_null(upsert_job_, 7, j.spec.idempotency_key);
+    bind_text_or_null(upsert_job_, 7, j.idempotency_key);
     upsert_job_.bind(8, static_cast<std::int64_t>(j.created_ms));
     upsert_job_.bind(9, static_cast<std::int64_t>(j.updated_ms));
-    upsert_job_.bindNoCopy(10, record);
+    upsert_job_.bindNoCopy(10, j.record);
     upsert_job_.exec();
 }
 

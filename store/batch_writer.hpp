@@ -28,7 +28,7 @@ private:
     void write(const write_batch& b);
     std::exception_ptr write_isolated(const write_batch& b);
     void insert_event(const core::event& e);
-    void upsert_job(const core::job_record& j);
+    void upsert_job(const job_row& j);
     void upsert_agent(const core::agent_record& a);
     void insert_log(const log_line& l);
     void rollback_quietly() noexcept;

@@ -26,11 +26,24 @@ struct log_line {
     std::int64_t time_ms = 0;
 };
 
+/// A `jobs` projection row, rendered by whoever builds the batch (off the writer thread, which
+/// is the serial resource): the columns plus the record as JSON text.
+struct job_row {
+    job_row() = default;
+    job_row(const core::job_record& r);  // NOLINT(google-explicit-constructor): a row of that record
+    std::string id, state, command, agent_id, idempotency_key;  // empty text is stored as NULL
+    int priority = 0;
+    int attempt = 0;
+    std::int64_t created_ms = 0;
+    std::int64_t updated_ms = 0;
+    std::string record;  // core::to_json_text(r)
+};
+
 /// Everything one group of hub decisions writes, committed atomically in one transaction.
 /// `events` get their global `seq` from the store; projection rows are upserts.
 struct write_batch {
     std::vector<core::event> events;
-    std::vector<core::job_record> jobs;      // upsert into `jobs` (id, state, ..., record json)
+    std::vector<job_row> jobs;               // upsert into `jobs` (id, state, ..., record json)
     std::vector<core::agent_record> agents;  // upsert into `agents`
     std::vector<log_line> logs;              // insert into `job_logs`
     bool empty() const { return events.empty() && jobs.empty() && agents.empty() && logs.empty(); }

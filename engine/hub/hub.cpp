@@ -167,6 +167,9 @@ void hub::record(core::job_record& job, std::string_view type, core::json data, 
 }
 
 void hub::recorded(core::job_record& job, bool fresh, core::job_state before, core::event e, store::write_batch& batch) {
+    // Encoded here, not on the store's writer thread: that one thread is the serial resource.
+    core::json::to_msgpack(e.data, e.packed);
+    e.data = nullptr;
     batch.events.push_back(std::move(e));
     if (!fresh) --state_counts_[static_cast<std::size_t>(before)];
     ++state_counts_[static_cast<std::size_t>(job.state)];

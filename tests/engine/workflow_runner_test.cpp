@@ -29,7 +29,7 @@ struct fake_port : engine::job_port {
         r.spec = std::move(spec);
         r.version = 1;
         created.push_back(r.id);
-        batch.events.push_back({0, core::job_stream(r.id), 1, "job.submitted", {{"id", r.id}}, 0});
+        batch.events.push_back(core::make_event(core::job_stream(r.id), 0, "job.submitted", {{"id", r.id}}));
         jobs[r.id] = r;
         return r.id;
     }

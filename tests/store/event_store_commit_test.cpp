@@ -136,9 +136,10 @@ TEST_CASE("event store: a stream version conflict fails only its own batch, whic
     s->submit(events_batch("before", 1, 2), [&](std::exception_ptr e) { before = e; });
     store::write_batch conflicting = events_batch("half", 1, 2);
     conflicting.events.push_back(make_event("taken", 1));  // already exists: UNIQUE(stream, version)
-    conflicting.jobs.emplace_back();
-    conflicting.jobs.back().id = "job-of-the-bad-batch";
-    conflicting.jobs.back().spec.command = "echo";
+    core::job_record job;
+    job.id = "job-of-the-bad-batch";
+    job.spec.command = "echo";
+    conflicting.jobs.emplace_back(job);
     s->submit(std::move(conflicting), [&](std::exception_ptr e) { bad = e; });
     s->submit(events_batch("after", 1, 2), [&](std::exception_ptr e) { after = e; });
     lock.release();
