@@ -1,6 +1,7 @@
 #include "engine/hub/http_api.hpp"
 
 #include "engine/hub/http_json.hpp"
+#include "engine/hub/metrics.hpp"
 
 #include <algorithm>
 #include <charconv>
@@ -86,6 +87,14 @@ void route_jobs(const std::shared_ptr<hub>& h, const http_request& req, const st
 void route(const std::shared_ptr<hub>& h, const extra_routes& extra, const http_request& req, http_reply reply) {
     if (req.path == "/healthz") return reply(json_response(200, {{"status", "ok"}}));
     if (req.path == "/readyz") return reply(json_response(200, {{"status", "ready"}}));
+    if (req.path == "/metrics" && req.method == "GET")
+        return h->stats([reply](hub::outcome<core::json> o) {
+            if (o.error) return reply(error_response(*o.error));
+            transport::http_response r;
+            r.content_type = "text/plain; version=0.0.4";
+            r.body = prometheus_text(o.value);
+            reply(std::move(r));
+        });
     auto seg = segments(req.path);
     if (seg.size() >= 3 && seg[0] == "api" && seg[1] == "v1") {
         if (seg[2] == "jobs") return route_jobs(h, req, seg, std::move(reply));

@@ -17,6 +17,7 @@
 #include "core/job.hpp"
 #include "engine/hub/deadline_queue.hpp"
 #include "engine/hub/dispatcher.hpp"
+#include "engine/hub/histogram.hpp"
 #include "engine/hub/hub_options.hpp"
 #include "engine/hub/job_port.hpp"
 #include "store/event_store.hpp"
@@ -164,6 +165,8 @@ private:
     static constexpr std::int64_t projection_tick_ms = 100;
     static constexpr std::size_t projection_rows_per_tick = 100;
     std::array<std::size_t, core::job_state_count> state_counts_{};  // jobs per state, kept by record()
+    ms_histogram dispatch_latency_;  // created -> started of each attempt that started
+    ms_histogram job_duration_;      // started -> ended
     std::set<std::string> dirty_agents_;
     std::unordered_map<std::string, std::int64_t> log_seq_;  // job -> last output line seq
     std::int64_t started_ms_ = core::now_ms();  // wall clock when this hub process started

@@ -124,14 +124,17 @@ void hub::stats(job_reply reply) {
         std::size_t connected = 0;
         for (const auto& [id, a] : self->agents_) connected += a->peer ? 1 : 0;
         const auto st = self->store_.stats();
-        reply({core::json{{"jobs", std::move(jobs)},
-                          {"queue_depth", self->dispatcher_.size()},
-                          {"agents", {{"connected", connected}, {"total", self->agents_.size()}}},
-                          {"store", {{"commits", st.commits},
-                                     {"events", st.events},
-                                     {"rows", st.rows},
-                                     {"commit_seconds", static_cast<double>(st.commit_micros) / 1e6}}}},
-               std::nullopt});
+        core::json out{{"jobs", std::move(jobs)},
+                       {"queue_depth", self->dispatcher_.size()},
+                       {"agents", {{"connected", connected}, {"total", self->agents_.size()}}},
+                       {"store", {{"commits", st.commits},
+                                  {"events", st.events},
+                                  {"rows", st.rows},
+                                  {"commit_seconds", static_cast<double>(st.commit_micros) / 1e6}}},
+                       {"dispatch_latency_ms", self->dispatch_latency_.to_json()},
+                       {"job_duration_ms", self->job_duration_.to_json()}};
+        for (const auto& o : self->observers_) o->add_stats(out);
+        reply({std::move(out), std::nullopt});
     });
 }
 

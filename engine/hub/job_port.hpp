@@ -44,6 +44,8 @@ public:
     virtual void job_ended(const core::job_record& job) = 0;
     /// A job produced an output line (not yet necessarily committed).
     virtual void job_output(const store::log_line& line) = 0;
+    /// Adds the observer's own counters to the hub's stats (/api/v1/stats, /metrics).
+    virtual void add_stats(core::json& /*stats*/) const {}
 };
 
 }  // namespace orbitmesh::engine

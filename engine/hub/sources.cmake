@@ -1,6 +1,7 @@
 list(APPEND ORBITMESH_ENGINE_SOURCES
   hub/deadline_queue.cpp
   hub/dispatcher.cpp
+  hub/histogram.cpp
   hub/http_api.cpp
   hub/http_json.cpp
   hub/hub.cpp
@@ -11,4 +12,5 @@ list(APPEND ORBITMESH_ENGINE_SOURCES
   hub/hub_port.cpp
   hub/hub_results.cpp
   hub/hub_server.cpp
+  hub/metrics.cpp
 )

@@ -2,6 +2,7 @@
 #include "engine/workflow/runner.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cstdio>
 
 #include "core/clock.hpp"
@@ -263,6 +264,15 @@ void runner::job_output(const store::log_line& line) {
     feed(*r, {{"type", "step.log"}, {"time", core::format_time(line.time_ms)}, {"step", it->second.path},
               {"job_id", line.job_id}, {"attempt", line.attempt}, {"stream", line.stream}, {"data", line.data}});
     wake(*r);
+}
+
+void runner::add_stats(core::json& stats) const {
+    constexpr std::size_t states = static_cast<std::size_t>(core::run_state::timed_out) + 1;
+    std::array<int, states> counts{};
+    for (const auto& [id, r] : runs_) ++counts[static_cast<std::size_t>(r.rec.state)];
+    core::json runs = core::json::object();
+    for (std::size_t i = 0; i < states; ++i) runs[std::string(core::to_string(static_cast<core::run_state>(i)))] = counts[i];
+    stats["runs"] = std::move(runs);
 }
 
 }  // namespace orbitmesh::engine

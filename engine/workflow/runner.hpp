@@ -51,6 +51,7 @@ public:
     void recovered() override;
     void job_ended(const core::job_record& job) override;
     void job_output(const store::log_line& line) override;
+    void add_stats(core::json& stats) const override;  // "runs": {state: count}
 
     // Workflows
     void register_workflow(const std::string& source, const std::string& file, api_reply reply);

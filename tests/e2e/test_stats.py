@@ -75,3 +75,30 @@ def test_an_in_flight_job_gets_its_projection_row_while_it_runs(mesh, hub):
     wait_until(lambda: row_state() == "running", 2.5, "the running job's row in the jobs table")
     hub.wait_job(job["id"], timeout=15)
     wait_until(lambda: row_state() == "succeeded", 5, "the ended job's row")
+
+
+def test_metrics_are_prometheus_text_with_jobs_histograms_and_runs(mesh, hub):
+    mesh.start_agent(hub, "a1")
+    for i in range(4):
+        hub.wait_job(hub.submit({"command": "echo", "payload": i})["id"])
+    status, text = hub.get("/metrics")
+    assert status == 200 and isinstance(text, str), text
+    samples = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            name, value = line.rsplit(" ", 1)
+            samples[name] = float(value)
+    assert samples['orbitmesh_jobs{state="succeeded"}'] == 4, samples
+    assert samples["orbitmesh_agents_connected"] == 1
+    assert samples["orbitmesh_queue_depth"] == 0
+    assert samples["orbitmesh_events_appended_total"] >= 16
+    assert samples["orbitmesh_store_commits_total"] >= 1
+    assert samples["orbitmesh_dispatch_latency_seconds_count"] == 4
+    assert samples['orbitmesh_dispatch_latency_seconds_bucket{le="+Inf"}'] == 4
+    assert samples["orbitmesh_job_duration_seconds_count"] == 4
+    buckets = [v for k, v in samples.items() if k.startswith("orbitmesh_job_duration_seconds_bucket")]
+    assert buckets == sorted(buckets), "cumulative buckets never decrease"
+    assert 'orbitmesh_runs{state="succeeded"}' in samples
+    for kind in ("# TYPE orbitmesh_jobs gauge", "# TYPE orbitmesh_store_commits_total counter",
+                 "# TYPE orbitmesh_dispatch_latency_seconds histogram"):
+        assert kind in text, kind
