@@ -1,4 +1,8 @@
 // `orbitmesh serve`: run the hub.
+#include <sys/resource.h>
+
+#include <algorithm>
+
 #include <CLI/CLI.hpp>
 
 #include "cli/command.hpp"
@@ -60,6 +64,18 @@ engine::hub_options to_options(const serve_flags& f) {
     return o;
 }
 
+/// Every agent holds one socket: lift the soft open-file limit (often 1,024) to the hard one, so
+/// a hub with thousands of agents does not stop accepting at the soft limit. Best effort.
+void raise_open_file_limit() {
+    constexpr rlim_t nr_open_default = 1u << 20;  // an "unlimited" hard limit cannot be set past fs.nr_open
+    rlimit lim{};
+    if (::getrlimit(RLIMIT_NOFILE, &lim) != 0) return;
+    rlim_t want = std::min(lim.rlim_max, std::max(lim.rlim_cur, nr_open_default));
+    if (lim.rlim_cur >= want) return;
+    lim.rlim_cur = want;
+    ::setrlimit(RLIMIT_NOFILE, &lim);
+}
+
 }  // namespace
 
 void add_serve_command(CLI::App& app, command_context& ctx) {
@@ -84,7 +100,11 @@ void add_serve_command(CLI::App& app, command_context& ctx) {
     sub->add_option("--breaker-cooldown", f->breaker_cooldown, "How long an agent stays out of rotation")->capture_default_str();
     sub->add_option("--balance", f->balance, "Agent choice: least-loaded, round-robin, random, weighted")->capture_default_str();
     sub->callback([&ctx, f] {
-        ctx.run = [f] { return engine::run_hub(to_options(*f)); };
+        ctx.run = [f] {
+            auto opts = to_options(*f);
+            raise_open_file_limit();
+            return engine::run_hub(opts);
+        };
     });
 }
 
