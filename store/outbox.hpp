@@ -2,6 +2,7 @@
 #include <filesystem>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -29,6 +30,13 @@ public:
     virtual std::optional<entry> get(const std::string& job_id, int attempt) = 0;  // not found = nullopt
     virtual void remove(const std::string& job_id, int attempt) = 0;             // on result_ack
     virtual std::vector<entry> pending() = 0;                                     // everything not yet acked
+    /// Stores several results at once (insert or replace each). The SQLite outbox keeps them in
+    /// one row, so a batch costs one insert, and one delete once all of them are removed; until
+    /// then a removed one is forgotten in memory only, and a crash brings it back (it is resent
+    /// once and acknowledged again as a duplicate).
+    virtual void put_all(std::span<const entry* const> entries) {
+        for (const auto* e : entries) put(*e);
+    }
     /// Groups the following put/remove calls into one transaction (one fsync at commit_group):
     /// inside a group they are not durable until commit_group returns. Throws core::error{storage}.
     virtual void begin_group() = 0;

@@ -44,7 +44,7 @@ public:
     /// Starts connecting. Call again only after on_closed.
     void connect(callbacks cb);
     /// Queues a message; dropped silently when not connected. Thread-safe.
-    void send(core::json msg);
+    void send(const core::json& msg);
     /// Closes with 1000 and `reason`. Thread-safe.
     void close(const std::string& reason);
 

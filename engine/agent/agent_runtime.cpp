@@ -64,7 +64,7 @@ public:
         : blocking_(blocking_threads),
           outbox_(io_, std::move(box)),
           session_(io_, blocking_, reg, outbox_, profile_for(o, std::move(agent_id), reg),
-                   [this](core::json m) { connection_->send(std::move(m)); }),
+                   [this](const core::json& m) { connection_->send(m); }),
           signals_(io_),
           poll_(io_),
           stop_token_(o.stop_token) {
@@ -78,7 +78,7 @@ public:
         mo.token = o.token;
         hub_connection::callbacks cb{
             [this] { return session_.hello(); }, [this] { return session_.heartbeat(); },
-            [this] { session_.on_welcome(); }, [this](const core::json& m) { session_.on_message(m); }};
+            [this] { session_.on_welcome(); }, [this](core::json m) { session_.on_message(std::move(m)); }};
         connection_ = std::make_unique<hub_connection>(
             io_, mo, reconnect_backoff(o.reconnect_min_ms, o.reconnect_max_ms), std::move(cb));
     }

@@ -5,7 +5,9 @@
 #include "core/job.hpp"
 #include "core/protocol.hpp"
 #include "engine/agent/agent_log.hpp"
+#include "engine/agent/io_post.hpp"
 #include "engine/agent/system_facts.hpp"
+#include "transport/asio.hpp"
 
 namespace orbitmesh::engine::agent {
 
@@ -18,41 +20,60 @@ std::string string_field(const core::json& m, const char* name) {
     return it != m.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
+/// Moves a string field out of `m` (the message is not used afterwards).
+std::string take_string(core::json& m, const char* name) {
+    auto it = m.find(name);
+    return it != m.end() && it->is_string() ? std::move(it->get_ref<std::string&>()) : std::string();
+}
+
 template <class T>
 T number_field(const core::json& m, const char* name, T fallback) {
     auto it = m.find(name);
     return it != m.end() && it->is_number() ? it->get<T>() : fallback;
 }
 
-job_request request_from(const core::json& m) {
+job_request request_from(core::json& m) {
     job_request r;
-    r.job_id = string_field(m, "job_id");
+    r.job_id = take_string(m, "job_id");
     r.attempt = number_field<int>(m, "attempt", 1);
-    r.idempotency_key = string_field(m, "idempotency_key");
-    r.command = string_field(m, "command");
-    if (auto it = m.find("payload"); it != m.end()) r.payload = *it;
-    r.mode = string_field(m, "mode");
+    r.idempotency_key = take_string(m, "idempotency_key");
+    r.command = take_string(m, "command");
+    if (auto it = m.find("payload"); it != m.end()) r.payload = std::move(*it);
+    r.mode = take_string(m, "mode");
     r.timeout_ms = number_field<std::int64_t>(m, "timeout_ms", 0);
-    r.trace = string_field(m, "trace");
+    r.trace = take_string(m, "trace");
     return r;
 }
 
 core::json job_ref(const std::string& job_id, int attempt) {
-    return {{"job_id", job_id}, {"attempt", attempt}};
+    core::json ref(core::json::value_t::object);
+    auto& o = ref.get_ref<core::json::object_t&>();
+    o.emplace("job_id", job_id);
+    o.emplace("attempt", attempt);
+    return ref;
 }
 
 }  // namespace
 
+struct agent_session::timers {
+    explicit timers(net::io_context& io) : ack_hold(io) {}
+    net::steady_timer ack_hold;
+};
+
 agent_session::agent_session(boost::asio::io_context& io, boost::asio::thread_pool& blocking,
                              const handler_registry& handlers, outbox_writer& outbox, agent_profile profile,
                              send_fn send)
-    : outbox_(outbox),
+    : io_(io),
+      outbox_(outbox),
       profile_(std::move(profile)),
       send_(std::move(send)),
       handler_names_(handlers.names()),
       runner_(io, blocking, handlers, profile_.concurrency,
               job_runner::callbacks{[this](core::json m) { send_(std::move(m)); },
-                                    [this](core::json r) { on_result(std::move(r)); }}) {}
+                                    [this](core::json r) { on_result(std::move(r)); }}),
+      timers_(std::make_unique<timers>(io)) {}
+
+agent_session::~agent_session() = default;
 
 void agent_session::load_outbox() {
     for (auto& e : outbox_.load_pending()) results_[{e.job_id, e.attempt}] = {std::move(e.result), true};
@@ -85,40 +106,76 @@ core::json agent_session::heartbeat() const {
 }
 
 void agent_session::on_welcome() {
-    for (const auto& [k, r] : results_)
-        if (r.stored) send_(r.message);
+    for (auto& [k, r] : results_) {
+        if (!r.stored) continue;
+        if (r.ack_held) {
+            r.ack_held = false;
+            send_ack(k.first, k.second);
+        }
+        send_(r.message);
+    }
 }
 
-void agent_session::on_message(const core::json& m) {
-    auto t = string_field(m, "t");
+void agent_session::on_message(core::json m) {
+    auto it = m.find("t");
+    if (it == m.end() || !it->is_string()) return log_verbose("ignoring a message without a type from the hub");
+    const auto& t = it->get_ref<const std::string&>();
     if (t == msg::assign) return on_assign(m);
-    if (t == msg::cancel) return on_cancel(m);
     if (t == msg::result_ack) return on_result_ack(m);
+    if (t == msg::cancel) return on_cancel(m);
     if (t == msg::invoke) return on_invoke(m);
     log_verbose("ignoring a \"" + t + "\" message from the hub");
 }
 
-void agent_session::on_assign(const core::json& m) {
+void agent_session::on_assign(core::json& m) {
+    if (auto id = m.find("job_id"); id == m.end() || !id->is_string() || id->get_ref<const std::string&>().empty())
+        return log_line("ignoring an assign without a job_id: " + m.dump());
     auto req = request_from(m);
-    if (req.job_id.empty()) return log_line("ignoring an assign without a job_id: " + m.dump());
-    auto ack = [this, id = req.job_id, n = req.attempt] {
-        send_({{"t", msg::ack}, {"job_id", id}, {"attempt", n}});
-    };
-    auto nack = [this, id = req.job_id, n = req.attempt](const std::string& reason) {
-        send_({{"t", msg::nack}, {"job_id", id}, {"attempt", n}, {"reason", reason}});
-    };
     // An attempt this agent already finished is answered from the outbox, never run again.
-    if (auto it = results_.find({req.job_id, req.attempt}); it != results_.end()) {
-        ack();
+    auto it = results_.lower_bound(job_key_view(req.job_id, req.attempt));
+    if (it != results_.end() && it->first.second == req.attempt && it->first.first == req.job_id) {
+        it->second.ack_held = false;
+        send_ack(req.job_id, req.attempt);
         if (it->second.stored) send_(it->second.message);
         return;
     }
-    auto command = req.command;
-    switch (auto a = runner_.start(std::move(req))) {
-        case job_runner::admission::started:
-        case job_runner::admission::already_running: return ack();
-        case job_runner::admission::unknown_command: return nack("unknown command: " + command);
-        default: return nack(std::string(to_string(a)));
+    key k(req.job_id, req.attempt);
+    bool finished = false;
+    auto a = runner_.start(std::move(req), &finished);
+    // start() never touches results_ (a job's end is always posted), so `it` is still a good hint.
+    if (a == job_runner::admission::started && finished) return hold_ack(it, std::move(k));
+    if (a == job_runner::admission::started || a == job_runner::admission::already_running)
+        return send_ack(k.first, k.second);
+    // Refused: start() did not take `req`.
+    auto reason = a == job_runner::admission::unknown_command ? "unknown command: " + req.command
+                                                              : std::string(to_string(a));
+    send_(message_builder(msg::nack).add("job_id", req.job_id).add("attempt", req.attempt).add("reason", reason).done());
+}
+
+void agent_session::send_ack(const std::string& job_id, int attempt) {
+    send_(message_builder(msg::ack).add("job_id", job_id).add("attempt", attempt).done());
+}
+
+/// A job that finished inside start() (echo and other in-process handlers) is acked together
+/// with its result: both ride in one frame instead of an ack frame now and a result frame after
+/// the outbox commit. A slow disk must not hold the ack near the hub's ack timeout, so whatever
+/// is still held after max_ack_hold_ms goes out alone.
+void agent_session::hold_ack(result_map::iterator hint, key k) {
+    results_.emplace_hint(hint, std::move(k), held_result{})->second.ack_held = true;
+    if (ack_timer_armed_) return;
+    ack_timer_armed_ = true;
+    timers_->ack_hold.expires_after(std::chrono::milliseconds(max_ack_hold_ms));
+    timers_->ack_hold.async_wait([this](const boost::system::error_code& ec) {
+        if (!ec) release_held_acks();
+    });
+}
+
+void agent_session::release_held_acks() {
+    ack_timer_armed_ = false;
+    for (auto& [k, r] : results_) {
+        if (!r.ack_held) continue;
+        r.ack_held = false;
+        send_ack(k.first, k.second);
     }
 }
 
@@ -131,10 +188,14 @@ void agent_session::on_cancel(const core::json& m) {
 }
 
 void agent_session::on_result_ack(const core::json& m) {
-    auto job_id = string_field(m, "job_id");
+    auto id = m.find("job_id");
+    if (id == m.end() || !id->is_string()) return;
     auto attempt = number_field<int>(m, "attempt", 0);
     // A `rejected` ack (stale attempt) is dropped all the same: the hub will never want it.
-    if (results_.erase({job_id, attempt}) > 0) outbox_.remove(job_id, attempt);
+    auto it = results_.find(job_key_view(id->get_ref<const std::string&>(), attempt));
+    if (it == results_.end()) return;
+    auto node = results_.extract(it);
+    outbox_.remove(std::move(node.key().first), attempt);
 }
 
 void agent_session::on_invoke(const core::json& m) {
@@ -153,18 +214,48 @@ void agent_session::on_invoke(const core::json& m) {
 }
 
 void agent_session::on_result(core::json result) {
-    key k{result["job_id"].get<std::string>(), result["attempt"].get<int>()};
-    results_[k] = {result, false};
-    // Durable first, then sent: a crash in between resends it on the next start.
-    outbox_.put({k.first, k.second, std::move(result)}, [this, k](const std::string& error) {
-        auto it = results_.find(k);
-        if (it == results_.end()) return;
-        if (!error.empty())
-            log_line("cannot store the result of job " + k.first +
-                     " in the outbox (sending it anyway): " + error);
-        it->second.stored = true;
-        send_(it->second.message);
+    const auto& job_id = result["job_id"].get_ref<const std::string&>();
+    const int attempt = result["attempt"].get<int>();
+    auto it = results_.lower_bound(job_key_view(job_id, attempt));
+    if (it == results_.end() || it->first.second != attempt || it->first.first != job_id) {
+        it = results_.emplace_hint(it, key(job_id, attempt), held_result{});
+    } else {
+        it->second.message = nullptr;  // keeps a held ack
+        it->second.stored = false;
+    }
+    // Durable first, then sent: a crash in between resends it on the next start. Everything that
+    // finishes in this io turn goes to the outbox together (one group, one fsync).
+    to_store_.push_back({it->first.first, attempt, std::move(result)});
+    if (store_posted_) return;
+    store_posted_ = true;
+    post_to(io_, [this] { store_results(); });
+}
+
+void agent_session::store_results() {
+    store_posted_ = false;
+    auto batch = std::move(to_store_);
+    to_store_.clear();
+    outbox_.put(std::move(batch), [this](std::vector<store::outbox::entry> entries, const std::string& error) {
+        on_stored(std::move(entries), error);
     });
+}
+
+void agent_session::on_stored(std::vector<store::outbox::entry> entries, const std::string& error) {
+    if (!error.empty() && !entries.empty())
+        log_line("cannot store the result of job " + entries.front().job_id +
+                 (entries.size() > 1 ? " and " + std::to_string(entries.size() - 1) + " more" : std::string()) +
+                 " in the outbox (sending anyway): " + error);
+    for (auto& e : entries) {
+        auto it = results_.find(job_key_view(e.job_id, e.attempt));
+        if (it == results_.end()) continue;
+        it->second.message = std::move(e.result);
+        it->second.stored = true;
+        if (it->second.ack_held) {
+            it->second.ack_held = false;
+            send_ack(it->first.first, it->first.second);
+        }
+        send_(it->second.message);
+    }
 }
 
 }  // namespace orbitmesh::engine::agent

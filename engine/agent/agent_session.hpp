@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -29,20 +30,24 @@ struct agent_profile {
 /// Lives on the io thread; not thread-safe.
 class agent_session {
 public:
-    using send_fn = std::function<void(core::json)>;  // drops silently when not connected
+    using send_fn = std::function<void(const core::json&)>;  // drops silently when not connected
 
     agent_session(boost::asio::io_context& io, boost::asio::thread_pool& blocking,
                   const handler_registry& handlers, outbox_writer& outbox, agent_profile profile,
                   send_fn send);
+    ~agent_session();
 
     /// Reads results left from an earlier run (synchronous); call once before connecting.
     void load_outbox();
     core::json hello() const;
     core::json heartbeat() const;
+    /// Longest an ack waits for its job's result (see hold_ack), far below any ack timeout.
+    static constexpr std::int64_t max_ack_hold_ms = 200;
+
     /// Registered: resend every stored result.
     void on_welcome();
-    /// One message from the hub; unknown types are ignored.
-    void on_message(const core::json& m);
+    /// One message from the hub; unknown types are ignored. Fields are moved out of `m`.
+    void on_message(core::json m);
 
     /// Stop taking jobs (nack "draining"); running ones go on.
     void begin_drain() { runner_.drain(); }
@@ -53,23 +58,37 @@ public:
     std::size_t running_count() const { return runner_.running_count(); }
 
 private:
-    using key = std::pair<std::string, int>;
+    using key = job_key;
     struct held_result {
-        core::json message;
-        bool stored = false;  // durable in the outbox; only then is it sent
+        core::json message;     // set once stored
+        bool stored = false;    // durable in the outbox; only then is it sent
+        bool ack_held = false;  // not acked yet: the ack goes out with the result
     };
-    void on_assign(const core::json& m);
+    using result_map = std::map<key, held_result, job_key_less>;
+    struct timers;
+    void on_assign(core::json& m);
+    void send_ack(const std::string& job_id, int attempt);
+    void hold_ack(result_map::iterator hint, key k);
+    void release_held_acks();
     void on_cancel(const core::json& m);
     void on_result_ack(const core::json& m);
     void on_invoke(const core::json& m);
     void on_result(core::json result);
+    void store_results();
+    void on_stored(std::vector<store::outbox::entry> entries, const std::string& error);
 
+    boost::asio::io_context& io_;
     outbox_writer& outbox_;
     agent_profile profile_;
     send_fn send_;
     std::vector<std::string> handler_names_;
     job_runner runner_;
-    std::map<key, held_result> results_;
+    result_map results_;
+    /// Results finished during this io turn, stored together by one store_results() call.
+    std::vector<store::outbox::entry> to_store_;
+    bool store_posted_ = false;
+    std::unique_ptr<timers> timers_;
+    bool ack_timer_armed_ = false;
 };
 
 }  // namespace orbitmesh::engine::agent

@@ -20,6 +20,8 @@ bool handler_registry::add(std::shared_ptr<handler> h) {
 }
 
 std::shared_ptr<handler> handler_registry::find(std::string_view command) const {
+    // The hub sends canonical names: look them up as they are first.
+    if (auto exact = by_name_.find(command); exact != by_name_.end()) return exact->second;
     auto it = by_name_.find(core::canonical_command(command));
     return it == by_name_.end() ? nullptr : it->second;
 }

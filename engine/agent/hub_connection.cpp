@@ -72,7 +72,7 @@ void hub_connection::on_connected() {
 void hub_connection::on_message(core::json m) {
     auto t = m.find("t");
     if (t != m.end() && t->is_string() && *t == core::protocol::msg::welcome) return on_welcome(m);
-    if (cb_.on_message) cb_.on_message(m);
+    if (cb_.on_message) cb_.on_message(std::move(m));
 }
 
 void hub_connection::on_welcome(const core::json& m) {

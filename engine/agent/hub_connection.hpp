@@ -19,7 +19,7 @@ public:
         std::function<core::json()> hello;
         std::function<core::json()> heartbeat;
         std::function<void()> on_welcome;  // after the first heartbeat went out
-        std::function<void(const core::json&)> on_message;
+        std::function<void(core::json)> on_message;
     };
     /// A hub that accepted the socket must say welcome within this time, or we try again.
     static constexpr std::int64_t welcome_timeout_ms = 10'000;
@@ -30,7 +30,7 @@ public:
 
     void start();
     /// Queues a message; dropped when not connected (results come back from the outbox).
-    void send(core::json m) { client_.send(std::move(m)); }
+    void send(const core::json& m) { client_.send(m); }
     /// Closes for good: no reconnect afterwards.
     void stop(const std::string& reason);
     bool welcomed() const { return welcomed_; }

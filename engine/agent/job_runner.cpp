@@ -13,7 +13,8 @@ enum class stop_kind { none, cancelled, timed_out };
 }  // namespace
 
 struct job_runner::job {
-    std::shared_ptr<job_context> ctx;
+    std::shared_ptr<job_context> ctx;  // null while the slot is free
+    job_map::iterator where;           // its entry in jobs_ while it runs
     std::unique_ptr<net::steady_timer> timeout;
     std::uint64_t generation = 0;
     std::int64_t seq = 0;
@@ -21,6 +22,11 @@ struct job_runner::job {
     std::string stop_reason;
     bool abandoned = false;
 };
+
+namespace {
+constexpr int slot_bits = 32;
+constexpr std::uint64_t slot_mask = (std::uint64_t{1} << slot_bits) - 1;
+}  // namespace
 
 std::string_view to_string(job_runner::admission a) noexcept {
     switch (a) {
@@ -39,60 +45,75 @@ job_runner::job_runner(net::io_context& io, net::thread_pool& blocking, const ha
 
 job_runner::~job_runner() = default;
 
-job_runner::admission job_runner::start(job_request req) {
+job_runner::admission job_runner::start(job_request&& req, bool* finished_at_once) {
     if (draining_) return admission::draining;
-    key k{req.job_id, req.attempt};
-    if (jobs_.count(k)) return admission::already_running;
+    const auto hint = jobs_.lower_bound(job_key_view(req.job_id, req.attempt));
+    if (hint != jobs_.end() && hint->first.second == req.attempt && hint->first.first == req.job_id)
+        return admission::already_running;
     // An unknown command is permanent, busy is not: say the one that helps the hub most.
     auto h = handlers_.find(req.command);
     if (!h) return admission::unknown_command;
     if (static_cast<int>(jobs_.size()) >= slots_) return admission::busy;
 
-    auto gen = ++next_generation_;
-    auto j = std::make_unique<job>();
-    j->generation = gen;
-    j->ctx = std::make_shared<job_context>(io_, blocking_, std::move(req), events_for(k, gen));
-    auto ctx = j->ctx;
-    auto& ref = *jobs_.emplace(k, std::move(j)).first->second;
-    arm_timeout(ref);
+    std::uint32_t slot;
+    if (free_slots_.empty()) {
+        slot = static_cast<std::uint32_t>(slot_jobs_.size());
+        slot_jobs_.push_back(std::make_unique<job>());
+    } else {
+        slot = free_slots_.back();
+        free_slots_.pop_back();
+    }
+    auto& j = *slot_jobs_[slot];
+    const auto gen = (++next_generation_ << slot_bits) | slot;
+    j.generation = gen;
+    j.where = jobs_.emplace_hint(hint, job_key(req.job_id, req.attempt), slot);
+    j.ctx = std::make_shared<job_context>(io_, blocking_, std::move(req), events_for(gen));  // takes req last
+    auto ctx = j.ctx;
+    arm_timeout(j);
     try {
         h->start(ctx);
     } catch (const std::exception& e) {
         ctx->finish(job_result{job_status::failed, std::nullopt, nullptr, e.what()});
     }
+    if (finished_at_once) *finished_at_once = ctx->finished();
     return admission::started;
 }
 
-job_events job_runner::events_for(const key& k, std::uint64_t gen) {
-    // Events look their job up by key and generation: a late event of an erased job is dropped.
-    auto lookup = [this, k, gen]() -> job* {
-        auto it = jobs_.find(k);
-        return it != jobs_.end() && it->second->generation == gen ? it->second.get() : nullptr;
-    };
+job_runner::job* job_runner::live(std::uint64_t gen) const {
+    const auto slot = gen & slot_mask;
+    if (slot >= slot_jobs_.size()) return nullptr;
+    auto* j = slot_jobs_[slot].get();
+    return j->ctx && j->generation == gen ? j : nullptr;
+}
+
+job_events job_runner::events_for(std::uint64_t gen) {
+    // [this, gen] fits std::function's inline storage: no allocation per callback.
     job_events ev;
-    ev.on_output = [this, lookup](output_stream s, std::string line) {
-        auto* j = lookup();
+    ev.on_output = [this, gen](output_stream s, std::string line) {
+        auto* j = live(gen);
         if (!j || j->abandoned) return;
         const auto& r = j->ctx->request();
-        cb_.send({{"t", "output"},
-                  {"job_id", r.job_id},
-                  {"attempt", r.attempt},
-                  {"seq", ++j->seq},
-                  {"stream", to_string(s)},
-                  {"data", std::move(line)}});
+        cb_.send(message_builder("output")
+                     .add("job_id", r.job_id)
+                     .add("attempt", r.attempt)
+                     .add("seq", ++j->seq)
+                     .add("stream", to_string(s))
+                     .add("data", std::move(line))
+                     .done());
     };
-    ev.on_progress = [this, lookup](double percent, std::string message) {
-        auto* j = lookup();
+    ev.on_progress = [this, gen](double percent, std::string message) {
+        auto* j = live(gen);
         if (!j || j->abandoned) return;
         const auto& r = j->ctx->request();
-        cb_.send({{"t", "progress"},
-                  {"job_id", r.job_id},
-                  {"attempt", r.attempt},
-                  {"percent", percent},
-                  {"message", std::move(message)}});
+        cb_.send(message_builder("progress")
+                     .add("job_id", r.job_id)
+                     .add("attempt", r.attempt)
+                     .add("percent", percent)
+                     .add("message", std::move(message))
+                     .done());
     };
-    ev.on_finish = [this, k, lookup](job_result r) {
-        if (lookup()) finished(k, std::move(r));
+    ev.on_finish = [this, gen](job_result r) {
+        if (live(gen)) finished(gen, std::move(r));
     };
     return ev;
 }
@@ -100,25 +121,25 @@ job_events job_runner::events_for(const key& k, std::uint64_t gen) {
 void job_runner::arm_timeout(job& j) {
     auto ms = j.ctx->timeout_ms();
     if (ms <= 0) return;
-    j.timeout = std::make_unique<net::steady_timer>(io_, std::chrono::milliseconds(ms));
-    std::weak_ptr<job_context> weak = j.ctx;
-    j.timeout->async_wait([this, weak, &j](const boost::system::error_code& ec) {
-        auto ctx = weak.lock();
-        // The timer dies with its job, so `j` is valid whenever the wait was not cancelled.
-        if (ec || !ctx || ctx->finished()) return;
-        j.stop = stop_kind::timed_out;
-        ctx->request_stop(timeout_grace_ms);
+    if (!j.timeout) j.timeout = std::make_unique<net::steady_timer>(io_);
+    j.timeout->expires_after(std::chrono::milliseconds(ms));
+    j.timeout->async_wait([this, gen = j.generation](const boost::system::error_code& ec) {
+        auto* live_job = live(gen);
+        if (ec || !live_job || live_job->ctx->finished()) return;
+        live_job->stop = stop_kind::timed_out;
+        live_job->ctx->request_stop(timeout_grace_ms);
     });
 }
 
 bool job_runner::is_running(const std::string& job_id, int attempt) const {
-    return jobs_.count({job_id, attempt}) > 0;
+    return jobs_.count(job_key_view(job_id, attempt)) > 0;
 }
 
 bool job_runner::cancel(const std::string& job_id, const std::string& reason, std::int64_t grace_ms) {
     bool any = false;
-    for (auto it = jobs_.lower_bound({job_id, 0}); it != jobs_.end() && it->first.first == job_id; ++it) {
-        auto& j = *it->second;
+    for (auto it = jobs_.lower_bound(job_key_view(job_id, 0)); it != jobs_.end() && it->first.first == job_id;
+         ++it) {
+        auto& j = *slot_jobs_[it->second];
         any = true;
         if (j.stop == stop_kind::none) {
             j.stop = stop_kind::cancelled;
@@ -131,25 +152,36 @@ bool job_runner::cancel(const std::string& job_id, const std::string& reason, st
 
 void job_runner::abandon_all() {
     draining_ = true;
-    for (auto& [k, j] : jobs_) {
-        j->abandoned = true;
-        j->ctx->request_stop(0);
+    for (const auto& [k, slot] : jobs_) {
+        auto& j = *slot_jobs_[slot];
+        j.abandoned = true;
+        j.ctx->request_stop(0);
     }
 }
 
 std::vector<std::pair<std::string, int>> job_runner::running() const {
     std::vector<std::pair<std::string, int>> out;
     out.reserve(jobs_.size());
-    for (const auto& [k, j] : jobs_) out.push_back(k);
+    for (const auto& [k, slot] : jobs_) out.push_back(k);
     return out;
 }
 
-void job_runner::finished(const key& k, job_result r) {
-    auto node = jobs_.extract(k);
-    auto& j = *node.mapped();
+void job_runner::finished(std::uint64_t gen, job_result r) {
+    auto& j = *live(gen);
+    jobs_.erase(j.where);
     if (j.timeout) j.timeout->cancel();
-    if (j.abandoned) return;
-    cb_.on_result(result_message(j, std::move(r)));
+    core::json message;
+    if (!j.abandoned) message = result_message(j, std::move(r));
+    const bool report = !j.abandoned;
+    // Free the slot for the next job; the timer object stays for reuse.
+    j.ctx.reset();
+    j.generation = 0;
+    j.seq = 0;
+    j.stop = stop_kind::none;
+    j.stop_reason.clear();
+    j.abandoned = false;
+    free_slots_.push_back(static_cast<std::uint32_t>(gen & slot_mask));
+    if (report) cb_.on_result(std::move(message));
 }
 
 core::json job_runner::result_message(const job& j, job_result r) const {
@@ -165,13 +197,14 @@ core::json job_runner::result_message(const job& j, job_result r) const {
             r.error = j.stop_reason.empty() ? "cancelled" : "cancelled: " + j.stop_reason;
         }
     }
-    return {{"t", "result"},
-            {"job_id", req.job_id},
-            {"attempt", req.attempt},
-            {"status", to_string(r.status)},
-            {"exit_code", r.exit_code ? core::json(*r.exit_code) : core::json(nullptr)},
-            {"output", std::move(r.output)},
-            {"error", std::move(r.error)}};
+    return message_builder("result")
+        .add("job_id", req.job_id)
+        .add("attempt", req.attempt)
+        .add("status", to_string(r.status))
+        .add("exit_code", r.exit_code ? core::json(*r.exit_code) : core::json(nullptr))
+        .add("output", std::move(r.output))
+        .add("error", std::move(r.error))
+        .done();
 }
 
 }  // namespace orbitmesh::engine::agent

@@ -10,6 +10,7 @@
 #include "core/json.hpp"
 #include "engine/agent/handler.hpp"
 #include "engine/agent/handler_registry.hpp"
+#include "engine/agent/job_key.hpp"
 
 namespace orbitmesh::engine::agent {
 
@@ -31,9 +32,12 @@ public:
                const handler_registry& handlers, int slots, callbacks cb);
     ~job_runner();
 
-    /// Starts the attempt, or says why not. A handler that throws while starting still counts as
-    /// started: its job fails with the message.
-    admission start(job_request req);
+    /// Starts the attempt (taking `req`), or says why not (leaving `req` as it was). A handler that
+    /// throws while starting still counts as started: its job fails with the message.
+    /// `finished_at_once` (when given) tells whether the handler already ended the job inside
+    /// start(), as echo and other in-process handlers do; its end is still on its way to the io
+    /// thread then.
+    admission start(job_request&& req, bool* finished_at_once = nullptr);
     bool is_running(const std::string& job_id, int attempt) const;
     /// Stops every running attempt of `job_id` (SIGTERM, SIGKILL after grace); the result says
     /// `cancelled`. False when nothing of it runs here.
@@ -49,10 +53,12 @@ public:
 
 private:
     struct job;
-    using key = std::pair<std::string, int>;
-    job_events events_for(const key& k, std::uint64_t generation);
+    /// Jobs live in reusable slots; a generation names one job in one slot, so a late event of a
+    /// job that has ended (its slot reused or empty) finds nothing and is dropped.
+    job* live(std::uint64_t generation) const;
+    job_events events_for(std::uint64_t generation);
     void arm_timeout(job& j);
-    void finished(const key& k, job_result r);
+    void finished(std::uint64_t generation, job_result r);
     core::json result_message(const job& j, job_result r) const;
 
     boost::asio::io_context& io_;
@@ -62,7 +68,10 @@ private:
     callbacks cb_;
     bool draining_ = false;
     std::uint64_t next_generation_ = 0;
-    std::map<key, std::unique_ptr<job>> jobs_;
+    using job_map = std::map<job_key, std::uint32_t, job_key_less>;
+    job_map jobs_;                                          // running attempt -> its slot
+    std::vector<std::unique_ptr<job>> slot_jobs_;           // a job's state, kept for reuse
+    std::vector<std::uint32_t> free_slots_;
 };
 
 std::string_view to_string(job_runner::admission a) noexcept;

@@ -1,8 +1,10 @@
 // The agent's protocol side: assign/ack/nack, outbox-first results, dedup, cancel, timeout, invoke.
 #include <catch2/catch.hpp>
+#include <atomic>
 #include <map>
 #include <mutex>
 #include <set>
+#include <thread>
 
 #include "agent_test_support.hpp"
 #include "engine/agent/agent_session.hpp"
@@ -17,6 +19,8 @@ namespace {
 struct outbox_state {
     std::mutex mu;
     std::map<std::pair<std::string, int>, outbox::entry> entries;
+    std::atomic<int> commits{0};
+    std::atomic<bool> slow_disk{false};  // commits wait while this is set
     std::size_t size() {
         std::lock_guard lock(mu);
         return entries.size();
@@ -45,9 +49,12 @@ public:
         for (auto& [k, e] : s_->entries) out.push_back(e);
         return out;
     }
-    // Every call is already "durable" in memory, so a group needs no work.
+    // Every call is already "durable" in memory, so a group needs no work but counting.
     void begin_group() override {}
-    void commit_group() override {}
+    void commit_group() override {
+        while (s_->slow_disk) std::this_thread::sleep_for(1ms);
+        ++s_->commits;
+    }
     void rollback_group() noexcept override {}
 
 private:
@@ -59,12 +66,14 @@ struct session_fixture {
     temp_dir dir;
     std::shared_ptr<outbox_state> box = std::make_shared<outbox_state>();
     handler_registry reg = make_registry({false, {}, {dir.path}, dir.path});
-    outbox_writer writer{fx.io, std::make_unique<memory_outbox>(box)};
+    outbox_writer writer;
     std::vector<json> sent;
     agent_session session;
 
-    explicit session_fixture(int concurrency = 4)
-        : session(fx.io, fx.pool, reg, writer,
+    explicit session_fixture(int concurrency = 4,
+                             std::chrono::milliseconds remove_delay = outbox_writer::default_remove_delay)
+        : writer(fx.io, std::make_unique<memory_outbox>(box), remove_delay),
+          session(fx.io, fx.pool, reg, writer,
                   agent_profile{
                       "agent-1", "test-agent", "0.0.1", {{"zone", "a"}}, {"gpu"}, concurrency, dir.path},
                   [this](json m) { sent.push_back(std::move(m)); }) {}
@@ -102,21 +111,74 @@ struct session_fixture {
 TEST_CASE("agent session: an assigned job is acked, stored in the outbox, sent, and dropped on result_ack") {
     session_fixture s;
     s.assign("j1", 1, "echo", "hi");
-    REQUIRE_FALSE(s.sent.empty());
-    CHECK(s.sent.front() == json{{"t", "ack"}, {"job_id", "j1"}, {"attempt", 1}});
+    // echo finishes inside start(): its ack waits for the stored result and goes out just before it
+    CHECK(s.sent.empty());
     REQUIRE(s.wait_result("j1"));
-    CHECK(*s.result_for("j1", 1) == json{{"t", "result"},
-                                         {"job_id", "j1"},
-                                         {"attempt", 1},
-                                         {"status", "succeeded"},
-                                         {"exit_code", 0},
-                                         {"output", "hi"},
-                                         {"error", ""}});
+    REQUIRE(s.sent.size() == 2);
+    CHECK(s.sent[0] == json{{"t", "ack"}, {"job_id", "j1"}, {"attempt", 1}});
+    CHECK(s.sent[1] == json{{"t", "result"},
+                            {"job_id", "j1"},
+                            {"attempt", 1},
+                            {"status", "succeeded"},
+                            {"exit_code", 0},
+                            {"output", "hi"},
+                            {"error", ""}});
     CHECK(s.box->size() == 1);  // stored before it was sent
     CHECK_FALSE(s.session.idle());
 
     s.session.on_message({{"t", "result_ack"}, {"job_id", "j1"}, {"attempt", 1}, {"rejected", true}});
     CHECK(s.fx.run_until([&] { return s.box->size() == 0; }, 2s));
+    CHECK(s.session.idle());
+}
+
+TEST_CASE("agent session: a job still running is acked at once") {
+    session_fixture s;
+    s.assign("s1", 1, "sleep", 30);
+    REQUIRE(s.sent.size() == 1);
+    CHECK(s.sent.front() == json{{"t", "ack"}, {"job_id", "s1"}, {"attempt", 1}});
+    s.session.on_message({{"t", "cancel"}, {"job_id", "s1"}, {"reason", "test over"}});
+    REQUIRE(s.wait_result("s1"));
+    CHECK(s.of_type("ack").size() == 1);
+}
+
+TEST_CASE("agent session: a held ack goes out alone when the outbox is slow") {
+    session_fixture s;
+    s.box->slow_disk = true;
+    s.assign("j1", 1, "echo", "hi");
+    auto assigned = now_ms();
+    REQUIRE(s.fx.run_until([&] { return !s.of_type("ack").empty(); }, 5s));
+    CHECK(now_ms() - assigned >= agent_session::max_ack_hold_ms - 20);
+    CHECK(s.sent.size() == 1);  // no result before the outbox has it
+    s.box->slow_disk = false;
+    REQUIRE(s.wait_result("j1"));
+    CHECK(s.of_type("ack").size() == 1);
+    CHECK(s.sent.back()["t"] == "result");
+}
+
+TEST_CASE("agent session: results that finish together share one outbox commit, and so do their removals") {
+    session_fixture s(8, 10s);  // removals wait for puts to ride with for as long as this test runs
+    for (int i = 0; i < 5; ++i) s.assign("b" + std::to_string(i), 1, "echo", i);
+    REQUIRE(s.fx.run_until([&] { return s.of_type("result").size() == 5; }));
+    CHECK(s.box->commits == 1);
+    CHECK(s.box->size() == 5);
+    for (int i = 0; i < 5; ++i) s.session.on_message({{"t", "result_ack"}, {"job_id", "b" + std::to_string(i)}, {"attempt", 1}});
+    s.fx.run_for(100ms);
+    CHECK(s.box->commits == 1);  // removals alone do not cost a commit yet
+    CHECK(s.box->size() == 5);
+
+    s.assign("next", 1, "echo", "x");
+    REQUIRE(s.wait_result("next"));
+    CHECK(s.box->commits == 2);  // the next result carried the removals
+    CHECK(s.box->size() == 1);
+}
+
+TEST_CASE("agent session: removals with no result to ride with are committed after a short wait") {
+    session_fixture s(4, 50ms);
+    s.assign("r1", 1, "echo", 1);
+    REQUIRE(s.wait_result("r1"));
+    s.session.on_message({{"t", "result_ack"}, {"job_id", "r1"}, {"attempt", 1}});
+    CHECK(s.fx.run_until([&] { return s.box->size() == 0; }, 5s));
+    CHECK(s.box->commits == 2);
     CHECK(s.session.idle());
 }
 
