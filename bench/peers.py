@@ -53,6 +53,14 @@ def start(argv, log_path, port):
     raise PeerError(f"{argv[0]} did not listen on {port}")
 
 
+def shut_down(p, stop_ev, workers):
+    """Stops a peer's worker threads and the peer process (by its PID)."""
+    stop_ev.set()
+    stop(p)
+    for w in workers:
+        w.join(3)
+
+
 def pct(vals, q):
     s = sorted(vals)
     return s[max(0, min(len(s) - 1, int(-(-q * len(s) // 1)) - 1))] if s else float("nan")
@@ -202,10 +210,7 @@ def gearman_suite(tmp, quick):
                 rows.append(row("gearmand", "roundtrip_p50", round(pct(rtts, .5), 3), "ms", cfg))
                 rows.append(row("gearmand", "roundtrip_p99", round(pct(rtts, .99), 3), "ms", cfg))
     finally:
-        stop_ev.set()
-        stop(p)
-        for w in workers:
-            w.join(3)
+        shut_down(p, stop_ev, workers)
     return rows
 
 
@@ -289,10 +294,7 @@ def gearman_sqlite_suite(tmp, quick):
             rows.append(row("gearmand", "serial_throughput", round(sum(counts) / el, 1),
                             "jobs/s", cfg))
     finally:
-        stop_ev.set()
-        stop(p)
-        for w in workers:
-            w.join(3)
+        shut_down(p, stop_ev, workers)
     return rows
 
 
@@ -355,10 +357,7 @@ def beanstalk_suite(tmp, quick):
                             {"mode": mode, "workers": 2, "clients": 1, "jobs": n,
                              "note": "put one at a time; clock until workers deleted all"}))
         finally:
-            stop_ev.set()
-            stop(p)
-            for w in ws:
-                w.join(3)
+            shut_down(p, stop_ev, ws)
     return rows
 
 

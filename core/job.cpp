@@ -186,7 +186,7 @@ json to_json(const job_record& r) {
     j["started_at"] = iso_or_null_time(r.started_ms);
     j["finished_at"] = iso_or_null_time(r.finished_ms);
     // Raw numbers keep the record loadable without parsing text times.
-    j["times"] = {{"created", r.created_ms}, {"updated", r.updated_ms}, {"started", r.started_ms},
+    j["times"] = {{"created", r.created_ms}, {"assigned", r.assigned_ms}, {"updated", r.updated_ms}, {"started", r.started_ms},
                   {"finished", r.finished_ms}, {"not_before", r.not_before_ms}};
     j["cancel_requested"] = r.cancel_requested;
     j["version"] = r.version;
@@ -215,6 +215,7 @@ job_record job_record_from_json(const json& j) {
     if (auto it = j.find("times"); it != j.end() && it->is_object()) {
         r.created_ms = it->value("created", std::int64_t{0});
         r.updated_ms = it->value("updated", std::int64_t{0});
+        r.assigned_ms = it->value("assigned", std::int64_t{0});
         r.started_ms = it->value("started", std::int64_t{0});
         r.finished_ms = it->value("finished", std::int64_t{0});
         r.not_before_ms = it->value("not_before", std::int64_t{0});

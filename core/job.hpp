@@ -78,6 +78,7 @@ struct job_record {
     std::string progress_message;
     std::int64_t created_ms = 0;
     std::int64_t updated_ms = 0;
+    std::int64_t assigned_ms = 0;  // the latest assignment (job.assigned)
     std::int64_t started_ms = 0;
     std::int64_t finished_ms = 0;
     std::int64_t not_before_ms = 0;  // retry backoff: not dispatched before this time

@@ -75,6 +75,7 @@ void apply(job_record& r, const event& e) {
         r.agent_id = d.at("agent_id").get<std::string>();
         r.agent_name = d.value("agent_name", std::string{});
         r.not_before_ms = 0;
+        r.assigned_ms = e.time_ms;
     } else if (t == job_event::started) {
         if (r.state != job_state::assigned) illegal(r, e, "only assigned jobs start");
         require_attempt(r, e);

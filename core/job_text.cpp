@@ -74,6 +74,8 @@ std::string to_json_text(const job_record& r) {
     w.key("timeout_ms").num(s.timeout_ms);
     w.key("times")
         .begin_object()
+        .key("assigned")
+        .num(r.assigned_ms)
         .key("created")
         .num(r.created_ms)
         .key("finished")

@@ -173,8 +173,8 @@ void hub::recorded(core::job_record& job, bool fresh, core::job_state before, co
     batch.events.push_back(std::move(e));
     if (!fresh) --state_counts_[static_cast<std::size_t>(before)];
     ++state_counts_[static_cast<std::size_t>(job.state)];
-    if (job.state == core::job_state::running && before != core::job_state::running)
-        dispatch_latency_.add(job.started_ms - job.created_ms);
+    if (job.state == core::job_state::assigned && job.attempt == 1)  // retries wait out a backoff first
+        dispatch_latency_.add(job.assigned_ms - job.created_ms);
     if (core::is_terminal(job.state) && !core::is_terminal(before) && job.started_ms > 0)
         job_duration_.add(job.finished_ms - job.started_ms);
     if (core::is_terminal(job.state)) {

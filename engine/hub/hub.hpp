@@ -165,7 +165,7 @@ private:
     static constexpr std::int64_t projection_tick_ms = 100;
     static constexpr std::size_t projection_rows_per_tick = 100;
     std::array<std::size_t, core::job_state_count> state_counts_{};  // jobs per state, kept by record()
-    ms_histogram dispatch_latency_;  // created -> started of each attempt that started
+    ms_histogram dispatch_latency_;  // created -> first assignment
     ms_histogram job_duration_;      // started -> ended
     std::set<std::string> dirty_agents_;
     std::unordered_map<std::string, std::int64_t> log_seq_;  // job -> last output line seq

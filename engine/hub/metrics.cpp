@@ -55,7 +55,7 @@ std::string prometheus_text(const core::json& stats) {
     counter(out, "orbitmesh_store_commits_total", "Store transactions committed by this hub process.", store.at("commits"));
     counter(out, "orbitmesh_store_commit_seconds_total", "Time spent writing and committing (fsync included).",
             store.at("commit_seconds"));
-    histogram(out, "orbitmesh_dispatch_latency_seconds", "Submit to start of a job's attempt.",
+    histogram(out, "orbitmesh_dispatch_latency_seconds", "Submit to the job's first assignment to an agent (committed, then sent).",
               stats.at("dispatch_latency_ms"));
     histogram(out, "orbitmesh_job_duration_seconds", "Start to end of a job's attempt.", stats.at("job_duration_ms"));
     if (auto it = stats.find("runs"); it != stats.end()) {
