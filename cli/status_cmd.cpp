@@ -36,18 +36,19 @@ void print_agents(const core::json& agents, const std::string& format) {
 }
 
 void print_summary(api_client& api, const std::string& format) {
-    auto agents = api.get("/api/v1/agents")["agents"];
-    auto jobs = api.get("/api/v1/jobs?limit=100000")["jobs"];
-    std::map<std::string, int> by_state;
-    for (const auto& j : jobs) by_state[j.value("state", std::string{})]++;
-    int connected = 0;
-    for (const auto& a : agents) connected += a.value("state", std::string{}) == "connected";
+    // The hub keeps these counts as it goes: one small request, however many jobs it has run.
+    auto stats = api.get("/api/v1/stats");
+    std::map<std::string, std::int64_t> by_state;
+    for (const auto& [state, n] : stats["jobs"].items())
+        if (state != "total" && n.get<std::int64_t>() > 0) by_state[state] = n.get<std::int64_t>();
+    const auto total = stats["agents"].value("total", std::int64_t{0});
+    const auto connected = stats["agents"].value("connected", std::int64_t{0});
     if (format != "table") {
-        return print_json({{"agents", {{"total", agents.size()}, {"connected", connected}}}, {"jobs", by_state}},
+        return print_json({{"agents", {{"total", total}, {"connected", connected}}}, {"jobs", by_state}},
                           format == "ndjson");
     }
     std::cout << "hub      " << api.url().host_port() << "\n";
-    std::cout << "agents   " << connected << " connected, " << agents.size() - connected << " disconnected\n";
+    std::cout << "agents   " << connected << " connected, " << total - connected << " disconnected\n";
     std::cout << "jobs    ";
     if (by_state.empty()) std::cout << " none";
     for (const auto& [s, n] : by_state) std::cout << " " << s << "=" << n;

@@ -1,6 +1,7 @@
 """GET /api/v1/stats (per-state counts kept as the hub goes), POST /api/v1/jobs?wait= (submit and
 wait in one request), and projection rows of in-flight jobs reaching the jobs table."""
 
+import json
 import sqlite3
 
 from e2e_helpers import wait_until
@@ -102,3 +103,17 @@ def test_metrics_are_prometheus_text_with_jobs_histograms_and_runs(mesh, hub):
     for kind in ("# TYPE orbitmesh_jobs gauge", "# TYPE orbitmesh_store_commits_total counter",
                  "# TYPE orbitmesh_dispatch_latency_seconds histogram"):
         assert kind in text, kind
+
+
+def test_status_summary_reads_the_counts(mesh, hub):
+    mesh.start_agent(hub, "a1")
+    for i in range(3):
+        hub.wait_job(hub.submit({"command": "echo", "payload": i})["id"])
+    hub.wait_job(hub.submit({"command": "shell", "payload": "exit 4"})["id"])
+    rc, out, err = mesh.cli("status", "-o", "json", hub=hub)
+    assert rc == 0, err
+    summary = json.loads(out)
+    assert summary == {"agents": {"total": 1, "connected": 1}, "jobs": {"succeeded": 3, "failed": 1}}, summary
+    rc, out, err = mesh.cli("status", hub=hub)
+    assert rc == 0, err
+    assert "1 connected, 0 disconnected" in out and "failed=1 succeeded=3" in out, out
