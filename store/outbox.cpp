@@ -8,6 +8,7 @@
 
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Statement.h>
+#include <msgpack.hpp>
 #include <sqlite3.h>
 
 #include "core/error.hpp"
@@ -49,58 +50,24 @@ std::string attempt_name(std::string_view job_id, int attempt) {
     return "job " + std::string(job_id) + " attempt " + std::to_string(attempt);
 }
 
-// --- a batch as MessagePack, written by hand around nlohmann's encoding of each result ---------
+// --- a batch as MessagePack: msgpack-cxx packs the frame, nlohmann encodes each result -----------
 
-void append_be(std::string& out, std::uint64_t v, int bytes) {
-    for (int shift = (bytes - 1) * 8; shift >= 0; shift -= 8) out.push_back(static_cast<char>((v >> shift) & 0xff));
-}
-
-void append_array_header(std::string& out, std::size_t n) {
-    if (n <= 15) {
-        out.push_back(static_cast<char>(0x90 | n));
-    } else if (n <= 0xffff) {
-        out.push_back(static_cast<char>(0xdc));
-        append_be(out, n, 2);
-    } else {
-        out.push_back(static_cast<char>(0xdd));
-        append_be(out, n, 4);
-    }
-}
-
-void append_str(std::string& out, std::string_view s) {
-    const std::size_t n = s.size();
-    if (n <= 31) {
-        out.push_back(static_cast<char>(0xa0 | n));
-    } else if (n <= 0xff) {
-        out.push_back(static_cast<char>(0xd9));
-        append_be(out, n, 1);
-    } else if (n <= 0xffff) {
-        out.push_back(static_cast<char>(0xda));
-        append_be(out, n, 2);
-    } else {
-        out.push_back(static_cast<char>(0xdb));
-        append_be(out, n, 4);
-    }
-    out.append(s);
-}
-
-void append_int(std::string& out, int v) {
-    if (v >= 0 && v < 128) {
-        out.push_back(static_cast<char>(v));
-    } else {
-        out.push_back(static_cast<char>(0xd2));  // int 32
-        append_be(out, static_cast<std::uint32_t>(v), 4);
-    }
-}
+/// Lets msgpack-cxx's packer append to a std::string.
+struct string_sink {
+    std::string& out;
+    void write(const char* data, std::size_t size) { out.append(data, size); }
+};
 
 std::string encode_batch(std::span<const outbox::entry* const> entries) {
     std::string out;
     out.reserve(16 + entries.size() * 160);
-    append_array_header(out, entries.size());
+    string_sink sink{out};
+    msgpack::packer<string_sink> pk(sink);
+    pk.pack_array(static_cast<std::uint32_t>(entries.size()));
     for (const auto* e : entries) {
-        append_array_header(out, 3);
-        append_str(out, e->job_id);
-        append_int(out, e->attempt);
+        pk.pack_array(3);
+        pk.pack(e->job_id);
+        pk.pack(e->attempt);
         core::json::to_msgpack(e->result, nlohmann::detail::output_adapter<char>(out));
     }
     return out;

@@ -181,17 +181,15 @@ void check_message(const json& m) {
         throw frame_error(protocol::close_invalid, "message has no string field \"t\"");
 }
 
+/// Lets msgpack-cxx's packer append to a std::string.
+struct string_sink {
+    std::string& out;
+    void write(const char* data, std::size_t size) { out.append(data, size); }
+};
+
 void append_msgpack_array_header(std::string& out, std::size_t n) {
-    if (n <= 15) {
-        out.push_back(static_cast<char>(0x90 | n));
-    } else if (n <= 0xffff) {
-        out.push_back(static_cast<char>(0xdc));
-        out.push_back(static_cast<char>(n >> 8));
-        out.push_back(static_cast<char>(n & 0xff));
-    } else {
-        out.push_back(static_cast<char>(0xdd));
-        for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<char>((n >> shift) & 0xff));
-    }
+    string_sink sink{out};
+    msgpack::packer<string_sink>(sink).pack_array(static_cast<std::uint32_t>(n));
 }
 
 }  // namespace
