@@ -12,6 +12,7 @@
 #include <sqlite3.h>
 
 #include "core/error.hpp"
+#include "core/job_key.hpp"
 #include "store/sqlite/connection.hpp"
 #include "store/sqlite/migrations.hpp"
 #include "store/sqlite/statement.hpp"
@@ -91,24 +92,8 @@ std::vector<outbox::entry> decode_batch(const SQLite::Column& column) {
 
 // --- where each result lives ---------------------------------------------------------------------
 
-using key = std::pair<std::string, int>;
-using key_view = std::pair<std::string_view, int>;
-
-struct key_hash {
-    using is_transparent = void;
-    std::size_t operator()(const key_view& k) const noexcept {
-        return std::hash<std::string_view>{}(k.first) ^ (static_cast<std::size_t>(k.second) * 0x9e3779b97f4a7c15ull);
-    }
-    std::size_t operator()(const key& k) const noexcept { return (*this)(key_view(k.first, k.second)); }
-};
-
-struct key_eq {
-    using is_transparent = void;
-    template <class A, class B>
-    bool operator()(const A& a, const B& b) const noexcept {
-        return a.second == b.second && std::string_view(a.first) == std::string_view(b.first);
-    }
-};
+using core::job_key;
+using core::job_key_view;
 
 SQLite::Database open_outbox(const std::filesystem::path& file) {
     // The outbox stays tiny, so SQLite's own checkpoint inside a commit costs nothing worth a thread.
@@ -152,7 +137,7 @@ public:
         std::vector<const entry*> fresh, stored;
         std::vector<std::int64_t*> slots;
         for (const auto* e : entries) {
-            auto [it, inserted] = where_.try_emplace(key(e->job_id, e->attempt), unassigned);
+            auto [it, inserted] = where_.try_emplace(job_key(e->job_id, e->attempt), unassigned);
             if (!inserted) {
                 stored.push_back(e);  // already stored (or twice in this call): replaced in place
                 continue;
@@ -166,7 +151,7 @@ public:
 
     std::optional<entry> get(const std::string& job_id, int attempt) override {
         try {
-            auto it = where_.find(key_view(job_id, attempt));
+            auto it = where_.find(job_key_view(job_id, attempt));
             if (it == where_.end()) return std::nullopt;
             for (auto& e : read_batch(it->second))
                 if (e.attempt == attempt && e.job_id == job_id) return std::move(e);
@@ -177,7 +162,7 @@ public:
     }
 
     void remove(const std::string& job_id, int attempt) override {
-        auto it = where_.find(key_view(job_id, attempt));
+        auto it = where_.find(job_key_view(job_id, attempt));
         if (it == where_.end()) return;  // never stored, or removed already (a duplicated result_ack)
         const auto seq = it->second;
         where_.erase(it);
@@ -248,14 +233,14 @@ private:
         while (all_.executeStep()) {
             seqs.push_back(all_.getColumn(0).getInt64());
             // A result stored again later (a re-run after its removal) lives in the later batch.
-            for (auto& e : decode_batch(all_.getColumn(1))) where_[key(std::move(e.job_id), e.attempt)] = seqs.back();
+            for (auto& e : decode_batch(all_.getColumn(1))) where_[job_key(std::move(e.job_id), e.attempt)] = seqs.back();
         }
         for (const auto& [k, seq] : where_) ++live_[seq];
         return seqs;
     }
 
     bool holds_current(std::int64_t seq, const entry& e) const {
-        auto it = where_.find(key_view(e.job_id, e.attempt));
+        auto it = where_.find(job_key_view(e.job_id, e.attempt));
         return it != where_.end() && it->second == seq;
     }
 
@@ -270,7 +255,7 @@ private:
             live_[seq] = static_cast<int>(fresh.size());
         } catch (...) {
             for (const auto* e : fresh)
-                if (auto it = where_.find(key_view(e->job_id, e->attempt)); it != where_.end()) where_.erase(it);
+                if (auto it = where_.find(job_key_view(e->job_id, e->attempt)); it != where_.end()) where_.erase(it);
             throw sqlite::storage_error(file_, "saving the result of " + attempt_name(fresh.front()->job_id,
                                                                                        fresh.front()->attempt) +
                                                    (fresh.size() > 1 ? " and " + std::to_string(fresh.size() - 1) +
@@ -281,7 +266,7 @@ private:
     /// Rewrites the batch holding `e`'s key with `e`'s result in its place (rare: a re-run).
     void replace(const entry& e) {
         try {
-            const auto seq = where_.find(key_view(e.job_id, e.attempt))->second;  // put_all checked it
+            const auto seq = where_.find(job_key_view(e.job_id, e.attempt))->second;  // put_all checked it
             auto batch = read_batch(seq);
             std::vector<const entry*> all;
             bool swapped = false;
@@ -318,7 +303,7 @@ private:
     std::filesystem::path file_;
     SQLite::Database db_;
     SQLite::Statement insert_, update_, delete_, select_, all_;
-    std::unordered_map<key, std::int64_t, key_hash, key_eq> where_;  // (job, attempt) -> batch seq
+    std::unordered_map<job_key, std::int64_t, core::job_key_hash, core::job_key_eq> where_;  // (job, attempt) -> batch seq
     std::unordered_map<std::int64_t, int> live_;                     // batch seq -> current results in it
 };
 

@@ -6,6 +6,7 @@
 #include "core/protocol.hpp"
 #include "engine/agent/agent_log.hpp"
 #include "engine/agent/io_post.hpp"
+#include "engine/agent/message_builder.hpp"
 #include "engine/agent/system_facts.hpp"
 #include "transport/asio.hpp"
 
@@ -132,7 +133,7 @@ void agent_session::on_assign(core::json& m) {
         return log_line("ignoring an assign without a job_id: " + m.dump());
     auto req = request_from(m);
     // An attempt this agent already finished is answered from the outbox, never run again.
-    auto it = results_.lower_bound(job_key_view(req.job_id, req.attempt));
+    auto it = results_.lower_bound(core::job_key_view(req.job_id, req.attempt));
     if (it != results_.end() && it->first.second == req.attempt && it->first.first == req.job_id) {
         it->second.ack_held = false;
         send_ack(req.job_id, req.attempt);
@@ -192,7 +193,7 @@ void agent_session::on_result_ack(const core::json& m) {
     if (id == m.end() || !id->is_string()) return;
     auto attempt = number_field<int>(m, "attempt", 0);
     // A `rejected` ack (stale attempt) is dropped all the same: the hub will never want it.
-    auto it = results_.find(job_key_view(id->get_ref<const std::string&>(), attempt));
+    auto it = results_.find(core::job_key_view(id->get_ref<const std::string&>(), attempt));
     if (it == results_.end()) return;
     auto node = results_.extract(it);
     outbox_.remove(std::move(node.key().first), attempt);
@@ -216,7 +217,7 @@ void agent_session::on_invoke(const core::json& m) {
 void agent_session::on_result(core::json result) {
     const auto& job_id = result["job_id"].get_ref<const std::string&>();
     const int attempt = result["attempt"].get<int>();
-    auto it = results_.lower_bound(job_key_view(job_id, attempt));
+    auto it = results_.lower_bound(core::job_key_view(job_id, attempt));
     if (it == results_.end() || it->first.second != attempt || it->first.first != job_id) {
         it = results_.emplace_hint(it, key(job_id, attempt), held_result{});
     } else {
@@ -246,7 +247,7 @@ void agent_session::on_stored(std::vector<store::outbox::entry> entries, const s
                  (entries.size() > 1 ? " and " + std::to_string(entries.size() - 1) + " more" : std::string()) +
                  " in the outbox (sending anyway): " + error);
     for (auto& e : entries) {
-        auto it = results_.find(job_key_view(e.job_id, e.attempt));
+        auto it = results_.find(core::job_key_view(e.job_id, e.attempt));
         if (it == results_.end()) continue;
         it->second.message = std::move(e.result);
         it->second.stored = true;

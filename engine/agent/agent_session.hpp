@@ -58,13 +58,13 @@ public:
     std::size_t running_count() const { return runner_.running_count(); }
 
 private:
-    using key = job_key;
+    using key = core::job_key;
     struct held_result {
         core::json message;     // set once stored
         bool stored = false;    // durable in the outbox; only then is it sent
         bool ack_held = false;  // not acked yet: the ack goes out with the result
     };
-    using result_map = std::map<key, held_result, job_key_less>;
+    using result_map = std::map<key, held_result, core::job_key_less>;
     struct timers;
     void on_assign(core::json& m);
     void send_ack(const std::string& job_id, int attempt);

@@ -4,6 +4,7 @@
 
 #include "core/duration.hpp"
 #include "engine/agent/agent_log.hpp"
+#include "engine/agent/message_builder.hpp"
 #include "transport/asio.hpp"
 
 namespace orbitmesh::engine::agent {
@@ -47,7 +48,7 @@ job_runner::~job_runner() = default;
 
 job_runner::admission job_runner::start(job_request&& req, bool* finished_at_once) {
     if (draining_) return admission::draining;
-    const auto hint = jobs_.lower_bound(job_key_view(req.job_id, req.attempt));
+    const auto hint = jobs_.lower_bound(core::job_key_view(req.job_id, req.attempt));
     if (hint != jobs_.end() && hint->first.second == req.attempt && hint->first.first == req.job_id)
         return admission::already_running;
     // An unknown command is permanent, busy is not: say the one that helps the hub most.
@@ -66,7 +67,7 @@ job_runner::admission job_runner::start(job_request&& req, bool* finished_at_onc
     auto& j = *slot_jobs_[slot];
     const auto gen = (++next_generation_ << slot_bits) | slot;
     j.generation = gen;
-    j.where = jobs_.emplace_hint(hint, job_key(req.job_id, req.attempt), slot);
+    j.where = jobs_.emplace_hint(hint, core::job_key(req.job_id, req.attempt), slot);
     j.ctx = std::make_shared<job_context>(io_, blocking_, std::move(req), events_for(gen));  // takes req last
     auto ctx = j.ctx;
     arm_timeout(j);
@@ -132,12 +133,12 @@ void job_runner::arm_timeout(job& j) {
 }
 
 bool job_runner::is_running(const std::string& job_id, int attempt) const {
-    return jobs_.count(job_key_view(job_id, attempt)) > 0;
+    return jobs_.count(core::job_key_view(job_id, attempt)) > 0;
 }
 
 bool job_runner::cancel(const std::string& job_id, const std::string& reason, std::int64_t grace_ms) {
     bool any = false;
-    for (auto it = jobs_.lower_bound(job_key_view(job_id, 0)); it != jobs_.end() && it->first.first == job_id;
+    for (auto it = jobs_.lower_bound(core::job_key_view(job_id, 0)); it != jobs_.end() && it->first.first == job_id;
          ++it) {
         auto& j = *slot_jobs_[it->second];
         any = true;

@@ -10,7 +10,7 @@
 #include "core/json.hpp"
 #include "engine/agent/handler.hpp"
 #include "engine/agent/handler_registry.hpp"
-#include "engine/agent/job_key.hpp"
+#include "core/job_key.hpp"
 
 namespace orbitmesh::engine::agent {
 
@@ -68,7 +68,7 @@ private:
     callbacks cb_;
     bool draining_ = false;
     std::uint64_t next_generation_ = 0;
-    using job_map = std::map<job_key, std::uint32_t, job_key_less>;
+    using job_map = std::map<core::job_key, std::uint32_t, core::job_key_less>;
     job_map jobs_;                                          // running attempt -> its slot
     std::vector<std::unique_ptr<job>> slot_jobs_;           // a job's state, kept for reuse
     std::vector<std::uint32_t> free_slots_;

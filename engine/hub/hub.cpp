@@ -175,14 +175,13 @@ void hub::recorded(core::job_record& job, bool fresh, core::job_state before, co
     ++state_counts_[static_cast<std::size_t>(job.state)];
     if (job.state == core::job_state::assigned && job.attempt == 1)  // retries wait out a backoff first
         dispatch_latency_.add(job.assigned_ms - job.created_ms);
-    if (core::is_terminal(job.state) && !core::is_terminal(before) && job.started_ms > 0)
-        job_duration_.add(job.finished_ms - job.started_ms);
-    if (core::is_terminal(job.state)) {
-        dirty_jobs_.erase(job.id);
-        ended_jobs_.push_back(job.id);
-    } else {
+    if (!core::is_terminal(job.state)) {
         dirty_jobs_.insert(job.id);
+        return;
     }
+    if (!core::is_terminal(before) && job.started_ms > 0) job_duration_.add(job.finished_ms - job.started_ms);
+    dirty_jobs_.erase(job.id);
+    ended_jobs_.push_back(job.id);
 }
 
 void hub::stage_dirty_jobs(std::size_t limit) {

@@ -96,12 +96,12 @@ void hub::get_job(const std::string& id, std::int64_t wait_ms, job_reply reply) 
 
 void hub::list_jobs(std::size_t limit, std::string state, job_reply reply) {
     boost::asio::post(strand_, [self = shared_from_this(), limit, state = std::move(state), reply = std::move(reply)] {
-        if (!state.empty() && !core::parse_job_state(state))
+        const auto wanted = core::parse_job_state(state);
+        if (!state.empty() && !wanted)
             return reply({{}, core::error(core::error_kind::invalid_input,
                                           "unknown job state \"" + state +
                                               "\" (use pending, assigned, running, succeeded, failed, cancelled, "
                                               "timed_out or dead)")});
-        const auto wanted = core::parse_job_state(state);
         // Newest first; stop once every job in the wanted state has been seen (pollers ask for
         // states that are usually empty, which must not cost a walk over every job ever run).
         std::size_t left = wanted ? self->state_counts_[static_cast<std::size_t>(*wanted)] : self->jobs_.size();
