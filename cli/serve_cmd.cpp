@@ -8,7 +8,7 @@
 #include "cli/command.hpp"
 #include "cli/flag_parsing.hpp"
 #include "core/error.hpp"
-#include "engine/hub/hub_server.hpp"
+#include "engine/serve/hub_server.hpp"
 
 namespace orbitmesh::cli {
 

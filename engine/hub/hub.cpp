@@ -1,8 +1,5 @@
 #include "engine/hub/hub.hpp"
 
-#include <cstdio>
-#include <iostream>
-
 #include "core/clock.hpp"
 #include "core/ids.hpp"
 #include "core/job_events.hpp"
@@ -10,11 +7,6 @@
 #include "engine/hub/hub_state.hpp"
 
 namespace orbitmesh::engine {
-
-void hub_log(const std::string& line) {
-    std::string out = "orbitmesh serve: " + line + "\n";
-    std::fwrite(out.data(), 1, out.size(), stderr);
-}
 
 hub::hub(boost::asio::io_context& io, hub_options opts, store::event_store& store)
     : io_(io),
@@ -24,6 +16,8 @@ hub::hub(boost::asio::io_context& io, hub_options opts, store::event_store& stor
       deadlines_(strand_),
       dispatcher_(opts_.balance),
       session_prefix_(core::new_id()) {}
+
+hub::~hub() = default;
 
 namespace {
 

@@ -40,6 +40,7 @@ public:
     using job_reply = std::function<void(outcome<core::json>)>;
 
     hub(boost::asio::io_context& io, hub_options opts, store::event_store& store);
+    ~hub() override;  // out of line: the per-agent state is private to the hub's .cpp files
     /// Rebuilds jobs and agents by folding the event log, re-queues pending work and starts the
     /// agent-loss clock for jobs that were in flight. Call once, before serving.
     void recover();

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "engine/hub/hub.hpp"
+#include "engine/hub/hub_log.hpp"
 
 namespace orbitmesh::engine {
 
@@ -37,8 +38,5 @@ struct hub::log_waiter {
 
 /// `agent-<id>`: the stream of an agent's connection events.
 inline std::string agent_stream(const std::string& id) { return "agent-" + id; }
-
-/// One stderr line from the hub (stdout stays for results).
-void hub_log(const std::string& line);
 
 }  // namespace orbitmesh::engine

@@ -8,9 +8,9 @@ list(APPEND ORBITMESH_ENGINE_SOURCES
   hub/hub_agents.cpp
   hub/hub_invoke.cpp
   hub/hub_jobs.cpp
+  hub/hub_log.cpp
   hub/hub_logs.cpp
   hub/hub_port.cpp
   hub/hub_results.cpp
-  hub/hub_server.cpp
   hub/metrics.cpp
 )

@@ -1,4 +1,4 @@
-#include "engine/hub/hub_server.hpp"
+#include "engine/serve/hub_server.hpp"
 
 #include <atomic>
 #include <csignal>
@@ -11,7 +11,7 @@
 #include "core/error.hpp"
 #include "engine/hub/http_api.hpp"
 #include "engine/hub/hub.hpp"
-#include "engine/hub/hub_state.hpp"
+#include "engine/hub/hub_log.hpp"
 #include "engine/workflow/runner.hpp"
 #include "engine/workflow/workflow_routes.hpp"
 #include "transport/asio.hpp"
