@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/agent.hpp"
+#include "core/agent_messages.hpp"
 #include "core/clock.hpp"
 #include "core/error.hpp"
 #include "core/job.hpp"
@@ -64,9 +65,9 @@ public:
     void invoke_agent(const std::string& id_or_name, std::string method, core::json args, std::int64_t timeout_ms,
                       job_reply reply);
 
-    // Agent connections (transport callbacks).
+    // Agent connections (transport callbacks; mesh_intake.hpp parses what the hub is given).
     void on_open(const std::shared_ptr<transport::mesh_peer>& peer);
-    void on_message(const std::shared_ptr<transport::mesh_peer>& peer, core::json msg);
+    void on_message(const std::shared_ptr<transport::mesh_peer>& peer, core::protocol::agent_message msg);
     void on_close(const std::shared_ptr<transport::mesh_peer>& peer, const std::string& reason);
 
     /// Stops timers and waiters (they get 503); the store is flushed by the caller.
@@ -121,14 +122,15 @@ private:
     void stage_dirty_jobs(std::size_t limit);
 
     // hub_agents.cpp: the mesh protocol
-    void handle_hello(const std::shared_ptr<transport::mesh_peer>& peer, session& s, const core::json& m);
-    void handle_ack(agent_entry& a, const core::json& m);
-    void handle_nack(agent_entry& a, const core::json& m);
-    void handle_result(agent_entry& a, const std::shared_ptr<transport::mesh_peer>& peer, const core::json& m);
-    void handle_output(agent_entry& a, const core::json& m);
-    void handle_progress(agent_entry& a, const core::json& m);
-    void handle_heartbeat(agent_entry& a, const core::json& m);
-    void handle_reply(const core::json& m);
+    void handle_message(const std::shared_ptr<transport::mesh_peer>& peer, core::protocol::agent_message& m);
+    void handle_hello(const std::shared_ptr<transport::mesh_peer>& peer, session& s, core::protocol::hello& m);
+    void handle_ack(agent_entry& a, const core::protocol::ack& m);
+    void handle_nack(agent_entry& a, const core::protocol::nack& m);
+    void handle_result(agent_entry& a, const std::shared_ptr<transport::mesh_peer>& peer, core::protocol::result& m);
+    void handle_output(agent_entry& a, core::protocol::output& m);
+    void handle_progress(agent_entry& a, core::protocol::progress& m);
+    void handle_heartbeat(agent_entry& a, const core::protocol::heartbeat& m);
+    void handle_reply(core::protocol::reply& m);
     void agent_lost(agent_entry& a, const std::string& reason);
     void reclaim(const std::string& job_id, int attempt, const std::string& agent_id);
     void requeue(core::job_record& job, const std::string& reason, bool counts, store::write_batch& batch);

@@ -19,10 +19,10 @@ core::json line_json(const store::log_line& l) {
 
 }  // namespace
 
-void hub::handle_output(agent_entry& a, const core::json& m) {
-    const auto& job_id = m["job_id"].get_ref<const std::string&>();
+void hub::handle_output(agent_entry& a, core::protocol::output& m) {
+    const auto& job_id = m.job_id;
     auto* job = find_job(job_id);
-    if (!job || job->agent_id != a.rec.id || job->attempt != m["attempt"].get<int>() || core::is_terminal(job->state))
+    if (!job || job->agent_id != a.rec.id || job->attempt != m.attempt || core::is_terminal(job->state))
         return;  // output of a stale attempt is dropped like its result
     auto seq_it = log_seq_.find(job_id);
     if (seq_it == log_seq_.end()) {
@@ -37,8 +37,8 @@ void hub::handle_output(agent_entry& a, const core::json& m) {
     line.job_id = job_id;
     line.attempt = job->attempt;
     line.seq = ++seq_it->second;
-    line.stream = m["stream"].is_string() ? m["stream"].get<std::string>() : "stdout";
-    line.data = m["data"].is_string() ? m["data"].get<std::string>() : m["data"].dump();
+    line.stream = std::move(m.stream);
+    line.data = std::move(m.data);
     if (line.data.size() > max_line_bytes) line.data.resize(max_line_bytes);
     line.time_ms = core::now_ms();
     auto& recent = recent_logs_[job_id];

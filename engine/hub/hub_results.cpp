@@ -11,9 +11,9 @@ namespace orbitmesh::engine {
 
 namespace msg = core::protocol::msg;
 
-void hub::handle_result(agent_entry& a, const std::shared_ptr<transport::mesh_peer>& peer, const core::json& m) {
-    const auto job_id = m["job_id"].get<std::string>();
-    int attempt = m["attempt"].get<int>();
+void hub::handle_result(agent_entry& a, const std::shared_ptr<transport::mesh_peer>& peer, core::protocol::result& m) {
+    const auto& job_id = m.job_id;
+    int attempt = m.attempt;
     auto* job = find_job(job_id);
     core::json ack = {{"t", msg::result_ack}, {"job_id", job_id}, {"attempt", attempt}};
     bool current = job && job->agent_id == a.rec.id && job->attempt == attempt &&
@@ -33,10 +33,10 @@ void hub::handle_result(agent_entry& a, const std::shared_ptr<transport::mesh_pe
         persist({}, [peer, ack] { peer->send(ack); });
         return;
     }
-    const auto& status = m["status"].get_ref<const std::string&>();
-    core::json result = {{"exit_code", m.value("exit_code", core::json())},
-                         {"output", m.value("output", core::json())},
-                         {"error", m.value("error", core::json()).is_string() ? m["error"].get<std::string>() : ""}};
+    const auto& status = m.status;
+    core::json result = {{"exit_code", m.exit_code ? core::json(*m.exit_code) : core::json()},
+                         {"output", std::move(m.output)},
+                         {"error", std::move(m.error)}};
     store::write_batch batch;
     if (status == "succeeded") {
         a.rec.consecutive_failures = 0;
@@ -50,7 +50,7 @@ void hub::handle_result(agent_entry& a, const std::shared_ptr<transport::mesh_pe
         if (status != "failed" && status != "timed_out") result["error"] = "agent reported unknown status \"" + status + "\"";
         settle_failure(*job, status == "timed_out" ? core::job_state::timed_out : core::job_state::failed, result, batch);
     }
-    persist(std::move(batch), [this, peer, ack, job_id] {
+    persist(std::move(batch), [this, peer, ack = std::move(ack), job_id = job_id] {
         peer->send(ack);
         auto* j = find_job(job_id);
         if (j && core::is_terminal(j->state)) job_ended(job_id);

@@ -12,5 +12,6 @@ list(APPEND ORBITMESH_ENGINE_SOURCES
   hub/hub_logs.cpp
   hub/hub_port.cpp
   hub/hub_results.cpp
+  hub/mesh_intake.cpp
   hub/metrics.cpp
 )

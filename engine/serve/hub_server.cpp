@@ -12,6 +12,7 @@
 #include "engine/hub/http_api.hpp"
 #include "engine/hub/hub.hpp"
 #include "engine/hub/hub_log.hpp"
+#include "engine/hub/mesh_intake.hpp"
 #include "engine/workflow/runner.hpp"
 #include "engine/workflow/workflow_routes.hpp"
 #include "transport/asio.hpp"
@@ -98,12 +99,7 @@ int run_hub(const hub_options& opts) {
     so.host = opts.host;
     so.port = opts.port;
     so.max_frame = opts.max_frame;
-    transport::mesh_handler mesh{
-        [h](const std::shared_ptr<transport::mesh_peer>& p) { h->on_open(p); },
-        [h](const std::shared_ptr<transport::mesh_peer>& p, core::json m) { h->on_message(p, std::move(m)); },
-        [h](const std::shared_ptr<transport::mesh_peer>& p, const std::string& why) { h->on_close(p, why); },
-        nullptr,  // no auth yet: every upgrade to /mesh is accepted
-    };
+    auto mesh = make_mesh_handler(h);  // no auth yet: on_upgrade stays empty, every upgrade is accepted
     transport::server srv(io, so, make_http_api(h, make_workflow_routes(workflows, post)), mesh);
     srv.start();
     if (!opts.port_file.empty()) write_port_file(opts.port_file, srv.port());
