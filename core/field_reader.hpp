@@ -28,6 +28,8 @@ public:
     field_reader(const json& value, std::string_view what, error_kind kind);
 
     bool has(std::string_view key) const;
+    /// The raw field, or nullptr when absent or null (for fields that take several types).
+    const json* get(std::string_view key) const { return find(key); }
 
     std::string text(std::string_view key);
     std::optional<std::string> maybe_text(std::string_view key);

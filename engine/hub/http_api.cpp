@@ -9,6 +9,7 @@
 
 #include "core/duration.hpp"
 #include "core/error.hpp"
+#include "core/field_reader.hpp"
 
 namespace orbitmesh::engine {
 
@@ -46,10 +47,13 @@ void submit(const std::shared_ptr<hub>& h, const http_request& req, http_reply r
     auto body = parse_body(req);
     std::vector<core::job_spec> specs;
     if (batch) {
-        const auto& list = body.contains("jobs") ? body["jobs"] : body;
-        if (!list.is_array() || list.empty() || list.size() > 10'000)
+        const core::json* list = &body;
+        if (body.is_object()) list = body_fields(body).get("jobs");
+        if (!list || !list->is_array() || list->empty() || list->size() > 10'000)
             throw core::error(core::error_kind::invalid_input, "batch body must be {\"jobs\": [1..10000 job specs]}");
-        for (const auto& j : list) specs.push_back(core::job_spec_from_json(j));
+        specs.reserve(list->size());
+        for (std::size_t i = 0; i < list->size(); ++i)
+            specs.push_back(core::job_spec_from_json((*list)[i], "jobs[" + std::to_string(i) + "]"));
     } else {
         specs.push_back(core::job_spec_from_json(body));
     }
@@ -64,6 +68,16 @@ void submit(const std::shared_ptr<hub>& h, const http_request& req, http_reply r
     }, batch);
 }
 
+void invoke(const std::shared_ptr<hub>& h, const http_request& req, std::string agent, http_reply reply) {
+    auto body = parse_body(req);
+    auto r = body_fields(body);
+    auto method = r.maybe_text("method").value_or(std::string{});
+    if (method.empty()) throw core::error(core::error_kind::invalid_input, "invoke needs a \"method\" (e.g. ping, system.info)");
+    auto timeout_text = r.maybe_text("timeout");
+    std::int64_t timeout = timeout_text ? core::parse_duration_or_throw(*timeout_text, "request body field \"timeout\"") : 10'000;
+    h->invoke_agent(agent, std::move(method), r.value("args"), timeout, to_http(std::move(reply)));
+}
+
 void route_jobs(const std::shared_ptr<hub>& h, const http_request& req, const std::vector<std::string_view>& seg,
                 http_reply reply) {
     const auto& m = req.method;
@@ -74,8 +88,11 @@ void route_jobs(const std::shared_ptr<hub>& h, const http_request& req, const st
     if (seg.size() == 4 && seg[3] == "batch" && m == "POST") return submit(h, req, std::move(reply), true);
     std::string id(seg[3]);
     if (seg.size() == 4 && m == "GET") return h->get_job(id, query_duration(req, "wait"), to_http(std::move(reply)));
-    if (seg.size() == 5 && seg[4] == "cancel" && m == "POST")
-        return h->cancel_job(id, parse_body(req).value("reason", std::string{}), to_http(std::move(reply)));
+    if (seg.size() == 5 && seg[4] == "cancel" && m == "POST") {
+        auto body = parse_body(req);
+        auto reason = body_fields(body).maybe_text("reason").value_or(std::string{});
+        return h->cancel_job(id, std::move(reason), to_http(std::move(reply)));
+    }
     if (seg.size() == 5 && seg[4] == "retry" && m == "POST") return h->retry_job(id, to_http(std::move(reply)));
     if (seg.size() == 5 && seg[4] == "logs" && m == "GET")
         return h->job_logs(id, query_int(req, "after", 0), query_duration(req, "wait"),
@@ -102,13 +119,8 @@ void route(const std::shared_ptr<hub>& h, const extra_routes& extra, const http_
         if (seg[2] == "agents" && seg.size() == 3 && req.method == "GET") return h->list_agents(to_http(std::move(reply)));
         if (seg[2] == "agents" && seg.size() == 4 && req.method == "GET")
             return h->get_agent(std::string(seg[3]), to_http(std::move(reply)));
-        if (seg[2] == "agents" && seg.size() == 5 && seg[4] == "invoke" && req.method == "POST") {
-            auto body = parse_body(req);
-            auto method = body.value("method", std::string{});
-            if (method.empty()) throw core::error(core::error_kind::invalid_input, "invoke needs a \"method\" (e.g. ping, system.info)");
-            std::int64_t timeout = body.contains("timeout") ? core::parse_duration_or_throw(body.value("timeout", std::string{}), "timeout") : 10'000;
-            return h->invoke_agent(std::string(seg[3]), method, body.value("args", core::json()), timeout, to_http(std::move(reply)));
-        }
+        if (seg[2] == "agents" && seg.size() == 5 && seg[4] == "invoke" && req.method == "POST")
+            return invoke(h, req, std::string(seg[3]), std::move(reply));
         if (auto it = extra.find(std::string(seg[2])); it != extra.end()) return it->second(req, std::move(reply));
     }
     throw core::error(core::error_kind::not_found, "no route " + req.method + " " + req.path + " (see docs/http-api.md)");
@@ -123,7 +135,7 @@ transport::http_handler make_http_api(std::shared_ptr<hub> h, extra_routes extra
         } catch (const core::error& e) {
             reply(error_response(e));
         } catch (const std::exception& e) {
-            reply(error_response(core::error(core::error_kind::invalid_input, e.what())));
+            reply(internal_error_response(req.method + " " + req.path, e));
         }
     };
 }

@@ -4,6 +4,7 @@
 #include <charconv>
 
 #include "core/duration.hpp"
+#include "engine/hub/hub_log.hpp"
 
 namespace orbitmesh::engine {
 
@@ -43,9 +44,21 @@ core::json parse_body(const http_request& req) {
     if (req.body.empty()) return core::json::object();
     try {
         return core::json::parse(req.body);
-    } catch (const core::json::exception& e) {
-        throw core::error(core::error_kind::invalid_input, std::string("request body is not valid JSON: ") + e.what());
+    } catch (const core::json::parse_error& e) {
+        throw core::error(core::error_kind::invalid_input,
+                          "request body is not valid JSON: syntax error at byte " + std::to_string(e.byte) + " of " +
+                              std::to_string(req.body.size()));
     }
+}
+
+core::field_reader body_fields(core::json& body) {
+    return core::field_reader(body, "request body", core::error_kind::invalid_input);
+}
+
+http_response internal_error_response(const std::string& what, const std::exception& e) {
+    hub_log("error: internal error handling " + what + ": " + e.what());
+    return json_response(500, {{"error", core::to_string(core::error_kind::internal)},
+                               {"message", "internal error handling " + what + "; the hub logged the details"}});
 }
 
 }  // namespace orbitmesh::engine

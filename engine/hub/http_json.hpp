@@ -1,8 +1,10 @@
 #pragma once
 #include <cstdint>
+#include <exception>
 #include <string>
 
 #include "core/error.hpp"
+#include "core/field_reader.hpp"
 #include "core/json.hpp"
 #include "transport/http_types.hpp"
 
@@ -14,6 +16,12 @@ transport::http_response json_response(int status, const core::json& body);
 transport::http_response error_response(const core::error& e);
 /// The request body as JSON (empty body = {}). Throws core::error{invalid_input}.
 core::json parse_body(const transport::http_request& req);
+/// Typed reads of a parsed body: a field of the wrong type is 400 naming it (`request body field
+/// "reason" must be a string, got an integer`); a body that is not a map is 400 too.
+core::field_reader body_fields(core::json& body);
+/// 500 `internal` for an exception nobody expected while handling `what` ("POST /api/v1/jobs"):
+/// logged on the hub with the exception's text, answered with context only (no library text).
+transport::http_response internal_error_response(const std::string& what, const std::exception& e);
 /// A duration query parameter (`?wait=25s`) in ms, 0 when absent, capped at 5 minutes.
 std::int64_t query_duration(const transport::http_request& req, const std::string& key);
 /// A non-negative integer query parameter, `fallback` when absent.

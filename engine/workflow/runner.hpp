@@ -33,6 +33,14 @@ struct run_request {
     std::int64_t timeout_ms = 0;  // 0 = the workflow's timeout
 };
 
+/// `POST /api/v1/runs/ID/approve`: who approves (or rejects) which waiting step.
+struct approval_request {
+    std::string step;  // the step's id or path
+    std::string approver;
+    bool reject = false;
+    std::string comment;
+};
+
 struct runner_options {
     std::size_t max_feed = 10'000;        // client events kept per run
     std::size_t max_waiters = 1'000;      // held requests per run
@@ -64,7 +72,7 @@ public:
     core::json list_runs(std::size_t limit, const std::string& state) const;
     void cancel_run(const std::string& id, const std::string& reason, api_reply reply);
     void pause_run(const std::string& id, bool pause, api_reply reply);
-    void approve(const std::string& id, const core::json& body, api_reply reply);
+    void approve(const std::string& id, const approval_request& req, api_reply reply);
     void rerun(const std::string& id, const std::string& from, api_reply reply);
     void run_events(const std::string& id, std::int64_t after, std::int64_t wait_ms, api_reply reply);
     /// Wakes waits for `type` whose correlation key matches; replies `{matched}` once committed.
