@@ -17,6 +17,7 @@ inline constexpr int close_unsupported = 1003;  // text frame on a msgpack conne
 inline constexpr int close_invalid = 1007;      // undecodable frame, not a map, missing fields
 inline constexpr int close_policy = 1008;       // frame before hello, rejected agent
 inline constexpr int close_too_big = 1009;
+inline constexpr int close_internal = 1011;     // a bug on the hub while handling a message
 
 /// Message type names (the `t` field), SPEC §2.
 namespace msg {

@@ -19,83 +19,6 @@ hub::hub(boost::asio::io_context& io, hub_options opts, store::event_store& stor
 
 hub::~hub() = default;
 
-namespace {
-
-bool starts_with(const std::string& s, std::string_view prefix) { return s.compare(0, prefix.size(), prefix) == 0; }
-
-}  // namespace
-
-void hub::recover() {
-    std::size_t events = 0, skipped = 0;
-    store_.for_each_event([&](const core::event& e) {
-        ++events;
-        if (starts_with(e.stream, "job-")) {
-            auto& job = jobs_[e.stream.substr(4)];
-            try {
-                core::apply(job, e);
-            } catch (const core::error& err) {
-                ++skipped;
-                hub_log(std::string("recovery: skipped event ") + std::to_string(e.seq) + ": " + err.what());
-            }
-        } else if (starts_with(e.stream, "agent-")) {
-            auto id = e.stream.substr(6);
-            auto& slot = agents_[id];
-            if (!slot) slot = std::make_unique<agent_entry>();
-            auto info = e.data;
-            info["id"] = id;
-            info["state"] = "disconnected";
-            slot->rec = core::agent_record_from_json(info);
-            slot->version = e.version;
-        } else {
-            for (auto& o : observers_) o->replay(e);
-        }
-    });
-    std::size_t pending = 0, in_flight = 0;
-    std::int64_t now = core::now_ms();
-    store::write_batch batch;
-    for (auto& [id, job] : jobs_) {
-        ++state_counts_[static_cast<std::size_t>(job.state)];
-        if (!job.spec.idempotency_key.empty() && now - job.created_ms < opts_.idempotency_window_ms)
-            idempotency_[job.spec.idempotency_key] = {id, job.created_ms};
-        if (job.state == core::job_state::pending) {
-            dispatcher_.enqueue(job);
-            ++pending;
-        } else if (job.state == core::job_state::assigned || job.state == core::job_state::running) {
-            ++in_flight;
-            auto& slot = agents_[job.agent_id];
-            if (!slot) {
-                slot = std::make_unique<agent_entry>();
-                slot->rec.id = job.agent_id;
-                slot->rec.name = job.agent_name;
-            }
-            slot->jobs.insert(id);
-            // The hub was down: give the agent reassign_after to come back and claim its work.
-            deadlines_.after(opts_.reassign_after_ms,
-                             [this, id = id, attempt = job.attempt, agent = job.agent_id] { reclaim(id, attempt, agent); });
-        }
-    }
-    std::unordered_map<std::string, std::int64_t> stored_versions;
-    for (const auto& row : store_.load_jobs()) stored_versions.emplace(row.id, row.version);
-    for (const auto& [id, job] : jobs_) {
-        auto it = stored_versions.find(id);
-        if (it == stored_versions.end() || it->second != job.version) batch.jobs.push_back(job);
-    }
-    for (auto& [id, a] : agents_) {
-        a->rec.state = core::agent_state::disconnected;
-        a->rec.running = static_cast<int>(a->jobs.size());
-        batch.agents.push_back(a->rec);
-    }
-    if (!batch.empty()) store_.submit(std::move(batch), [](std::exception_ptr) {});
-    hub_log("recovered " + std::to_string(jobs_.size()) + " jobs (" + std::to_string(pending) + " pending, " +
-            std::to_string(in_flight) + " in flight) and " + std::to_string(agents_.size()) + " agents from " +
-            std::to_string(events) + " events" + (skipped ? ", " + std::to_string(skipped) + " skipped" : ""));
-    boost::asio::post(strand_, [self = shared_from_this()] {
-        for (auto& o : self->observers_) o->recovered();
-        self->periodic_check();
-        self->schedule_dispatch();
-    });
-}
-
 void hub::persist(store::write_batch batch, std::function<void()> on_committed) {
     auto move_into = [](auto& to, auto& from) {
         to.insert(to.end(), std::make_move_iterator(from.begin()), std::make_move_iterator(from.end()));
@@ -107,7 +30,7 @@ void hub::persist(store::write_batch batch, std::function<void()> on_committed) 
     if (on_committed) staged_callbacks_.push_back(std::move(on_committed));
     if (!flush_posted_) {
         flush_posted_ = true;
-        boost::asio::post(strand_, [self = shared_from_this()] { self->flush_staged(); });
+        post([self = shared_from_this()] { self->flush_staged(); });
     }
 }
 
@@ -144,7 +67,7 @@ void hub::flush_staged() {
                     }
                     return;
                 }
-                for (auto& cb : *callbacks) cb();
+                for (auto& cb : *callbacks) guarded(cb, [] { return "a callback after a commit"; });
             });
         });
     } catch (const std::exception& e) {
@@ -197,7 +120,7 @@ void hub::fail_fatally(const std::string& what) {
 void hub::schedule_dispatch() {
     if (dispatch_posted_ || stopping_) return;
     dispatch_posted_ = true;
-    boost::asio::post(strand_, [self = shared_from_this()] {
+    post([self = shared_from_this()] {
         self->dispatch_posted_ = false;
         self->dispatch();
     });
@@ -258,7 +181,7 @@ void hub::periodic_check() {
 }
 
 void hub::shutdown() {
-    boost::asio::post(strand_, [self = shared_from_this()] {
+    post([self = shared_from_this()] {
         self->stopping_ = true;
         self->deadlines_.clear();
         core::error gone(core::error_kind::unavailable, "the hub is shutting down; retry against the restarted hub");
@@ -272,7 +195,9 @@ void hub::shutdown() {
     });
 }
 
-void hub::post(std::function<void()> fn) { boost::asio::post(strand_, std::move(fn)); }
+void hub::post(std::function<void()> fn) {
+    boost::asio::post(strand_, [fn = std::move(fn)] { guarded(fn, [] { return "a task on the hub strand"; }); });
+}
 
 core::job_record* hub::find_job(const std::string& id) {
     auto it = jobs_.find(id);

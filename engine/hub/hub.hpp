@@ -39,6 +39,7 @@ public:
         std::optional<core::error> error;
     };
     using job_reply = std::function<void(outcome<core::json>)>;
+    using submit_reply = std::function<void(outcome<core::json>, bool created)>;
 
     hub(boost::asio::io_context& io, hub_options opts, store::event_store& store);
     ~hub() override;  // out of line: the per-agent state is private to the hub's .cpp files
@@ -49,8 +50,7 @@ public:
     // Client API (HTTP). Replies carry JSON records (core::to_json).
     /// Creates jobs (or finds them by idempotency key); replies after commit with their records,
     /// or with `{id, state, idempotency_key}` summaries when `summaries` (batch submits: cheaper).
-    void submit(std::vector<core::job_spec> specs, std::function<void(outcome<core::json>, bool created)> reply,
-                bool summaries = false);
+    void submit(std::vector<core::job_spec> specs, submit_reply reply, bool summaries = false);
     void get_job(const std::string& id, std::int64_t wait_ms, job_reply reply);
     void list_jobs(std::size_t limit, std::string state, job_reply reply);
     void cancel_job(const std::string& id, std::string reason, job_reply reply);
@@ -98,7 +98,18 @@ private:
     }
     void after(std::int64_t delay_ms, std::function<void()> fn) override { deadlines_.after(delay_ms, std::move(fn)); }
 
-    // hub.cpp: persistence, recovery, timers
+    /// Posts `fn(reply)` to the strand behind the last guard (hub_state.hpp): an exception escaping
+    /// it is logged and fails the request through `reply` (a copy kept for that).
+    template <class Reply, class Fn>
+    void on_strand(const char* what, Reply reply, Fn fn);
+
+    // hub_recovery.cpp: the fold of the event log at start-up
+    void fold_event(const core::event& e);
+    void keep_version(const core::event& e);
+    std::pair<std::size_t, std::size_t> resume_recovered_jobs();  // (pending, in flight)
+    void rewrite_lagging_rows();
+
+    // hub.cpp: persistence, timers
     void persist(store::write_batch batch, std::function<void()> on_committed);
     void flush_staged();
     void record(core::job_record& job, std::string_view type, core::json data, store::write_batch& batch);
@@ -110,8 +121,7 @@ private:
     void periodic_check();
 
     // hub_jobs.cpp: client operations
-    void submit_on_strand(std::vector<core::job_spec>& specs, std::function<void(outcome<core::json>, bool)>& reply,
-                          bool summaries);
+    void submit_on_strand(std::vector<core::job_spec>& specs, submit_reply& reply, bool summaries);
     void begin_cancel(core::job_record& job, const std::string& why, std::function<void()> done);
     void finish_job(core::job_record& job, core::job_state state, const core::json& result, store::write_batch& batch);
     void settle_failure(core::job_record& job, core::job_state state, const core::json& result, store::write_batch& batch);

@@ -14,7 +14,7 @@ namespace orbitmesh::engine {
 namespace msg = core::protocol::msg;
 
 void hub::on_open(const std::shared_ptr<transport::mesh_peer>& peer) {
-    boost::asio::post(strand_, [self = shared_from_this(), peer] {
+    post([self = shared_from_this(), peer] {
         self->sessions_[peer->id()] = session{};
         std::weak_ptr<transport::mesh_peer> weak = peer;
         self->deadlines_.after(10'000, [self, weak] {
@@ -29,7 +29,15 @@ void hub::on_open(const std::shared_ptr<transport::mesh_peer>& peer) {
 
 void hub::on_message(const std::shared_ptr<transport::mesh_peer>& peer, core::protocol::agent_message m) {
     const bool heartbeat = std::holds_alternative<core::protocol::heartbeat>(m);
-    auto handle = [self = shared_from_this(), peer, m = std::move(m)]() mutable { self->handle_message(peer, m); };
+    auto handle = [self = shared_from_this(), peer, m = std::move(m)]() mutable {
+        guarded([&] { self->handle_message(peer, m); },
+                [&] { return std::string(core::protocol::type_of(m)) + " from " + peer->remote_address(); },
+                [&](const std::exception&) {
+                    peer->close(core::protocol::close_internal,
+                                "internal error handling " + std::string(core::protocol::type_of(m)) +
+                                    "; the hub logged the details");
+                });
+    };
     // A heartbeat is a few field writes: dispatch runs it right here, on the io thread that read
     // it, when the hub strand is idle, instead of waking the other io thread for it (10,000
     // agents send 2,000 a second). Order is kept either way: the strand queues it behind
@@ -73,7 +81,7 @@ void hub::handle_message(const std::shared_ptr<transport::mesh_peer>& peer, core
 }
 
 void hub::on_close(const std::shared_ptr<transport::mesh_peer>& peer, const std::string& reason) {
-    boost::asio::post(strand_, [self = shared_from_this(), peer, reason] {
+    post([self = shared_from_this(), peer, reason] {
         auto sit = self->sessions_.find(peer->id());
         if (sit == self->sessions_.end()) return;
         std::string agent_id = sit->second.agent_id;

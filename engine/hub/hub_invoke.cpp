@@ -6,9 +6,9 @@
 namespace orbitmesh::engine {
 
 void hub::invoke_agent(const std::string& id_or_name, std::string method, core::json args, std::int64_t timeout_ms,
-                       job_reply reply) {
-    boost::asio::post(strand_, [self = shared_from_this(), id_or_name, method = std::move(method), args = std::move(args),
-                                timeout_ms, reply = std::move(reply)]() mutable {
+                       job_reply request) {
+    on_strand("invoke_agent", std::move(request), [self = shared_from_this(), id_or_name, method = std::move(method),
+                                                 args = std::move(args), timeout_ms](job_reply& reply) {
         auto* a = self->find_agent(id_or_name);
         if (!a)
             return reply({{}, core::error(core::error_kind::not_found,

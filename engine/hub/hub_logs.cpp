@@ -78,8 +78,8 @@ core::json hub::logs_reply(const std::string& job_id, std::int64_t after, std::s
             {"done", terminal && !more}};
 }
 
-void hub::job_logs(const std::string& id, std::int64_t after, std::int64_t wait_ms, std::size_t limit, job_reply reply) {
-    boost::asio::post(strand_, [self = shared_from_this(), id, after, wait_ms, limit, reply = std::move(reply)]() mutable {
+void hub::job_logs(const std::string& id, std::int64_t after, std::int64_t wait_ms, std::size_t limit, job_reply request) {
+    on_strand("job_logs", std::move(request), [self = shared_from_this(), id, after, wait_ms, limit](job_reply& reply) {
         auto* job = self->find_job(id);
         if (!job)
             return reply({{}, core::error(core::error_kind::not_found, "job " + id + " not found (list jobs with `orbitmesh job list`)")});

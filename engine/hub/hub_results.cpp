@@ -151,8 +151,8 @@ hub::agent_entry* hub::find_agent(const std::string& id_or_name) {
     return nullptr;
 }
 
-void hub::list_agents(job_reply reply) {
-    boost::asio::post(strand_, [self = shared_from_this(), reply = std::move(reply)] {
+void hub::list_agents(job_reply request) {
+    on_strand("list_agents", std::move(request), [self = shared_from_this()](job_reply& reply) {
         core::json out = core::json::array();
         for (auto& [id, a] : self->agents_) out.push_back(core::to_json(a->rec));
         std::sort(out.begin(), out.end(), [](const core::json& x, const core::json& y) { return x["name"] < y["name"]; });
@@ -160,8 +160,8 @@ void hub::list_agents(job_reply reply) {
     });
 }
 
-void hub::get_agent(const std::string& id_or_name, job_reply reply) {
-    boost::asio::post(strand_, [self = shared_from_this(), id_or_name, reply = std::move(reply)] {
+void hub::get_agent(const std::string& id_or_name, job_reply request) {
+    on_strand("get_agent", std::move(request), [self = shared_from_this(), id_or_name](job_reply& reply) {
         auto* a = self->find_agent(id_or_name);
         if (!a)
             return reply({{}, core::error(core::error_kind::not_found,

@@ -7,6 +7,7 @@
 
 #include "engine/hub/hub.hpp"
 #include "engine/hub/hub_log.hpp"
+#include "engine/hub/strand_guard.hpp"
 
 namespace orbitmesh::engine {
 
@@ -35,6 +36,24 @@ struct hub::log_waiter {
     std::size_t limit = 0;
     job_reply reply;
 };
+
+/// A failed request's error: a core::error as itself, anything else as `internal` with context.
+inline core::error request_error(const char* what, const std::exception& e) {
+    if (const auto* known = dynamic_cast<const core::error*>(&e)) return *known;
+    return core::error(core::error_kind::internal, std::string("internal error in ") + what + "; the hub logged the details");
+}
+
+inline void fail_request(hub::job_reply& reply, core::error e) { reply({{}, std::move(e)}); }
+inline void fail_request(hub::submit_reply& reply, core::error e) { reply({{}, std::move(e)}, false); }
+
+template <class Reply, class Fn>
+void hub::on_strand(const char* what, Reply reply, Fn fn) {
+    boost::asio::post(strand_, [what, reply = std::move(reply), fn = std::move(fn)]() mutable {
+        auto fail = reply;  // fn may move `reply` into a waiter before it throws
+        guarded([&] { fn(reply); }, [what] { return what; },
+                [&](const std::exception& e) { fail_request(fail, request_error(what, e)); });
+    });
+}
 
 /// `agent-<id>`: the stream of an agent's connection events.
 inline std::string agent_stream(const std::string& id) { return "agent-" + id; }

@@ -11,6 +11,7 @@ list(APPEND ORBITMESH_ENGINE_SOURCES
   hub/hub_log.cpp
   hub/hub_logs.cpp
   hub/hub_port.cpp
+  hub/hub_recovery.cpp
   hub/hub_results.cpp
   hub/mesh_intake.cpp
   hub/metrics.cpp

@@ -80,6 +80,19 @@ void register_workflow_dir(net::io_context& io, hub& h, const std::shared_ptr<ru
     if (left > 0) throw core::error(core::error_kind::storage, "the workflows of " + dir.string() + " could not be recorded");
 }
 
+/// The outermost guard: an exception escaping any io handler (the hub's own handlers are guarded
+/// where they know which connection or request to fail) is logged and the thread carries on.
+void run_io(net::io_context& io) {
+    for (;;) {
+        try {
+            io.run();
+            return;
+        } catch (const std::exception& e) {
+            hub_log(std::string("error: internal error escaped an io handler: ") + e.what() + "; carrying on");
+        }
+    }
+}
+
 }  // namespace
 
 int run_hub(const hub_options& opts) {
@@ -141,9 +154,9 @@ int run_hub(const hub_options& opts) {
     for (int i = 1; i < std::max(1, opts.io_threads); ++i)
         threads.emplace_back([&] {
             pthread_setname_np(pthread_self(), "om-io");
-            io.run();
+            run_io(io);
         });
-    io.run();
+    run_io(io);
     io.stop();
     for (auto& t : threads) t.join();
     store->close();
