@@ -34,7 +34,8 @@ std::int64_t backoff_ms(const core::step_retry& r, int attempt) {
 }
 
 bool retriable(core::step_type t) {
-    return t == core::step_type::job || t == core::step_type::notify || t == core::step_type::sub_workflow;
+    return t == core::step_type::job || t == core::step_type::notify || t == core::step_type::sub_workflow ||
+           t == core::step_type::script || t == core::step_type::http;
 }
 
 }  // namespace
