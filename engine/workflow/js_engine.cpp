@@ -174,6 +174,23 @@ js_outcome js_engine::run_script(const std::string& code, const core::json& cont
     return outcome_of(answer);
 }
 
+std::vector<js_outcome> js_engine::check_syntax(const std::vector<std::pair<bool, std::string>>& items, const js_limits& limits) const {
+    require_available("checking JavaScript");
+    core::json list = core::json::array();
+    for (const auto& [is_script, code] : items) list.push_back(is_script ? core::json{{"script", code}} : core::json{{"expr", code}});
+    std::string failure;
+    auto answer = call({{"mode", "check"}, {"items", list}, {"context", nullptr}, {"timeout_ms", limits.timeout_ms}}, limits, nullptr, failure);
+    std::vector<js_outcome> out;
+    if (answer.is_object() && answer.contains("results"))
+        for (const auto& r : answer["results"]) out.push_back(outcome_of(r));
+    if (out.size() != items.size()) {
+        js_outcome o;
+        o.error = failure.empty() ? "the JavaScript engine gave no answer" : failure;
+        out.assign(items.size(), o);
+    }
+    return out;
+}
+
 std::vector<js_outcome> js_engine::evaluate(const std::vector<std::string>& exprs, const core::json& context,
                                             const js_limits& limits, const std::atomic<bool>* cancel) const {
     require_available("a JavaScript expression");

@@ -53,6 +53,10 @@ public:
     std::vector<js_outcome> evaluate(const std::vector<std::string>& exprs, const core::json& context,
                                      const js_limits& limits, const std::atomic<bool>* cancel = nullptr) const;
 
+    /// Compiles without running: a syntax error (with its line) per item, ok for the others.
+    /// Items are scripts (`is_script`) or expressions.
+    std::vector<js_outcome> check_syntax(const std::vector<std::pair<bool, std::string>>& items, const js_limits& limits) const;
+
     explicit js_engine(std::string path, std::string missing) : path_(std::move(path)), missing_(std::move(missing)) {}
 
 private:

@@ -81,7 +81,17 @@ function run_exprs(ctx, req, deadline) {
   return vm.runInContext('__finish({ ok: true, results: __results })', ctx, { timeout: Math.max(1, deadline - Date.now()) });
 }
 
+// Compiles without running (workflow validate): each item is {script} or {expr}.
+function check(req) {
+  return JSON.stringify({ ok: true, results: req.items.map(function (it) {
+    const src = it.script !== undefined ? '(function (context) {\n' + it.script + '\n})' : '(function () { with (__scope) { return (\n' + it.expr + '\n); } })';
+    try { new vm.Script(src, { filename: 'script', lineOffset: -1 }); return { ok: true }; }
+    catch (e) { return { ok: false, error: located(e, 1) }; }
+  }) });
+}
+
 function handle(req) {
+  if (req.mode === 'check') return check(req);
   const start = Date.now();
   const timeout = Math.max(1, req.timeout_ms | 0);
   const ctx = vm.createContext(Object.create(null), {

@@ -41,4 +41,5 @@ list(APPEND ORBITMESH_ENGINE_SOURCES
   workflow/notification_channels.cpp
   workflow/run_http.cpp
   workflow/run_script.cpp
+  workflow/javascript_review.cpp
 )
