@@ -59,7 +59,11 @@ net::awaitable<error_code> exchange(net::io_context& io, exchange_state& st, clo
     st.parser->body_limit(st.req.max_response);
     st.parser->header_limit(64 * 1024);
     if (st.req.method == "HEAD") st.parser->skip(true);
-    co_await http::async_read(stream, buffer, *st.parser, with_ec(ec));
+    // Beast 1.74 lets a Content-Length past body_limit through: check it once the header is in.
+    co_await http::async_read_header(stream, buffer, *st.parser, with_ec(ec));
+    if (ec) co_return ec;
+    if (auto len = st.parser->content_length(); len && *len > st.req.max_response) co_return http::error::body_limit;
+    if (!st.parser->is_done()) co_await http::async_read(stream, buffer, *st.parser, with_ec(ec));
     error_code ignored;
     stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
     co_return ec;

@@ -49,9 +49,11 @@ std::string first_line(const std::string& s) {
     return s.substr(start, end == std::string::npos ? std::string::npos : end - start);
 }
 
+std::string limit_text(std::int64_t ms) { return ms % 1000 == 0 ? std::to_string(ms / 1000) + "s" : core::format_duration(ms); }
+
 std::string why_it_ended(const sandbox_exit& ex, const js_limits& limits) {
     if (ex.wall_killed || ex.term_signal == SIGXCPU)
-        return "the script ran longer than its time limit of " + core::format_duration(limits.timeout_ms) + " and was stopped";
+        return "the script ran longer than its time limit of " + limit_text(limits.timeout_ms) + " and was stopped";
     if (ex.stdout_overflow) return "the script's result is larger than " + std::to_string(limits.max_output) + " bytes";
     if (ex.err.find("heap out of memory") != std::string::npos || ex.err.find("Allocation failed") != std::string::npos ||
         ex.term_signal == SIGABRT || ex.exit_code == 134)
@@ -148,7 +150,7 @@ core::json js_engine::call(const core::json& request, const js_limits& limits, c
         return nullptr;
     }
     if (answer.value("timeout", false)) {
-        failure = "the script ran longer than its time limit of " + core::format_duration(limits.timeout_ms) + " and was stopped";
+        failure = "the script ran longer than its time limit of " + limit_text(limits.timeout_ms) + " and was stopped";
         return nullptr;
     }
     const auto* value = answer.contains("value") ? &answer["value"] : answer.contains("results") ? &answer["results"] : nullptr;

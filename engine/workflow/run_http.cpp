@@ -138,7 +138,8 @@ void runner::offload_done(const std::string& run_id, const std::string& path, in
     auto* r = find_live(run_id);
     const auto* rec = r ? r->rec.find(path) : nullptr;
     if (!rec || rec->state != core::step_state::running || rec->attempts != attempt) return;
-    settle(*r, path, error.empty() ? core::step_state::succeeded : core::step_state::failed, std::move(output), std::move(error));
+    const auto state = error.empty() ? core::step_state::succeeded : core::step_state::failed;  // before error is moved
+    settle(*r, path, state, std::move(output), std::move(error));
     advance(*r);
 }
 

@@ -36,6 +36,13 @@ core::json foreach_items(const core::foreach_step& fe, const core::json& ctx) {
     return items;
 }
 
+/// The condition as written: the original format's JavaScript rather than its `__js.eN` slot.
+std::string shown_condition(const core::workflow_step& s) {
+    for (const auto& f : s.js)
+        if (s.condition == "__js." + f.key) return "${" + f.source + "}";
+    return s.condition;
+}
+
 }  // namespace
 
 void runner::start_step(live_run& r, const step_def& s, const std::string& path, const scope& sc_in) {
@@ -54,7 +61,7 @@ void runner::start_step(live_run& r, const step_def& s, const std::string& path,
         const scope sc = with_js(r, s, path, sc_in);
         auto ctx = context(r, sc);
         if (!s.condition.empty() && !core::truthy(eval_field(s.condition, ctx))) {
-            record(r, ev::step_skipped, with(base, {{"reason", "condition is false: " + s.condition}}), batch);
+            record(r, ev::step_skipped, with(base, {{"reason", "condition is false: " + shown_condition(s)}}), batch);
             return flush(r, std::move(batch));
         }
         switch (s.type) {
