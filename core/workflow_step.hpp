@@ -47,6 +47,7 @@ struct job_action {
     std::int64_t timeout_ms = 0;  // per attempt; 0 = none
     step_retry retry;
     bool fan_out_all = false;     // `fan_out: all`: one job per matching agent
+    bool per_agent_results = false;  // the original's `pattern:` jobs: output [{agentId, agentName, status, result, error, exitCode}]
 };
 
 struct workflow_step;

@@ -219,6 +219,9 @@ void rewrite_config(rewriter& rw, core::workflow_step& s) {
             using T = std::decay_t<decltype(c)>;
             if constexpr (std::is_same_v<T, core::job_step>) {
                 rewrite_job(rw, c.action, s.key_pos.count("args") ? "args" : "payload", s.key_pos.count("run") > 0, true);
+                // The original sent a `pattern:` job to every matching agent and its scripts read
+                // the list of per-agent results it gave back.
+                if (s.key_pos.count("pattern")) c.action.fan_out_all = c.action.per_agent_results = true;
             } else if constexpr (std::is_same_v<T, core::conditional_step>) {
                 c.expression = rw.expression(c.expression, "expression");
             } else if constexpr (std::is_same_v<T, core::transform_step>) {

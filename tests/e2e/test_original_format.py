@@ -121,12 +121,16 @@ def test_disk_report_runs_job_script_and_notification_in_list_order(mesh, hub):
     rc, run, err = run_json(mesh, hub, original("disk-report"), "--input", "agent_pattern=web2")
     assert rc == 0, (run, err)
     assert run["state"] == "succeeded"
-    facts = step(run, "collect-facts")
-    assert facts["agent"] == "web2" and facts["output"]["cores"] >= 1
+    facts = step(run, "collect-facts")  # a pattern: job answers per agent, as the original's did
+    assert facts["agent"] == "web2"
+    assert [(f["agentName"], f["status"]) for f in facts["output"]] == [("web2", "Completed")]
+    host = facts["output"][0]["result"]["host"]
+    assert facts["output"][0]["result"]["cores"] >= 1
     disks = step(run, "collect-disks")["output"]
-    assert disks["source"] == "inventory" and disks["host"] == facts["output"]["host"]  # args merged, ${} evaluated
+    assert disks["source"] == "inventory" and disks["host"] == host  # args merged, ${} evaluated
     analysis = step(run, "analyze")["output"]
     assert analysis["criticalCount"] == 1 and analysis["warningCount"] == 1 and analysis["threshold"] == 50
+    assert analysis["agents"] == ["web2"]
     assert analysis["summary"] == "/=91% /var=62% /home=12%"
     assert step(run, "all-clear")["state"] == "skipped"
     alert = step(run, "alert")
@@ -240,7 +244,9 @@ def test_an_agent_file_watch_posts_a_debounced_change_the_run_waits_for(mesh, hu
     assert change["path"] == target and change["agent"]["name"] == "watcher-1"
     assert step(run, "describe")["output"] == {"file": "report.csv", "change": "created", "agent": "watcher-1",
                                                "watching": True}
-    assert step(run, "stop-watch")["output"] == {"stopped": True, "watch_id": "w-42"}
+    stopped = step(run, "stop-watch")["output"]
+    assert [(r["agentName"], r["status"], r["result"]) for r in stopped] == [
+        ("watcher-1", "Completed", {"stopped": True, "watch_id": "w-42"})]
 
 
 def test_a_watch_outside_the_agents_allowed_roots_is_refused(mesh, hub):

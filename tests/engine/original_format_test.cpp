@@ -79,6 +79,8 @@ TEST_CASE("original format: ${…} our language reads the same stays ours, the r
     REQUIRE(c.ok());
     const auto& a = step(c.workflow, "a");
     CHECK(a.job()->target.agent == "${{ input.agent_pattern ?? '*' }}");
+    CHECK(a.job()->fan_out_all);  // pattern: went to every matching agent in the original
+    CHECK(a.job()->per_agent_results);
     CHECK(a.job()->payload["n"] == "${{ count + 1 }}");
     CHECK(a.condition == "__js.e0");  // the condition is read first, then payload keys in order
     CHECK(a.job()->payload["list"] == "${{ __js.e1 }}");
