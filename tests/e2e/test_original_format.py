@@ -13,7 +13,7 @@ import time
 import pytest
 
 from e2e_helpers import wait_until
-from workflow_helpers import run_record, wait_run, write_wf
+from workflow_helpers import run_record, step, wait_run, write_wf
 
 ORIGINAL = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "data", "workflows",
                                          "original"))
@@ -21,13 +21,6 @@ ORIGINAL = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file_
 
 def original(name):
     return os.path.join(ORIGINAL, name + ".yaml")
-
-
-def step(run, step_id):
-    for s in run["steps"]:
-        if s["id"] == step_id:
-            return s
-    raise AssertionError(f"no step {step_id!r}: {[s['id'] for s in run['steps']]}")
 
 
 def run_json(mesh, hub, path, *args, timeout=90):
