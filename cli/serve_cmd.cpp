@@ -10,6 +10,7 @@
 #include "cli/flag_parsing.hpp"
 #include "core/error.hpp"
 #include "engine/hub/hub_server.hpp"
+#include "engine/workflow/http_policy.hpp"
 
 namespace orbitmesh::cli {
 
@@ -86,6 +87,7 @@ engine::hub_options to_options(const serve_flags& f) {
         throw core::error(core::error_kind::usage, "--script-memory must be between 16 and 16384 MiB");
     o.script_memory_mb = f.script_memory;
     o.http_allow = f.http_allow;
+    (void)engine::http_policy(o.http_allow);  // a bad rule stops here, before the data dir is touched
     o.http_max_response = f.http_max_response;
     o.notify_channels = parse_channels(f.notify_channels);
     return o;
