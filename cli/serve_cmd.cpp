@@ -2,6 +2,7 @@
 #include <sys/resource.h>
 
 #include <algorithm>
+#include <map>
 
 #include <CLI/CLI.hpp>
 
@@ -9,6 +10,7 @@
 #include "cli/flag_parsing.hpp"
 #include "core/error.hpp"
 #include "engine/serve/hub_server.hpp"
+#include "engine/workflow/http_policy.hpp"
 
 namespace orbitmesh::cli {
 
@@ -28,7 +30,25 @@ struct serve_flags {
     int breaker_threshold = 5;
     std::string balance = "least-loaded";
     std::string store;
+    std::string node, script_timeout = "10s";
+    int script_memory = 128;
+    std::vector<std::string> http_allow, notify_channels;
+    std::size_t http_max_response = 1u << 20;
 };
+
+// `--notify-channel NAME=URL|log` (repeatable).
+std::map<std::string, std::string> parse_channels(const std::vector<std::string>& flags) {
+    std::map<std::string, std::string> out;
+    for (const auto& f : flags) {
+        auto eq = f.find('=');
+        auto name = f.substr(0, eq);
+        auto where = eq == std::string::npos ? std::string() : f.substr(eq + 1);
+        if (name.empty() || (where != "log" && where.rfind("http://", 0) != 0))
+            throw core::error(core::error_kind::usage, "--notify-channel " + f + ": write NAME=http://HOST:PORT/PATH or NAME=log");
+        out[name] = where;
+    }
+    return out;
+}
 
 engine::hub_options to_options(const serve_flags& f) {
     engine::hub_options o;
@@ -61,6 +81,15 @@ engine::hub_options to_options(const serve_flags& f) {
     auto b = engine::parse_balance_policy(f.balance);
     if (!b) throw core::error(core::error_kind::usage, "--balance must be least-loaded, round-robin, random or weighted");
     o.balance = *b;
+    o.node = f.node;
+    o.script_timeout_ms = positive_duration(f.script_timeout, "--script-timeout");
+    if (f.script_memory < 16 || f.script_memory > 16384)
+        throw core::error(core::error_kind::usage, "--script-memory must be between 16 and 16384 MiB");
+    o.script_memory_mb = f.script_memory;
+    o.http_allow = f.http_allow;
+    (void)engine::http_policy(o.http_allow);  // a bad rule stops here, before the data dir is touched
+    o.http_max_response = f.http_max_response;
+    o.notify_channels = parse_channels(f.notify_channels);
     return o;
 }
 
@@ -99,6 +128,15 @@ void add_serve_command(CLI::App& app, command_context& ctx) {
     sub->add_option("--breaker-threshold", f->breaker_threshold, "Infrastructure failures in a row that take an agent out of rotation")->capture_default_str();
     sub->add_option("--breaker-cooldown", f->breaker_cooldown, "How long an agent stays out of rotation")->capture_default_str();
     sub->add_option("--balance", f->balance, "Agent choice: least-loaded, round-robin, random, weighted")->capture_default_str();
+    sub->add_option("--node", f->node, "JavaScript engine for script steps and the original format's ${...} (default: $ORBITMESH_NODE, node or nodejs in PATH)")
+        ->type_name("PATH");
+    sub->add_option("--script-timeout", f->script_timeout, "Time limit of one script step or JavaScript expression batch")->capture_default_str();
+    sub->add_option("--script-memory", f->script_memory, "Heap limit of one script, in MiB")->capture_default_str();
+    sub->add_option("--http-allow", f->http_allow, "Where http steps may send requests: *, HOST, *.DOMAIN, IP or CIDR, optionally :PORT (repeat; default: anywhere but the hub itself and link-local/metadata addresses)")
+        ->type_name("RULE");
+    sub->add_option("--http-max-response", f->http_max_response, "Largest response body an http step accepts, in bytes")->capture_default_str();
+    sub->add_option("--notify-channel", f->notify_channels, "A notification channel: NAME=http://URL (a webhook) or NAME=log; `default` is the one steps get without a channel (default: log)")
+        ->type_name("NAME=URL");
     sub->callback([&ctx, f] {
         ctx.run = [f] {
             auto opts = to_options(*f);

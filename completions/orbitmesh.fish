@@ -13,5 +13,8 @@ complete -c orbitmesh -l mode -xa "request_response fire_and_forget streaming lo
 complete -c orbitmesh -l on-agent-lost -xa "reassign wait fail"
 complete -c orbitmesh -l balance -xa "least-loaded round-robin random weighted"
 complete -c orbitmesh -l data-dir -r -a "(__fish_complete_directories)"
+complete -c orbitmesh -l node -r -d "JavaScript engine (node)"
+complete -c orbitmesh -l http-allow -r -d "Where http steps may go"
+complete -c orbitmesh -l notify-channel -r -d "NAME=URL or NAME=log"
 complete -c orbitmesh -l wait -d "Follow the job to its end"
 complete -c orbitmesh -s f -l follow -d "Follow output"

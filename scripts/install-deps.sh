@@ -20,6 +20,7 @@ packages=(
   libboost1.74-dev libboost-system1.74-dev libmsgpack-cxx-dev libyaml-cpp-dev nlohmann-json3-dev libcli11-dev
   catch2 libsqlite3-dev libsqlitecpp-dev libssl-dev libjemalloc-dev sqlite3
   python3 python3-pytest python3-websocket python3-msgpack
+  nodejs
 )
 if [ "$peers" -eq 1 ]; then
   packages+=(gearman-job-server beanstalkd redis-server python3-celery python3-redis)

@@ -12,6 +12,7 @@
 #include "engine/agent/agent_identity.hpp"
 #include "engine/agent/agent_log.hpp"
 #include "engine/agent/agent_session.hpp"
+#include "engine/agent/builtin_handlers.hpp"
 #include "engine/agent/child_process.hpp"
 #include "engine/agent/handler_registry.hpp"
 #include "engine/agent/hub_connection.hpp"
@@ -207,6 +208,8 @@ int run_agent(const agent_options& opts) {
     ::signal(SIGPIPE, SIG_IGN);
     auto agent_id = load_or_create_agent_id(o.data_dir);
     auto registry = make_registry({o.no_shell, o.handlers_dir, o.allowed_roots, o.data_dir});
+    for (auto& h : make_file_watch_handlers({std::make_shared<const path_guard>(o.allowed_roots), o.server, o.token, agent_id, o.name}))
+        registry.add(std::move(h));
     auto box = store::outbox::open(o.data_dir / "outbox.db");
     log_line("\"" + o.name + "\" (" + agent_id + ") starting with " + std::to_string(o.concurrency) +
              " slot(s); data in " + o.data_dir.string());

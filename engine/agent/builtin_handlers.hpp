@@ -2,6 +2,9 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <vector>
+
+#include "core/url.hpp"
 
 #include "engine/agent/handler.hpp"
 #include "engine/agent/path_guard.hpp"
@@ -23,6 +26,18 @@ std::shared_ptr<handler> make_system_health_handler(std::filesystem::path disk_p
 std::shared_ptr<handler> make_file_read_handler(std::shared_ptr<const path_guard> guard);
 std::shared_ptr<handler> make_file_write_handler(std::shared_ptr<const path_guard> guard);
 std::shared_ptr<handler> make_file_stat_handler(std::shared_ptr<const path_guard> guard);
+/// What `filewatch.*` need: where watches may be (the file.* roots) and where to post changes.
+struct file_watch_config {
+    std::shared_ptr<const path_guard> guard;
+    core::server_url server;
+    std::string token;
+    std::string agent_id;
+    std::string agent_name;
+};
+/// `filewatch.start` {watch_id, path, filter, include_subdirectories, change_types, debounce_ms}
+/// (camelCase accepted), `filewatch.stop` {watch_id}, `filewatch.list`: one inotify watcher per
+/// agent; debounced changes are posted to the hub as `file.changed` events.
+std::vector<std::shared_ptr<handler>> make_file_watch_handlers(file_watch_config cfg);
 /// A plugin executable: payload JSON on stdin, stdout streamed, last JSON line = output.
 std::shared_ptr<handler> make_plugin_handler(std::string name, std::filesystem::path program);
 

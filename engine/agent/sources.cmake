@@ -8,6 +8,8 @@ list(APPEND ORBITMESH_ENGINE_SOURCES
   agent/echo_handler.cpp
   agent/exec_handler.cpp
   agent/file_handlers.cpp
+  agent/file_watch_handlers.cpp
+  agent/file_watcher.cpp
   agent/handler_registry.cpp
   agent/hub_connection.cpp
   agent/io_post.cpp

@@ -5,7 +5,9 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <map>
 #include <string>
+#include <vector>
 
 #include "engine/hub/dispatcher.hpp"
 #include "store/event_store.hpp"
@@ -33,6 +35,13 @@ struct hub_options {
     std::int64_t breaker_cooldown_ms = 30'000;
     balance_policy balance = balance_policy::least_loaded;
     int io_threads = 2;
+    // Steps of the original format (docs/original-format.md): JavaScript, http, notification channels.
+    std::string node;                           // the JavaScript engine; "" = $ORBITMESH_NODE or PATH
+    std::int64_t script_timeout_ms = 10'000;
+    int script_memory_mb = 128;
+    std::vector<std::string> http_allow;        // allow-list rules; empty = any target but the protected ones
+    std::size_t http_max_response = 1u << 20;
+    std::map<std::string, std::string> notify_channels;  // NAME -> URL or "log"
     /// When set, the hub also stops (as on SIGTERM) once it becomes true: for in-process hubs
     /// (`run --local`, tests). Polled every 100 ms.
     std::shared_ptr<std::atomic<bool>> stop_token;

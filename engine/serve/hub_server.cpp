@@ -93,6 +93,17 @@ void run_io(net::io_context& io) {
     }
 }
 
+runner_options runner_options_of(const hub_options& opts) {
+    runner_options ro;
+    ro.js = js_engine::locate(opts.node);
+    ro.script_limits.timeout_ms = opts.script_timeout_ms;
+    ro.script_limits.memory_mb = opts.script_memory_mb;
+    ro.http = http_policy(opts.http_allow);
+    ro.http_max_response = opts.http_max_response;
+    ro.notify_channels = opts.notify_channels;
+    return ro;
+}
+
 }  // namespace
 
 int run_hub(const hub_options& opts) {
@@ -103,7 +114,7 @@ int run_hub(const hub_options& opts) {
     strand_poster post = [weak = std::weak_ptr<hub>(h)](std::function<void()> fn) {
         if (auto hp = weak.lock()) hp->post(std::move(fn));
     };
-    auto workflows = std::make_shared<runner>(h->jobs(), post);
+    auto workflows = std::make_shared<runner>(h->jobs(), post, runner_options_of(opts));
     h->attach(workflows);
     h->recover();
     if (!opts.workflows_dir.empty()) register_workflow_dir(io, *h, workflows, opts.workflows_dir);
@@ -115,6 +126,7 @@ int run_hub(const hub_options& opts) {
     auto mesh = make_mesh_handler(h);  // no auth yet: on_upgrade stays empty, every upgrade is accepted
     transport::server srv(io, so, make_http_api(h, make_workflow_routes(workflows, post)), mesh);
     srv.start();
+    workflows->set_hub_address(opts.host, srv.port());
     if (!opts.port_file.empty()) write_port_file(opts.port_file, srv.port());
     hub_log("listening on " + opts.host + ":" + std::to_string(srv.port()) + ", data in " + opts.data_dir.string());
 

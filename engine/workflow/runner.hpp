@@ -15,9 +15,14 @@
 #include "core/run.hpp"
 #include "core/workflow.hpp"
 #include "engine/hub/job_port.hpp"
+#include "engine/workflow/http_policy.hpp"
+#include "engine/workflow/js_engine.hpp"
 #include "engine/workflow/workflow_registry.hpp"
 
 namespace orbitmesh::engine {
+
+class step_pool;
+struct rendered_notification;
 
 /// Runs `fn` on the hub strand (hub::post); used by worker threads to hand results back.
 using strand_poster = std::function<void(std::function<void()>)>;
@@ -45,6 +50,15 @@ struct runner_options {
     std::size_t max_feed = 10'000;        // client events kept per run
     std::size_t max_waiters = 1'000;      // held requests per run
     std::int64_t notify_timeout_ms = 5'000;
+    // The original format's steps (docs/original-format.md, docs/javascript.md).
+    std::shared_ptr<js_engine> js;          // null: found in PATH when first needed
+    js_limits script_limits;                // a step's own timeout lowers timeout_ms
+    std::map<std::string, std::string> notify_channels;  // name -> webhook URL or "log"
+    http_policy http;                       // where http steps may go
+    std::int64_t http_timeout_ms = 30'000;  // when the step sets none
+    std::size_t http_max_response = 1u << 20;
+    std::size_t workers = 2;                // threads for script and http steps
+    std::size_t max_queued = 1'000;         // their waiting work, past which steps fail
 };
 
 /// The workflow runner (SPEC §4): registry, event-sourced runs in `run-<id>` streams, steps
@@ -53,6 +67,9 @@ struct runner_options {
 class runner : public job_observer, public std::enable_shared_from_this<runner> {
 public:
     runner(job_port& port, strand_poster post, runner_options opts = {});
+    ~runner() override;
+    /// Where the hub listens, so http steps cannot call it (set once it is bound).
+    void set_hub_address(const std::string& host, std::uint16_t port);
 
     // job_observer
     void replay(const core::event& e) override;
@@ -97,6 +114,8 @@ private:
         std::int64_t feed_seq = 0;
         std::vector<waiter> feed_waiters;
         std::vector<waiter> end_waiters;
+        std::map<std::string, core::json> js_values;  // path -> {eN: value} of its JavaScript fields
+        std::set<std::string> js_pending;             // paths whose JavaScript is being evaluated
     };
     struct scope {
         std::string prefix;                 // "" or "par/" or "each[2]/"
@@ -155,6 +174,10 @@ private:
                             store::write_batch& batch);
     void start_notify(live_run& r, const step_def& s, const std::string& path, const scope& sc, int attempt,
                       store::write_batch& batch);
+    void start_script(live_run& r, const step_def& s, const std::string& path, const scope& sc, int attempt,
+                      store::write_batch& batch);
+    void start_http(live_run& r, const step_def& s, const std::string& path, const scope& sc, int attempt,
+                    store::write_batch& batch);
     core::job_spec job_spec_for(const core::job_action& a, const step_def* s, const core::json& ctx) const;
     void arm_step_timeout(live_run& r, const std::string& path, int attempt, std::int64_t delay_ms);
     void arm_wait(live_run& r, const std::string& path, int attempt, std::int64_t until_ms);
@@ -167,6 +190,18 @@ private:
     void retry_due(const std::string& run_id, const std::string& path, int attempt);
     void notify_done(const std::string& run_id, const std::string& path, int attempt, bool ok, std::string error);
     void child_finished(const live_run& child);
+
+    // run_script.cpp: JavaScript (script steps, the original's ${…}), the worker pool
+    bool js_ready(live_run& r, const step_def& s, const std::string& path, const scope& sc, std::function<void()> then);
+    void js_evaluated(const std::string& run_id, const std::string& path, std::vector<js_outcome> out);
+    scope with_js(const live_run& r, const step_def& s, const std::string& path, const scope& sc) const;
+    void script_done(const std::string& run_id, const std::string& path, int attempt, js_outcome out);
+    void offload(const std::string& what, std::function<void(const std::atomic<bool>&)> work);
+    const js_engine& javascript();
+    // run_http.cpp: http steps; also ends notifications to the log channel
+    void notify_log(live_run& r, const step_def& s, const std::string& path, int attempt, rendered_notification note,
+                    store::write_batch& batch);
+    void offload_done(const std::string& run_id, const std::string& path, int attempt, core::json output, std::string error);
 
     // run_ending.cpp: failure, cancel, compensation, finish
     void begin_ending(live_run& r, core::run_state state, const std::string& error, bool abort_running,
@@ -196,6 +231,7 @@ private:
     std::set<std::string> cancel_sent_;  // jobs already told to stop
     std::uint64_t waiter_token_ = 0;
     bool recovering_ = true;
+    std::shared_ptr<step_pool> pool_;  // started on the first script or http step
 };
 
 }  // namespace orbitmesh::engine

@@ -32,11 +32,8 @@ bool read_identity(map_reader& r, core::workflow_step& s) {
     if (*type_text == "shell" || *type_text == "exec" || *type_text == "echo")
         hint = *type_text + " is a command, not a step type: write command: " + *type_text +
                (*type_text == "shell" ? ", or run: SCRIPT" : "");
-    if (*type_text == "script")
-        hint = "script steps of the original format are not supported: run the script in a job step (run:) or "
-               "compute values with a transform step";
     if (hint.empty()) hint = "use job, parallel, conditional, foreach, delay, wait_for_event, approval, sub_workflow, "
-                             "transform or notify";
+                             "transform, notify, script or http";
     r.sink().error(r.node().find("type")->pos, r.owner() + " has unknown type " + in_quotes(*type_text), hint);
     return false;
 }

@@ -13,7 +13,7 @@ namespace {
 
 const std::vector<std::string_view> top_level_keys = {
     "id", "name", "version", "description", "tags", "variables", "inputs", "timeout", "triggers", "steps",
-    "error_handling", "concurrency", "enabled", "max_retries",
+    "error_handling", "concurrency", "enabled", "max_retries", "format",
 };
 
 core::input_param build_param(const source_node& n, std::string name, diagnostics_sink& sink, const std::string& owner) {
@@ -97,6 +97,7 @@ void read_identity(map_reader& r, core::workflow& wf, std::string_view default_i
     wf.description = r.text("description").value_or("");
     wf.tags = r.text_list("tags");
     wf.enabled = r.boolean("enabled").value_or(true);
+    r.get("format");  // read before the build: see detect_original_dialect
 }
 
 }  // namespace
