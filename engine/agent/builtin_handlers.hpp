@@ -8,10 +8,14 @@
 
 namespace orbitmesh::engine::agent {
 
+class job_containment;
+/// Shared by the process handlers: records and cgroups of their jobs; null = neither.
+using containment_ptr = std::shared_ptr<job_containment>;
+
 /// `shell`: payload is a script or {script, env, cwd, stdin}; runs `/bin/sh -c SCRIPT`.
-std::shared_ptr<handler> make_shell_handler();
+std::shared_ptr<handler> make_shell_handler(containment_ptr containment = nullptr);
 /// `exec`: payload is an argv array or {argv, env, cwd, stdin}; no shell.
-std::shared_ptr<handler> make_exec_handler();
+std::shared_ptr<handler> make_exec_handler(containment_ptr containment = nullptr);
 /// `echo`: the output is the payload; finishes inline (no thread, no timer).
 std::shared_ptr<handler> make_echo_handler();
 /// `sleep`: seconds, "5", "250ms", {seconds} or {duration}; progress each second; cancellable.
@@ -24,6 +28,7 @@ std::shared_ptr<handler> make_file_read_handler(std::shared_ptr<const path_guard
 std::shared_ptr<handler> make_file_write_handler(std::shared_ptr<const path_guard> guard);
 std::shared_ptr<handler> make_file_stat_handler(std::shared_ptr<const path_guard> guard);
 /// A plugin executable: payload JSON on stdin, stdout streamed, last JSON line = output.
-std::shared_ptr<handler> make_plugin_handler(std::string name, std::filesystem::path program);
+std::shared_ptr<handler> make_plugin_handler(std::string name, std::filesystem::path program,
+                                             containment_ptr containment = nullptr);
 
 }  // namespace orbitmesh::engine::agent
