@@ -163,7 +163,8 @@ private:
             },
             [this] {
                 if (auto left = session_.running_count(); left > 0)
-                    log_line(std::to_string(left) + " job(s) still running after SIGKILL; leaving them to their supervisors");
+                    log_line(std::to_string(left) +
+                             " job(s) still running after SIGKILL; leaving them to their supervisors");
                 finish(core::exit_ok);
             });
     }

@@ -141,7 +141,10 @@ bool remove_tree(const fs::path& dir) {
 std::optional<cgroup_tree> cgroup_tree::open(const std::string& agent_id, std::string& why_not) {
     auto own = own_cgroup_dir(why_not);
     if (!own) return std::nullopt;
-    auto dir = *own / ("orbitmesh-" + agent_id);
+    std::string name = "orbitmesh-";
+    for (char c : agent_id.substr(0, 100))  // the id comes from a file an operator may edit
+        name.push_back(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' ? c : '_');
+    auto dir = *own / name;
     if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
         why_not = "cannot create \"" + dir.string() + "\": " + errno_text(errno);
         return std::nullopt;

@@ -39,7 +39,8 @@ data_dir_lock::data_dir_lock(const fs::path& data_dir) {
     auto file = data_dir / "agent.lock";
     fd_ = ::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (fd_ < 0)
-        fail("cannot open \"" + file.string() + "\": " + std::strerror(errno) + " (check --data-dir and its permissions)");
+        fail("cannot open \"" + file.string() + "\": " + std::strerror(errno) +
+             " (check --data-dir and its permissions)");
     if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
         int err = errno;
         auto pid = holder_pid(fd_);

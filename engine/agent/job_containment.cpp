@@ -101,6 +101,7 @@ containment_ticket& containment_ticket::operator=(containment_ticket&& o) noexce
     record = std::move(o.record);
     cgroup_procs_fd = std::exchange(o.cgroup_procs_fd, -1);
     cgroup_kill_fd = std::exchange(o.cgroup_kill_fd, -1);
+    record_fd = std::exchange(o.record_fd, -1);
     return *this;
 }
 
@@ -108,6 +109,11 @@ void containment_ticket::close_fds() noexcept {
     if (cgroup_procs_fd >= 0) ::close(cgroup_procs_fd);
     if (cgroup_kill_fd >= 0) ::close(cgroup_kill_fd);
     cgroup_procs_fd = cgroup_kill_fd = -1;
+}
+
+containment_ticket::~containment_ticket() {
+    close_fds();
+    if (record_fd >= 0) ::close(record_fd);
 }
 
 job_containment::job_containment(const options& o) : records_(o.records_dir), boot_id_(current_boot_id()) {
@@ -150,8 +156,11 @@ containment_ticket job_containment::begin(const std::string& job_id, int attempt
             t.close_fds();
         }
     }
-    if (auto err = records_.write(t.record_file, t.record); !err.empty())
-        log_line("job " + job_id + ": " + err + "; a crash of the agent and its supervisor could leave its processes behind");
+    std::string err;
+    t.record_fd = records_.create(t.record_file, t.record, err);
+    if (t.record_fd < 0)
+        log_line("job " + job_id + ": " + err +
+                 "; a crash of the agent and its supervisor could leave its processes behind");
     return t;
 }
 
@@ -160,7 +169,8 @@ void job_containment::started(containment_ticket& t, pid_t pgid) {
     t.record.pgid = pgid;
     // Safe to read: the supervisor keeps the leader unreaped, so this PID is still the job's.
     if (auto p = read_proc(pgid)) t.record.start_time = p->start_time;
-    if (auto err = records_.write(t.record_file, t.record); !err.empty())
+    if (t.record_fd < 0) return;
+    if (auto err = records_.rewrite(t.record_fd, t.record_file, t.record); !err.empty())
         log_line("job " + t.record.job_id + ": " + err);
 }
 
@@ -171,6 +181,8 @@ void job_containment::end(containment_ticket& t, bool supervisor_lost) {
     if (supervisor_lost && t.record.pgid > 0) kill_recorded({t.record}, end_wait_ms);
     if (!t.record.cgroup.empty()) kill_cgroup(t.record.cgroup, end_wait_ms);
     records_.remove(t.record_file);
+    if (t.record_fd >= 0) ::close(t.record_fd);
+    t.record_fd = -1;
 }
 
 std::vector<job_containment::leftover> job_containment::kill_leftovers() {

@@ -17,7 +17,8 @@ struct containment_ticket {
     containment_ticket() = default;
     containment_ticket(containment_ticket&& o) noexcept;
     containment_ticket& operator=(containment_ticket&& o) noexcept;
-    ~containment_ticket() { close_fds(); }
+    ~containment_ticket();
+    /// Closes the cgroup descriptors (once the supervisor has its copies).
     void close_fds() noexcept;
 
     bool active = false;  // begin() ran: end() has work to do
@@ -25,6 +26,7 @@ struct containment_ticket {
     job_record record;
     int cgroup_procs_fd = -1;  // for the supervisor: the job joins its cgroup through it
     int cgroup_kill_fd = -1;
+    int record_fd = -1;  // the record, open until the end, rewritten in place once the group exists
 };
 
 /// What keeps a job's processes from outliving the agent beyond its supervisor (SPEC §3, §12):

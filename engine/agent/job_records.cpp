@@ -1,5 +1,10 @@
 #include "engine/agent/job_records.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 #include <system_error>
@@ -14,7 +19,6 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr std::size_t max_name_chars = 120;
-constexpr const char* suffix_tmp = ".tmp";
 
 std::string safe_name(const std::string& s) {
     std::string out;
@@ -66,19 +70,32 @@ fs::path job_records::file_for(const std::string& job_id, int attempt) const {
     return dir_ / (safe_name(job_id) + "." + std::to_string(attempt));
 }
 
-std::string job_records::write(const fs::path& file, const job_record& r) const {
-    auto tmp = file;
-    tmp += suffix_tmp;
-    {
-        std::ofstream out(tmp, std::ios::trunc);
-        out << to_json(r).dump() << '\n';
-        out.flush();
-        if (!out) return "cannot write \"" + tmp.string() + "\"";
+int job_records::create(const fs::path& file, const job_record& r, std::string& error) const {
+    int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        error = "cannot write \"" + file.string() + "\": " + std::strerror(errno);
+        return -1;
     }
-    std::error_code ec;
-    fs::rename(tmp, file, ec);
-    if (ec) return "cannot rename \"" + tmp.string() + "\": " + ec.message();
+    if (error = rewrite(fd, file, r); !error.empty()) {
+        ::close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+std::string job_records::rewrite(int fd, const fs::path& file, const job_record& r) const {
+    auto text = to_json(r).dump() + "\n";
+    auto n = ::pwrite(fd, text.data(), text.size(), 0);
+    if (n != static_cast<ssize_t>(text.size()) || ::ftruncate(fd, static_cast<off_t>(text.size())) != 0)
+        return "cannot write \"" + file.string() + "\": " + std::strerror(n < 0 ? errno : ENOSPC);
     return {};
+}
+
+std::string job_records::write(const fs::path& file, const job_record& r) const {
+    std::string error;
+    int fd = create(file, r, error);
+    if (fd >= 0) ::close(fd);
+    return error;
 }
 
 void job_records::remove(const fs::path& file) const noexcept {
@@ -91,10 +108,6 @@ std::vector<std::pair<fs::path, std::optional<job_record>>> job_records::load_al
     std::error_code ec;
     for (const auto& e : fs::directory_iterator(dir_, ec)) {
         if (!e.is_regular_file(ec)) continue;
-        if (e.path().extension() == suffix_tmp) {  // a write cut short: what it replaced is still there
-            remove(e.path());
-            continue;
-        }
         std::ifstream in(e.path());
         std::stringstream text;
         text << in.rdbuf();

@@ -19,9 +19,10 @@ struct job_record {
     std::string cgroup;        // the job's cgroup v2 directory; empty = none
 };
 
-/// The record files: one per attempt, replaced atomically (write + rename). They are not
-/// fsynced: they matter after a crash of the agent, which leaves the page cache intact, and
-/// after a reboot no job process is left anyway. Thread-safe (one file per attempt).
+/// The record files: one per attempt, written with one write(2) each (a crash of the agent cannot
+/// tear a system call, and a record only ever grows). They are not fsynced: they matter after a
+/// crash of the agent, which leaves the page cache intact, and after a reboot no job process is
+/// left anyway. Thread-safe (one file per attempt).
 class job_records {
 public:
     /// Creates `dir` when missing; throws core::error{storage} when that fails.
@@ -30,7 +31,11 @@ public:
     const std::filesystem::path& dir() const { return dir_; }
     /// The file of one attempt: `JOB.ATTEMPT`, with characters outside [A-Za-z0-9._-] replaced.
     std::filesystem::path file_for(const std::string& job_id, int attempt) const;
-    /// Writes (or replaces) the record; returns an error message, empty on success.
+    /// Creates (or replaces) the record and returns its open descriptor, or -1 with `error` set.
+    int create(const std::filesystem::path& file, const job_record& r, std::string& error) const;
+    /// Replaces the content of an open record in place; returns an error message, empty on success.
+    std::string rewrite(int fd, const std::filesystem::path& file, const job_record& r) const;
+    /// create() and close: returns an error message, empty on success.
     std::string write(const std::filesystem::path& file, const job_record& r) const;
     void remove(const std::filesystem::path& file) const noexcept;
     /// Every record file with its content; nullopt for one that cannot be read or parsed.

@@ -179,6 +179,9 @@ void follow(pid_t job, bool have_cgroup, bool& exited) {
         write_report({supervisor_report::spawn_failed, job, s.failed_errno, 0, s.failed_stage});
         ::_exit(0);
     }
+    // The job's stdio is the job's alone now: its pipes must reach EOF when the job's processes
+    // are done, not when the supervisor is.
+    for (int fd = 0; fd <= 2; ++fd) ::close(fd);
     write_report({supervisor_report::started, job, 0, 0, 0});
     const bool have_cgroup = l.cgroup_kill_fd >= 0;
     bool reported = false;

@@ -46,6 +46,12 @@ void reap(pid_t pid) {
     ::waitpid(pid, nullptr, 0);
 }
 
+/// Containment with a records dir under `dir` and an agent id unique to this test process.
+std::shared_ptr<job_containment> make_containment(const fs::path& dir, const std::string& name, bool cgroups) {
+    auto id = name + "-" + std::to_string(::getpid());
+    return std::make_shared<job_containment>(job_containment::options{dir / "running", id, cgroups});
+}
+
 bool gone_within(int pid, std::chrono::milliseconds limit) {
     auto deadline = steady::now() + limit;
     while (process_alive(pid) && steady::now() < deadline) std::this_thread::sleep_for(5ms);
@@ -185,7 +191,7 @@ TEST_CASE("agent supervisor: a program that cannot run is reported with the step
 TEST_CASE("agent containment: a running job is recorded with its group; the record goes when it ends") {
     io_fixture fx;
     temp_dir dir;
-    auto containment = std::make_shared<job_containment>(job_containment::options{dir.path / "running", "t1", false});
+    auto containment = make_containment(dir.path, "t1", false);
     auto shell = make_shell_handler(containment);
     auto probe = std::make_shared<job_probe>();
     auto ctx = start_job(fx, *shell, "echo $$; sleep 30", probe);
@@ -212,7 +218,7 @@ TEST_CASE("agent containment: a running job is recorded with its group; the reco
 TEST_CASE("agent containment: when a supervisor is killed from outside, its job's leftovers are killed") {
     io_fixture fx;
     temp_dir dir;
-    auto containment = std::make_shared<job_containment>(job_containment::options{dir.path / "running", "t2", false});
+    auto containment = make_containment(dir.path, "t2", false);
     auto shell = make_shell_handler(containment);
     auto probe = std::make_shared<job_probe>();
     auto ctx = start_job(fx, *shell, "sleep 30 & echo $!; sleep 30", probe);
@@ -263,7 +269,7 @@ TEST_CASE("agent containment: a restart kills what earlier runs left, and nothin
     CHECK(records.write(records.file_for("job-d", 1), {"job-d", 1, "another-boot", 4242, 1, ""}).empty());
     { std::ofstream(records.dir() / "garbage.1") << "{not json"; }
 
-    job_containment containment({records.dir(), "t3", false});
+    job_containment containment({records.dir(), "t3-" + std::to_string(::getpid()), false});
     auto lost = containment.kill_leftovers();
     std::map<std::string, std::size_t> killed;
     for (const auto& l : lost) killed[l.job_id + "/" + std::to_string(l.attempt)] = l.killed;
@@ -279,7 +285,7 @@ TEST_CASE("agent containment: a restart kills what earlier runs left, and nothin
 TEST_CASE("agent containment: with a cgroup, a process that left the job's group still ends with the job") {
     io_fixture fx;
     temp_dir dir;
-    auto containment = std::make_shared<job_containment>(job_containment::options{dir.path / "running", "t4", true});
+    auto containment = make_containment(dir.path, "t4", true);
     if (!containment->uses_cgroups()) {
         WARN("cgroups v2 unavailable here, not tested: " << containment->describe());
         return;

@@ -1,0 +1,206 @@
+// spawn_bench: what containing a job's processes costs per job (issue 15). Runs `sh -c true`
+// N times, C at once, three ways: a bare posix_spawn + waitpid (the floor), child_process with
+// its supervisor but no containment (what engine tests use), with the data-dir record only
+// (`agent --cgroups off`), and with the agent's full containment (the record and, where this
+// machine allows, a cgroup v2 per job).
+//
+//   spawn_bench [--jobs N] [--concurrency N] [--json FILE]
+//
+// Prints one JSON object on stdout (or to --json FILE) and a one-line summary on stderr; exits 1
+// when a job fails, 2 on bad flags.
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/json.hpp"
+#include "engine/agent/child_process.hpp"
+#include "engine/agent/job_containment.hpp"
+
+using namespace orbitmesh;
+using namespace orbitmesh::engine::agent;
+
+namespace {
+
+struct options {
+    int jobs = 2000;
+    int concurrency = 4;
+    std::string json_file;
+};
+
+[[noreturn]] void usage(const std::string& why) {
+    std::fprintf(stderr, "spawn_bench: error: %s\nusage: spawn_bench [--jobs N] [--concurrency N] [--json FILE]\n",
+                 why.c_str());
+    std::exit(2);
+}
+
+int positive(const std::string& flag, const char* value) {
+    char* end = nullptr;
+    long v = std::strtol(value, &end, 10);
+    if (*value == '\0' || *end != '\0' || v < 1 || v > 1'000'000)
+        usage(flag + " needs a positive whole number, got \"" + value + "\"");
+    return static_cast<int>(v);
+}
+
+options parse(int argc, char** argv) {
+    options o;
+    for (int i = 1; i < argc; ++i) {
+        std::string a = argv[i];
+        auto value = [&]() -> const char* {
+            if (i + 1 >= argc) usage(a + " needs a value");
+            return argv[++i];
+        };
+        if (a == "--jobs") o.jobs = positive(a, value());
+        else if (a == "--concurrency") o.concurrency = positive(a, value());
+        else if (a == "--json") o.json_file = value();
+        else usage("unknown flag " + a);
+    }
+    return o;
+}
+
+/// Runs `one(done)` `jobs` times with at most `concurrency` in flight; returns jobs per second.
+double run_pool(const options& o, const std::function<void(std::function<void(bool)>)>& one, int& failures) {
+    std::mutex mu;
+    std::condition_variable cv;
+    int in_flight = 0, finished = 0;
+    failures = 0;
+    auto t0 = std::chrono::steady_clock::now();
+    for (int started = 0; started < o.jobs; ++started) {
+        {
+            std::unique_lock lock(mu);
+            cv.wait(lock, [&] { return in_flight < o.concurrency; });
+            ++in_flight;
+        }
+        one([&](bool ok) {
+            std::lock_guard lock(mu);
+            --in_flight;
+            ++finished;
+            if (!ok) ++failures;
+            cv.notify_all();
+        });
+    }
+    std::unique_lock lock(mu);
+    cv.wait(lock, [&] { return finished == o.jobs; });
+    return o.jobs / std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+/// A bare posix_spawn + waitpid on a thread of its own, as the floor.
+void bare_one(std::function<void(bool)> done) {
+    std::thread([done = std::move(done)] {
+        static char sh[] = "/bin/sh", c[] = "-c", t[] = "true";
+        char* argv[] = {sh, c, t, nullptr};
+        char* envp[] = {nullptr};
+        pid_t pid;
+        int status = 0;
+        bool ok = posix_spawn(&pid, sh, nullptr, nullptr, argv, envp) == 0 && waitpid(pid, &status, 0) == pid &&
+                  WIFEXITED(status) && WEXITSTATUS(status) == 0;
+        done(ok);
+    }).detach();
+}
+
+/// child_process objects are destroyed off their own watcher thread (the destructor joins it).
+struct reaper {
+    std::mutex mu;
+    std::vector<std::shared_ptr<child_process>> done;
+    void add(std::shared_ptr<child_process> c) {
+        std::lock_guard lock(mu);
+        done.push_back(std::move(c));
+    }
+    void clear() {
+        std::vector<std::shared_ptr<child_process>> old;
+        {
+            std::lock_guard lock(mu);
+            old.swap(done);
+        }
+    }
+};
+
+void child_one(const std::shared_ptr<job_containment>& containment, reaper& r, int n, std::function<void(bool)> done) {
+    spawn_plan plan{{"/bin/sh", "-c", "true"}, false, {"PATH=/usr/bin:/bin"}, {}, std::nullopt,
+                    "bench-" + std::to_string(n), 1};
+    auto holder = std::make_shared<std::shared_ptr<child_process>>();
+    auto on_exit = [holder, &r, done = std::move(done)](process_exit ex) {
+        r.add(std::move(*holder));
+        done(ex.spawned && ex.exit_code == 0);
+    };
+    *holder = std::make_shared<child_process>(std::move(plan), containment, nullptr, std::move(on_exit));
+}
+
+double round1(double v) { return static_cast<double>(static_cast<long long>(v * 10 + 0.5)) / 10; }
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    const options o = parse(argc, argv);
+    std::string tmpl = (std::filesystem::temp_directory_path() / "orbitmesh-spawn-bench-XXXXXX").string();
+    if (!mkdtemp(tmpl.data())) usage("cannot create a temp dir");
+    const std::filesystem::path dir = tmpl;
+    auto records_only = std::make_shared<job_containment>(
+        job_containment::options{dir / "records-only", "spawn-bench-" + std::to_string(getpid()), false});
+    auto containment = std::make_shared<job_containment>(
+        job_containment::options{dir / "running", "spawn-bench-" + std::to_string(getpid()), true});
+    reaper r;
+    int fail_bare = 0, fail_sup = 0, fail_rec = 0, fail_cont = 0, n = 0;
+    const double bare = run_pool(o, bare_one, fail_bare);
+    // Finished child_process objects are joined as we go, as the agent releases them: a pile of
+    // unjoined threads keeps their stacks mapped and makes every fork slower.
+    const double supervised = run_pool(o, [&](auto done) {
+        r.clear();
+        child_one(nullptr, r, n++, std::move(done));
+    }, fail_sup);
+    r.clear();
+    const double recorded = run_pool(o, [&](auto done) {
+        r.clear();
+        child_one(records_only, r, n++, std::move(done));
+    }, fail_rec);
+    r.clear();
+    const double contained = run_pool(o, [&](auto done) {
+        r.clear();
+        child_one(containment, r, n++, std::move(done));
+    }, fail_cont);
+    r.clear();
+    const bool cgroups = containment->uses_cgroups();
+    const std::string how = containment->describe();
+    containment.reset();
+    records_only.reset();
+    std::filesystem::remove_all(dir);
+
+    nlohmann::ordered_json out{
+        {"system", "orbitmesh"},
+        {"name", "job_spawn"},
+        {"metric", "contained_jobs_per_second"},
+        {"value", round1(contained)},
+        {"unit", "jobs/s"},
+        {"config", {{"jobs", o.jobs}, {"concurrency", o.concurrency}, {"command", "sh -c true"}, {"cgroups", cgroups}}},
+        {"machine", {{"cores", sysconf(_SC_NPROCESSORS_ONLN)}}},
+        {"commit", ORBITMESH_COMMIT},
+        {"extra",
+         {{"bare_posix_spawn_per_s", round1(bare)},
+          {"supervised_per_s", round1(supervised)},
+          {"recorded_per_s", round1(recorded)},
+          {"contained_per_s", round1(contained)},
+          {"containment", how},
+          {"failures", fail_bare + fail_sup + fail_rec + fail_cont}}}};
+    const std::string text = out.dump() + "\n";
+    if (o.json_file.empty()) std::fwrite(text.data(), 1, text.size(), stdout);
+    else std::ofstream(o.json_file) << text;
+    std::fprintf(stderr,
+                 "job_spawn: %d x `sh -c true`, %d at once: bare posix_spawn %.0f/s, supervised %.0f/s, "
+                 "+ record %.0f/s, + record%s %.0f/s\n",
+                 o.jobs, o.concurrency, bare, supervised, recorded, cgroups ? " + cgroup" : " (no cgroups here)",
+                 contained);
+    return fail_bare + fail_sup + fail_rec + fail_cont == 0 ? 0 : 1;
+}
