@@ -188,7 +188,8 @@ int child_process::spawn(watch_state& w) {
         auto argv = c_strings(plan_.argv);
         auto envp = c_strings(plan_.env);
         supervisor_launch l{program.c_str(), argv.data(), envp.data(), plan_.cwd.empty() ? nullptr : plan_.cwd.c_str(),
-                            in[0], out[1], err[1], w.ticket.cgroup_procs_fd, w.ticket.cgroup_kill_fd};
+                            in[0], out[1], err[1], w.ticket.cgroup_procs_fd, w.ticket.cgroup_kill_fd,
+                            w.ticket.record.cgroup.empty() ? nullptr : w.ticket.record.cgroup.c_str()};
         std::lock_guard lock(owned().mu);
         rc = start_supervisor(l, w.sup);
         if (rc == 0) owned().pids.insert(w.sup.pid);

@@ -9,9 +9,11 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <filesystem>
 #include <cstdlib>
 #include <string_view>
 
@@ -31,6 +33,10 @@ constexpr int fd_count = 7;
 // Poll tick for the job's exit, only where pidfd_open is missing (Linux < 5.3).
 constexpr int exit_poll_ms = 20;
 constexpr std::size_t job_stack_bytes = 64 * 1024;
+constexpr int cgroup_rmdir_tries = 25;  // 2 ms apart
+// The job process's stack between clone and exec. Static, so it does not depend on the watcher
+// thread's stack size; only ever touched in a supervisor, where it is that process's own copy.
+alignas(64) char job_stack[job_stack_bytes];
 
 /// Shared by the supervisor and the job's process until that one execs (CLONE_VM | CLONE_VFORK:
 /// the supervisor sleeps meanwhile, so nothing races on it).
@@ -114,6 +120,17 @@ void kill_group(pid_t job, bool have_cgroup, int sig) {
     if (sig == SIGKILL && have_cgroup) [[maybe_unused]] auto n = ::write(fd_cgroup_kill, "1", 1);
 }
 
+/// rmdir of the job's cgroup once what cgroup.kill killed has exited (bounded: the agent, or its
+/// next start, removes what is still busy).
+void remove_cgroup(const char* dir) {
+    if (!dir) return;
+    for (int i = 0; i < cgroup_rmdir_tries; ++i) {
+        if (::rmdir(dir) == 0 || errno == ENOENT) return;
+        timespec pause{0, 2'000'000};
+        ::nanosleep(&pause, nullptr);
+    }
+}
+
 /// The job's exit, without reaping it: the leader stays a zombie so its group id stays ours.
 bool job_exited(pid_t job, supervisor_report& r) {
     siginfo_t info{};
@@ -166,8 +183,7 @@ void follow(pid_t job, bool have_cgroup, bool& exited) {
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
 
     job_start s{&l, ::getpid(), 0, 0};
-    alignas(16) char stack[job_stack_bytes];
-    pid_t job = ::clone(job_main, stack + sizeof stack, CLONE_VM | CLONE_VFORK | SIGCHLD, &s);
+    pid_t job = ::clone(job_main, job_stack + sizeof job_stack, CLONE_VM | CLONE_VFORK | SIGCHLD, &s);
     if (job < 0) {
         write_report({supervisor_report::spawn_failed, 0, errno, 0, supervisor_report::stage_setup});
         ::_exit(0);
@@ -191,6 +207,7 @@ void follow(pid_t job, bool have_cgroup, bool& exited) {
     int st = 0;
     while (::waitpid(job, &st, 0) < 0 && errno == EINTR) {
     }
+    remove_cgroup(l.cgroup_dir);
     if (!reported) {
         supervisor_report last{supervisor_report::exited, job, 0, 0, 0};
         if (WIFEXITED(st)) last.value = WEXITSTATUS(st);
@@ -242,7 +259,9 @@ int resolve_program(const std::string& program, std::string& path) {
         auto end = dirs.find(':', start);
         if (end == std::string_view::npos) end = dirs.size();
         std::string dir(dirs.substr(start, end - start));
-        std::string candidate = (dir.empty() ? std::string(".") : dir) + "/" + program;
+        // A relative PATH entry is the agent's, not the job's working directory.
+        std::error_code ec;
+        std::string candidate = (std::filesystem::absolute(dir.empty() ? "." : dir, ec) / program).string();
         struct stat st {};
         if (::stat(candidate.c_str(), &st) == 0 && S_ISREG(st.st_mode)) {
             if (::access(candidate.c_str(), X_OK) == 0) {

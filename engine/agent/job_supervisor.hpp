@@ -18,6 +18,7 @@ struct supervisor_launch {
     int stderr_fd = -1;
     int cgroup_procs_fd = -1;  // the job's cgroup.procs: its process joins the cgroup before exec
     int cgroup_kill_fd = -1;   // the job's cgroup.kill: written whenever the group is killed
+    const char* cgroup_dir = nullptr;  // removed once the job is over, even when the agent is gone
 };
 
 /// A running supervisor as the agent holds it. The agent owns both descriptors.
@@ -48,7 +49,7 @@ inline constexpr char supervisor_kill = 'K';
 /// towards the supervisor. It reports `started`, then `exited` with the job's status, and keeps
 /// the exited leader unreaped so the group id cannot be reused while it still signals it. When
 /// control_fd reaches EOF (the agent closed it, or the agent died) it SIGKILLs the group and the
-/// cgroup, reaps the leader and exits. Returns 0 or an errno. Thread-safe.
+/// cgroup, reaps the leader, removes the cgroup and exits. Returns 0 or an errno. Thread-safe.
 int start_supervisor(const supervisor_launch& launch, supervisor_handle& out);
 
 /// Looks `program` up in the agent's PATH as execvp would ("/" in it: taken as is). Returns 0 and

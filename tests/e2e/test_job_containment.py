@@ -7,6 +7,7 @@ checks the group by that id in /proc, and appends `start N` / `end N` lines (N =
 marker file."""
 
 import os
+import re
 import signal
 import time
 
@@ -15,6 +16,28 @@ import pytest
 from e2e_helpers import assert_one_error_line, stderr_lines, wait_until
 
 SLOW_HUB = ["--heartbeat", "1s", "--reassign-after", "20s"]
+CGROUP_DIR = re.compile(r"job processes: .*cgroup v2 per job, in (\S+)")
+
+
+@pytest.fixture(autouse=True)
+def remove_cgroups_of_killed_agents(registry):
+    """An agent killed with -9 leaves its (empty) cgroup directory behind: removed here, by the
+    path its own log line named, and only when empty (rmdir)."""
+    yield
+    for proc in registry.procs:
+        for path in set(CGROUP_DIR.findall(proc.log_tail(1 << 20))):
+            if not os.path.isdir(path):
+                continue
+            for entry in os.listdir(path):
+                if os.path.isdir(os.path.join(path, entry)):
+                    try:
+                        os.rmdir(os.path.join(path, entry))
+                    except OSError:
+                        pass
+            try:
+                os.rmdir(path)
+            except OSError:
+                pass
 
 
 def group_members(pgid):
