@@ -4,7 +4,9 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
+#include <functional>
 #include <fstream>
 #include <sstream>
 #include <system_error>
@@ -30,6 +32,12 @@ std::string safe_name(const std::string& s) {
         out.push_back(ok ? c : '_');
     }
     if (out.empty() || out.front() == '.') out.insert(out.begin(), '_');
+    // Ids the hub makes (UUIDs) pass unchanged; any other keeps its own name by a hash of it.
+    if (out != s) {
+        char hash[17];
+        std::snprintf(hash, sizeof hash, "%016zx", std::hash<std::string>{}(s));
+        out += std::string("-") + hash;
+    }
     return out;
 }
 

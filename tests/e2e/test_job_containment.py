@@ -40,8 +40,8 @@ def remove_cgroups_of_killed_agents(registry):
                 pass
 
 
-def group_members(pgid):
-    """Live (not zombie) processes whose process group is `pgid`: {pid: starttime}."""
+def proc_table():
+    """Every process /proc shows: {pid: (state, ppid, pgrp, starttime, comm)}."""
     out = {}
     for name in os.listdir("/proc"):
         if not name.isdigit():
@@ -51,29 +51,23 @@ def group_members(pgid):
                 data = f.read().decode("utf-8", "replace")
         except OSError:
             continue
+        comm = data[data.find("(") + 1:data.rfind(")")]
         rest = data[data.rfind(")") + 2:].split()
-        if len(rest) > 19 and rest[0] != "Z" and int(rest[2]) == pgid:
-            out[int(name)] = int(rest[19])
+        if len(rest) > 19:
+            out[int(name)] = (rest[0], int(rest[1]), int(rest[2]), int(rest[19]), comm)
     return out
+
+
+def group_members(pgid):
+    """Live (not zombie) processes whose process group is `pgid`: {pid: starttime}."""
+    return {pid: start for pid, (state, _, pgrp, start, _) in proc_table().items()
+            if state != "Z" and pgrp == pgid}
 
 
 def supervisors(agent_pid):
     """The agent's children that are job supervisors (their comm is om-supervisor)."""
-    out = []
-    for name in os.listdir("/proc"):
-        if not name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{name}/stat", "rb") as f:
-                data = f.read().decode("utf-8", "replace")
-            with open(f"/proc/{name}/comm", encoding="utf-8") as f:
-                comm = f.read().strip()
-        except OSError:
-            continue
-        ppid = int(data[data.rfind(")") + 2:].split()[1])
-        if ppid == agent_pid and comm == "om-supervisor":
-            out.append(int(name))
-    return out
+    return [pid for pid, (state, ppid, _, _, comm) in proc_table().items()
+            if state != "Z" and ppid == agent_pid and comm == "om-supervisor"]
 
 
 def read_lines(path):

@@ -52,6 +52,17 @@ std::shared_ptr<job_containment> make_containment(const fs::path& dir, const std
     return std::make_shared<job_containment>(job_containment::options{dir / "running", id, cgroups});
 }
 
+/// The one record in `records` once it has the job's group id (bounded).
+std::optional<job_record> wait_for_group_record(io_fixture& fx, const job_records& records) {
+    std::optional<job_record> rec;
+    fx.run_until([&] {
+        auto all = records.load_all();
+        if (all.size() == 1 && all.front().second && all.front().second->pgid != 0) rec = all.front().second;
+        return rec.has_value();
+    });
+    return rec;
+}
+
 bool gone_within(int pid, std::chrono::milliseconds limit) {
     auto deadline = steady::now() + limit;
     while (process_alive(pid) && steady::now() < deadline) std::this_thread::sleep_for(5ms);
@@ -200,12 +211,8 @@ TEST_CASE("agent containment: a running job is recorded with its group; the reco
     int leader = std::stoi(probe->lines.front().second);
 
     job_records records(dir.path / "running");
-    std::optional<job_record> rec;
-    REQUIRE(fx.run_until([&] {
-        auto all = records.load_all();
-        if (all.size() == 1 && all.front().second && all.front().second->pgid != 0) rec = all.front().second;
-        return rec.has_value();
-    }));
+    auto rec = wait_for_group_record(fx, records);
+    REQUIRE(rec);
     CHECK(rec->pgid == leader);
     CHECK(rec->start_time == read_proc(leader)->start_time);
     CHECK(rec->attempt == 2);
@@ -226,10 +233,7 @@ TEST_CASE("agent containment: when a supervisor is killed from outside, its job'
     REQUIRE(fx.run_until([&] { return !probe->lines.empty(); }));
     int background = std::stoi(probe->lines.front().second);
     job_records records(dir.path / "running");
-    REQUIRE(fx.run_until([&] {
-        auto all = records.load_all();
-        return all.size() == 1 && all.front().second && all.front().second->pgid != 0;
-    }));
+    REQUIRE(wait_for_group_record(fx, records));
     // The supervisor is this process's child named om-supervisor.
     pid_t sup = 0;
     for (const auto& p : list_procs()) {
