@@ -9,6 +9,7 @@
 // Prints one JSON object on stdout (or to --json FILE) and a one-line summary on stderr; exits 1
 // when a job fails, 2 on bad flags.
 #include <spawn.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -71,12 +72,28 @@ options parse(int argc, char** argv) {
     return o;
 }
 
-/// Runs `one(done)` `jobs` times with at most `concurrency` in flight; returns jobs per second.
-double run_pool(const options& o, const std::function<void(std::function<void(bool)>)>& one, int& failures) {
+/// CPU seconds of this process and of every child it (and they) reaped: what the jobs cost,
+/// whatever else the machine is doing meanwhile.
+double cpu_seconds() {
+    auto secs = [](const timeval& t) { return static_cast<double>(t.tv_sec) + t.tv_usec / 1e6; };
+    rusage self{}, kids{};
+    getrusage(RUSAGE_SELF, &self);
+    getrusage(RUSAGE_CHILDREN, &kids);
+    return secs(self.ru_utime) + secs(self.ru_stime) + secs(kids.ru_utime) + secs(kids.ru_stime);
+}
+
+struct pool_result {
+    double per_second = 0;
+    double cpu_us_per_job = 0;
+    int failures = 0;
+};
+
+/// Runs `one(done)` `jobs` times with at most `concurrency` in flight.
+pool_result run_pool(const options& o, const std::function<void(std::function<void(bool)>)>& one) {
     std::mutex mu;
     std::condition_variable cv;
-    int in_flight = 0, finished = 0;
-    failures = 0;
+    int in_flight = 0, finished = 0, failures = 0;
+    const double cpu0 = cpu_seconds();
     auto t0 = std::chrono::steady_clock::now();
     for (int started = 0; started < o.jobs; ++started) {
         {
@@ -94,7 +111,8 @@ double run_pool(const options& o, const std::function<void(std::function<void(bo
     }
     std::unique_lock lock(mu);
     cv.wait(lock, [&] { return finished == o.jobs; });
-    return o.jobs / std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    return {o.jobs / wall, (cpu_seconds() - cpu0) * 1e6 / o.jobs, failures};
 }
 
 /// A bare posix_spawn + waitpid on a thread of its own, as the floor.
@@ -153,25 +171,25 @@ int main(int argc, char** argv) {
     auto containment = std::make_shared<job_containment>(
         job_containment::options{dir / "running", "spawn-bench-" + std::to_string(getpid()), true});
     reaper r;
-    int fail_bare = 0, fail_sup = 0, fail_rec = 0, fail_cont = 0, n = 0;
-    const double bare = run_pool(o, bare_one, fail_bare);
+    int n = 0;
+    const auto bare = run_pool(o, bare_one);
     // Finished child_process objects are joined as we go, as the agent releases them: a pile of
     // unjoined threads keeps their stacks mapped and makes every fork slower.
-    const double supervised = run_pool(o, [&](auto done) {
+    auto with = [&](const std::shared_ptr<job_containment>& c) {
+        auto res = run_pool(o, [&](auto done) {
+            r.clear();
+            child_one(c, r, n++, std::move(done));
+        });
         r.clear();
-        child_one(nullptr, r, n++, std::move(done));
-    }, fail_sup);
-    r.clear();
-    const double recorded = run_pool(o, [&](auto done) {
-        r.clear();
-        child_one(records_only, r, n++, std::move(done));
-    }, fail_rec);
-    r.clear();
-    const double contained = run_pool(o, [&](auto done) {
-        r.clear();
-        child_one(containment, r, n++, std::move(done));
-    }, fail_cont);
-    r.clear();
+        return res;
+    };
+    const auto supervised = with(nullptr);
+    const auto recorded = with(records_only);
+    const auto contained = with(containment);
+    const int failures = bare.failures + supervised.failures + recorded.failures + contained.failures;
+    auto mode = [](const pool_result& p) {
+        return nlohmann::ordered_json{{"per_s", round1(p.per_second)}, {"cpu_us_per_job", round1(p.cpu_us_per_job)}};
+    };
     const bool cgroups = containment->uses_cgroups();
     const std::string how = containment->describe();
     containment.reset();
@@ -182,25 +200,26 @@ int main(int argc, char** argv) {
         {"system", "orbitmesh"},
         {"name", "job_spawn"},
         {"metric", "contained_jobs_per_second"},
-        {"value", round1(contained)},
+        {"value", round1(contained.per_second)},
         {"unit", "jobs/s"},
         {"config", {{"jobs", o.jobs}, {"concurrency", o.concurrency}, {"command", "sh -c true"}, {"cgroups", cgroups}}},
         {"machine", {{"cores", sysconf(_SC_NPROCESSORS_ONLN)}}},
         {"commit", ORBITMESH_COMMIT},
         {"extra",
-         {{"bare_posix_spawn_per_s", round1(bare)},
-          {"supervised_per_s", round1(supervised)},
-          {"recorded_per_s", round1(recorded)},
-          {"contained_per_s", round1(contained)},
+         {{"bare_posix_spawn", mode(bare)},
+          {"supervised", mode(supervised)},
+          {"recorded", mode(recorded)},
+          {"contained", mode(contained)},
           {"containment", how},
-          {"failures", fail_bare + fail_sup + fail_rec + fail_cont}}}};
+          {"failures", failures}}}};
     const std::string text = out.dump() + "\n";
     if (o.json_file.empty()) std::fwrite(text.data(), 1, text.size(), stdout);
     else std::ofstream(o.json_file) << text;
     std::fprintf(stderr,
-                 "job_spawn: %d x `sh -c true`, %d at once: bare posix_spawn %.0f/s, supervised %.0f/s, "
-                 "+ record %.0f/s, + record%s %.0f/s\n",
-                 o.jobs, o.concurrency, bare, supervised, recorded, cgroups ? " + cgroup" : " (no cgroups here)",
-                 contained);
-    return fail_bare + fail_sup + fail_rec + fail_cont == 0 ? 0 : 1;
+                 "job_spawn: %d x `sh -c true`, %d at once: jobs/s (CPU us per job) bare posix_spawn %.0f (%.0f), "
+                 "supervised %.0f (%.0f), + record %.0f (%.0f), + record%s %.0f (%.0f)\n",
+                 o.jobs, o.concurrency, bare.per_second, bare.cpu_us_per_job, supervised.per_second,
+                 supervised.cpu_us_per_job, recorded.per_second, recorded.cpu_us_per_job,
+                 cgroups ? " + cgroup" : " (no cgroups here)", contained.per_second, contained.cpu_us_per_job);
+    return failures == 0 ? 0 : 1;
 }

@@ -80,11 +80,19 @@ bool arrange_fds(const supervisor_launch& l, int control, int status) {
     return true;
 }
 
-void set_all_signals(void (*disposition)(int)) {
+/// The signals the supervisor ignores and the job gets back at their default: those a terminal,
+/// a service manager or the agent's own start may send or have set to ignored. Only an ignored
+/// signal survives exec, so the job needs no other reset.
+constexpr int managed_signals[] = {SIGINT,  SIGTERM, SIGHUP,  SIGQUIT, SIGPIPE, SIGUSR1, SIGUSR2,
+                                   SIGALRM, SIGTSTP, SIGTTIN, SIGTTOU, SIGXFSZ, SIGXCPU, SIGVTALRM,
+                                   SIGPROF, SIGURG,  SIGWINCH};
+
+void set_managed_signals(void (*disposition)(int)) {
     struct sigaction sa {};
     sa.sa_handler = disposition;
-    for (int sig = 1; sig < NSIG; ++sig)
-        if (sig != SIGKILL && sig != SIGSTOP && sig != SIGCHLD) ::sigaction(sig, &sa, nullptr);
+    for (int sig : managed_signals) ::sigaction(sig, &sa, nullptr);
+    sa.sa_handler = SIG_DFL;  // never ignored: an ignored SIGCHLD would reap children by itself
+    ::sigaction(SIGCHLD, &sa, nullptr);
 }
 
 [[noreturn]] void job_failed(job_start& s, int stage, int err) {
@@ -104,8 +112,7 @@ int job_main(void* arg) {
     if (::getppid() != s.supervisor) ::_exit(127);
     if (l.cgroup_procs_fd >= 0 && ::write(fd_cgroup_procs, "0", 1) != 1)
         job_failed(s, supervisor_report::stage_cgroup, errno);
-    set_all_signals(SIG_DFL);
-    ::signal(SIGCHLD, SIG_DFL);
+    set_managed_signals(SIG_DFL);
     sigset_t none;
     sigemptyset(&none);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
@@ -176,8 +183,7 @@ void follow(pid_t job, bool have_cgroup, bool& exited) {
     // agent must not end the supervisor (the agent stops jobs itself), only its death does.
     ::setsid();
     ::prctl(PR_SET_NAME, "om-supervisor");
-    set_all_signals(SIG_IGN);
-    ::signal(SIGCHLD, SIG_DFL);
+    set_managed_signals(SIG_IGN);
     sigset_t none;
     sigemptyset(&none);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
