@@ -1,8 +1,8 @@
 // spawn_bench: what containing a job's processes costs per job (issue 15). Runs `sh -c true`
-// N times, C at once, three ways: a bare posix_spawn + waitpid (the floor), child_process with
-// its supervisor but no containment (what engine tests use), with the data-dir record only
-// (`agent --cgroups off`), and with the agent's full containment (the record and, where this
-// machine allows, a cgroup v2 per job).
+// N times, C at once: a bare posix_spawn + waitpid (the floor); child_process with a supervisor
+// forked from this multithreaded process and no containment (what engine tests do); with the
+// supervisor forked by a fork server and the data-dir record (`agent --cgroups off`); and with
+// a cgroup v2 per job as well, where this machine allows one (what `orbitmesh agent` does).
 //
 //   spawn_bench [--jobs N] [--concurrency N] [--json FILE]
 //
@@ -88,8 +88,10 @@ struct pool_result {
     int failures = 0;
 };
 
-/// Runs `one(done)` `jobs` times with at most `concurrency` in flight.
-pool_result run_pool(const options& o, const std::function<void(std::function<void(bool)>)>& one) {
+/// Runs `one(done)` `jobs` times with at most `concurrency` in flight; `finish` runs after the
+/// last one and before the CPU time is read.
+pool_result run_pool(const options& o, const std::function<void(std::function<void(bool)>)>& one,
+                     const std::function<void()>& finish = {}) {
     std::mutex mu;
     std::condition_variable cv;
     int in_flight = 0, finished = 0, failures = 0;
@@ -112,6 +114,8 @@ pool_result run_pool(const options& o, const std::function<void(std::function<vo
     std::unique_lock lock(mu);
     cv.wait(lock, [&] { return finished == o.jobs; });
     const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    lock.unlock();
+    if (finish) finish();
     return {o.jobs / wall, (cpu_seconds() - cpu0) * 1e6 / o.jobs, failures};
 }
 
@@ -166,35 +170,41 @@ int main(int argc, char** argv) {
     std::string tmpl = (std::filesystem::temp_directory_path() / "orbitmesh-spawn-bench-XXXXXX").string();
     if (!mkdtemp(tmpl.data())) usage("cannot create a temp dir");
     const std::filesystem::path dir = tmpl;
-    auto records_only = std::make_shared<job_containment>(
-        job_containment::options{dir / "records-only", "spawn-bench-" + std::to_string(getpid()), false});
-    auto containment = std::make_shared<job_containment>(
-        job_containment::options{dir / "running", "spawn-bench-" + std::to_string(getpid()), true});
+    const std::string id = "spawn-bench-" + std::to_string(getpid());
     reaper r;
     int n = 0;
     const auto bare = run_pool(o, bare_one);
-    // Finished child_process objects are joined as we go, as the agent releases them: a pile of
-    // unjoined threads keeps their stacks mapped and makes every fork slower.
-    auto with = [&](const std::shared_ptr<job_containment>& c) {
+    // Each containment gets a fork server of its own, reaped before the CPU time is read, so the
+    // supervisors' and jobs' time counts (they are its children, not ours).
+    auto with = [&](bool contained, bool cgroups, std::string& how, bool& had_cgroups) {
+        std::shared_ptr<job_containment> c;
+        if (contained) {
+            auto server = std::shared_ptr<fork_server>(fork_server::start());
+            if (!server) usage("cannot start a fork server");
+            c = std::make_shared<job_containment>(
+                job_containment::options{dir / (cgroups ? "cgroups" : "records"), id, cgroups, server});
+            how = c->describe();
+            had_cgroups = c->uses_cgroups();
+        }
         auto res = run_pool(o, [&](auto done) {
             r.clear();
             child_one(c, r, n++, std::move(done));
+        }, [&] {
+            r.clear();
+            c.reset();  // the last owner of the fork server: it exits and is reaped
         });
-        r.clear();
         return res;
     };
-    const auto supervised = with(nullptr);
-    const auto recorded = with(records_only);
-    const auto contained = with(containment);
+    std::string how, ignored;
+    bool cgroups = false, ignored_flag = false;
+    const auto supervised = with(false, false, ignored, ignored_flag);
+    const auto recorded = with(true, false, ignored, ignored_flag);
+    const auto contained = with(true, true, how, cgroups);
+    std::filesystem::remove_all(dir);
     const int failures = bare.failures + supervised.failures + recorded.failures + contained.failures;
     auto mode = [](const pool_result& p) {
         return nlohmann::ordered_json{{"per_s", round1(p.per_second)}, {"cpu_us_per_job", round1(p.cpu_us_per_job)}};
     };
-    const bool cgroups = containment->uses_cgroups();
-    const std::string how = containment->describe();
-    containment.reset();
-    records_only.reset();
-    std::filesystem::remove_all(dir);
 
     nlohmann::ordered_json out{
         {"system", "orbitmesh"},
@@ -207,7 +217,7 @@ int main(int argc, char** argv) {
         {"commit", ORBITMESH_COMMIT},
         {"extra",
          {{"bare_posix_spawn", mode(bare)},
-          {"supervised", mode(supervised)},
+          {"supervised_forked_here", mode(supervised)},
           {"recorded", mode(recorded)},
           {"contained", mode(contained)},
           {"containment", how},
@@ -217,7 +227,7 @@ int main(int argc, char** argv) {
     else std::ofstream(o.json_file) << text;
     std::fprintf(stderr,
                  "job_spawn: %d x `sh -c true`, %d at once: jobs/s (CPU us per job) bare posix_spawn %.0f (%.0f), "
-                 "supervised %.0f (%.0f), + record %.0f (%.0f), + record%s %.0f (%.0f)\n",
+                 "supervisor forked here %.0f (%.0f), fork server + record %.0f (%.0f), + record%s %.0f (%.0f)\n",
                  o.jobs, o.concurrency, bare.per_second, bare.cpu_us_per_job, supervised.per_second,
                  supervised.cpu_us_per_job, recorded.per_second, recorded.cpu_us_per_job,
                  cgroups ? " + cgroup" : " (no cgroups here)", contained.per_second, contained.cpu_us_per_job);

@@ -89,6 +89,17 @@ owned_pids& owned() {
 
 }  // namespace
 
+int child_process::launch(const supervisor_launch& l, supervisor_handle& h) {
+    if (auto* server = containment_ ? containment_->spawner() : nullptr) {
+        int rc = server->start_supervisor(l, h);
+        if (rc != EMSGSIZE && rc != EPIPE) return rc;  // else fork it here
+    }
+    std::lock_guard lock(owned().mu);
+    int rc = start_supervisor(l, h);
+    if (rc == 0) owned().pids.insert(h.pid);
+    return rc;
+}
+
 void child_process::reap_orphans() {
     std::error_code ec;
     std::lock_guard lock(owned().mu);
@@ -190,9 +201,7 @@ int child_process::spawn(watch_state& w) {
         supervisor_launch l{program.c_str(), argv.data(), envp.data(), plan_.cwd.empty() ? nullptr : plan_.cwd.c_str(),
                             in[0], out[1], err[1], w.ticket.cgroup_procs_fd, w.ticket.cgroup_kill_fd,
                             w.ticket.record.cgroup.empty() ? nullptr : w.ticket.record.cgroup.c_str()};
-        std::lock_guard lock(owned().mu);
-        rc = start_supervisor(l, w.sup);
-        if (rc == 0) owned().pids.insert(w.sup.pid);
+        rc = launch(l, w.sup);
     }
     w.ticket.close_fds();  // the supervisor has its own copies
     for (int* fd : {&in[0], &out[1], &err[1]}) close_fd(*fd);
@@ -352,9 +361,9 @@ void child_process::reap(watch_state& w, process_exit& out) {
     // of the group (see the class comment), reaps the leader, reports and exits.
     close_fd(w.sup.control_fd);
     while (w.sup.status_fd >= 0) read_status(w);
-    while (::waitpid(w.sup.pid, nullptr, 0) < 0 && errno == EINTR) {
-    }
-    {
+    if (w.sup.pid > 0) {  // ours, not the fork server's
+        while (::waitpid(w.sup.pid, nullptr, 0) < 0 && errno == EINTR) {
+        }
         std::lock_guard lock(owned().mu);
         owned().pids.erase(w.sup.pid);
     }

@@ -11,6 +11,8 @@
 namespace orbitmesh::engine::agent {
 
 class job_containment;
+struct supervisor_handle;
+struct supervisor_launch;
 
 /// How a process ended.
 struct process_exit {
@@ -57,6 +59,7 @@ private:
     struct watch_state;
     void run();
     int spawn(watch_state& w);
+    int launch(const supervisor_launch& l, supervisor_handle& h);
     void watch(watch_state& w);
     void apply_stop_request(watch_state& w);
     void read_status(watch_state& w);

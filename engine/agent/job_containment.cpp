@@ -116,7 +116,8 @@ containment_ticket::~containment_ticket() {
     if (record_fd >= 0) ::close(record_fd);
 }
 
-job_containment::job_containment(const options& o) : records_(o.records_dir), boot_id_(current_boot_id()) {
+job_containment::job_containment(const options& o)
+    : records_(o.records_dir), boot_id_(current_boot_id()), spawner_(o.spawner) {
     if (o.cgroups)
         tree_ = cgroup_tree::open(o.agent_id, why_no_cgroups_);
     else

@@ -3,11 +3,13 @@
 
 #include <cstddef>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "engine/agent/cgroup_tree.hpp"
+#include "engine/agent/fork_server.hpp"
 #include "engine/agent/job_records.hpp"
 
 namespace orbitmesh::engine::agent {
@@ -40,6 +42,7 @@ public:
         std::filesystem::path records_dir;
         std::string agent_id;
         bool cgroups = true;  // false: process groups only (`agent --cgroups off`)
+        std::shared_ptr<fork_server> spawner;  // forks the supervisors; null: the agent forks them
     };
     /// An earlier run's attempt found at start-up, and how many of its processes were killed.
     struct leftover {
@@ -58,6 +61,8 @@ public:
     /// How jobs are contained, for the start-up log line.
     std::string describe() const;
     bool uses_cgroups() const { return tree_.has_value(); }
+    /// The fork server for supervisors, or null.
+    fork_server* spawner() const { return spawner_.get(); }
 
     /// Before a job's process exists: creates its cgroup and writes its record. Never throws: a
     /// failure is logged and the job runs with the rest (its supervisor still holds its group).
@@ -79,6 +84,7 @@ private:
     std::string boot_id_;
     std::optional<cgroup_tree> tree_;
     std::string why_no_cgroups_;
+    std::shared_ptr<fork_server> spawner_;
 };
 
 }  // namespace orbitmesh::engine::agent

@@ -17,8 +17,10 @@
 #include <cstdlib>
 #include <string_view>
 
-// Everything from supervisor_main() down runs in a process forked from a multithreaded agent:
-// only async-signal-safe calls (plain system calls), no allocation, no exceptions, no locks.
+// The unnamed namespace's first part and become_supervisor() run in a process forked from a
+// multithreaded agent (or from its fork server): only async-signal-safe calls (plain system
+// calls), no allocation, no exceptions, no locks. start_supervisor() and resolve_program() run
+// in the agent.
 
 namespace orbitmesh::engine::agent {
 
@@ -177,7 +179,9 @@ void follow(pid_t job, bool have_cgroup, bool& exited) {
     if (pidfd >= 0) ::close(pidfd);
 }
 
-[[noreturn]] void supervisor_main(const supervisor_launch& l, int control, int status) {
+}  // namespace
+
+[[noreturn]] void become_supervisor(const supervisor_launch& l, int control, int status) {
     if (!arrange_fds(l, control, status)) ::_exit(1);
     // Out of the agent's session and deaf to its signals: a Ctrl-C or a SIGTERM meant for the
     // agent must not end the supervisor (the agent stops jobs itself), only its death does.
@@ -223,6 +227,8 @@ void follow(pid_t job, bool have_cgroup, bool& exited) {
     ::_exit(0);
 }
 
+namespace {
+
 void close_pair(int fds[2]) {
     for (int i = 0; i < 2; ++i)
         if (fds[i] >= 0) ::close(fds[i]);
@@ -240,7 +246,7 @@ int start_supervisor(const supervisor_launch& launch, supervisor_handle& out) {
     }
     // _Fork runs no atfork handlers: the child never touches the allocator or any lock.
     pid_t pid = ::_Fork();
-    if (pid == 0) supervisor_main(launch, control[0], status[1]);
+    if (pid == 0) become_supervisor(launch, control[0], status[1]);
     int err = errno;
     ::close(control[0]);
     ::close(status[1]);

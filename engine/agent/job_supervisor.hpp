@@ -52,6 +52,11 @@ inline constexpr char supervisor_kill = 'K';
 /// cgroup, reaps the leader, removes the cgroup and exits. Returns 0 or an errno. Thread-safe.
 int start_supervisor(const supervisor_launch& launch, supervisor_handle& out);
 
+/// Turns a freshly forked process into the supervisor of `launch` (what start_supervisor's child
+/// runs; the fork server's children too). `control_fd` / `status_fd` are its ends of the two
+/// pipes. Async-signal-safe; never returns.
+[[noreturn]] void become_supervisor(const supervisor_launch& launch, int control_fd, int status_fd);
+
 /// Looks `program` up in the agent's PATH as execvp would ("/" in it: taken as is). Returns 0 and
 /// sets `path`, or ENOENT / EACCES.
 int resolve_program(const std::string& program, std::string& path);

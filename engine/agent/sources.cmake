@@ -10,6 +10,7 @@ list(APPEND ORBITMESH_ENGINE_SOURCES
   agent/echo_handler.cpp
   agent/exec_handler.cpp
   agent/file_handlers.cpp
+  agent/fork_server.cpp
   agent/handler_registry.cpp
   agent/hub_connection.cpp
   agent/io_post.cpp

@@ -65,9 +65,13 @@ def group_members(pgid):
 
 
 def supervisors(agent_pid):
-    """The agent's children that are job supervisors (their comm is om-supervisor)."""
-    return [pid for pid, (state, ppid, _, _, comm) in proc_table().items()
-            if state != "Z" and ppid == agent_pid and comm == "om-supervisor"]
+    """The agent's job supervisors (comm om-supervisor), children of its fork server (or of the
+    agent itself when it has none)."""
+    table = proc_table()
+    servers = {pid for pid, (_, ppid, _, _, comm) in table.items()
+               if ppid == agent_pid and comm == "om-fork-server"}
+    return [pid for pid, (state, ppid, _, _, comm) in table.items()
+            if state != "Z" and comm == "om-supervisor" and (ppid == agent_pid or ppid in servers)]
 
 
 def read_lines(path):

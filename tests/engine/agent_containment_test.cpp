@@ -15,6 +15,7 @@
 #include "core/error.hpp"
 #include "engine/agent/builtin_handlers.hpp"
 #include "engine/agent/data_dir_lock.hpp"
+#include "engine/agent/fork_server.hpp"
 #include "engine/agent/job_containment.hpp"
 #include "engine/agent/job_supervisor.hpp"
 #include "engine/agent/proc_scan.hpp"
@@ -49,7 +50,7 @@ void reap(pid_t pid) {
 /// Containment with a records dir under `dir` and an agent id unique to this test process.
 std::shared_ptr<job_containment> make_containment(const fs::path& dir, const std::string& name, bool cgroups) {
     auto id = name + "-" + std::to_string(::getpid());
-    return std::make_shared<job_containment>(job_containment::options{dir / "running", id, cgroups});
+    return std::make_shared<job_containment>(job_containment::options{dir / "running", id, cgroups, nullptr});
 }
 
 /// The one record in `records` once it has the job's group id (bounded).
@@ -274,7 +275,7 @@ TEST_CASE("agent containment: a restart kills what earlier runs left, and nothin
     CHECK(records.write(records.file_for("job-d", 1), {"job-d", 1, "another-boot", 4242, 1, ""}).empty());
     { std::ofstream(records.dir() / "garbage.1") << "{not json"; }
 
-    job_containment containment({records.dir(), "t3-" + std::to_string(::getpid()), false});
+    job_containment containment({records.dir(), "t3-" + std::to_string(::getpid()), false, nullptr});
     auto lost = containment.kill_leftovers();
     std::map<std::string, std::size_t> killed;
     for (const auto& l : lost) killed[l.job_id + "/" + std::to_string(l.attempt)] = l.killed;
@@ -335,4 +336,77 @@ TEST_CASE("agent shell: a second, shorter stop brings the SIGKILL closer") {
     REQUIRE(fx.run_until([&] { return probe->result.has_value(); }, 5s));
     CHECK(probe->finished_ms - asked < 3000);
     CHECK(probe->result->exit_code == 137);
+}
+
+TEST_CASE("agent fork server: it forks the supervisors, which still kill the job's group when the agent side closes") {
+    auto server = fork_server::start();
+    REQUIRE(server);
+    int p[2];
+    REQUIRE(::pipe2(p, O_CLOEXEC) == 0);
+    std::vector<std::string> argv{"/bin/sh", "-c", "sleep 30 & echo $!; sleep 30"}, env{"PATH=/usr/bin:/bin"};
+    std::vector<char*> a{argv[0].data(), argv[1].data(), argv[2].data(), nullptr}, e{env[0].data(), nullptr};
+    supervisor_launch l;
+    l.path = "/bin/sh";
+    l.argv = a.data();
+    l.envp = e.data();
+    l.stdout_fd = l.stderr_fd = p[1];
+    supervisor_handle sup;
+    REQUIRE(server->start_supervisor(l, sup) == 0);
+    ::close(p[1]);
+    CHECK(sup.pid == 0);  // the server's child, not ours
+    auto started = next_report(sup.status_fd, supervisor_report::started);
+    REQUIRE(started);
+    std::string line;
+    char c;
+    while (::read(p[0], &c, 1) == 1 && c != '\n') line.push_back(c);
+    int background = std::stoi(line);
+    REQUIRE(process_alive(background));
+
+    ::close(sup.control_fd);
+    CHECK(gone_within(started->pid, 2s));
+    CHECK(gone_within(background, 2s));
+    auto exited = next_report(sup.status_fd, supervisor_report::exited);
+    REQUIRE(exited);
+    CHECK(exited->signal == SIGKILL);
+    ::close(sup.status_fd);
+    ::close(p[0]);
+
+    const pid_t server_pid = server->pid();
+    CHECK(process_alive(server_pid));
+    server.reset();  // closing its socket ends it (and reaps it)
+    CHECK_FALSE(process_alive(server_pid));
+}
+
+TEST_CASE("agent fork server: a request too big for one message is refused, to be forked locally") {
+    auto server = fork_server::start();
+    REQUIRE(server);
+    std::string big(2u << 20, 'x');
+    big.insert(0, "BIG=");
+    std::vector<char*> a{const_cast<char*>("/bin/true"), nullptr}, e{big.data(), nullptr};
+    supervisor_launch l;
+    l.path = "/bin/true";
+    l.argv = a.data();
+    l.envp = e.data();
+    supervisor_handle sup;
+    CHECK(server->start_supervisor(l, sup) == EMSGSIZE);
+    CHECK(process_alive(server->pid()));  // still serving
+}
+
+TEST_CASE("agent fork server: a job whose request does not fit is still run, forked by the agent") {
+    io_fixture fx;
+    temp_dir dir;
+    auto server = std::shared_ptr<fork_server>(fork_server::start());
+    REQUIRE(server);
+    auto containment = std::make_shared<job_containment>(
+        job_containment::options{dir.path / "running", "t5-" + std::to_string(::getpid()), false, server});
+    auto shell = make_shell_handler(containment);
+    json env = json::object();
+    for (int i = 0; i < 12; ++i) env["BIG" + std::to_string(i)] = std::string(100'000, 'x');  // 1.2 MB > 1 MiB
+    auto probe = run_job(fx, *shell, json{{"script", "echo ${#BIG11}"}, {"env", env}});
+    REQUIRE(probe->result);
+    CHECK(probe->result->status == job_status::succeeded);
+    CHECK(probe->result->output == "100000");
+    auto small = run_job(fx, *shell, "echo small");
+    REQUIRE(small->result);
+    CHECK(small->result->output == "small");
 }
