@@ -179,10 +179,9 @@ int main(int argc, char** argv) {
     auto with = [&](bool contained, bool cgroups, std::string& how, bool& had_cgroups) {
         std::shared_ptr<job_containment> c;
         if (contained) {
-            auto server = std::shared_ptr<fork_server>(fork_server::start());
-            if (!server) usage("cannot start a fork server");
             c = std::make_shared<job_containment>(
-                job_containment::options{dir / (cgroups ? "cgroups" : "records"), id, cgroups, server});
+                job_containment::options{dir / (cgroups ? "cgroups" : "records"), id, cgroups, true});
+            if (!c->spawner()) usage("cannot start a fork server");
             how = c->describe();
             had_cgroups = c->uses_cgroups();
         }

@@ -234,12 +234,10 @@ int run_agent(const agent_options& opts) {
     // default disposition back when they are spawned.
     ::signal(SIGPIPE, SIG_IGN);
     data_dir_lock lock(o.data_dir);  // first: what follows kills "leftovers" recorded there
-    // Forked while the agent is small and has no threads of its own yet (see fork_server.hpp).
-    std::shared_ptr<fork_server> spawner = fork_server::start();
-    if (!spawner) log_line("cannot start the fork server: job supervisors are forked from the agent");
     auto agent_id = load_or_create_agent_id(o.data_dir);
+    // Before any thread of the agent's: its fork server is a copy of it (see fork_server.hpp).
     auto containment = std::make_shared<job_containment>(
-        job_containment::options{o.data_dir / "running", agent_id, o.cgroups, std::move(spawner)});
+        job_containment::options{o.data_dir / "running", agent_id, o.cgroups, true});
     report_lost(containment->kill_leftovers());  // before hello: they must not be running anywhere
     auto registry = make_registry({o.no_shell, o.handlers_dir, o.allowed_roots, o.data_dir, containment});
     auto box = store::outbox::open(o.data_dir / "outbox.db");

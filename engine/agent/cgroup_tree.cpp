@@ -162,6 +162,10 @@ fs::path cgroup_tree::create(const std::string& name, std::string& error) const 
     for (int i = 1; i <= max_name_tries; ++i) {
         auto candidate = dir_ / (i == 1 ? name : name + "-" + std::to_string(i));
         if (::mkdir(candidate.c_str(), 0755) == 0) return candidate;
+        // The agent's directory itself went (an earlier run's fork server removed it as that
+        // agent ended while this one started): make it again.
+        if (errno == ENOENT && ::mkdir(dir_.c_str(), 0755) == 0 && ::mkdir(candidate.c_str(), 0755) == 0)
+            return candidate;
         if (errno != EEXIST) {
             error = "cannot create \"" + candidate.string() + "\": " + errno_text(errno);
             return {};

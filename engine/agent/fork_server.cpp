@@ -6,6 +6,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -107,7 +108,21 @@ bool receive(std::size_t& n, int (&fds)[fd_slots]) {
     }
 }
 
-[[noreturn]] void serve(int sock, pid_t agent) {
+/// Once the agent is gone its supervisors are still killing and removing their jobs' cgroups:
+/// the agent's own directory goes when they are done (bounded; a restart of the agent sweeps it
+/// otherwise).
+void remove_cgroup_root(const char* root) {
+    if (!root || !*root) return;
+    for (int waited = 0; waited < fork_server::cleanup_ms; waited += 20) {
+        if (::rmdir(root) == 0 || (errno != EBUSY && errno != ENOTEMPTY)) return;
+        while (::waitpid(-1, nullptr, WNOHANG) > 0) {
+        }
+        timespec pause{0, 20'000'000};
+        ::nanosleep(&pause, nullptr);
+    }
+}
+
+[[noreturn]] void serve(int sock, pid_t agent, const char* cgroup_root) {
     if (sock != server_socket_fd && ::dup2(sock, server_socket_fd) < 0) ::_exit(1);
     // Hold nothing of the agent's: not its data-dir lock, not its stderr (a reader of that pipe
     // would wait for the server after the agent is gone).
@@ -117,8 +132,7 @@ bool receive(std::size_t& n, int (&fds)[fd_slots]) {
         for (int fd = server_socket_fd + 1; fd < 65536; ++fd) ::close(fd);
     ::setsid();
     ::prctl(PR_SET_NAME, "om-fork-server");
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (::getppid() != agent) ::_exit(0);
+    if (::getppid() != agent) ::_exit(0);  // the agent died already: nobody will ever ask
     struct sigaction sa {};
     sa.sa_handler = SIG_IGN;
     for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE, SIGUSR1, SIGUSR2, SIGALRM, SIGTSTP, SIGTTIN, SIGTTOU})
@@ -136,7 +150,8 @@ bool receive(std::size_t& n, int (&fds)[fd_slots]) {
         if (ready <= 0) continue;
         std::size_t n = 0;
         int fds[fd_slots];
-        if (!receive(n, fds)) {
+        if (!receive(n, fds)) {  // the agent closed its end, or died
+            remove_cgroup_root(cgroup_root);
             while (::waitpid(-1, nullptr, WNOHANG) > 0) {
             }
             ::_exit(0);
@@ -166,14 +181,15 @@ void append(std::string& buf, const char* s) {
 
 }  // namespace
 
-std::unique_ptr<fork_server> fork_server::start() {
+std::unique_ptr<fork_server> fork_server::start(const std::filesystem::path& cgroup_root) {
+    const std::string root = cgroup_root.string();  // prepared here: the server may not allocate
     int sv[2];
     if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) return nullptr;
     ::setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &socket_buffer_bytes, sizeof socket_buffer_bytes);
     ::setsockopt(sv[1], SOL_SOCKET, SO_RCVBUF, &socket_buffer_bytes, sizeof socket_buffer_bytes);
     const pid_t agent = ::getpid();
     pid_t pid = ::_Fork();
-    if (pid == 0) serve(sv[1], agent);
+    if (pid == 0) serve(sv[1], agent, root.c_str());
     ::close(sv[1]);
     if (pid < 0) {
         ::close(sv[0]);

@@ -116,12 +116,15 @@ containment_ticket::~containment_ticket() {
     if (record_fd >= 0) ::close(record_fd);
 }
 
-job_containment::job_containment(const options& o)
-    : records_(o.records_dir), boot_id_(current_boot_id()), spawner_(o.spawner) {
+job_containment::job_containment(const options& o) : records_(o.records_dir), boot_id_(current_boot_id()) {
     if (o.cgroups)
         tree_ = cgroup_tree::open(o.agent_id, why_no_cgroups_);
     else
         why_no_cgroups_ = "--cgroups off";
+    if (o.fork_server) {
+        spawner_ = fork_server::start(tree_ ? tree_->dir() : fs::path());
+        if (!spawner_) log_line("cannot start the fork server: job supervisors are forked from the agent");
+    }
 }
 
 job_containment::~job_containment() {

@@ -42,7 +42,7 @@ public:
         std::filesystem::path records_dir;
         std::string agent_id;
         bool cgroups = true;  // false: process groups only (`agent --cgroups off`)
-        std::shared_ptr<fork_server> spawner;  // forks the supervisors; null: the agent forks them
+        bool fork_server = false;  // start one for the supervisors (else child_process forks them)
     };
     /// An earlier run's attempt found at start-up, and how many of its processes were killed.
     struct leftover {
@@ -52,7 +52,8 @@ public:
     };
 
     /// Creates the records dir (throws core::error{storage}) and, with `cgroups`, the agent's cgroup
-    /// directory when this machine allows it (else describe() says why not).
+    /// directory when this machine allows it (else describe() says why not); then, with
+    /// `fork_server`, starts it: construct this before the process starts threads.
     explicit job_containment(const options& o);
     ~job_containment();
     job_containment(const job_containment&) = delete;
@@ -84,7 +85,7 @@ private:
     std::string boot_id_;
     std::optional<cgroup_tree> tree_;
     std::string why_no_cgroups_;
-    std::shared_ptr<fork_server> spawner_;
+    std::unique_ptr<fork_server> spawner_;  // last: ends first, then the cgroup dir can go
 };
 
 }  // namespace orbitmesh::engine::agent

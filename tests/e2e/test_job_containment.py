@@ -19,27 +19,6 @@ SLOW_HUB = ["--heartbeat", "1s", "--reassign-after", "20s"]
 CGROUP_DIR = re.compile(r"job processes: .*cgroup v2 per job, in (\S+)")
 
 
-@pytest.fixture(autouse=True)
-def remove_cgroups_of_killed_agents(registry):
-    """An agent killed with -9 leaves its (empty) cgroup directory behind: removed here, by the
-    path its own log line named, and only when empty (rmdir)."""
-    yield
-    for proc in registry.procs:
-        for path in set(CGROUP_DIR.findall(proc.log_tail(1 << 20))):
-            if not os.path.isdir(path):
-                continue
-            for entry in os.listdir(path):
-                if os.path.isdir(os.path.join(path, entry)):
-                    try:
-                        os.rmdir(os.path.join(path, entry))
-                    except OSError:
-                        pass
-            try:
-                os.rmdir(path)
-            except OSError:
-                pass
-
-
 def proc_table():
     """Every process /proc shows: {pid: (state, ppid, pgrp, starttime, comm)}."""
     out = {}
@@ -117,6 +96,9 @@ def test_kill_9_of_the_agent_kills_the_jobs_whole_process_group_within_a_second(
     wait_until(lambda: not group_members(pgid), 1.0,
                f"no live process in the job's group {pgid} within 1 s of kill -9 (was {before})",
                interval=0.02)
+    # Nor does the agent's cgroup directory outlive it (its fork server removes it).
+    for path in CGROUP_DIR.findall(agent.proc.log_tail()):
+        wait_until(lambda: not os.path.exists(path), 5, f"{path} removed after the agent died")
 
 
 @pytest.mark.deadline(90)

@@ -50,7 +50,7 @@ void reap(pid_t pid) {
 /// Containment with a records dir under `dir` and an agent id unique to this test process.
 std::shared_ptr<job_containment> make_containment(const fs::path& dir, const std::string& name, bool cgroups) {
     auto id = name + "-" + std::to_string(::getpid());
-    return std::make_shared<job_containment>(job_containment::options{dir / "running", id, cgroups, nullptr});
+    return std::make_shared<job_containment>(job_containment::options{dir / "running", id, cgroups, false});
 }
 
 /// The one record in `records` once it has the job's group id (bounded).
@@ -275,7 +275,7 @@ TEST_CASE("agent containment: a restart kills what earlier runs left, and nothin
     CHECK(records.write(records.file_for("job-d", 1), {"job-d", 1, "another-boot", 4242, 1, ""}).empty());
     { std::ofstream(records.dir() / "garbage.1") << "{not json"; }
 
-    job_containment containment({records.dir(), "t3-" + std::to_string(::getpid()), false, nullptr});
+    job_containment containment({records.dir(), "t3-" + std::to_string(::getpid()), false, false});
     auto lost = containment.kill_leftovers();
     std::map<std::string, std::size_t> killed;
     for (const auto& l : lost) killed[l.job_id + "/" + std::to_string(l.attempt)] = l.killed;
@@ -395,10 +395,9 @@ TEST_CASE("agent fork server: a request too big for one message is refused, to b
 TEST_CASE("agent fork server: a job whose request does not fit is still run, forked by the agent") {
     io_fixture fx;
     temp_dir dir;
-    auto server = std::shared_ptr<fork_server>(fork_server::start());
-    REQUIRE(server);
     auto containment = std::make_shared<job_containment>(
-        job_containment::options{dir.path / "running", "t5-" + std::to_string(::getpid()), false, server});
+        job_containment::options{dir.path / "running", "t5-" + std::to_string(::getpid()), false, true});
+    REQUIRE(containment->spawner());
     auto shell = make_shell_handler(containment);
     json env = json::object();
     for (int i = 0; i < 12; ++i) env["BIG" + std::to_string(i)] = std::string(100'000, 'x');  // 1.2 MB > 1 MiB
