@@ -12,6 +12,8 @@ complete -c orbitmesh -l durability -xa "full normal"
 complete -c orbitmesh -l mode -xa "request_response fire_and_forget streaming long_running"
 complete -c orbitmesh -l on-agent-lost -xa "reassign wait fail"
 complete -c orbitmesh -l balance -xa "least-loaded round-robin random weighted"
+complete -c orbitmesh -l cgroups -d "A cgroup v2 per job" -xa "auto off"
+complete -c orbitmesh -l stop-grace -d "SIGTERM to SIGKILL when the agent stops" -x
 complete -c orbitmesh -l data-dir -r -a "(__fish_complete_directories)"
 complete -c orbitmesh -l node -r -d "JavaScript engine (node)"
 complete -c orbitmesh -l http-allow -r -d "Where http steps may go"

@@ -11,10 +11,14 @@
 
 namespace orbitmesh::engine::agent {
 
+class job_containment;
+/// Shared by the process handlers: records and cgroups of their jobs; null = neither.
+using containment_ptr = std::shared_ptr<job_containment>;
+
 /// `shell`: payload is a script or {script, env, cwd, stdin}; runs `/bin/sh -c SCRIPT`.
-std::shared_ptr<handler> make_shell_handler();
+std::shared_ptr<handler> make_shell_handler(containment_ptr containment = nullptr);
 /// `exec`: payload is an argv array or {argv, env, cwd, stdin}; no shell.
-std::shared_ptr<handler> make_exec_handler();
+std::shared_ptr<handler> make_exec_handler(containment_ptr containment = nullptr);
 /// `echo`: the output is the payload; finishes inline (no thread, no timer).
 std::shared_ptr<handler> make_echo_handler();
 /// `sleep`: seconds, "5", "250ms", {seconds} or {duration}; progress each second; cancellable.
@@ -39,6 +43,7 @@ struct file_watch_config {
 /// agent; debounced changes are posted to the hub as `file.changed` events.
 std::vector<std::shared_ptr<handler>> make_file_watch_handlers(file_watch_config cfg);
 /// A plugin executable: payload JSON on stdin, stdout streamed, last JSON line = output.
-std::shared_ptr<handler> make_plugin_handler(std::string name, std::filesystem::path program);
+std::shared_ptr<handler> make_plugin_handler(std::string name, std::filesystem::path program,
+                                             containment_ptr containment = nullptr);
 
 }  // namespace orbitmesh::engine::agent

@@ -1,5 +1,6 @@
 # The agent runtime's tests (compiled into engine_tests).
 list(APPEND ORBITMESH_ENGINE_TESTS
+  agent_containment_test.cpp
   agent_handlers_test.cpp
   agent_file_watcher_test.cpp
   agent_outbox_test.cpp
