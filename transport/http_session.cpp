@@ -158,7 +158,9 @@ net::awaitable<void> http_session::write_response(http::response<http::string_bo
     stream_.expires_after(write_timeout);
     error_code ec;
     co_await http::async_write(stream_, res, with_ec(ec));
-    if (ec || !keep_alive) {
+    // stop() may have run while this write was in flight (its shut_down() found no read to end):
+    // keep-alive ends here then, instead of serving the next request after the stop.
+    if (ec || !keep_alive || ctx_->stopping()) {
         finish();
         co_return;
     }
