@@ -19,7 +19,8 @@ using route_handler = std::function<void(const transport::http_request& req, con
 
 /// One HTTP route: method, path pattern (`/api/v1/jobs/{id}/logs`) and who may call it. A route
 /// cannot be added without saying who may call it; `open` routes (health checks, the refresh
-/// endpoint, which checks its own credential) need none.
+/// endpoint, which checks its own credential) need none, and their handlers are given an
+/// anonymous principal with the least role (agent), never one to act on.
 struct route {
     std::string method;
     std::string pattern;

@@ -33,7 +33,9 @@ http_response refused(const auth::refusal& r) {
 std::optional<http_response> decide(const route_table& routes, auth::authenticator& authn, http_request& head) {
     auto m = routes.match(head.method, head.path);
     if (m.found && m.found->open) {
-        head.context = admitted{{}, m.found, std::move(m.params)};
+        // Nobody was asked who they are: an open route's handler gets the least a principal can be.
+        core::principal nobody{core::role::agent, "anonymous", {}, {}, core::principal::source::open};
+        head.context = admitted{std::move(nobody), m.found, std::move(m.params)};
         return std::nullopt;
     }
     // Authenticate before saying whether the route exists: without a token every path looks alike.
