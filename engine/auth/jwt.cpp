@@ -231,7 +231,7 @@ std::string jwt_key::sign(const core::json& claims) const {
         throw core::error(core::error_kind::usage, "this hub holds only the public half of its --jwt-key: mint tokens "
                                                    "where the private key is (`orbitmesh token create --data-dir DIR --jwt-key PRIVATE.pem`)");
     core::json header{{"alg", jwt_alg_name(alg_)}, {"typ", "JWT"}};
-    std::string input = base64url_encode(header.dump()) + "." + base64url_encode(claims.dump());
+    std::string input = base64url_encode(header.dump()) + "." + base64url_encode(claims.dump(-1, ' ', false, core::json::error_handler_t::replace));
     std::string sig;
     if (alg_ == jwt_alg::hs256) sig = hmac_sha256(state_->secret, input);
     else if (alg_ == jwt_alg::rs256) sig = pkey_sign(state_->pkey, input);

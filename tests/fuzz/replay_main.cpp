@@ -34,6 +34,10 @@ int main(int argc, char** argv) {
     std::size_t ran = 0, failed = 0;
     for (int i = 1; i < argc; ++i) {
         std::filesystem::path arg(argv[i]);
+        if (!std::filesystem::exists(arg)) {
+            std::fprintf(stderr, "fuzz replay: %s does not exist\n", arg.c_str());
+            return 1;
+        }
         std::vector<std::filesystem::path> files;
         if (std::filesystem::is_directory(arg)) {
             for (const auto& entry : std::filesystem::recursive_directory_iterator(arg))
