@@ -105,6 +105,12 @@ void http_session::shut_down() {
 }
 
 net::awaitable<void> http_session::read_request() {
+    // stop() may have found this connection between a reply and its next read (reading_ false):
+    // it must not start another.
+    if (ctx_->stopping()) {
+        finish();
+        co_return;
+    }
     http::request_parser<http::string_body> parser;
     parser.header_limit(static_cast<std::uint32_t>(std::min<std::size_t>(ctx_->opts.max_http_header, 64u << 10)));
     parser.body_limit(ctx_->opts.max_http_body);

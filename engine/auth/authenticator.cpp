@@ -4,6 +4,7 @@
 
 #include "core/clock.hpp"
 #include "core/error.hpp"
+#include "engine/hub/http_json.hpp"
 
 namespace orbitmesh::engine::auth {
 
@@ -19,6 +20,13 @@ bool iequals_prefix(std::string_view text, std::string_view prefix) {
 refusal unauthorized(std::string message) { return refusal{401, std::move(message), 0}; }
 
 }  // namespace
+
+transport::http_response refusal_response(const refusal& r) {
+    auto res = json_response(r.status, {{"error", r.status == 429 ? "rate_limited" : "unauthorized"}, {"message", r.message}});
+    if (r.status == 401) res.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"orbitmesh\"");
+    if (r.retry_after_s > 0) res.headers.emplace_back("Retry-After", std::to_string(r.retry_after_s));
+    return res;
+}
 
 presented presented_token(const transport::http_request& req) {
     if (auto it = req.headers.find("authorization"); it != req.headers.end()) {

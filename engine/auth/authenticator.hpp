@@ -58,6 +58,10 @@ private:
     failure_limiter limiter_;
 };
 
+/// The HTTP answer to a refusal: `{error: unauthorized|rate_limited, message}` with its status,
+/// `WWW-Authenticate` on 401, `Retry-After` on 429.
+transport::http_response refusal_response(const refusal& r);
+
 /// The credential a request carries: `Authorization: Bearer T` (scheme case-insensitive), else
 /// `?access_token=T`. `malformed` for an Authorization header of another scheme or an empty token.
 struct presented {

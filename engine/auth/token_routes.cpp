@@ -14,25 +14,8 @@ using poster = std::function<void(std::function<void()>)>;
 using P = const route_params&;
 using W = const core::principal&;
 
-/// Runs `fn` on the strand with a reply that becomes the HTTP answer; a core::error it throws is
-/// the JSON error, anything else a logged 500.
 void on_strand(const poster& post, const http_request& req, http_reply reply, std::function<void(token_reply)> fn) {
-    post([what = req.method + " " + req.path, reply = std::move(reply), fn = std::move(fn)] {
-        token_reply answer = [reply](int status, core::json body) { reply(json_response(status, body)); };
-        try {
-            fn(answer);
-        } catch (const core::error& e) {
-            reply(error_response(e));
-        } catch (const std::exception& e) {
-            reply(internal_error_response(what, e));
-        }
-    });
-}
-
-transport::http_response refused(const refusal& r) {
-    auto res = json_response(r.status, {{"error", r.status == 429 ? "rate_limited" : "unauthorized"}, {"message", r.message}});
-    if (r.retry_after_s > 0) res.headers.emplace_back("Retry-After", std::to_string(r.retry_after_s));
-    return res;
+    reply_on_strand(post, req, std::move(reply), [fn = std::move(fn)](const json_reply& answer) { fn(answer); });
 }
 
 void refresh(const std::shared_ptr<token_service>& svc, const poster& post, authenticator& authn,
@@ -43,7 +26,7 @@ void refresh(const std::shared_ptr<token_service>& svc, const poster& post, auth
     if (!token || token->empty())
         throw core::error(core::error_kind::invalid_input, "refresh body needs \"refresh_token\": the refresh token to rotate");
     auto checked = authn.check_refresh(*token, req.remote);
-    if (auto* r = std::get_if<refusal>(&checked)) return reply(refused(*r));
+    if (auto* r = std::get_if<refusal>(&checked)) return reply(refusal_response(*r));
     on_strand(post, req, std::move(reply), [svc, claims = std::get<core::token_claims>(checked)](token_reply r) {
         svc->refresh(claims, std::move(r));
     });

@@ -23,13 +23,6 @@ http_response error_json(int status, std::string_view kind, const std::string& m
     return json_response(status, {{"error", kind}, {"message", message}});
 }
 
-http_response refused(const auth::refusal& r) {
-    auto res = error_json(r.status, r.status == 429 ? "rate_limited" : "unauthorized", r.message);
-    if (r.status == 401) res.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"orbitmesh\"");
-    if (r.retry_after_s > 0) res.headers.emplace_back("Retry-After", std::to_string(r.retry_after_s));
-    return res;
-}
-
 std::optional<http_response> decide(const route_table& routes, auth::authenticator& authn, http_request& head) {
     auto m = routes.match(head.method, head.path);
     if (m.found && m.found->open) {
@@ -40,7 +33,7 @@ std::optional<http_response> decide(const route_table& routes, auth::authenticat
     }
     // Authenticate before saying whether the route exists: without a token every path looks alike.
     auto identity = authn.identify(head);
-    if (auto* r = std::get_if<auth::refusal>(&identity)) return refused(*r);
+    if (auto* r = std::get_if<auth::refusal>(&identity)) return auth::refusal_response(*r);
     auto& who = std::get<core::principal>(identity);
     if (!m.found) return error_json(404, "not_found", "no route " + head.method + " " + head.path + " (see docs/http-api.md)");
     if (!m.found->allowed.contains(who.granted))
@@ -55,7 +48,7 @@ std::optional<http_response> decide_upgrade(auth::authenticator& authn, http_req
     auto identity = authn.identify(req);
     if (auto* r = std::get_if<auth::refusal>(&identity)) {
         hub_log("agent connection " + req.remote + ": refused (" + std::to_string(r->status) + "): " + r->message);
-        return refused(*r);
+        return auth::refusal_response(*r);
     }
     auto& who = std::get<core::principal>(identity);
     if (!mesh_roles.contains(who.granted)) {

@@ -15,20 +15,9 @@ namespace {
 using transport::http_reply;
 using transport::http_request;
 
-/// Runs `fn(reply)` on the strand; a core::error it throws becomes the JSON error response, any
-/// other exception a logged 500 (the strand's last guard for the runner).
 void on_strand(const strand_poster& post, const http_request& req, http_reply reply,
                std::function<void(const api_reply&)> fn) {
-    post([what = req.method + " " + req.path, reply = std::move(reply), fn = std::move(fn)] {
-        api_reply answer = [reply](int status, core::json body) { reply(json_response(status, body)); };
-        try {
-            fn(answer);
-        } catch (const core::error& e) {
-            reply(error_response(e));
-        } catch (const std::exception& e) {
-            reply(internal_error_response(what, e));
-        }
-    });
+    reply_on_strand(post, req, std::move(reply), std::move(fn));
 }
 
 std::int64_t timeout_of(core::field_reader& body) {
