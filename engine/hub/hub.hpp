@@ -70,6 +70,11 @@ public:
     void on_message(const std::shared_ptr<transport::mesh_peer>& peer, core::protocol::agent_message msg);
     void on_close(const std::shared_ptr<transport::mesh_peer>& peer, const std::string& reason);
 
+    /// Closes (1008, `reason`) every agent connection whose upgrade was authenticated by token
+    /// `token_id`, or by any token of refresh family `family` when that is not empty: revocation
+    /// reaches open connections at once. Thread-safe.
+    void close_sessions_of(std::string token_id, std::string family, std::string reason);
+
     /// Stops timers and waiters (they get 503); the store is flushed by the caller.
     void shutdown();
     /// Runs `fn` on the hub strand (for components driving jobs through the job_port).

@@ -13,9 +13,19 @@ namespace orbitmesh::engine {
 
 namespace msg = core::protocol::msg;
 
+namespace {
+
+/// The principal the upgrade was authenticated as (engine/serve puts it there); open when none.
+core::principal principal_of(const transport::mesh_peer& peer) {
+    if (const auto* who = std::any_cast<core::principal>(&peer.upgrade_request().context)) return *who;
+    return {};
+}
+
+}  // namespace
+
 void hub::on_open(const std::shared_ptr<transport::mesh_peer>& peer) {
     post([self = shared_from_this(), peer] {
-        self->sessions_[peer->id()] = session{};
+        self->sessions_[peer->id()] = session{{}, principal_of(*peer), peer};
         std::weak_ptr<transport::mesh_peer> weak = peer;
         self->deadlines_.after(10'000, [self, weak] {
             auto p = weak.lock();
@@ -78,6 +88,21 @@ void hub::handle_message(const std::shared_ptr<transport::mesh_peer>& peer, core
     };
     std::visit(visitor{*this, a, peer}, m);
     // A second hello on a registered connection and twin_reported: accepted and ignored for now.
+}
+
+void hub::close_sessions_of(std::string token_id, std::string family, std::string reason) {
+    post([self = shared_from_this(), token_id = std::move(token_id), family = std::move(family), reason = std::move(reason)] {
+        for (auto& entry : self->sessions_) {
+            const auto& s = entry.second;
+            const auto& who = s.who;
+            if (who.token_id.empty() || (who.token_id != token_id && (family.empty() || who.family != family))) continue;
+            if (auto p = s.peer.lock()) {
+                hub_log("agent connection " + p->remote_address() + " (" + (s.agent_id.empty() ? "before hello" : s.agent_id) +
+                        "): closing 1008: " + reason);
+                p->close(core::protocol::close_policy, reason);
+            }
+        }
+    });
 }
 
 void hub::on_close(const std::shared_ptr<transport::mesh_peer>& peer, const std::string& reason) {

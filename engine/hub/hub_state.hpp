@@ -5,6 +5,7 @@
 #include <set>
 #include <string>
 
+#include "core/principal.hpp"
 #include "engine/hub/hub.hpp"
 #include "engine/hub/hub_log.hpp"
 #include "engine/hub/strand_guard.hpp"
@@ -23,6 +24,8 @@ struct hub::agent_entry {
 
 struct hub::session {
     std::string agent_id;  // empty until hello
+    core::principal who;   // what authenticated the upgrade (closed when its token is revoked)
+    std::weak_ptr<transport::mesh_peer> peer;
 };
 
 struct hub::job_waiter {

@@ -12,6 +12,7 @@ list(APPEND ORBITMESH_ENGINE_SOURCES
   hub/hub_logs.cpp
   hub/hub_port.cpp
   hub/hub_recovery.cpp
+  hub/route_table.cpp
   hub/hub_results.cpp
   hub/mesh_intake.cpp
   hub/metrics.cpp

@@ -231,7 +231,7 @@ void runner::start_notify(live_run& r, const step_def& s, const std::string& pat
     record(r, core::run_event::step_started, with(step_base(s, path), {{"attempt", attempt}}), batch);
     std::weak_ptr<runner> weak = weak_from_this();
     auto timeout = std::chrono::milliseconds(opts_.notify_timeout_ms);
-    std::thread([weak, post = post_, url, text = body.dump(), run = r.rec.id, path, attempt, timeout] {
+    std::thread([weak, post = post_, url, text = body.dump(-1, ' ', false, core::json::error_handler_t::replace), run = r.rec.id, path, attempt, timeout] {
         bool ok = false;
         std::string error;
         try {
