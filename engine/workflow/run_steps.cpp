@@ -45,20 +45,28 @@ std::string shown_condition(const core::workflow_step& s) {
     return s.condition;
 }
 
-/// A template as written: its JavaScript slots give back the original format's `${…}`.
-std::string shown_template(const core::workflow_step& s, std::string text) {
+/// A template as the file wrote it: in the original format, `${{ X }}` and the JavaScript slots
+/// give back its `${X}`.
+std::string shown_template(const core::workflow_step& s, std::string text, bool original) {
     for (const auto& f : s.js) {
         const std::string slot = "${{ __js." + f.key + " }}";
         for (auto at = text.find(slot); at != std::string::npos; at = text.find(slot, at))
             text.replace(at, slot.size(), "${" + f.source + "}");
     }
+    if (!original) return text;
+    for (auto at = text.find("${{ "); at != std::string::npos; at = text.find("${{ ", at)) {
+        const auto close = text.find(" }}", at + 4);
+        if (close == std::string::npos) break;
+        text.replace(close, 3, "}");
+        text.replace(at, 4, "${");
+    }
     return text;
 }
 
 /// A copy of `s` whose timeout is the value of its template now (it may read step outputs).
-core::workflow_step with_timeout(const core::workflow_step& s, const core::json& ctx) {
+core::workflow_step with_timeout(const core::workflow_step& s, const core::json& ctx, bool original) {
     const auto value = core::interpolate(core::json(s.timeout_template), ctx);
-    const std::string what = "timeout " + shown_template(s, s.timeout_template);
+    const std::string what = "timeout " + shown_template(s, s.timeout_template, original);
     if (value.is_number())
         throw core::error(core::error_kind::invalid_input,
                           what + " gave the bare number " + value.dump() + ", which is ambiguous (write its unit: \"…s\", \"…m\")");
@@ -136,7 +144,7 @@ void runner::start_leaf(live_run& r, const step_def& s, const std::string& path,
             return;
         const scope sc = with_js(r, s, path, sc_in);
         std::optional<step_def> timed;  // a computed timeout, evaluated for this attempt
-        if (!s.timeout_template.empty()) timed = with_timeout(s, context(r, sc));
+        if (!s.timeout_template.empty()) timed = with_timeout(s, context(r, sc), r.wf && !r.wf->original_dialect.empty());
         const step_def& d = timed ? *timed : s;
         switch (d.type) {
         case core::step_type::job: start_job(r, d, path, sc, attempt, batch); break;

@@ -121,56 +121,39 @@ steps:
 }
 
 TEST_CASE("original runs: a pattern: job read as one result is one job on the pattern; read as a list, one per agent") {
-    two_agents_port port;
-    auto rn = std::make_shared<engine::runner>(port, [](std::function<void()> fn) { fn(); });
-    port.runner = rn;
-    rn->recovered();
-    auto add = [&](const std::string& yaml) {
-        int status = 0;
-        rn->register_workflow(yaml, "w.yaml", [&](int s, json) { status = s; });
-        REQUIRE(status == 201);
-    };
-    auto start = [&](const std::string& wf, json inputs) {
-        engine::run_request req;
-        req.workflow_id = wf;
-        req.inputs = std::move(inputs);
-        std::string run;
-        rn->start_run(req, [&](int, json b) { run = b.value("id", ""); });
-        REQUIRE(!run.empty());
-        return run;
-    };
-    add(R"(
+    test::basic_fixture<two_agents_port> f;
+    f.add(R"(
 id: one
 format: original
 steps:
   - {id: check, command: update.check, pattern: "${input.agent_pattern}", output_variable: info}
   - {id: use, command: echo, condition: "${info.updateAvailable}", payload: "${info.version}"}
 )");
-    auto one = start("one", {{"agent_pattern", "web-b"}});
-    REQUIRE(port.created.size() == 1);
-    CHECK(port.spec(0).target.agent == "web-b");
-    port.finish("j1", core::job_state::succeeded, {{"updateAvailable", true}, {"version", "2.0"}});
-    REQUIRE(port.created.size() == 2);
-    CHECK(port.spec(1).payload == "2.0");
-    CHECK(rn->find_run(one)->find("check")->output == json{{"updateAvailable", true}, {"version", "2.0"}});
-    add(R"(
+    auto one = f.start("one", {{"agent_pattern", "web-b"}});
+    REQUIRE(f.port.created.size() == 1);
+    CHECK(f.port.spec(0).target.agent == "web-b");
+    f.port.finish("j1", core::job_state::succeeded, {{"updateAvailable", true}, {"version", "2.0"}});
+    REQUIRE(f.port.created.size() == 2);
+    CHECK(f.port.spec(1).payload == "2.0");
+    CHECK(f.rn->find_run(one)->find("check")->output == json{{"updateAvailable", true}, {"version", "2.0"}});
+    f.add(R"(
 id: many
 format: original
 steps:
   - {id: check, command: update.check, pattern: "*", output_variable: info}
   - {id: count, command: echo, payload: "${len(info)}"}
 )");
-    auto many = start("many", json::object());
-    REQUIRE(port.created.size() == 4);  // one job per agent
-    CHECK(port.spec(2).target.agent == "id-a");
-    CHECK(port.spec(3).target.agent == "id-b");
-    port.finish("j3", core::job_state::succeeded, "a");
-    port.finish("j4", core::job_state::succeeded, "b");
-    const auto& out = rn->find_run(many)->find("check")->output;
+    auto many = f.start("many", json::object());
+    REQUIRE(f.port.created.size() == 4);  // one job per agent
+    CHECK(f.port.spec(2).target.agent == "id-a");
+    CHECK(f.port.spec(3).target.agent == "id-b");
+    f.port.finish("j3", core::job_state::succeeded, "a");
+    f.port.finish("j4", core::job_state::succeeded, "b");
+    const auto& out = f.rn->find_run(many)->find("check")->output;
     REQUIRE(out.is_array());
     REQUIRE(out.size() == 2);
     CHECK(out[0]["status"] == "Completed");
     CHECK(out[1]["result"] == "b");
-    REQUIRE(port.created.size() == 5);
-    CHECK(port.spec(4).payload == 2);
+    REQUIRE(f.port.created.size() == 5);
+    CHECK(f.port.spec(4).payload == 2);
 }

@@ -69,11 +69,13 @@ struct fake_port : engine::job_port {
     const core::job_spec& spec(std::size_t i) { return jobs.at(created.at(i)).spec; }
 };
 
-struct fixture {
-    fake_port port;
+/// A runner over `Port` (a fake_port, or one that answers more), recovered and ready to run.
+template <class Port = fake_port>
+struct basic_fixture {
+    Port port;
     std::shared_ptr<engine::runner> rn;
 
-    fixture() { rn = port.runner = std::make_shared<engine::runner>(port, [](std::function<void()> f) { f(); }); rn->recovered(); }
+    basic_fixture() { rn = port.runner = std::make_shared<engine::runner>(port, [](std::function<void()> f) { f(); }); rn->recovered(); }
 
     void add(const std::string& yaml) {
         int status = 0;
@@ -97,5 +99,6 @@ struct fixture {
         return s ? s->state : core::step_state::pending;
     }
 };
+using fixture = basic_fixture<>;
 
 }  // namespace orbitmesh::test
