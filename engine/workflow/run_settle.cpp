@@ -109,7 +109,7 @@ void runner::step_timed_out(const std::string& run_id, const std::string& path, 
     const auto* def = def_of(*r, path);
     for (const auto& id : rec->job_ids) cancel_once(id, "step " + path + " of run " + run_id + " timed out");
     settle(*r, path, core::step_state::timed_out, nullptr,
-           "step " + path + " timed out after " + core::format_duration(def ? def->timeout_ms : 0));
+           "step " + path + " timed out after " + core::format_duration(rec->detail.value("timeout_ms", def ? def->timeout_ms : 0)));
     advance(*r);
 }
 

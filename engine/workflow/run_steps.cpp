@@ -1,7 +1,9 @@
 // Starting steps: conditions, containers, job/transform/delay/wait/approval/sub_workflow/notify.
+#include <optional>
 #include <thread>
 
 #include "core/clock.hpp"
+#include "core/duration.hpp"
 #include "core/error.hpp"
 #include "core/expression_template.hpp"
 #include "core/run_events.hpp"
@@ -41,6 +43,42 @@ std::string shown_condition(const core::workflow_step& s) {
     for (const auto& f : s.js)
         if (s.condition == "__js." + f.key) return "${" + f.source + "}";
     return s.condition;
+}
+
+/// A template as the file wrote it: in the original format, `${{ X }}` and the JavaScript slots
+/// give back its `${X}`.
+std::string shown_template(const core::workflow_step& s, std::string text, bool original) {
+    for (const auto& f : s.js) {
+        const std::string slot = "${{ __js." + f.key + " }}";
+        for (auto at = text.find(slot); at != std::string::npos; at = text.find(slot, at))
+            text.replace(at, slot.size(), "${" + f.source + "}");
+    }
+    if (!original) return text;
+    for (auto at = text.find("${{ "); at != std::string::npos; at = text.find("${{ ", at)) {
+        const auto close = text.find(" }}", at + 4);
+        if (close == std::string::npos) break;
+        text.replace(close, 3, "}");
+        text.replace(at, 4, "${");
+    }
+    return text;
+}
+
+/// A copy of `s` whose timeout is the value of its template now (it may read step outputs).
+core::workflow_step with_timeout(const core::workflow_step& s, const core::json& ctx, bool original) {
+    const auto value = core::interpolate(core::json(s.timeout_template), ctx);
+    const std::string what = "timeout " + shown_template(s, s.timeout_template, original);
+    if (value.is_number())
+        throw core::error(core::error_kind::invalid_input,
+                          what + " gave the bare number " + value.dump() + ", which is ambiguous (write its unit: \"…s\", \"…m\")");
+    const std::string text = core::stringify(value);
+    const auto ms = core::parse_duration(text);
+    if (!ms)
+        throw core::error(core::error_kind::invalid_input,
+                          what + " gave \"" + text + "\", which is not a duration (use 250ms, 30s, 5m, 1h, 2d, 1m30s or HH:MM:SS)");
+    core::workflow_step out = s;
+    out.timeout_ms = *ms;
+    if (auto* job = out.job()) job->timeout_ms = *ms;
+    return out;
 }
 
 }  // namespace
@@ -105,13 +143,16 @@ void runner::start_leaf(live_run& r, const step_def& s, const std::string& path,
             }))
             return;
         const scope sc = with_js(r, s, path, sc_in);
-        switch (s.type) {
-        case core::step_type::job: start_job(r, s, path, sc, attempt, batch); break;
-        case core::step_type::sub_workflow: start_sub_workflow(r, s, path, sc, attempt, batch); break;
-        case core::step_type::notify: start_notify(r, s, path, sc, attempt, batch); break;
-        case core::step_type::script: start_script(r, s, path, sc, attempt, batch); break;
-        case core::step_type::http: start_http(r, s, path, sc, attempt, batch); break;
-        default: start_waiting(r, s, path, sc, attempt, batch); break;
+        std::optional<step_def> timed;  // a computed timeout, evaluated for this attempt
+        if (!s.timeout_template.empty()) timed = with_timeout(s, context(r, sc), r.wf && !r.wf->original_dialect.empty());
+        const step_def& d = timed ? *timed : s;
+        switch (d.type) {
+        case core::step_type::job: start_job(r, d, path, sc, attempt, batch); break;
+        case core::step_type::sub_workflow: start_sub_workflow(r, d, path, sc, attempt, batch); break;
+        case core::step_type::notify: start_notify(r, d, path, sc, attempt, batch); break;
+        case core::step_type::script: start_script(r, d, path, sc, attempt, batch); break;
+        case core::step_type::http: start_http(r, d, path, sc, attempt, batch); break;
+        default: start_waiting(r, d, path, sc, attempt, batch); break;
         }
     } catch (const core::error& e) {
         flush(r, std::move(batch));
@@ -163,7 +204,9 @@ void runner::start_job(live_run& r, const step_def& s, const std::string& path, 
     } else {
         ids.push_back(port_.create_job(spec, batch));
     }
-    record(r, core::run_event::step_started, with(step_base(s, path), {{"attempt", attempt}, {"job_ids", ids}}), batch);
+    auto started = with(step_base(s, path), {{"attempt", attempt}, {"job_ids", ids}});
+    if (!s.timeout_template.empty()) started["detail"] = {{"timeout_ms", s.timeout_ms}};  // re-armed from it after a restart
+    record(r, core::run_event::step_started, std::move(started), batch);
     if (s.timeout_ms > 0) arm_step_timeout(r, path, attempt, s.timeout_ms);
 }
 

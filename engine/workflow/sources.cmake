@@ -33,6 +33,7 @@ list(APPEND ORBITMESH_ENGINE_SOURCES
   workflow/js_process.cpp
   workflow/js_program.cpp
   workflow/original_dialect.cpp
+  workflow/original_pattern.cpp
   workflow/original_steps.cpp
   workflow/original_triggers.cpp
   workflow/trigger_mapping.cpp
