@@ -21,6 +21,7 @@
 #include "engine/hub/histogram.hpp"
 #include "engine/hub/hub_options.hpp"
 #include "engine/hub/job_port.hpp"
+#include "transport/asio.hpp"
 #include "store/event_store.hpp"
 #include "transport/mesh_peer.hpp"
 
@@ -31,7 +32,7 @@ namespace orbitmesh::engine {
 /// and only after the events they report are committed (accepted means durable).
 class hub : public std::enable_shared_from_this<hub>, private job_port {
 public:
-    using strand = deadline_queue::strand;
+    using strand = boost::asio::strand<boost::asio::io_context::executor_type>;
     /// Either a value or an error; exactly one is set.
     template <typename T>
     struct outcome {
@@ -41,7 +42,10 @@ public:
     using job_reply = std::function<void(outcome<core::json>)>;
     using submit_reply = std::function<void(outcome<core::json>, bool created)>;
 
-    hub(boost::asio::io_context& io, hub_options opts, store::event_store& store);
+    /// `clock` and `deadlines` are the seams tests drive (the system clock and a timer_deadlines on
+    /// the hub strand when not given); `clock` must outlive the hub.
+    hub(boost::asio::io_context& io, hub_options opts, store::event_store& store,
+        const core::clock& clock = core::clock::system(), std::unique_ptr<deadline_queue> deadlines = nullptr);
     ~hub() override;  // out of line: the per-agent state is private to the hub's .cpp files
     /// Rebuilds jobs and agents by folding the event log, re-queues pending work and starts the
     /// agent-loss clock for jobs that were in flight. Call once, before serving.
@@ -96,7 +100,7 @@ private:
     void commit(store::write_batch batch, std::function<void()> on_committed) override {
         persist(std::move(batch), std::move(on_committed));
     }
-    void after(std::int64_t delay_ms, std::function<void()> fn) override { deadlines_.after(delay_ms, std::move(fn)); }
+    void after(std::int64_t delay_ms, std::function<void()> fn) override { deadlines_->after(delay_ms, std::move(fn)); }
 
     /// Posts `fn(reply)` to the strand behind the last guard (hub_state.hpp): an exception escaping
     /// it is logged and fails the request through `reply` (a copy kept for that).
@@ -154,7 +158,8 @@ private:
     strand strand_;
     hub_options opts_;
     store::event_store& store_;
-    deadline_queue deadlines_;
+    const core::clock& clock_;
+    std::unique_ptr<deadline_queue> deadlines_;
     dispatcher dispatcher_;
 
     std::map<std::string, core::job_record> jobs_;  // by id; ids are time-ordered
@@ -182,7 +187,7 @@ private:
     ms_histogram job_duration_;      // started -> ended
     std::set<std::string> dirty_agents_;
     std::unordered_map<std::string, std::int64_t> log_seq_;  // job -> last output line seq
-    std::int64_t started_ms_ = core::now_ms();  // wall clock when this hub process started
+    std::int64_t started_ms_ = clock_.now_ms();  // wall clock when this hub process started
     std::uint64_t waiter_token_ = 0;
     std::vector<std::shared_ptr<job_observer>> observers_;
     struct pending_call {

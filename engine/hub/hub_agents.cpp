@@ -17,7 +17,7 @@ void hub::on_open(const std::shared_ptr<transport::mesh_peer>& peer) {
     post([self = shared_from_this(), peer] {
         self->sessions_[peer->id()] = session{};
         std::weak_ptr<transport::mesh_peer> weak = peer;
-        self->deadlines_.after(10'000, [self, weak] {
+        self->deadlines_->after(10'000, [self, weak] {
             auto p = weak.lock();
             if (!p) return;
             auto it = self->sessions_.find(p->id());
@@ -61,7 +61,7 @@ void hub::handle_message(const std::shared_ptr<transport::mesh_peer>& peer, core
     auto ait = agents_.find(sit->second.agent_id);
     if (ait == agents_.end()) return;
     auto& a = *ait->second;
-    a.last_seen_steady = core::steady_ms();
+    a.last_seen_steady = clock_.steady_ms();
     struct visitor {
         hub& h;
         agent_entry& a;
@@ -107,7 +107,7 @@ void hub::handle_hello(const std::shared_ptr<transport::mesh_peer>& peer, sessio
     s.agent_id = id;
     a.peer = peer;
     a.connection = peer->id();
-    a.last_seen_steady = core::steady_ms();
+    a.last_seen_steady = clock_.steady_ms();
     a.rec.id = id;
     a.rec.name = std::move(m.name);
     a.rec.version = std::move(m.version);
@@ -118,7 +118,7 @@ void hub::handle_hello(const std::shared_ptr<transport::mesh_peer>& peer, sessio
     if (m.handlers)
         for (const auto& name : *m.handlers) a.handlers.insert(core::canonical_command(name));
     a.rec.state = core::agent_state::connected;
-    a.rec.connected_ms = a.rec.last_seen_ms = core::now_ms();
+    a.rec.connected_ms = a.rec.last_seen_ms = clock_.now_ms();
 
     // Reconcile: jobs the hub thinks it runs versus what it says it holds.
     std::set<std::pair<std::string, int>> held;
@@ -141,14 +141,15 @@ void hub::handle_hello(const std::shared_ptr<transport::mesh_peer>& peer, sessio
     auto session_id = session_prefix_ + "-" + std::to_string(++session_counter_);
     persist(std::move(batch), nullptr);
     peer->send({{"t", msg::welcome}, {"session", session_id}, {"heartbeat_ms", opts_.heartbeat_ms},
-                {"server_time", core::now_ms()}});
+                {"server_time", clock_.now_ms()}});
     schedule_dispatch();
 }
 
 void hub::record_agent_event(agent_entry& a, std::string_view type, store::write_batch& batch) {
     auto e = core::make_event(agent_stream(a.rec.id), a.version++, type,
                               {{"name", a.rec.name}, {"tags", a.rec.tags}, {"capabilities", a.rec.capabilities},
-                               {"concurrency", a.rec.concurrency}, {"version", a.rec.version}});
+                               {"concurrency", a.rec.concurrency}, {"version", a.rec.version}},
+                              clock_.now_ms());
     batch.events.push_back(std::move(e));
     dirty_agents_.insert(a.rec.id);
 }
@@ -156,7 +157,7 @@ void hub::record_agent_event(agent_entry& a, std::string_view type, store::write
 void hub::handle_heartbeat(agent_entry& a, const core::protocol::heartbeat& m) {
     a.rec.cpu = m.cpu;
     a.rec.mem = m.mem;
-    a.rec.last_seen_ms = core::now_ms();
+    a.rec.last_seen_ms = clock_.now_ms();
 }
 
 void hub::handle_progress(agent_entry& a, core::protocol::progress& m) {
@@ -177,14 +178,14 @@ void hub::send_assign(const std::string& job_id, int attempt) {
                             {"idempotency_key", s.idempotency_key.empty() ? job_id : s.idempotency_key},
                             {"command", s.command}, {"payload", s.payload}, {"mode", core::to_string(s.mode)},
                             {"timeout_ms", s.timeout_ms}, {"trace", s.trace}});
-    deadlines_.after(opts_.ack_timeout_ms, [this, job_id, attempt] {
+    deadlines_->after(opts_.ack_timeout_ms, [this, job_id, attempt] {
         auto* j = find_job(job_id);
         if (!j || j->state != core::job_state::assigned || j->attempt != attempt) return;
         auto ait = agents_.find(j->agent_id);
         std::string agent = j->agent_id;
         if (ait != agents_.end()) infra_failure(*ait->second);
         store::write_batch batch;
-        exclusions_[job_id] = {agent, core::steady_ms() + opts_.ack_timeout_ms};
+        exclusions_[job_id] = {agent, clock_.steady_ms() + opts_.ack_timeout_ms};
         requeue(*j, "no ack from agent within the ack timeout", true, batch);
         persist(std::move(batch), [this, job_id] {
             auto* k = find_job(job_id);
@@ -207,7 +208,7 @@ void hub::handle_ack(agent_entry& a, const core::protocol::ack& m) {
         ended = true;
     } else if (job->spec.timeout_ms > 0) {
         // The agent enforces the timeout; this guard ends the job if the agent goes quiet.
-        deadlines_.after(job->spec.timeout_ms + opts_.cancel_grace_ms + 5000, [this, id = job->id, attempt] {
+        deadlines_->after(job->spec.timeout_ms + opts_.cancel_grace_ms + 5000, [this, id = job->id, attempt] {
             auto* j = find_job(id);
             if (!j || core::is_terminal(j->state) || j->attempt != attempt) return;
             store::write_batch b;
@@ -232,11 +233,11 @@ void hub::handle_nack(agent_entry& a, const core::protocol::nack& m) {
     bool busy = reason == "busy" || reason == "draining";
     if (!busy) infra_failure(a);
     // Try elsewhere first: keep this agent out of this job's way for a while.
-    exclusions_[job->id] = {a.rec.id, core::steady_ms() + (busy ? 500 : 30'000)};
+    exclusions_[job->id] = {a.rec.id, clock_.steady_ms() + (busy ? 500 : 30'000)};
     store::write_batch batch;
     requeue(*job, "agent " + a.rec.name + " refused the job: " + reason, false, batch);
     persist(std::move(batch), nullptr);
-    deadlines_.after(busy ? 500 : 0, [this] { schedule_dispatch(); });
+    deadlines_->after(busy ? 500 : 0, [this] { schedule_dispatch(); });
 }
 
 }  // namespace orbitmesh::engine

@@ -18,7 +18,7 @@ void hub::invoke_agent(const std::string& id_or_name, std::string method, core::
         std::string call_id = self->session_prefix_ + "-call-" + std::to_string(++self->call_counter_);
         self->calls_[call_id] = {a->rec.id, std::move(reply)};
         a->peer->send({{"t", core::protocol::msg::invoke}, {"call_id", call_id}, {"method", method}, {"args", args}});
-        self->deadlines_.after(timeout_ms, [self, call_id, method] {
+        self->deadlines_->after(timeout_ms, [self, call_id, method] {
             auto it = self->calls_.find(call_id);
             if (it == self->calls_.end()) return;
             auto cb = std::move(it->second.reply);

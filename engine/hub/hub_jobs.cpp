@@ -40,7 +40,7 @@ void hub::submit_on_strand(std::vector<core::job_spec>& specs, submit_reply& rep
     store::write_batch batch;
     auto ids = std::make_shared<std::vector<std::string>>();
     bool created = false;
-    std::int64_t now = core::now_ms();
+    std::int64_t now = clock_.now_ms();
     for (auto& spec : specs) {
         if (!spec.idempotency_key.empty()) {
             auto it = idempotency_.find(spec.idempotency_key);
@@ -80,7 +80,7 @@ void hub::get_job(const std::string& id, std::int64_t wait_ms, job_reply request
             return reply({core::to_json(*job), std::nullopt});
         auto token = ++self->waiter_token_;
         self->job_waiters_[id].push_back({token, std::move(reply)});
-        self->deadlines_.after(wait_ms, [self, id, token] {
+        self->deadlines_->after(wait_ms, [self, id, token] {
             auto it = self->job_waiters_.find(id);
             if (it == self->job_waiters_.end()) return;
             auto& ws = it->second;
@@ -177,7 +177,7 @@ void hub::begin_cancel(core::job_record& job, const std::string& why, std::funct
                 it->second->peer->send({{"t", core::protocol::msg::cancel}, {"job_id", id}, {"attempt", attempt},
                                         {"reason", why}, {"grace_ms", opts_.cancel_grace_ms}});
             // If the agent never confirms (or is gone), the hub ends the job itself.
-            deadlines_.after(reachable ? opts_.cancel_grace_ms + 5000 : 0, [this, id, attempt] {
+            deadlines_->after(reachable ? opts_.cancel_grace_ms + 5000 : 0, [this, id, attempt] {
                 auto* k = find_job(id);
                 if (!k || core::is_terminal(k->state) || k->attempt != attempt) return;
                 store::write_batch b;
@@ -237,11 +237,11 @@ void hub::settle_failure(core::job_record& job, core::job_state state, const cor
         std::int64_t delay = r.backoff_ms;
         for (int i = 0; i < job.retries_used && delay < r.max_delay_ms; ++i) delay *= 2;
         delay = std::min(delay, r.max_delay_ms);
-        data["not_before"] = core::now_ms() + delay;
+        data["not_before"] = clock_.now_ms() + delay;
         record(job, core::job_event::retry_scheduled, std::move(data), batch);
         if (!agent.empty()) release_slot(agent, job.id);
         dispatcher_.enqueue(job);
-        deadlines_.after(delay, [this] { schedule_dispatch(); });
+        deadlines_->after(delay, [this] { schedule_dispatch(); });
     } else if (r.max > 0) {
         record(job, core::job_event::dead, std::move(data), batch);
         if (!agent.empty()) release_slot(agent, job.id);
@@ -262,7 +262,7 @@ void hub::job_ended(const std::string& job_id) {
         for (auto& o : observers_) o->job_ended(*job);
     // Keep the live output of a finished job a little while for late `logs -f` readers, then let
     // the store serve it.
-    deadlines_.after(60'000, [this, job_id] {
+    deadlines_->after(60'000, [this, job_id] {
         auto* job = find_job(job_id);
         if (job && core::is_terminal(job->state)) {
             recent_logs_.erase(job_id);

@@ -40,7 +40,7 @@ void hub::handle_output(agent_entry& a, core::protocol::output& m) {
     line.stream = std::move(m.stream);
     line.data = std::move(m.data);
     if (line.data.size() > max_line_bytes) line.data.resize(max_line_bytes);
-    line.time_ms = core::now_ms();
+    line.time_ms = clock_.now_ms();
     auto& recent = recent_logs_[job_id];
     if (recent.size() >= max_recent_lines) recent.erase(recent.begin(), recent.begin() + max_recent_lines / 2);
     recent.push_back(line);
@@ -89,7 +89,7 @@ void hub::job_logs(const std::string& id, std::int64_t after, std::int64_t wait_
             return reply({std::move(out), std::nullopt});
         auto token = ++self->waiter_token_;
         self->log_waiters_[id].push_back({token, after, limit, std::move(reply)});
-        self->deadlines_.after(wait_ms, [self, id, token] {
+        self->deadlines_->after(wait_ms, [self, id, token] {
             auto it = self->log_waiters_.find(id);
             if (it == self->log_waiters_.end()) return;
             auto& ws = it->second;

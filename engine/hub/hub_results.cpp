@@ -85,7 +85,7 @@ void hub::agent_lost(agent_entry& a, const std::string& reason) {
             continue;
         }
         if (job->spec.on_agent_lost == core::agent_lost_policy::wait) continue;
-        deadlines_.after(opts_.reassign_after_ms,
+        deadlines_->after(opts_.reassign_after_ms,
                          [this, job_id, attempt = job->attempt, agent = a.rec.id] { reclaim(job_id, attempt, agent); });
     }
     persist(std::move(batch), [this, ended] {
@@ -135,13 +135,13 @@ void hub::release_slot(const std::string& agent_id, const std::string& job_id) {
 
 void hub::infra_failure(agent_entry& a) {
     if (++a.rec.consecutive_failures < opts_.breaker_threshold) return;
-    a.rec.breaker_until_ms = core::now_ms() + opts_.breaker_cooldown_ms;
+    a.rec.breaker_until_ms = clock_.now_ms() + opts_.breaker_cooldown_ms;
     a.rec.consecutive_failures = 0;
     dirty_agents_.insert(a.rec.id);
     hub_log("agent " + a.rec.name + " failed " + std::to_string(opts_.breaker_threshold) +
             " jobs in a row for infrastructure reasons; out of rotation for " +
             std::to_string(opts_.breaker_cooldown_ms / 1000) + "s");
-    deadlines_.after(opts_.breaker_cooldown_ms + 10, [this] { schedule_dispatch(); });
+    deadlines_->after(opts_.breaker_cooldown_ms + 10, [this] { schedule_dispatch(); });
 }
 
 hub::agent_entry* hub::find_agent(const std::string& id_or_name) {
