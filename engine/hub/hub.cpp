@@ -18,6 +18,7 @@ hub::hub(boost::asio::io_context& io, hub_options opts, store::event_store& stor
       clock_(clock),
       deadlines_(deadlines ? std::move(deadlines) : std::make_unique<timer_deadlines>(strand_, clock)),
       dispatcher_(opts_.balance),
+      breaker_(opts_.breaker_threshold, opts_.breaker_cooldown_ms),
       session_prefix_(core::new_id()) {}
 
 hub::~hub() = default;
@@ -134,7 +135,7 @@ void hub::dispatch() {
     std::vector<agent_view> views;
     std::int64_t now = clock_.now_ms();
     for (auto& [id, a] : agents_) {
-        if (!a->peer || a->rec.breaker_until_ms > now) continue;
+        if (!a->peer || circuit_breaker::is_open(a->rec, now)) continue;
         views.push_back({&a->rec, &a->handlers, static_cast<int>(a->jobs.size())});
     }
     if (views.empty()) return;
@@ -188,12 +189,9 @@ void hub::shutdown() {
         self->stopping_ = true;
         self->deadlines_->clear();
         core::error gone(core::error_kind::unavailable, "the hub is shutting down; retry against the restarted hub");
-        for (auto& [id, ws] : self->job_waiters_)
-            for (auto& w : ws) w.reply({{}, gone});
-        for (auto& [id, ws] : self->log_waiters_)
-            for (auto& w : ws) w.reply({{}, gone});
-        self->job_waiters_.clear();
-        self->log_waiters_.clear();
+        for (auto& w : self->job_waiters_.drain()) w.reply({{}, gone});
+        for (auto& w : self->log_waiters_.drain()) w.reply({{}, gone});
+        for (auto& c : self->calls_.drain()) c.reply({{}, gone});
         self->flush_staged();
     });
 }

@@ -5,6 +5,8 @@
 #include "core/ids.hpp"
 #include "core/job_events.hpp"
 #include "core/protocol.hpp"
+#include "core/retry_delay.hpp"
+#include "engine/hub/attempt_fence.hpp"
 #include "engine/hub/hub.hpp"
 #include "engine/hub/hub_state.hpp"
 
@@ -78,18 +80,8 @@ void hub::get_job(const std::string& id, std::int64_t wait_ms, job_reply request
         if (!job) return reply({{}, not_found(id)});
         if (wait_ms <= 0 || core::is_terminal(job->state) || self->stopping_)
             return reply({core::to_json(*job), std::nullopt});
-        auto token = ++self->waiter_token_;
-        self->job_waiters_[id].push_back({token, std::move(reply)});
-        self->deadlines_->after(wait_ms, [self, id, token] {
-            auto it = self->job_waiters_.find(id);
-            if (it == self->job_waiters_.end()) return;
-            auto& ws = it->second;
-            auto w = std::find_if(ws.begin(), ws.end(), [&](const job_waiter& x) { return x.token == token; });
-            if (w == ws.end()) return;
-            auto cb = std::move(w->reply);
-            ws.erase(w);
-            if (ws.empty()) self->job_waiters_.erase(it);
-            if (auto* j = self->find_job(id)) cb({core::to_json(*j), std::nullopt});
+        hold(self->job_waiters_, *self->deadlines_, id, job_waiter{std::move(reply)}, wait_ms, [self, id](job_waiter w) {
+            if (auto* j = self->find_job(id)) w.reply({core::to_json(*j), std::nullopt});
         });
     });
 }
@@ -179,7 +171,7 @@ void hub::begin_cancel(core::job_record& job, const std::string& why, std::funct
             // If the agent never confirms (or is gone), the hub ends the job itself.
             deadlines_->after(reachable ? opts_.cancel_grace_ms + 5000 : 0, [this, id, attempt] {
                 auto* k = find_job(id);
-                if (!k || core::is_terminal(k->state) || k->attempt != attempt) return;
+                if (!attempt_fence(attempt).admits(k)) return;
                 store::write_batch b;
                 finish_job(*k, core::job_state::cancelled,
                            {{"error", "cancelled; the agent did not confirm before the grace period ended"}}, b);
@@ -234,9 +226,8 @@ void hub::settle_failure(core::job_record& job, core::job_state state, const cor
     auto data = outcome_data(job, result);
     std::string agent = job.agent_id;
     if (job.retries_used < r.max && !job.cancel_requested) {
-        std::int64_t delay = r.backoff_ms;
-        for (int i = 0; i < job.retries_used && delay < r.max_delay_ms; ++i) delay *= 2;
-        delay = std::min(delay, r.max_delay_ms);
+        const std::int64_t delay =
+            core::retry_delay_ms(core::backoff_kind::exponential, r.backoff_ms, r.max_delay_ms, job.retries_used + 1);
         data["not_before"] = clock_.now_ms() + delay;
         record(job, core::job_event::retry_scheduled, std::move(data), batch);
         if (!agent.empty()) release_slot(agent, job.id);
@@ -250,13 +241,13 @@ void hub::settle_failure(core::job_record& job, core::job_state state, const cor
     }
 }
 
+void hub::end_if_terminal(const std::string& job_id) {
+    if (auto* job = find_job(job_id); job && core::is_terminal(job->state)) job_ended(job_id);
+}
+
 void hub::job_ended(const std::string& job_id) {
-    if (auto it = job_waiters_.find(job_id); it != job_waiters_.end()) {
-        auto waiters = std::move(it->second);
-        job_waiters_.erase(it);
-        if (auto* job = find_job(job_id))
-            for (auto& w : waiters) w.reply({core::to_json(*job), std::nullopt});
-    }
+    if (auto* job = find_job(job_id); job && job_waiters_.contains(job_id))
+        for (auto& w : job_waiters_.take_all(job_id)) w.reply({core::to_json(*job), std::nullopt});
     notify_logs(job_id);
     if (auto* job = find_job(job_id))
         for (auto& o : observers_) o->job_ended(*job);

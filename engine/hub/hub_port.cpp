@@ -27,7 +27,7 @@ std::vector<core::agent_record> hub::agents_for(const core::job_spec& spec) {
     std::vector<core::agent_record> out;
     std::int64_t now = clock_.now_ms();
     for (auto& [id, a] : agents_) {
-        if (!a->peer || a->rec.breaker_until_ms > now) continue;
+        if (!a->peer || circuit_breaker::is_open(a->rec, now)) continue;
         agent_view view{&a->rec, &a->handlers, static_cast<int>(a->jobs.size())};
         if (dispatcher::can_run(spec, view)) out.push_back(a->rec);
     }
