@@ -15,6 +15,7 @@
 #include "core/run.hpp"
 #include "core/workflow.hpp"
 #include "engine/hub/job_port.hpp"
+#include "engine/workflow/notify_worker.hpp"
 #include "engine/workflow/workflow_registry.hpp"
 
 namespace orbitmesh::engine {
@@ -45,6 +46,9 @@ struct runner_options {
     std::size_t max_feed = 10'000;        // client events kept per run
     std::size_t max_waiters = 1'000;      // held requests per run
     std::int64_t notify_timeout_ms = 5'000;
+    std::size_t notify_threads = 2;    // webhook deliveries in flight at once
+    std::size_t notify_queue = 256;    // waiting beyond those; past it a notify step fails
+    notify_worker::post_fn notify_post;  // how a webhook is POSTed (empty: for real; tests fake it)
 };
 
 /// The workflow runner (SPEC §4): registry, event-sourced runs in `run-<id>` streams, steps
@@ -80,6 +84,9 @@ public:
 
     /// The run's record, or nullptr (for tests and the CLI's status).
     const core::run_record* find_run(const std::string& id) const;
+    /// Shutdown: stops taking webhook deliveries and waits for the ones in flight (notify_worker).
+    /// Thread-safe; call once the hub strand has stopped.
+    void drain_notifications() { notify_->drain(); }
     const workflow_registry& registry() const { return registry_; }
 
 private:
@@ -196,6 +203,7 @@ private:
     std::set<std::string> cancel_sent_;  // jobs already told to stop
     std::uint64_t waiter_token_ = 0;
     bool recovering_ = true;
+    std::unique_ptr<notify_worker> notify_;  // last: its threads stop first, while the rest still exists
 };
 
 }  // namespace orbitmesh::engine

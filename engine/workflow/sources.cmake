@@ -4,6 +4,7 @@ list(APPEND ORBITMESH_ENGINE_SOURCES
   workflow/job_builder.cpp
   workflow/json_reader.cpp
   workflow/loader.cpp
+  workflow/notify_worker.cpp
   workflow/source_node.cpp
   workflow/step_builder.cpp
   workflow/step_types.cpp

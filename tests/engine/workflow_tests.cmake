@@ -8,4 +8,4 @@ list(APPEND ORBITMESH_ENGINE_TESTS ${ORBITMESH_WORKFLOW_TEST_SOURCES})
 set_source_files_properties(${ORBITMESH_WORKFLOW_TEST_SOURCES} PROPERTIES
   COMPILE_DEFINITIONS "ORBITMESH_WORKFLOW_DATA=\"${CMAKE_CURRENT_SOURCE_DIR}/../data/workflows\"")
 # The workflow runner against a fake job_port.
-list(APPEND ORBITMESH_ENGINE_TESTS workflow_runner_test.cpp)
+list(APPEND ORBITMESH_ENGINE_TESTS workflow_runner_test.cpp notify_worker_test.cpp)
