@@ -123,6 +123,9 @@ void hub::stats(job_reply request) {
                                   {"events", st.events},
                                   {"rows", st.rows},
                                   {"commit_seconds", static_cast<double>(st.commit_micros) / 1e6}}},
+                       {"held", {{"job_waits", self->job_waiters_.size()},
+                                 {"log_waits", self->log_waiters_.size()},
+                                 {"invokes", self->calls_.size()}}},
                        {"dispatch_latency_ms", self->dispatch_latency_.to_json()},
                        {"job_duration_ms", self->job_duration_.to_json()}};
         for (const auto& o : self->observers_) o->add_stats(out);
