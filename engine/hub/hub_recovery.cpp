@@ -43,6 +43,7 @@ void hub::recover() {
 }
 
 void hub::fold_event(const core::event& e) {
+    if (e.data.is_discarded()) throw core::error(core::error_kind::storage, "its data is not readable MessagePack");
     if (starts_with(e.stream, "job-")) {
         auto id = e.stream.substr(4);
         if (auto it = jobs_.find(id); it != jobs_.end()) return core::apply(it->second, e);  // all or nothing
