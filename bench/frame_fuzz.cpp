@@ -24,6 +24,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/websocket.hpp>
 
+#include "bench/command_line.hpp"
 #include "bench/fuzz_messages.hpp"
 #include "transport/codec.hpp"
 
@@ -45,39 +46,21 @@ struct options {
     std::string json_file;
 };
 
-[[noreturn]] void usage(const std::string& why) {
-    std::fprintf(stderr,
-                 "frame_fuzz: error: %s\n"
-                 "usage: frame_fuzz --port N [--messages N] [--connections N] [--seed S] [--json FILE]\n",
-                 why.c_str());
-    std::exit(2);
-}
-
-long whole_number(const std::string& flag, const char* value, long min, long max) {
-    char* end = nullptr;
-    long v = std::strtol(value, &end, 10);
-    if (*value == '\0' || *end != '\0' || v < min || v > max)
-        usage(flag + " needs a whole number from " + std::to_string(min) + " to " + std::to_string(max) + ", got \"" +
-              value + "\"");
-    return v;
-}
-
 options parse(int argc, char** argv) {
+    bench::command_line cl("frame_fuzz",
+                           "usage: frame_fuzz --port N [--messages N] [--connections N] [--seed S] [--json FILE]", argc,
+                           argv);
     options o;
-    for (int i = 1; i < argc; ++i) {
-        std::string a = argv[i];
-        auto value = [&]() -> const char* {
-            if (i + 1 >= argc) usage(a + " needs a value");
-            return argv[++i];
-        };
-        if (a == "--port") o.port = static_cast<int>(whole_number(a, value(), 1, 65535));
-        else if (a == "--messages") o.messages = whole_number(a, value(), 1, 100'000'000);
-        else if (a == "--connections") o.connections = static_cast<int>(whole_number(a, value(), 1, 256));
-        else if (a == "--seed") o.seed = static_cast<std::uint64_t>(whole_number(a, value(), 0, 1L << 62));
-        else if (a == "--json") o.json_file = value();
-        else usage("unknown flag " + a);
+    while (const char* flag = cl.next_flag()) {
+        const std::string a = flag;
+        if (a == "--port") o.port = static_cast<int>(cl.whole_number(1, 65535));
+        else if (a == "--messages") o.messages = cl.whole_number(1, 100'000'000);
+        else if (a == "--connections") o.connections = static_cast<int>(cl.whole_number(1, 256));
+        else if (a == "--seed") o.seed = static_cast<std::uint64_t>(cl.whole_number(0, 1L << 62));
+        else if (a == "--json") o.json_file = cl.value();
+        else cl.usage_error("unknown flag " + a);
     }
-    if (o.port == 0) usage("--port is required (the hub's port on 127.0.0.1)");
+    if (o.port == 0) cl.usage_error("--port is required (the hub's port on 127.0.0.1)");
     return o;
 }
 

@@ -5,6 +5,7 @@
 #include "core/job_events.hpp"
 #include "core/protocol.hpp"
 #include "engine/hub/http_api.hpp"
+#include "engine/hub/mesh_intake.hpp"
 
 using namespace hub_test;
 
@@ -29,6 +30,24 @@ core::event job_event_at(std::int64_t seq, const std::string& id, std::int64_t v
 }
 
 }  // namespace
+
+TEST_CASE("hub: /mesh messages are parsed at the edge; one that does not parse closes its connection with 1007") {
+    hub_fixture f;
+    f.start();
+    auto mesh = engine::make_mesh_handler(f.hub);
+    auto good = f.connect("a1");
+    auto bad = std::make_shared<recording_peer>(50);
+    mesh.on_open(bad);
+    f.poll();
+    mesh.on_message(bad, {{"t", "heartbeat"}, {"load", {{"cpu", "lots"}}}});
+    REQUIRE(bad->closed);
+    CHECK(bad->closed->first == core::protocol::close_invalid);
+    CHECK(bad->closed->second == "heartbeat field \"load.cpu\" must be a number, got a string");
+    mesh.on_message(good, {{"t", "heartbeat"}, {"load", {{"cpu", 0.75}, {"mem", 0.5}}}});
+    f.settle();
+    CHECK_FALSE(good->closed);
+    CHECK(f.agent("a1").at("load").at("cpu") == 0.75);
+}
 
 TEST_CASE("hub guard: an exception while handling one agent's message closes that connection only") {
     hub_fixture f;
