@@ -31,7 +31,7 @@ core::event job_event_at(std::int64_t seq, const std::string& id, std::int64_t v
 
 }  // namespace
 
-TEST_CASE("hub: /mesh messages are parsed at the edge; one that does not parse closes its connection with 1007") {
+TEST_CASE("hub: /mesh messages are parsed at the edge, and one that does not parse closes its connection with 1007") {
     hub_fixture f;
     f.start();
     auto mesh = engine::make_mesh_handler(f.hub);
@@ -85,7 +85,7 @@ TEST_CASE("hub guard: a request whose store read fails gets that error, and the 
     CHECK(rec.at("state") == "pending");
 }
 
-TEST_CASE("hub guard: a throwing job observer is logged; waiters and later jobs are still answered") {
+TEST_CASE("hub guard: a throwing job observer is logged, waiters and later jobs are still answered") {
     hub_fixture f;
     auto observer = std::make_shared<throwing_observer>();
     f.hub->attach(observer);

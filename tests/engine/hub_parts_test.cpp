@@ -27,7 +27,7 @@ TEST_CASE("attempt fence: admits only the current attempt, in flight, on its age
     }
 }
 
-TEST_CASE("circuit breaker: N failures in a row open it for the cool-down; a success resets the count") {
+TEST_CASE("circuit breaker: N failures in a row open it for the cool-down, a success resets the count") {
     engine::circuit_breaker b(3, 1'000);
     core::agent_record a;
     CHECK_FALSE(b.failure(a, 100));

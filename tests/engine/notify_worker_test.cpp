@@ -90,7 +90,7 @@ TEST_CASE("notify worker: a transport error keeps its own text") {
     CHECK(out.errors[0] == "webhook http://127.0.0.1:9/hook: no answer within 5s");
 }
 
-TEST_CASE("notify worker: the queue is bounded; past it submit refuses instead of growing") {
+TEST_CASE("notify worker: the queue is bounded: past it submit refuses instead of growing") {
     outcomes out;
     gate g;
     engine::notify_worker w(1, 2, g.post(200));
