@@ -1,5 +1,4 @@
 list(APPEND ORBITMESH_ENGINE_SOURCES
-  hub/deadline_queue.cpp
   hub/dispatcher.cpp
   hub/histogram.cpp
   hub/http_api.cpp
@@ -16,4 +15,5 @@ list(APPEND ORBITMESH_ENGINE_SOURCES
   hub/hub_results.cpp
   hub/mesh_intake.cpp
   hub/metrics.cpp
+  hub/timer_deadlines.cpp
 )
