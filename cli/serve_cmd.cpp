@@ -7,6 +7,7 @@
 
 #include "cli/command.hpp"
 #include "cli/flag_parsing.hpp"
+#include "cli/tls_flags.hpp"
 #include "core/error.hpp"
 #include "engine/serve/hub_server.hpp"
 
@@ -28,6 +29,8 @@ struct serve_flags {
     int breaker_threshold = 5;
     std::string balance = "least-loaded";
     std::string store;
+    transport::tls_server_files tls;
+    std::string secrets_dir;
 };
 
 engine::hub_options to_options(const serve_flags& f) {
@@ -61,6 +64,9 @@ engine::hub_options to_options(const serve_flags& f) {
     auto b = engine::parse_balance_policy(f.balance);
     if (!b) throw core::error(core::error_kind::usage, "--balance must be least-loaded, round-robin, random or weighted");
     o.balance = *b;
+    check_serve_tls(f.tls);
+    o.tls = f.tls;
+    o.secrets_dir = f.secrets_dir;
     return o;
 }
 
@@ -99,6 +105,10 @@ void add_serve_command(CLI::App& app, command_context& ctx) {
     sub->add_option("--breaker-threshold", f->breaker_threshold, "Infrastructure failures in a row that take an agent out of rotation")->capture_default_str();
     sub->add_option("--breaker-cooldown", f->breaker_cooldown, "How long an agent stays out of rotation")->capture_default_str();
     sub->add_option("--balance", f->balance, "Agent choice: least-loaded, round-robin, random, weighted")->capture_default_str();
+    add_serve_tls_flags(*sub, f->tls);
+    sub->add_option("--secrets-dir", f->secrets_dir,
+                    "Workflow secrets: NAME is read from DIR/NAME, else from the environment variable NAME")
+        ->type_name("DIR");
     sub->callback([&ctx, f] {
         ctx.run = [f] {
             auto opts = to_options(*f);

@@ -3,19 +3,20 @@ _orbitmesh() {
     local cur prev words cword
     _init_completion 2>/dev/null || { cur="${COMP_WORDS[COMP_CWORD]}"; prev="${COMP_WORDS[COMP_CWORD-1]}"; words=("${COMP_WORDS[@]}"); cword=$COMP_CWORD; }
     local commands="serve agent run status replay job workflow event twin token version completions"
-    local client="--server --token --token-file -o --output -q --quiet -v --verbose --help"
+    local client="--server --token --token-file --ca -o --output -q --quiet -v --verbose --help"
     case "$prev" in
         -o|--output) COMPREPLY=($(compgen -W "table json ndjson" -- "$cur")); return ;;
         --durability) COMPREPLY=($(compgen -W "full normal" -- "$cur")); return ;;
         --mode) COMPREPLY=($(compgen -W "request_response fire_and_forget streaming long_running" -- "$cur")); return ;;
         --on-agent-lost) COMPREPLY=($(compgen -W "reassign wait fail" -- "$cur")); return ;;
         --balance) COMPREPLY=($(compgen -W "least-loaded round-robin random weighted" -- "$cur")); return ;;
-        --data-dir|--handlers|--port-file|--workflows|--allow-root|--token-file) COMPREPLY=($(compgen -d -- "$cur")); return ;;
+        --data-dir|--handlers|--port-file|--workflows|--allow-root|--secrets-dir) COMPREPLY=($(compgen -d -- "$cur")); return ;;
+        --token-file|--ca|--tls-cert|--tls-key|--client-ca) COMPREPLY=($(compgen -f -- "$cur")); return ;;
     esac
     if [ "$cword" -eq 1 ]; then COMPREPLY=($(compgen -W "$commands --help" -- "$cur")); return; fi
     case "${words[1]}" in
-        serve) COMPREPLY=($(compgen -W "--listen --data-dir --store --workflows --port-file --durability --max-frame --max-pending --heartbeat --ack-timeout --reassign-after --max-reassign --idempotency-window --cancel-grace --breaker-threshold --breaker-cooldown --balance --help" -- "$cur")) ;;
-        agent) COMPREPLY=($(compgen -W "--server --name --tag --capability --concurrency --data-dir --handlers --allow-root --no-shell --reconnect-min --reconnect-max --json-protocol --token --help" -- "$cur")) ;;
+        serve) COMPREPLY=($(compgen -W "--listen --data-dir --store --workflows --port-file --durability --max-frame --max-pending --heartbeat --ack-timeout --reassign-after --max-reassign --idempotency-window --cancel-grace --breaker-threshold --breaker-cooldown --balance --tls-cert --tls-key --client-ca --secrets-dir --help" -- "$cur")) ;;
+        agent) COMPREPLY=($(compgen -W "--server --name --tag --capability --concurrency --data-dir --handlers --allow-root --no-shell --reconnect-min --reconnect-max --json-protocol --token --ca --tls-cert --tls-key --help" -- "$cur")) ;;
         job)
             if [ "$cword" -eq 2 ]; then COMPREPLY=($(compgen -W "submit get cancel logs list retry" -- "$cur")); return; fi
             case "${words[2]}" in

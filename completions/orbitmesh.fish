@@ -13,5 +13,10 @@ complete -c orbitmesh -l mode -xa "request_response fire_and_forget streaming lo
 complete -c orbitmesh -l on-agent-lost -xa "reassign wait fail"
 complete -c orbitmesh -l balance -xa "least-loaded round-robin random weighted"
 complete -c orbitmesh -l data-dir -r -a "(__fish_complete_directories)"
+complete -c orbitmesh -l ca -d "CA file to verify an https/wss hub" -r -F
+complete -c orbitmesh -l tls-cert -d "PEM certificate" -r -F
+complete -c orbitmesh -l tls-key -d "PEM private key" -r -F
+complete -c orbitmesh -l client-ca -d "CA of agent certificates (mutual TLS)" -r -F
+complete -c orbitmesh -l secrets-dir -d "Directory of workflow secrets" -r -a "(__fish_complete_directories)"
 complete -c orbitmesh -l wait -d "Follow the job to its end"
 complete -c orbitmesh -s f -l follow -d "Follow output"

@@ -7,6 +7,7 @@
 #include "core/error.hpp"
 #include "core/protocol.hpp"
 #include "transport/http_target.hpp"
+#include "transport/tls.hpp"
 #include "transport/ws_session.hpp"
 
 namespace orbitmesh::transport {
@@ -24,7 +25,7 @@ std::string lower(std::string_view s) {
     return out;
 }
 
-http_request to_request(http::request<http::string_body>& req, const std::string& remote) {
+http_request to_request(http::request<http::string_body>& req, const peer_info& peer) {
     http_request r;
     r.method = std::string(req.method_string());
     split_target(to_sv(req.target()), r.path, r.query);
@@ -34,7 +35,9 @@ http_request to_request(http::request<http::string_body>& req, const std::string
         if (!inserted) it->second += ", " + value;
     }
     r.body = std::move(req.body());
-    r.remote = remote;
+    r.remote = peer.remote;
+    r.tls = peer.tls;
+    r.tls_subject = peer.tls_subject;
     return r;
 }
 
@@ -86,31 +89,39 @@ bool is_parse_error(const error_code& ec) {
 
 }  // namespace
 
-http_session::http_session(std::shared_ptr<server_context> ctx, tcp::socket socket, std::uint64_t id,
-                           std::string remote)
-    : ctx_(std::move(ctx)), stream_(std::move(socket)), executor_(stream_.get_executor()), id_(id),
-      remote_(std::move(remote)) {}
+template <class Stream>
+http_session<Stream>::http_session(std::shared_ptr<server_context> ctx, Stream stream, std::uint64_t id,
+                                   peer_info peer)
+    : ctx_(std::move(ctx)), stream_(std::move(stream)), executor_(stream_.get_executor()), id_(id),
+      peer_(std::move(peer)) {}
 
-void http_session::start() {
-    net::co_spawn(executor_, [self = shared_from_this()] { return self->read_request(); }, net::detached);
+template <class Stream>
+void http_session<Stream>::start() {
+    net::co_spawn(executor_, [self = this->shared_from_this()] { return self->read_request(); }, net::detached);
 }
 
-void http_session::shut_down() {
-    net::post(executor_, [self = shared_from_this()] {
+template <class Stream>
+void http_session<Stream>::shut_down() {
+    net::post(executor_, [self = this->shared_from_this()] {
         // A request being handled or answered ends on its own: stopping turns keep-alive off.
         if (self->reading_) self->finish();
     });
 }
 
-net::awaitable<void> http_session::read_request() {
+template <class Stream>
+net::awaitable<void> http_session<Stream>::read_request() {
     http::request_parser<http::string_body> parser;
     parser.body_limit(ctx_->opts.max_http_body);
-    stream_.expires_after(idle_timeout);
+    beast::get_lowest_layer(stream_).expires_after(idle_timeout);
     error_code ec;
     reading_ = true;
     co_await http::async_read(stream_, buffer_, parser, with_ec(ec));
     reading_ = false;
     if (finished_) co_return;
+    if (ctx_->stopping()) {  // a request that raced stop(): not served (its posted shut_down may come later)
+        finish();
+        co_return;
+    }
     if (ec == http::error::body_limit) {
         auto msg = "request body larger than " + std::to_string(ctx_->opts.max_http_body) + " bytes";
         co_await write_response(to_beast(error_response(413, core::error_kind::invalid_input, msg), 11, false));
@@ -126,22 +137,24 @@ net::awaitable<void> http_session::read_request() {
     }
 }
 
-void http_session::dispatch(http::request<http::string_body> req) {
+template <class Stream>
+void http_session<Stream>::dispatch(http::request<http::string_body> req) {
     auto reply = make_reply(req.version(), req.keep_alive());
     if (!ctx_->http) {
         reply(error_response(404, core::error_kind::not_found, "no HTTP handler"));
         return;
     }
     try {
-        ctx_->http(to_request(req, remote_), reply);
+        ctx_->http(to_request(req, peer_), reply);
     } catch (const std::exception& e) {  // ignored by the once-guard when the handler already replied
         reply(error_response(500, core::error_kind::internal, std::string("request handler failed: ") + e.what()));
     }
 }
 
-http_reply http_session::make_reply(unsigned version, bool keep_alive) {
+template <class Stream>
+http_reply http_session<Stream>::make_reply(unsigned version, bool keep_alive) {
     auto used = std::make_shared<std::atomic<bool>>(false);
-    return [self = shared_from_this(), used, version, keep_alive](http_response resp) {
+    return [self = this->shared_from_this(), used, version, keep_alive](http_response resp) {
         if (used->exchange(true)) return;  // exactly once, whoever calls
         auto res = to_beast(std::move(resp), version, keep_alive);
         net::co_spawn(
@@ -151,11 +164,12 @@ http_reply http_session::make_reply(unsigned version, bool keep_alive) {
     };
 }
 
-net::awaitable<void> http_session::write_response(http::response<http::string_body> res) {
+template <class Stream>
+net::awaitable<void> http_session<Stream>::write_response(http::response<http::string_body> res) {
     if (finished_) co_return;
     if (ctx_->stopping()) res.keep_alive(false);
     bool keep_alive = res.keep_alive();
-    stream_.expires_after(write_timeout);
+    beast::get_lowest_layer(stream_).expires_after(write_timeout);
     error_code ec;
     co_await http::async_write(stream_, res, with_ec(ec));
     if (ec || !keep_alive) {
@@ -165,8 +179,9 @@ net::awaitable<void> http_session::write_response(http::response<http::string_bo
     co_await read_request();
 }
 
-net::awaitable<void> http_session::upgrade(http::request<http::string_body> req) {
-    http_request info = to_request(req, remote_);
+template <class Stream>
+net::awaitable<void> http_session<Stream>::upgrade(http::request<http::string_body> req) {
+    http_request info = to_request(req, peer_);
     info.body.clear();
     std::optional<http_response> refusal;
     if (info.path != "/mesh") {
@@ -187,7 +202,7 @@ net::awaitable<void> http_session::upgrade(http::request<http::string_body> req)
     bool json_text = false;
     std::string subprotocol = choose_subprotocol(to_sv(req[http::field::sec_websocket_protocol]), json_text);
     upgraded_ = true;
-    auto ws = std::make_shared<ws_session>(ctx_, std::move(stream_), id_, std::move(info), json_text);
+    auto ws = std::make_shared<ws_session<Stream>>(ctx_, std::move(stream_), id_, std::move(info), json_text);
     // A task of its own, so this object (and its read buffer) can go now.
     net::co_spawn(
         executor_,
@@ -197,13 +212,18 @@ net::awaitable<void> http_session::upgrade(http::request<http::string_body> req)
         net::detached);
 }
 
-void http_session::finish() {
+template <class Stream>
+void http_session<Stream>::finish() {
     if (finished_ || upgraded_) return;
     finished_ = true;
     ctx_->remove(id_);
     error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
-    stream_.close();
+    auto& tcp_layer = beast::get_lowest_layer(stream_);
+    tcp_layer.socket().shutdown(tcp::socket::shutdown_send, ec);
+    tcp_layer.close();
 }
+
+template class http_session<beast::tcp_stream>;
+template class http_session<tls_stream>;
 
 }  // namespace orbitmesh::transport

@@ -15,6 +15,10 @@ struct http_request {
     std::map<std::string, std::string> headers;  // lower-case names
     std::string body;
     std::string remote;  // "127.0.0.1:51234"
+    bool tls = false;    // arrived over TLS (https://, wss://)
+    /// The CN of the client certificate the TLS handshake verified against `serve --client-ca`;
+    /// empty without one. Who the peer is, as far as the transport can tell.
+    std::string tls_subject;
 };
 
 struct http_response {

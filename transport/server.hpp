@@ -6,6 +6,7 @@
 
 #include "transport/http_types.hpp"
 #include "transport/mesh_peer.hpp"
+#include "transport/tls_options.hpp"
 
 namespace boost::asio {
 class io_context;
@@ -19,12 +20,18 @@ struct server_options {
     std::size_t max_frame = 16u << 20;     // bigger frames close the connection with 1009
     std::size_t max_send_queue = 8u << 20;  // bytes queued to one agent before it is dropped as slow
     std::size_t max_http_body = 64u << 20;
+    /// With a certificate every connection is TLS (https:// and wss:// on this one port); with a
+    /// client CA too, client certificates are verified and their CN reaches the handlers as
+    /// http_request::tls_subject (mesh_peer::tls_subject()).
+    tls_server_files tls;
 };
 
-/// One listener serving HTTP/1.1 and the WebSocket endpoint `/mesh` on the same port.
-/// Decoding errors close only the offending connection (1003/1007/1009, with a reason).
+/// One listener serving HTTP/1.1 and the WebSocket endpoint `/mesh` on the same port, in the
+/// clear or all over TLS. Decoding errors close only the offending connection (1003/1007/1009,
+/// with a reason); a failed TLS handshake closes that connection and logs one line.
 class server {
 public:
+    /// Throws core::error{usage} naming the file when a TLS certificate, key or CA cannot be loaded.
     server(boost::asio::io_context& io, server_options opts, http_handler http, mesh_handler mesh);
     ~server();
     /// Binds (with SO_REUSEADDR so a restarted hub gets its port back at once) and starts

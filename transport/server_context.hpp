@@ -9,6 +9,10 @@
 
 #include "transport/server.hpp"
 
+namespace boost::asio::ssl {
+class context;
+}
+
 namespace orbitmesh::transport {
 
 /// A live connection the server can ask to go away (stop()).
@@ -22,12 +26,13 @@ public:
 /// Options, handlers and the registry of live sessions. Thread-safe.
 class server_context {
 public:
-    server_context(server_options o, http_handler h, mesh_handler m)
-        : opts(std::move(o)), http(std::move(h)), mesh(std::move(m)) {}
+    server_context(server_options o, http_handler h, mesh_handler m, std::shared_ptr<boost::asio::ssl::context> t)
+        : opts(std::move(o)), http(std::move(h)), mesh(std::move(m)), tls(std::move(t)) {}
 
     const server_options opts;
     const http_handler http;
     const mesh_handler mesh;
+    const std::shared_ptr<boost::asio::ssl::context> tls;  // null: plain TCP
 
     std::uint64_t next_id() { return next_id_.fetch_add(1, std::memory_order_relaxed); }
     bool stopping() const { return stopping_.load(std::memory_order_acquire); }

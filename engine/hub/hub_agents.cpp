@@ -8,6 +8,7 @@
 #include "core/protocol.hpp"
 #include "engine/hub/hub.hpp"
 #include "engine/hub/hub_state.hpp"
+#include "engine/hub/mesh_identity.hpp"
 
 namespace orbitmesh::engine {
 
@@ -97,6 +98,12 @@ void hub::handle_hello(const std::shared_ptr<transport::mesh_peer>& peer, sessio
                                                              " (this hub speaks 1.." +
                                                              std::to_string(core::protocol::version) + ")");
     const auto& id = m.agent_id;
+    auto known = agents_.find(id);
+    const std::string* known_name = known != agents_.end() && known->second ? &known->second->rec.name : nullptr;
+    if (auto problem = hello_identity_problem(peer->tls_subject(), !opts_.tls.client_ca_file.empty(), m, known_name)) {
+        hub_log("agent connection " + peer->remote_address() + ": closing 1008: " + *problem);
+        return peer->close(core::protocol::close_policy, *problem);
+    }
     auto& slot = agents_[id];
     if (!slot) slot = std::make_unique<agent_entry>();
     auto& a = *slot;

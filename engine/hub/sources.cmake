@@ -13,6 +13,7 @@ list(APPEND ORBITMESH_ENGINE_SOURCES
   hub/hub_port.cpp
   hub/hub_recovery.cpp
   hub/hub_results.cpp
+  hub/mesh_identity.cpp
   hub/mesh_intake.cpp
   hub/metrics.cpp
 )

@@ -12,6 +12,7 @@
 #include "engine/hub/http_api.hpp"
 #include "engine/hub/hub.hpp"
 #include "engine/hub/hub_log.hpp"
+#include "engine/hub/mesh_identity.hpp"
 #include "engine/hub/mesh_intake.hpp"
 #include "engine/workflow/runner.hpp"
 #include "engine/workflow/workflow_routes.hpp"
@@ -80,6 +81,13 @@ void register_workflow_dir(net::io_context& io, hub& h, const std::shared_ptr<ru
     if (left > 0) throw core::error(core::error_kind::storage, "the workflows of " + dir.string() + " could not be recorded");
 }
 
+/// What the listening line adds about TLS, so an operator sees at once what agents need.
+std::string listen_note(const hub_options& opts) {
+    if (!opts.tls.enabled()) return "";
+    if (opts.tls.client_ca_file.empty()) return " (TLS)";
+    return " (TLS; agents need a client certificate from " + opts.tls.client_ca_file + ")";
+}
+
 /// The outermost guard: an exception escaping any io handler (the hub's own handlers are guarded
 /// where they know which connection or request to fail) is logged and the thread carries on.
 void run_io(net::io_context& io) {
@@ -112,11 +120,14 @@ int run_hub(const hub_options& opts) {
     so.host = opts.host;
     so.port = opts.port;
     so.max_frame = opts.max_frame;
-    auto mesh = make_mesh_handler(h);  // no auth yet: on_upgrade stays empty, every upgrade is accepted
+    so.tls = opts.tls;
+    auto mesh = make_mesh_handler(h);  // no token auth yet: on_upgrade checks only client certificates
+    if (!opts.tls.client_ca_file.empty()) mesh.on_upgrade = require_client_certificate(std::move(mesh.on_upgrade));
     transport::server srv(io, so, make_http_api(h, make_workflow_routes(workflows, post)), mesh);
     srv.start();
     if (!opts.port_file.empty()) write_port_file(opts.port_file, srv.port());
-    hub_log("listening on " + opts.host + ":" + std::to_string(srv.port()) + ", data in " + opts.data_dir.string());
+    hub_log("listening on " + std::string(opts.tls.enabled() ? "https://" : "http://") + opts.host + ":" +
+            std::to_string(srv.port()) + listen_note(opts) + ", data in " + opts.data_dir.string());
 
     // Shutdown order (STYLE §4): stop accepting, tell sessions, let the hub reply to its waiters,
     // give in-flight writes a moment, then stop the io_context and drain the store.
