@@ -40,10 +40,14 @@ void load_identity(SSL_CTX* ctx, const std::string& cert, const std::string& key
     require_readable("the TLS private key (" + key_flag + ")", key);
     if (SSL_CTX_use_certificate_chain_file(ctx, cert.c_str()) != 1)
         fail("the TLS certificate (" + cert_flag + ")", cert, openssl_reason() + " (expected a PEM certificate)");
-    if (SSL_CTX_use_PrivateKey_file(ctx, key.c_str(), SSL_FILETYPE_PEM) != 1)
-        fail("the TLS private key (" + key_flag + ")", key, openssl_reason() + " (expected the PEM key of " + cert + ")");
-    if (SSL_CTX_check_private_key(ctx) != 1)
-        fail("the TLS private key (" + key_flag + ")", key, "it does not belong to the certificate " + cert);
+    const std::string what = "the TLS private key (" + key_flag + ")";
+    if (SSL_CTX_use_PrivateKey_file(ctx, key.c_str(), SSL_FILETYPE_PEM) != 1) {
+        bool mismatch = ERR_GET_REASON(ERR_peek_last_error()) == X509_R_KEY_VALUES_MISMATCH;
+        auto reason = openssl_reason();
+        if (mismatch) fail(what, key, "it does not belong to the certificate " + cert);
+        fail(what, key, reason + " (expected the PEM key of " + cert + ")");
+    }
+    if (SSL_CTX_check_private_key(ctx) != 1) fail(what, key, "it does not belong to the certificate " + cert);
 }
 
 void load_trust(SSL_CTX* ctx, const std::string& file, const std::string& what) {
@@ -82,6 +86,10 @@ std::shared_ptr<ssl::context> make_server_tls(const tls_server_files& files) {
         SSL_CTX_set_num_tickets(native, 0);
     }
     return ctx;
+}
+
+void check_server_tls(const tls_server_files& files) {
+    if (files.enabled()) make_server_tls(files);
 }
 
 std::shared_ptr<ssl::context> make_client_tls(const tls_client_files& files) {

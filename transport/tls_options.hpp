@@ -20,4 +20,8 @@ struct tls_client_files {
     std::string key_file;   // its private key
 };
 
+/// Loads the files as the server will, so a bad one stops `serve` before it opens its store.
+/// Throws core::error{usage} naming the file and the cause.
+void check_server_tls(const tls_server_files& files);
+
 }  // namespace orbitmesh::transport

@@ -104,6 +104,7 @@ void run_io(net::io_context& io) {
 }  // namespace
 
 int run_hub(const hub_options& opts) {
+    transport::check_server_tls(opts.tls);  // a bad certificate file stops us before the store is touched
     auto store = open_store(opts);
     net::io_context io;
     auto h = std::make_shared<hub>(io, opts, *store);
