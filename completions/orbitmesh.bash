@@ -20,7 +20,7 @@ _orbitmesh() {
         job)
             if [ "$cword" -eq 2 ]; then COMPREPLY=($(compgen -W "submit get cancel logs list retry" -- "$cur")); return; fi
             case "${words[2]}" in
-                submit) COMPREPLY=($(compgen -W "--capability --tag --agent --priority --timeout --retries --idempotency-key --mode --on-agent-lost --payload --wait $client" -- "$cur")) ;;
+                submit) COMPREPLY=($(compgen -W "--capability --tag --agent --priority --timeout --retries --idempotency-key --mode --on-agent-lost --payload --secret --wait $client" -- "$cur")) ;;
                 logs) COMPREPLY=($(compgen -W "-f --follow $client" -- "$cur")) ;;
                 list) COMPREPLY=($(compgen -W "--limit --state $client" -- "$cur")) ;;
                 *) COMPREPLY=($(compgen -W "$client" -- "$cur")) ;;

@@ -171,6 +171,7 @@ void hub::handle_progress(agent_entry& a, core::protocol::progress& m) {
     if (!job || job->agent_id != a.rec.id || job->attempt != m.attempt) return;
     job->progress_percent = m.percent;
     job->progress_message = std::move(m.message);
+    if (const auto* mask = mask_for(*job)) mask->apply(job->progress_message);
     dirty_jobs_.insert(job->id);
 }
 
@@ -180,10 +181,12 @@ void hub::send_assign(const std::string& job_id, int attempt) {
     auto it = agents_.find(job->agent_id);
     if (it == agents_.end() || !it->second->peer) return;  // agent loss handling will reclaim it
     const auto& s = job->spec;
-    it->second->peer->send({{"t", msg::assign}, {"job_id", job_id}, {"attempt", attempt},
-                            {"idempotency_key", s.idempotency_key.empty() ? job_id : s.idempotency_key},
-                            {"command", s.command}, {"payload", s.payload}, {"mode", core::to_string(s.mode)},
-                            {"timeout_ms", s.timeout_ms}, {"trace", s.trace}});
+    core::json assign{{"t", msg::assign}, {"job_id", job_id}, {"attempt", attempt},
+                      {"idempotency_key", s.idempotency_key.empty() ? job_id : s.idempotency_key},
+                      {"command", s.command}, {"payload", s.payload}, {"mode", core::to_string(s.mode)},
+                      {"timeout_ms", s.timeout_ms}, {"trace", s.trace}};
+    if (!add_secrets(*job, assign)) return;  // a secret vanished since submit: the job failed instead
+    it->second->peer->send(std::move(assign));
     deadlines_.after(opts_.ack_timeout_ms, [this, job_id, attempt] {
         auto* j = find_job(job_id);
         if (!j || j->state != core::job_state::assigned || j->attempt != attempt) return;

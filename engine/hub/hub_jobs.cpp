@@ -37,6 +37,7 @@ void hub::submit_on_strand(std::vector<core::job_spec>& specs, submit_reply& rep
               false);
         return;
     }
+    for (const auto& spec : specs) check_secrets(spec);  // before any job exists: all or nothing
     store::write_batch batch;
     auto ids = std::make_shared<std::vector<std::string>>();
     bool created = false;
@@ -251,6 +252,7 @@ void hub::settle_failure(core::job_record& job, core::job_state state, const cor
 }
 
 void hub::job_ended(const std::string& job_id) {
+    job_secrets_.erase(job_id);
     if (auto it = job_waiters_.find(job_id); it != job_waiters_.end()) {
         auto waiters = std::move(it->second);
         job_waiters_.erase(it);

@@ -15,5 +15,7 @@ list(APPEND ORBITMESH_ENGINE_SOURCES
   hub/hub_results.cpp
   hub/mesh_identity.cpp
   hub/mesh_intake.cpp
+  hub/secret_store.cpp
+  hub/hub_secrets.cpp
   hub/metrics.cpp
 )

@@ -384,7 +384,8 @@ class Mesh:
         return env
 
     # hub -------------------------------------------------------------------------------------
-    def start_hub(self, data_dir=None, port=0, args=(), wait_ready=True, timeout=20.0):
+    def start_hub(self, data_dir=None, port=0, args=(), wait_ready=True, timeout=20.0, env=None):
+        """`serve` on 127.0.0.1; `env` adds variables to the hub's environment."""
         n = self._next()
         data_dir = data_dir or self.path(f"hub-data-{n}")
         os.makedirs(data_dir, exist_ok=True)
@@ -393,7 +394,7 @@ class Mesh:
             os.unlink(port_file)
         argv = [self.binary, "serve", "--listen", f"127.0.0.1:{port}", "--data-dir", data_dir,
                 "--port-file", port_file, *args]
-        proc = self.registry.start(f"hub{n}", argv, env=self.base_env())
+        proc = self.registry.start(f"hub{n}", argv, env={**self.base_env(), **(env or {})})
         hub = Hub(self, proc, None, data_dir, list(args))
         if not wait_ready:
             hub.port_file = port_file
