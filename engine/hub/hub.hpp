@@ -178,11 +178,7 @@ private:
     std::unordered_map<std::string, std::vector<log_waiter>> log_waiters_;
     std::unordered_map<std::string, std::vector<store::log_line>> recent_logs_;  // in-flight jobs' output
     std::unordered_map<std::string, std::pair<std::string, std::int64_t>> exclusions_;  // job -> (agent, until)
-    struct secret_values {
-        std::map<std::string, std::string> values;
-        core::secret_mask mask;
-    };
-    std::unordered_map<std::string, secret_values> job_secrets_;  // jobs in flight with secrets
+    std::unordered_map<std::string, core::secret_mask> job_masks_;  // jobs in flight with secrets
 
     // Projection rows to rewrite. Rows of ended jobs go out with the next flush. Rows of jobs
     // still in flight are written by a tick every projection_tick_ms, at most

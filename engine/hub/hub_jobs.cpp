@@ -252,7 +252,7 @@ void hub::settle_failure(core::job_record& job, core::job_state state, const cor
 }
 
 void hub::job_ended(const std::string& job_id) {
-    job_secrets_.erase(job_id);
+    job_masks_.erase(job_id);
     if (auto it = job_waiters_.find(job_id); it != job_waiters_.end()) {
         auto waiters = std::move(it->second);
         job_waiters_.erase(it);

@@ -23,33 +23,27 @@ bool hub::add_secrets(core::job_record& job, core::json& assign) {
     std::vector<std::string> list;
     list.reserve(values.size());
     for (const auto& [name, value] : values) list.push_back(value);
-    assign["secrets"] = values;
-    job_secrets_[job.id] = {std::move(values), core::secret_mask(list)};
+    job_masks_[job.id] = core::secret_mask(list);
+    assign["secrets"] = std::move(values);
     return true;
 }
 
 const core::secret_mask* hub::mask_for(const core::job_record& job) {
     if (job.spec.secrets.empty()) return nullptr;
-    auto it = job_secrets_.find(job.id);
-    if (it == job_secrets_.end()) {
+    auto it = job_masks_.find(job.id);
+    if (it == job_masks_.end()) {
         // Assigned by an earlier hub process (recovered in flight): resolve the values again, as
         // far as they still exist, so what the agent reports is masked all the same.
         std::vector<std::string> list;
-        std::map<std::string, std::string> values;
         for (const auto& name : job.spec.secrets) {
-            std::optional<std::string> v;
             try {
-                v = secrets_.value(name);
-            } catch (const core::error&) {
-            }
-            if (v) {
-                list.push_back(*v);
-                values.emplace(name, std::move(*v));
+                if (auto v = secrets_.value(name)) list.push_back(std::move(*v));
+            } catch (const core::error&) {  // unreadable now: nothing of it to mask by
             }
         }
-        it = job_secrets_.emplace(job.id, secret_values{std::move(values), core::secret_mask(list)}).first;
+        it = job_masks_.emplace(job.id, core::secret_mask(list)).first;
     }
-    return &it->second.mask;
+    return &it->second;
 }
 
 void hub::fail_unresolved(core::job_record& job, const std::string& why) {

@@ -231,9 +231,14 @@ class HttpError(AssertionError):
     pass
 
 
-def http_request(port, method, path, body=None, timeout=30.0, raw_body=None, headers=None):
-    """One request on a fresh connection. Returns (status, parsed JSON or text)."""
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+def http_request(port, method, path, body=None, timeout=30.0, raw_body=None, headers=None,
+                 context=None):
+    """One request on a fresh connection (over TLS with an ssl `context`). Returns (status,
+    parsed JSON or text)."""
+    if context is not None:
+        conn = http.client.HTTPSConnection("127.0.0.1", port, timeout=timeout, context=context)
+    else:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
         hdrs = {"Accept": "application/json"}
         data = None

@@ -5,13 +5,11 @@ Nothing is checked in, so nothing expires in the repository: every test makes it
 hub certificate (for 127.0.0.1 and localhost) and agent certificates, valid for two days.
 """
 
-import http.client
-import json
 import os
 import ssl
 import subprocess
 
-from e2e_helpers import Fatal, Hub, wait_until
+from e2e_helpers import Fatal, Hub, http_request, wait_until
 
 
 class Pki:
@@ -60,27 +58,6 @@ class Pki:
         return ctx
 
 
-def https_request(port, method, path, context, body=None, timeout=30.0):
-    """One request over TLS on a fresh connection. Returns (status, parsed JSON or text)."""
-    conn = http.client.HTTPSConnection("127.0.0.1", port, timeout=timeout, context=context)
-    try:
-        hdrs = {"Accept": "application/json"}
-        data = None
-        if body is not None:
-            data = json.dumps(body).encode()
-            hdrs["Content-Type"] = "application/json"
-        conn.request(method, path, body=data, headers=hdrs)
-        resp = conn.getresponse()
-        text = resp.read().decode("utf-8", "replace")
-        try:
-            parsed = json.loads(text) if text else None
-        except ValueError:
-            parsed = text
-        return resp.status, parsed
-    finally:
-        conn.close()
-
-
 class TlsHub(Hub):
     """A Hub whose API calls go over https:// (trusting the test CA)."""
 
@@ -98,11 +75,11 @@ class TlsHub(Hub):
         return f"wss://127.0.0.1:{self.port}/mesh"
 
     def get(self, path, timeout=30.0):
-        return https_request(self.port, "GET", path, self._ctx, timeout=timeout)
+        return http_request(self.port, "GET", path, timeout=timeout, context=self._ctx)
 
     def post(self, path, body=None, timeout=30.0, raw_body=None):
-        assert raw_body is None, "TlsHub.post takes JSON bodies only"
-        return https_request(self.port, "POST", path, self._ctx, body=body, timeout=timeout)
+        return http_request(self.port, "POST", path, body=body, timeout=timeout, raw_body=raw_body,
+                            context=self._ctx)
 
 
 def start_tls_hub(mesh, pki, client_ca=False, args=(), timeout=20.0):
