@@ -3,7 +3,11 @@
 // `orbitmesh.json`, one message per frame and K per frame (an array, which §2 allows).
 //
 //   frame_bench --port N [--encoding msgpack|json] [--messages N] [--per-frame K] [--runs N]
-//               [--warmup N] [--hub-pid PID] [--json FILE]
+//               [--warmup N] [--hub-pid PID] [--tls-ca FILE] [--json FILE]
+//
+// With --tls-ca the hub is one started with --tls-cert/--tls-key: both connections (wss:// and
+// the https:// check) are TLS, verified against FILE, so the cost of TLS shows beside the plain
+// figures of the same build.
 //
 // Connects to a running hub on 127.0.0.1 as an agent (hello, then welcome), then writes
 // heartbeats as fast as the connection takes them. The clock stops when the hub has *handled*
@@ -34,11 +38,15 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
 
 #include "bench/command_line.hpp"
 #include "core/json.hpp"
@@ -54,6 +62,8 @@ namespace http = boost::beast::http;
 namespace websocket = boost::beast::websocket;
 using tcp = net::ip::tcp;
 using error_code = boost::system::error_code;
+namespace ssl = net::ssl;
+using tls_stream = beast::ssl_stream<beast::tcp_stream>;
 using steady = std::chrono::steady_clock;
 
 constexpr auto io_deadline = std::chrono::seconds(10);  // connect, handshake, welcome, one reply
@@ -67,6 +77,7 @@ struct options {
     int runs = 3;
     int warmup = -1;  // messages before each setting's timed runs; -1: a tenth of --messages
     int hub_pid = 0;  // 0: no hub CPU figures
+    std::string tls_ca;  // set: the hub speaks TLS, verified against this CA file
     std::string json_file;
 };
 
@@ -78,7 +89,7 @@ struct options {
 options parse(int argc, char** argv) {
     bench::command_line cl("frame_bench",
                            "usage: frame_bench --port N [--encoding msgpack|json] [--messages N] [--per-frame K] "
-                           "[--runs N] [--warmup N] [--hub-pid PID] [--json FILE]",
+                           "[--runs N] [--warmup N] [--hub-pid PID] [--tls-ca FILE] [--json FILE]",
                            argc, argv);
     options o;
     while (const char* flag = cl.next_flag()) {
@@ -91,6 +102,7 @@ options parse(int argc, char** argv) {
         else if (a == "--warmup") o.warmup = number(0, 100'000'000);
         else if (a == "--hub-pid") o.hub_pid = number(1, 1 << 30);
         else if (a == "--json") o.json_file = cl.value();
+        else if (a == "--tls-ca") o.tls_ca = cl.value();
         else if (a == "--encoding") {
             std::string e = cl.value();
             if (e != "msgpack" && e != "json") cl.usage_error("--encoding is msgpack or json, got \"" + e + "\"");
@@ -118,11 +130,14 @@ bool run_until(net::io_context& io, const std::function<bool()>& done, steady::d
 
 /// The agent's side of one `/mesh` connection: a read loop that runs for the whole session
 /// (so Beast answers the hub's pings and reports our pongs), and a few blocking steps on top.
+template <class Next>
 struct mesh_link {
-    explicit mesh_link(net::io_context& context) : io(context), ws(context) {}
+    /// `tls`: the client TLS context when Next is tls_stream.
+    template <class... Tls>
+    explicit mesh_link(net::io_context& context, Tls&... tls) : io(context), ws(context, tls...) {}
 
     net::io_context& io;
-    websocket::stream<beast::tcp_stream> ws;
+    websocket::stream<Next> ws;
     beast::flat_buffer in;
     bool json_text = false;
     std::optional<core::json> welcome;
@@ -196,9 +211,28 @@ void connect_tcp(net::io_context& io, beast::tcp_stream& stream, int port) {
     stream.expires_never();
 }
 
+/// The TLS handshake on a connected stream, verifying the hub against --tls-ca.
+void secure(net::io_context& io, tls_stream& stream, int port) {
+    std::optional<error_code> result;
+    beast::get_lowest_layer(stream).expires_after(io_deadline);
+    stream.async_handshake(ssl::stream_base::client, [&](error_code ec) { result = ec; });
+    if (!run_until(io, [&] { return result.has_value(); }, io_deadline + std::chrono::seconds(1)) || *result)
+        fail("TLS handshake with 127.0.0.1:" + std::to_string(port) + " failed: " +
+             (result ? result->message() : "timed out") + " (was the hub started with --tls-cert, signed by --tls-ca?)");
+    beast::get_lowest_layer(stream).expires_never();
+}
+
+/// TCP, then TLS when the stream is a tls_stream.
+template <class Next>
+void connect_stream(net::io_context& io, Next& stream, int port) {
+    connect_tcp(io, beast::get_lowest_layer(stream), port);
+    if constexpr (std::is_same_v<Next, tls_stream>) secure(io, stream, port);
+}
+
 /// The WebSocket upgrade to /mesh, offering the subprotocol of --encoding; fails unless the hub
 /// takes it (msgpack may also be answered with no subprotocol: it is the default).
-void upgrade_to_mesh(mesh_link& l, const options& o) {
+template <class Link>
+void upgrade_to_mesh(Link& l, const options& o) {
     const std::string where = "127.0.0.1:" + std::to_string(o.port);
     const std::string offered(o.json_text ? core::protocol::subprotocol_json : core::protocol::subprotocol_msgpack);
     l.json_text = o.json_text;
@@ -228,8 +262,9 @@ void upgrade_to_mesh(mesh_link& l, const options& o) {
 }
 
 /// Connects as agent `agent_id`: TCP, upgrade, the read loop, hello, then waits for welcome.
-void join_as_agent(mesh_link& l, const options& o, const std::string& agent_id) {
-    connect_tcp(l.io, beast::get_lowest_layer(l.ws), o.port);
+template <class Link>
+void join_as_agent(Link& l, const options& o, const std::string& agent_id) {
+    connect_stream(l.io, l.ws.next_layer(), o.port);
     upgrade_to_mesh(l, o);
     l.ws.control_callback([&l](websocket::frame_type kind, beast::string_view payload) {
         if (kind == websocket::frame_type::pong) l.last_pong.assign(payload.data(), payload.size());
@@ -242,9 +277,11 @@ void join_as_agent(mesh_link& l, const options& o, const std::string& agent_id) 
 /// A keep-alive HTTP connection to the hub's API, for the "handled" check. The hub drops idle
 /// keep-alive connections (30 s), so a request that fails on a reused connection is sent once
 /// more on a fresh one.
+template <class Next>
 class api_client {
 public:
-    api_client(net::io_context& io, int port) : io_(io), port_(port), host_("127.0.0.1:" + std::to_string(port)) {
+    api_client(net::io_context& io, int port, ssl::context* tls)
+        : io_(io), port_(port), host_("127.0.0.1:" + std::to_string(port)), tls_(tls) {
         connect();
     }
 
@@ -265,16 +302,17 @@ public:
 
 private:
     void connect() {
-        stream_.emplace(io_);
+        if constexpr (std::is_same_v<Next, tls_stream>) stream_.emplace(io_, *tls_);
+        else stream_.emplace(io_);
         buffer_.clear();
-        connect_tcp(io_, *stream_, port_);
+        connect_stream(io_, *stream_, port_);
     }
 
     error_code request(const std::string& target, http::response<http::string_body>& res) {
         http::request<http::empty_body> req(http::verb::get, target, 11);
         req.set(http::field::host, host_);
         std::optional<error_code> result;
-        stream_->expires_after(io_deadline);
+        beast::get_lowest_layer(*stream_).expires_after(io_deadline);
         http::async_write(*stream_, req, [&](error_code ec, std::size_t) {
             if (ec) result = ec;
             else http::async_read(*stream_, buffer_, res, [&](error_code rec, std::size_t) { result = rec; });
@@ -287,7 +325,8 @@ private:
     net::io_context& io_;
     int port_;
     std::string host_;
-    std::optional<beast::tcp_stream> stream_;
+    ssl::context* tls_;
+    std::optional<Next> stream_;
     beast::flat_buffer buffer_;
 };
 
@@ -353,7 +392,8 @@ struct run_result {
 
 /// Writes the frames back to back (each write starts when the last one completed), pings, waits
 /// for the pong, then asks the hub for the agent until its load shows the marker.
-run_result timed_run(mesh_link& l, api_client& api, const std::string& agent_id, const frame_set& f, double marker,
+template <class Link, class Api>
+run_result timed_run(Link& l, Api& api, const std::string& agent_id, const frame_set& f, double marker,
                      const std::string& token, int hub_pid) {
     int written = 0;
     std::string write_error;
@@ -405,7 +445,8 @@ nlohmann::ordered_json machine() {
 }
 
 /// Warm-up, then `runs` timed runs at one per-frame setting; the JSON object for it.
-nlohmann::ordered_json measure(mesh_link& l, api_client& api, const std::string& agent_id, const options& o,
+template <class Link, class Api>
+nlohmann::ordered_json measure(Link& l, Api& api, const std::string& agent_id, const options& o,
                                int per_frame, int& marker_seq) {
     auto next_marker = [&] { return ++marker_seq / 1000.0; };  // a fresh, exactly printable load per run
     if (o.warmup > 0) {
@@ -442,7 +483,11 @@ nlohmann::ordered_json measure(mesh_link& l, api_client& api, const std::string&
             {"metric", "msgs_per_s"},
             {"value", round1(rate)},
             {"unit", "msgs/s"},
-            {"config", {{"encoding", encoding_name(o.json_text)}, {"per_frame", per_frame}, {"messages", o.messages}}},
+            {"config",
+             {{"encoding", encoding_name(o.json_text)},
+              {"per_frame", per_frame},
+              {"messages", o.messages},
+              {"tls", !o.tls_ca.empty()}}},
             {"machine", machine()},
             {"commit", ORBITMESH_COMMIT},
             {"extra", {{"runs", o.runs},
@@ -463,25 +508,26 @@ nlohmann::ordered_json measure(mesh_link& l, api_client& api, const std::string&
                                  "(read_msgs_per_s: until the pong of a ping sent after the last frame)"}}}};
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-    const options o = parse(argc, argv);
+/// The whole benchmark over one kind of stream (plain TCP, or TLS with `tls` set).
+template <class Next, class... Tls>
+int run_bench(const options& o, Tls&... tls) {
     const std::string agent_id = "frame-bench-" + std::to_string(getpid());
     net::io_context io{1};
-    mesh_link link(io);
+    mesh_link<Next> link(io, tls...);
     join_as_agent(link, o, agent_id);
-    api_client api(io, o.port);
+    ssl::context* tls_ctx = nullptr;
+    ((tls_ctx = &tls), ...);
+    api_client<Next> api(io, o.port, tls_ctx);
 
     std::vector<int> settings{1};
     if (o.per_frame != 1) settings.push_back(o.per_frame);
     int marker_seq = 0;
     std::string text, summary;
     for (int per_frame : settings) {
-        auto out = measure(link, api, agent_id, o, per_frame, marker_seq);
+        nlohmann::ordered_json out = measure(link, api, agent_id, o, per_frame, marker_seq);
         text += out.dump() + "\n";
         char part[160];
-        const auto& extra = out["extra"];
+        const nlohmann::ordered_json& extra = out["extra"];
         std::snprintf(part, sizeof part, "%s%d/frame %.0f msgs/s (read %.0f", summary.empty() ? "" : ", ", per_frame,
                       out["value"].get<double>(), extra["read_msgs_per_s"].get<double>());
         summary += part;
@@ -501,7 +547,24 @@ int main(int argc, char** argv) {
 
     if (o.json_file.empty()) std::fwrite(text.data(), 1, text.size(), stdout);
     else std::ofstream(o.json_file) << text;
-    std::fprintf(stderr, "frame_throughput %s: %s; %d messages, median of %d, heartbeats on one /mesh connection\n",
-                 encoding_name(o.json_text).c_str(), summary.c_str(), o.messages, o.runs);
+    std::fprintf(stderr, "frame_throughput %s%s: %s; %d messages, median of %d, heartbeats on one /mesh connection\n",
+                 encoding_name(o.json_text).c_str(), o.tls_ca.empty() ? "" : " over TLS", summary.c_str(), o.messages,
+                 o.runs);
     return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    const options o = parse(argc, argv);
+    if (o.tls_ca.empty()) return run_bench<beast::tcp_stream>(o);
+    ssl::context tls(ssl::context::tls_client);
+    error_code ec;
+    tls.load_verify_file(o.tls_ca, ec);
+    if (ec) {
+        std::fprintf(stderr, "frame_bench: error: --tls-ca %s: cannot load it: %s\n", o.tls_ca.c_str(), ec.message().c_str());
+        return 2;
+    }
+    tls.set_verify_mode(ssl::verify_peer);
+    return run_bench<tls_stream>(o, tls);
 }

@@ -5,6 +5,7 @@
 #include "cli/api_client.hpp"
 #include "cli/command.hpp"
 #include "cli/flag_parsing.hpp"
+#include "cli/tls_flags.hpp"
 #include "core/error.hpp"
 #include "engine/agent/agent_runtime.hpp"
 
@@ -18,6 +19,7 @@ struct agent_flags {
     std::vector<std::string> tags, capabilities, allow_roots;
     int concurrency = 0;
     bool no_shell = false, json_format = false;
+    transport::tls_client_files tls;
 };
 
 std::string host_name() {
@@ -52,6 +54,9 @@ engine::agent_options to_options(const agent_flags& f, const global_options& g) 
     o.version = ORBITMESH_VERSION;
     o.verbose = g.verbose;
     o.token = resolve_token(f.token.empty() ? g.token : f.token, f.token_file.empty() ? g.token_file : f.token_file);
+    auto tls = f.tls;
+    if (tls.ca_file.empty()) tls.ca_file = g.ca_file;
+    o.tls = resolve_client_tls(tls);
     return o;
 }
 
@@ -60,7 +65,7 @@ engine::agent_options to_options(const agent_flags& f, const global_options& g) 
 void add_agent_command(CLI::App& app, command_context& ctx) {
     auto f = std::make_shared<agent_flags>();
     auto* sub = app.add_subcommand("agent", "Run a worker: dial the hub, take jobs, run them, report results");
-    sub->add_option("--server", f->server, "Hub address, http://HOST:PORT or ws://HOST:PORT/mesh (env ORBITMESH_SERVER)");
+    sub->add_option("--server", f->server, "Hub address: http(s)://HOST:PORT or ws(s)://HOST:PORT/mesh (env ORBITMESH_SERVER)");
     sub->add_option("--name", f->name, "Agent name (default: host name)");
     sub->add_option("--tag", f->tags, "KEY=VALUE tag for targeting (repeat)");
     sub->add_option("--capability", f->capabilities, "Capability this agent offers (repeat)");
@@ -78,6 +83,7 @@ void add_agent_command(CLI::App& app, command_context& ctx) {
     sub->add_flag("--json-protocol", f->json_format, "Speak orbitmesh.json (text frames) instead of MessagePack");
     sub->add_option("--token", f->token, "Access token with role agent (env ORBITMESH_TOKEN)");
     sub->add_option("--token-file", f->token_file, "Read the access token from the first line of this file");
+    add_agent_tls_flags(*sub, f->tls);
     sub->add_flag("-v,--verbose", ctx.global.verbose, "Log ignored messages and other detail on stderr");
     sub->callback([&ctx, f] {
         ctx.run = [f, &ctx] { return engine::run_agent(to_options(*f, ctx.global)); };

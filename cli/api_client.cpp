@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <fstream>
 
+#include "cli/tls_flags.hpp"
 #include "core/error.hpp"
 
 namespace orbitmesh::cli {
@@ -63,7 +64,8 @@ std::string url_encode(const std::string& s) {
 
 api_client::api_client(const global_options& g)
     : url_(core::parse_server_url(resolve_server(g.server))),
-      http_(std::make_unique<transport::http_client>(url_, resolve_token(g.token, g.token_file))) {}
+      http_(std::make_unique<transport::http_client>(url_, resolve_token(g.token, g.token_file),
+                                                     resolve_client_tls(transport::tls_client_files{g.ca_file, {}, {}}))) {}
 
 core::json api_client::get(const std::string& target, std::chrono::milliseconds timeout) {
     return call("GET", target, {}, timeout);

@@ -13,6 +13,7 @@ struct global_options {
     std::string server;       // --server / ORBITMESH_SERVER / default http://127.0.0.1:7420
     std::string token;        // --token / ORBITMESH_TOKEN
     std::string token_file;   // --token-file
+    std::string ca_file;      // --ca / ORBITMESH_CA: verify an https:// hub against this PEM bundle
     std::string output = "table";  // -o table|json|ndjson
     bool quiet = false;
     bool verbose = false;
@@ -28,7 +29,7 @@ struct command_context {
     action run;  // set by the selected subcommand's parse callback
 };
 
-/// Adds `--server`, `--token`, `--token-file`, `-o`, `-q`, `-v` to a client subcommand.
+/// Adds `--server`, `--token`, `--token-file`, `--ca`, `-o`, `-q`, `-v` to a client subcommand.
 void add_client_flags(CLI::App& sub, global_options& g);
 
 /// One registration function per subcommand file (cli/<name>_cmd.cpp).

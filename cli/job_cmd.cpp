@@ -15,7 +15,7 @@ namespace orbitmesh::cli {
 namespace {
 
 struct submit_flags {
-    std::vector<std::string> words, capabilities, tags;
+    std::vector<std::string> words, capabilities, tags, secrets;
     std::string agent, timeout, idempotency_key, mode, on_agent_lost, payload;
     int priority = 0, retries = 0;
     bool wait = false;
@@ -44,6 +44,7 @@ core::json build_spec(const submit_flags& f) {
     if (!f.mode.empty()) spec["mode"] = f.mode;
     if (!f.on_agent_lost.empty()) spec["on_agent_lost"] = f.on_agent_lost;
     spec["target"] = {{"agent", f.agent}, {"capabilities", f.capabilities}, {"tags", parse_pairs(f.tags, "--tag")}};
+    if (!f.secrets.empty()) spec["secrets"] = f.secrets;
     (void)core::job_spec_from_json(spec);  // bad modes, policies or names fail here with exit 2, hub or not
     return spec;
 }
@@ -88,6 +89,8 @@ void add_submit(CLI::App& job, command_context& ctx) {
     sub->add_option("--mode", f->mode, "request_response, fire_and_forget, streaming or long_running");
     sub->add_option("--on-agent-lost", f->on_agent_lost, "reassign (default), wait or fail");
     sub->add_option("--payload", f->payload, "The payload as JSON (instead of ARGS)");
+    sub->add_option("--secret", f->secrets, "A hub secret the job gets as this environment variable, masked as *** (repeat)")
+        ->type_name("NAME");
     sub->add_flag("--wait", f->wait, "Follow the job to its end; exit 0/1/4/5 by its final state");
     add_client_flags(*sub, ctx.global);
     sub->callback([&ctx, f] { ctx.run = [f, &ctx] { return run_submit(*f, ctx.global); }; });

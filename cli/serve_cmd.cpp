@@ -8,6 +8,7 @@
 
 #include "cli/command.hpp"
 #include "cli/flag_parsing.hpp"
+#include "cli/tls_flags.hpp"
 #include "core/error.hpp"
 #include "engine/auth/auth_mode.hpp"
 #include "engine/serve/hub_server.hpp"
@@ -40,6 +41,8 @@ struct serve_flags {
     int max_auth_failures = 30;
     std::size_t max_connections = 32768;
     std::size_t max_body = 64u << 20;
+    transport::tls_server_files tls;
+    std::string secrets_dir;
 };
 
 // `--notify-channel NAME=URL|log` (repeatable).
@@ -111,6 +114,9 @@ engine::hub_options to_options(const serve_flags& f) {
     o.http_max_response = f.http_max_response;
     o.notify_channels = parse_channels(f.notify_channels);
     apply_trust_flags(f, o);
+    check_serve_tls(f.tls);
+    o.tls = f.tls;
+    o.secrets_dir = f.secrets_dir;
     return o;
 }
 
@@ -166,6 +172,10 @@ void add_serve_command(CLI::App& app, command_context& ctx) {
     sub->add_option("--max-connections", f->max_connections, "Open connections (HTTP and agents); past it new ones are closed")->capture_default_str();
     sub->add_option("--handshake-timeout", f->handshake_timeout, "A new connection must send its request head (and finish a WebSocket handshake) within this")->capture_default_str();
     sub->add_option("--max-body", f->max_body, "Largest HTTP request body in bytes; bigger ones get 413")->capture_default_str();
+    add_serve_tls_flags(*sub, f->tls);
+    sub->add_option("--secrets-dir", f->secrets_dir,
+                    "Workflow secrets: NAME is read from DIR/NAME, else from the environment variable NAME")
+        ->type_name("DIR");
     sub->callback([&ctx, f] {
         ctx.run = [f] {
             auto opts = to_options(*f);

@@ -3,7 +3,7 @@ _orbitmesh() {
     local cur prev words cword
     _init_completion 2>/dev/null || { cur="${COMP_WORDS[COMP_CWORD]}"; prev="${COMP_WORDS[COMP_CWORD-1]}"; words=("${COMP_WORDS[@]}"); cword=$COMP_CWORD; }
     local commands="serve agent run status replay job workflow event twin token version completions"
-    local client="--server --token --token-file -o --output -q --quiet -v --verbose --help"
+    local client="--server --token --token-file --ca -o --output -q --quiet -v --verbose --help"
     case "$prev" in
         -o|--output) COMPREPLY=($(compgen -W "table json ndjson" -- "$cur")); return ;;
         --durability) COMPREPLY=($(compgen -W "full normal" -- "$cur")); return ;;
@@ -12,17 +12,17 @@ _orbitmesh() {
         --balance) COMPREPLY=($(compgen -W "least-loaded round-robin random weighted" -- "$cur")); return ;;
         --auth) COMPREPLY=($(compgen -W "none token" -- "$cur")); return ;;
         --role) COMPREPLY=($(compgen -W "agent operator admin" -- "$cur")); return ;;
-        --jwt-key|--refresh-token-file) COMPREPLY=($(compgen -f -- "$cur")); return ;;
-        --data-dir|--handlers|--port-file|--workflows|--allow-root|--token-file) COMPREPLY=($(compgen -d -- "$cur")); return ;;
+        --jwt-key|--refresh-token-file|--token-file|--ca|--tls-cert|--tls-key|--client-ca) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --data-dir|--handlers|--port-file|--workflows|--allow-root|--secrets-dir) COMPREPLY=($(compgen -d -- "$cur")); return ;;
     esac
     if [ "$cword" -eq 1 ]; then COMPREPLY=($(compgen -W "$commands --help" -- "$cur")); return; fi
     case "${words[1]}" in
-        serve) COMPREPLY=($(compgen -W "--listen --data-dir --store --workflows --port-file --durability --max-frame --max-pending --heartbeat --ack-timeout --reassign-after --max-reassign --idempotency-window --cancel-grace --breaker-threshold --breaker-cooldown --balance --node --script-timeout --script-memory --http-allow --http-max-response --notify-channel --auth --insecure-no-auth --jwt-key --max-auth-failures --max-connections --handshake-timeout --max-body --help" -- "$cur")) ;;
-        agent) COMPREPLY=($(compgen -W "--server --name --tag --capability --concurrency --data-dir --handlers --allow-root --no-shell --reconnect-min --reconnect-max --stop-grace --cgroups --json-protocol --token --token-file --help" -- "$cur")) ;;
+        serve) COMPREPLY=($(compgen -W "--listen --data-dir --store --workflows --port-file --durability --max-frame --max-pending --heartbeat --ack-timeout --reassign-after --max-reassign --idempotency-window --cancel-grace --breaker-threshold --breaker-cooldown --balance --node --script-timeout --script-memory --http-allow --http-max-response --notify-channel --auth --insecure-no-auth --jwt-key --max-auth-failures --max-connections --handshake-timeout --max-body --tls-cert --tls-key --client-ca --secrets-dir --help" -- "$cur")) ;;
+        agent) COMPREPLY=($(compgen -W "--server --name --tag --capability --concurrency --data-dir --handlers --allow-root --no-shell --reconnect-min --reconnect-max --stop-grace --cgroups --json-protocol --token --token-file --ca --tls-cert --tls-key --help" -- "$cur")) ;;
         job)
             if [ "$cword" -eq 2 ]; then COMPREPLY=($(compgen -W "submit get cancel logs list retry" -- "$cur")); return; fi
             case "${words[2]}" in
-                submit) COMPREPLY=($(compgen -W "--capability --tag --agent --priority --timeout --retries --idempotency-key --mode --on-agent-lost --payload --wait $client" -- "$cur")) ;;
+                submit) COMPREPLY=($(compgen -W "--capability --tag --agent --priority --timeout --retries --idempotency-key --mode --on-agent-lost --payload --secret --wait $client" -- "$cur")) ;;
                 logs) COMPREPLY=($(compgen -W "-f --follow $client" -- "$cur")) ;;
                 list) COMPREPLY=($(compgen -W "--limit --state $client" -- "$cur")) ;;
                 *) COMPREPLY=($(compgen -W "$client" -- "$cur")) ;;

@@ -24,5 +24,11 @@ complete -c orbitmesh -l data-dir -r -a "(__fish_complete_directories)"
 complete -c orbitmesh -l node -r -d "JavaScript engine (node)"
 complete -c orbitmesh -l http-allow -r -d "Where http steps may go"
 complete -c orbitmesh -l notify-channel -r -d "NAME=URL or NAME=log"
+complete -c orbitmesh -l ca -d "CA file to verify an https/wss hub" -r -F
+complete -c orbitmesh -l tls-cert -d "PEM certificate" -r -F
+complete -c orbitmesh -l tls-key -d "PEM private key" -r -F
+complete -c orbitmesh -l client-ca -d "CA of agent certificates (mutual TLS)" -r -F
+complete -c orbitmesh -l secrets-dir -d "Directory of workflow secrets" -r -a "(__fish_complete_directories)"
 complete -c orbitmesh -l wait -d "Follow the job to its end"
+complete -c orbitmesh -l secret -d "Hub secret the job gets as an environment variable" -x
 complete -c orbitmesh -s f -l follow -d "Follow output"

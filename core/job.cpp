@@ -7,6 +7,7 @@
 #include "core/duration.hpp"
 #include "core/error.hpp"
 #include "core/field_reader.hpp"
+#include "core/secret_mask.hpp"
 
 namespace orbitmesh::core {
 
@@ -95,6 +96,12 @@ void validate(job_spec& spec) {
     if (spec.retries.max < 0 || spec.retries.max > 1000) bad("job retries must be between 0 and 1000");
     if (spec.retries.backoff_ms < 0 || spec.retries.max_delay_ms < 0) bad("job retry delays must not be negative");
     if (spec.idempotency_key.size() > 512) bad("idempotency key is longer than 512 characters");
+    if (spec.secrets.size() > max_secrets_per_job)
+        bad("job names more than " + std::to_string(max_secrets_per_job) + " secrets");
+    for (const auto& name : spec.secrets)
+        if (!is_secret_name(name))
+            bad("secret name \"" + name + "\" is not usable as an environment variable (use letters, digits and _, "
+                "not starting with a digit, at most 128 characters)");
 }
 
 json to_json(const job_spec& s) {
@@ -111,6 +118,7 @@ json to_json(const job_spec& s) {
         {"on_agent_lost", to_string(s.on_agent_lost)},
     };
     if (!s.trace.empty()) j["trace"] = s.trace;
+    if (!s.secrets.empty()) j["secrets"] = s.secrets;
     return j;
 }
 
@@ -148,6 +156,7 @@ job_spec job_spec_from_json(const json& j, std::string_view what) {
     read_retries(r, s.retries);
     s.idempotency_key = r.maybe_text("idempotency_key").value_or(std::string{});
     s.trace = r.maybe_text("trace").value_or(std::string{});
+    if (auto names = r.maybe_strings("secrets")) s.secrets = std::move(*names);
     if (auto mode = r.maybe_text("mode")) {
         auto m = parse_job_mode(*mode);
         if (!m) bad("unknown job mode \"" + *mode + "\" (use request_response, fire_and_forget, streaming or long_running)");

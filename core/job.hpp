@@ -53,6 +53,9 @@ struct job_spec {
     job_mode mode = job_mode::request_response;
     agent_lost_policy on_agent_lost = agent_lost_policy::reassign;
     std::string trace;  // W3C traceparent
+    /// Names of hub-side secrets (a workflow's `secrets:`): the hub resolves them when it sends the
+    /// job and the agent puts them in the job's environment; the values are never part of the spec.
+    std::vector<std::string> secrets;
 };
 
 /// Canonical handler name: `system:info`, `orbit:system.info` -> `system.info`.

@@ -67,6 +67,11 @@ std::string to_json_text(const job_record& r) {
         .num(s.retries.max_delay_ms)
         .end_object();
     w.key("retries_used").num(r.retries_used);
+    if (!s.secrets.empty()) {
+        w.key("secrets").begin_array();
+        for (const auto& name : s.secrets) w.str(name);
+        w.end_array();
+    }
     w.key("started_at").str(format_time(r.started_ms));
     w.key("state").str(to_string(r.state));
     w.key("target");

@@ -81,6 +81,9 @@ struct workflow {
     step_list steps;
     core::error_handling on_error;
     int concurrency = 0;              // max runs at once; 0 = unlimited
+    /// `secrets:` names the hub resolves (--secrets-dir, its environment) into the environment of
+    /// every job the run starts; masked as *** wherever a job's text shows them.
+    std::vector<std::string> secrets;
     bool enabled = true;
     std::string source_file;          // where it was loaded from, for diagnostics
     /// Read in the original OrbitMesh's dialect (`${…}` expressions, steps in list order); the

@@ -20,7 +20,7 @@ done
 packages=(
   build-essential cmake ninja-build ccache pkg-config git
   libboost1.74-dev libboost-system1.74-dev libmsgpack-cxx-dev libyaml-cpp-dev nlohmann-json3-dev libcli11-dev
-  catch2 libsqlite3-dev libsqlitecpp-dev libssl-dev libjemalloc-dev sqlite3
+  catch2 libsqlite3-dev libsqlitecpp-dev libssl-dev libjemalloc-dev sqlite3 openssl
   python3 python3-pytest python3-websocket python3-msgpack
   nodejs
   openssl clang-14 libfuzzer-14-dev

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "core/url.hpp"
+#include "transport/tls_options.hpp"
 
 namespace orbitmesh::transport {
 
@@ -18,10 +19,13 @@ struct http_result {
 /// Not thread-safe.
 class http_client {
 public:
-    explicit http_client(core::server_url url, std::string token = {});
+    /// For https:// the hub is verified against `tls.ca_file` (or the system store). Throws
+    /// core::error{usage} when that file cannot be loaded.
+    explicit http_client(core::server_url url, std::string token = {}, tls_client_files tls = {});
     ~http_client();
     /// Sends one request. Throws core::error{unavailable} ("cannot reach the hub at HOST:PORT: ...")
-    /// when it cannot connect or the connection fails, core::error{timeout} past `timeout`.
+    /// when it cannot connect, the TLS handshake fails (an untrusted certificate: the line says so)
+    /// or the connection fails, core::error{timeout} past `timeout`.
     http_result request(const std::string& method, const std::string& target, const std::string& body = {},
                         std::chrono::milliseconds timeout = std::chrono::seconds(30));
 

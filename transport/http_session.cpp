@@ -7,6 +7,7 @@
 #include "core/error.hpp"
 #include "core/protocol.hpp"
 #include "transport/http_target.hpp"
+#include "transport/tls.hpp"
 #include "transport/ws_session.hpp"
 
 namespace orbitmesh::transport {
@@ -27,7 +28,7 @@ std::string lower(std::string_view s) {
 }
 
 /// The request's head as the engine sees it (the body is added once read).
-http_request to_request(const http::request<http::string_body>& req, const std::string& remote) {
+http_request to_request(const http::request<http::string_body>& req, const peer_info& peer) {
     http_request r;
     r.method = std::string(req.method_string());
     split_target(to_sv(req.target()), r.path, r.query);
@@ -36,7 +37,9 @@ http_request to_request(const http::request<http::string_body>& req, const std::
         auto [it, inserted] = r.headers.emplace(lower(to_sv(field.name_string())), value);
         if (!inserted) it->second += ", " + value;
     }
-    r.remote = remote;
+    r.remote = peer.remote;
+    r.tls = peer.tls;
+    r.tls_subject = peer.tls_subject;
     return r;
 }
 
@@ -88,23 +91,27 @@ bool is_parse_error(const error_code& ec) {
 
 }  // namespace
 
-http_session::http_session(std::shared_ptr<server_context> ctx, tcp::socket socket, std::uint64_t id,
-                           std::string remote)
-    : ctx_(std::move(ctx)), stream_(std::move(socket)), executor_(stream_.get_executor()), id_(id),
-      remote_(std::move(remote)) {}
+template <class Stream>
+http_session<Stream>::http_session(std::shared_ptr<server_context> ctx, Stream stream, std::uint64_t id,
+                                   peer_info peer)
+    : ctx_(std::move(ctx)), stream_(std::move(stream)), executor_(stream_.get_executor()), id_(id),
+      peer_(std::move(peer)) {}
 
-void http_session::start() {
-    net::co_spawn(executor_, [self = shared_from_this()] { return self->read_request(); }, net::detached);
+template <class Stream>
+void http_session<Stream>::start() {
+    net::co_spawn(executor_, [self = this->shared_from_this()] { return self->read_request(); }, net::detached);
 }
 
-void http_session::shut_down() {
-    net::post(executor_, [self = shared_from_this()] {
+template <class Stream>
+void http_session<Stream>::shut_down() {
+    net::post(executor_, [self = this->shared_from_this()] {
         // A request being handled or answered ends on its own: stopping turns keep-alive off.
         if (self->reading_) self->finish();
     });
 }
 
-net::awaitable<void> http_session::read_request() {
+template <class Stream>
+net::awaitable<void> http_session<Stream>::read_request() {
     // stop() may have found this connection between a reply and its next read (reading_ false):
     // it must not start another.
     if (ctx_->stopping()) {
@@ -116,7 +123,7 @@ net::awaitable<void> http_session::read_request() {
     parser.body_limit(ctx_->opts.max_http_body);
     // The first request of a connection must arrive within the handshake deadline; later ones may
     // idle for keep-alive's sake.
-    stream_.expires_after(first_request_ ? std::chrono::duration_cast<std::chrono::steady_clock::duration>(ctx_->opts.handshake_timeout)
+    beast::get_lowest_layer(stream_).expires_after(first_request_ ? std::chrono::duration_cast<std::chrono::steady_clock::duration>(ctx_->opts.handshake_timeout)
                                          : std::chrono::steady_clock::duration(idle_timeout));
     error_code ec;
     reading_ = true;
@@ -132,11 +139,11 @@ net::awaitable<void> http_session::read_request() {
         }
         co_return co_await upgrade(parser.release());
     }
-    http_request request = to_request(parser.get(), remote_);
+    http_request request = to_request(parser.get(), peer_);
     const unsigned version = parser.get().version();
     if (auto refusal = check_gate(request))
         co_return co_await write_response(to_beast(std::move(*refusal), version, false));  // body unread: close after
-    stream_.expires_after(body_timeout);
+    beast::get_lowest_layer(stream_).expires_after(body_timeout);
     reading_ = true;
     if (!parser.is_done()) co_await http::async_read(stream_, buffer_, parser, with_ec(ec));
     reading_ = false;
@@ -146,7 +153,8 @@ net::awaitable<void> http_session::read_request() {
     dispatch(std::move(request), version, parser.get().keep_alive());
 }
 
-net::awaitable<void> http_session::answer_read_error(const error_code& ec) {
+template <class Stream>
+net::awaitable<void> http_session<Stream>::answer_read_error(const error_code& ec) {
     std::optional<http_response> answer;
     if (ec == http::error::header_limit)
         answer = error_response(431, core::error_kind::invalid_input,
@@ -163,7 +171,8 @@ net::awaitable<void> http_session::answer_read_error(const error_code& ec) {
     co_await write_response(to_beast(std::move(*answer), 11, false));
 }
 
-std::optional<http_response> http_session::check_gate(http_request& head) {
+template <class Stream>
+std::optional<http_response> http_session<Stream>::check_gate(http_request& head) {
     if (!ctx_->gate) return std::nullopt;
     try {
         return ctx_->gate(head);
@@ -172,7 +181,8 @@ std::optional<http_response> http_session::check_gate(http_request& head) {
     }
 }
 
-void http_session::dispatch(http_request req, unsigned version, bool keep_alive) {
+template <class Stream>
+void http_session<Stream>::dispatch(http_request req, unsigned version, bool keep_alive) {
     auto reply = make_reply(version, keep_alive);
     if (!ctx_->http) {
         reply(error_response(404, core::error_kind::not_found, "no HTTP handler"));
@@ -185,9 +195,10 @@ void http_session::dispatch(http_request req, unsigned version, bool keep_alive)
     }
 }
 
-http_reply http_session::make_reply(unsigned version, bool keep_alive) {
+template <class Stream>
+http_reply http_session<Stream>::make_reply(unsigned version, bool keep_alive) {
     auto used = std::make_shared<std::atomic<bool>>(false);
-    return [self = shared_from_this(), used, version, keep_alive](http_response resp) {
+    return [self = this->shared_from_this(), used, version, keep_alive](http_response resp) {
         if (used->exchange(true)) return;  // exactly once, whoever calls
         auto res = to_beast(std::move(resp), version, keep_alive);
         net::co_spawn(
@@ -197,11 +208,12 @@ http_reply http_session::make_reply(unsigned version, bool keep_alive) {
     };
 }
 
-net::awaitable<void> http_session::write_response(http::response<http::string_body> res) {
+template <class Stream>
+net::awaitable<void> http_session<Stream>::write_response(http::response<http::string_body> res) {
     if (finished_) co_return;
     if (ctx_->stopping()) res.keep_alive(false);
     bool keep_alive = res.keep_alive();
-    stream_.expires_after(write_timeout);
+    beast::get_lowest_layer(stream_).expires_after(write_timeout);
     error_code ec;
     co_await http::async_write(stream_, res, with_ec(ec));
     if (ec || !keep_alive) {
@@ -211,8 +223,9 @@ net::awaitable<void> http_session::write_response(http::response<http::string_bo
     co_await read_request();
 }
 
-net::awaitable<void> http_session::upgrade(http::request<http::string_body> req) {
-    http_request info = to_request(req, remote_);
+template <class Stream>
+net::awaitable<void> http_session<Stream>::upgrade(http::request<http::string_body> req) {
+    http_request info = to_request(req, peer_);
     std::optional<http_response> refusal;
     if (info.path != "/mesh") {
         refusal = error_response(404, core::error_kind::not_found, "no WebSocket endpoint at " + info.path + " (use /mesh)");
@@ -232,7 +245,7 @@ net::awaitable<void> http_session::upgrade(http::request<http::string_body> req)
     bool json_text = false;
     std::string subprotocol = choose_subprotocol(to_sv(req[http::field::sec_websocket_protocol]), json_text);
     upgraded_ = true;
-    auto ws = std::make_shared<ws_session>(ctx_, std::move(stream_), id_, std::move(info), json_text);
+    auto ws = std::make_shared<ws_session<Stream>>(ctx_, std::move(stream_), id_, std::move(info), json_text);
     // A task of its own, so this object (and its read buffer) can go now.
     net::co_spawn(
         executor_,
@@ -242,13 +255,18 @@ net::awaitable<void> http_session::upgrade(http::request<http::string_body> req)
         net::detached);
 }
 
-void http_session::finish() {
+template <class Stream>
+void http_session<Stream>::finish() {
     if (finished_ || upgraded_) return;
     finished_ = true;
     ctx_->remove(id_);
     error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
-    stream_.close();
+    auto& tcp_layer = beast::get_lowest_layer(stream_);
+    tcp_layer.socket().shutdown(tcp::socket::shutdown_send, ec);
+    tcp_layer.close();
 }
+
+template class http_session<beast::tcp_stream>;
+template class http_session<tls_stream>;
 
 }  // namespace orbitmesh::transport

@@ -9,11 +9,20 @@
 
 namespace orbitmesh::transport {
 
+/// What the transport knows about who is at the other end of a connection.
+struct peer_info {
+    std::string remote;       // "127.0.0.1:51234"
+    bool tls = false;
+    std::string tls_subject;  // CN of a verified client certificate, or empty
+};
+
 /// Serves requests one at a time (keep-alive) and hands `/mesh` upgrades to a ws_session.
-/// Everything runs on the connection's strand; replies may come from any thread.
-class http_session final : public closable, public std::enable_shared_from_this<http_session> {
+/// Everything runs on the connection's strand; replies may come from any thread. `Stream` is
+/// `beast::tcp_stream` or `tls_stream` after its handshake (both instantiated in the .cpp).
+template <class Stream>
+class http_session final : public closable, public std::enable_shared_from_this<http_session<Stream>> {
 public:
-    http_session(std::shared_ptr<server_context> ctx, tcp::socket socket, std::uint64_t id, std::string remote);
+    http_session(std::shared_ptr<server_context> ctx, Stream stream, std::uint64_t id, peer_info peer);
 
     /// Starts reading the first request.
     void start();
@@ -30,11 +39,11 @@ private:
     void finish();
 
     std::shared_ptr<server_context> ctx_;
-    beast::tcp_stream stream_;
+    Stream stream_;
     net::any_io_executor executor_;
     beast::flat_buffer buffer_;
     std::uint64_t id_;
-    std::string remote_;
+    peer_info peer_;
     bool reading_ = false;   // strand only: a read is pending (safe to cut on stop)
     bool first_request_ = true;  // strand only: the handshake deadline applies
     bool upgraded_ = false;  // strand only: stream_ now belongs to a ws_session

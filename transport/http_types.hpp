@@ -20,6 +20,10 @@ struct http_request {
     /// What the engine's gate (http_gate, mesh_handler::on_upgrade) decided about this request — the
     /// authenticated principal — carried to the handler and to mesh_peer::upgrade_request().
     std::any context;
+    bool tls = false;    // arrived over TLS (https://, wss://)
+    /// The CN of the client certificate the TLS handshake verified against `serve --client-ca`;
+    /// empty without one. Who the peer is, as far as the transport can tell.
+    std::string tls_subject;
 };
 
 struct http_response {

@@ -3,8 +3,10 @@
 #include <atomic>
 #include <mutex>
 #include <optional>
+#include <type_traits>
 
 #include "core/protocol.hpp"
+#include "transport/tls.hpp"
 #include "transport/ws_link.hpp"
 
 namespace orbitmesh::transport {
@@ -18,17 +20,33 @@ std::string ms_text(std::chrono::milliseconds d) {
     return d.count() % 1000 == 0 ? std::to_string(d.count() / 1000) + "s" : std::to_string(d.count()) + "ms";
 }
 
-/// One connect() attempt and the connection it may become.
+/// One connect() attempt and the connection it may become. The link's type depends on the
+/// scheme (ws:// or wss://), so what the client does to it from outside goes through here.
 struct connection {
-    connection(link_options lo, const net::any_io_executor& strand, mesh_client::callbacks c)
-        : link(std::make_shared<ws_link>(std::move(lo), strand)), resolver(strand), cb(std::move(c)) {}
+    connection(const net::any_io_executor& strand, mesh_client::callbacks c) : resolver(strand), cb(std::move(c)) {}
+    virtual ~connection() = default;
+    virtual void send(const core::json& msg) = 0;
+    virtual void request_close(int code, std::string reason) = 0;
+    virtual void drop() = 0;  // strand only
 
-    std::shared_ptr<ws_link> link;
     tcp::resolver resolver;
     mesh_client::callbacks cb;
     std::atomic<bool> open{false};          // handshake done, not yet ended
     std::optional<std::string> local_close;  // strand: close() came before the handshake finished
     int refused_status = 0;                  // strand: the HTTP status of a declined upgrade
+};
+
+template <class NextLayer>
+struct link_connection final : connection {
+    template <class... Args>
+    link_connection(link_options lo, const net::any_io_executor& strand, mesh_client::callbacks c, Args&&... args)
+        : connection(strand, std::move(c)),
+          link(std::make_shared<basic_ws_link<NextLayer>>(std::move(lo), strand, std::forward<Args>(args)...)) {}
+    void send(const core::json& msg) override { link->send(msg); }
+    void request_close(int code, std::string reason) override { link->request_close(code, std::move(reason)); }
+    void drop() override { link->drop(); }
+
+    std::shared_ptr<basic_ws_link<NextLayer>> link;
 };
 
 /// "the hub refused the connection: HTTP 401 Unauthorized: <message>".
@@ -49,19 +67,28 @@ std::string describe_refusal(const websocket::response_type& res) {
 struct mesh_client::impl : std::enable_shared_from_this<impl> {
     impl(net::io_context& io, options o) : opts(std::move(o)), strand(net::make_strand(io)) {
         if (opts.url.path.empty()) opts.url.path = "/mesh";
+        if (opts.url.tls) tls = make_client_tls(opts.tls);
     }
 
     options opts;
     net::any_io_executor strand;
+    std::shared_ptr<ssl::context> tls;  // wss:// only
     std::mutex mu;
     std::shared_ptr<connection> current;  // guarded by mu
     std::atomic<bool> abandoned{false};   // the mesh_client is gone: no more callbacks
 
     link_options link_opts() const;
+    void start(callbacks cb);
+    template <class NextLayer>
+    void launch(std::shared_ptr<link_connection<NextLayer>> conn);
     std::shared_ptr<connection> current_connection();
-    net::awaitable<void> run(std::shared_ptr<connection> conn);
-    net::awaitable<std::string> dial(std::shared_ptr<connection> conn);
-    net::awaitable<std::string> handshake(connection& conn);
+    template <class NextLayer>
+    net::awaitable<void> run(std::shared_ptr<link_connection<NextLayer>> conn);
+    template <class NextLayer>
+    net::awaitable<std::string> dial(link_connection<NextLayer>& conn);
+    net::awaitable<std::string> secure(tls_stream& stream);
+    template <class NextLayer>
+    net::awaitable<std::string> handshake(link_connection<NextLayer>& conn);
     void finish(const std::shared_ptr<connection>& conn, const std::string& reason);
 };
 
@@ -76,18 +103,29 @@ link_options mesh_client::impl::link_opts() const {
     return lo;
 }
 
+void mesh_client::impl::start(callbacks cb) {
+    if (tls) launch(std::make_shared<link_connection<tls_stream>>(link_opts(), strand, std::move(cb), *tls));
+    else launch(std::make_shared<link_connection<beast::tcp_stream>>(link_opts(), strand, std::move(cb)));
+}
+
+template <class NextLayer>
+void mesh_client::impl::launch(std::shared_ptr<link_connection<NextLayer>> conn) {
+    {
+        std::lock_guard lock(mu);
+        current = conn;  // before its task runs, so a close() right after connect() finds it
+    }
+    net::co_spawn(strand, [self = shared_from_this(), conn] { return self->run(conn); }, net::detached);
+}
+
 std::shared_ptr<connection> mesh_client::impl::current_connection() {
     std::lock_guard lock(mu);
     return current;
 }
 
-net::awaitable<void> mesh_client::impl::run(std::shared_ptr<connection> conn) {
+template <class NextLayer>
+net::awaitable<void> mesh_client::impl::run(std::shared_ptr<link_connection<NextLayer>> conn) {
     auto self = shared_from_this();
-    std::string reason;
-    if (opts.url.tls)
-        reason = "cannot connect to " + opts.url.host_port() +
-                 ": TLS (wss:// or https://) is not supported by this build yet; use ws:// or http://";
-    if (reason.empty()) reason = co_await dial(conn);
+    std::string reason = co_await dial(*conn);
     if (reason.empty()) reason = co_await handshake(*conn);
     if (!reason.empty() && conn->local_close) reason = "closed before connecting: " + *conn->local_close;
     if (reason.empty()) {
@@ -101,32 +139,50 @@ net::awaitable<void> mesh_client::impl::run(std::shared_ptr<connection> conn) {
     finish(conn, reason);
 }
 
-net::awaitable<std::string> mesh_client::impl::dial(std::shared_ptr<connection> conn) {
+template <class NextLayer>
+net::awaitable<std::string> mesh_client::impl::dial(link_connection<NextLayer>& conn) {
     const auto& url = opts.url;
     // The resolver has no deadline of its own: a timer cancels it.
     auto guard = std::make_shared<net::steady_timer>(strand, opts.connect_timeout);
-    guard->async_wait([conn](const error_code& ec) {
-        if (!ec) conn->resolver.cancel();
+    guard->async_wait([&resolver = conn.resolver](const error_code& ec) {
+        if (!ec) resolver.cancel();
     });
     error_code ec;
-    auto results = co_await conn->resolver.async_resolve(url.host, std::to_string(url.port), with_ec(ec));
+    auto results = co_await conn.resolver.async_resolve(url.host, std::to_string(url.port), with_ec(ec));
     bool resolve_timed_out = guard->expiry() <= net::steady_timer::clock_type::now();
     guard->cancel();
     if (ec)
         co_return "cannot resolve " + url.host + ": " +
             (resolve_timed_out ? "timed out after " + ms_text(opts.connect_timeout) : ec.message());
-    auto& stream = beast::get_lowest_layer(conn->link->ws());
+    auto& stream = beast::get_lowest_layer(conn.link->ws());
     stream.expires_after(opts.connect_timeout);
     co_await stream.async_connect(results, with_ec(ec));
     if (ec == beast::error::timeout)
         co_return "cannot connect to " + url.host_port() + ": timed out after " + ms_text(opts.connect_timeout);
     if (ec) co_return "cannot connect to " + url.host_port() + ": " + ec.message();
     stream.socket().set_option(tcp::no_delay(true), ec);
+    if constexpr (std::is_same_v<NextLayer, tls_stream>) {
+        if (auto why = co_await secure(conn.link->ws().next_layer()); !why.empty()) co_return why;
+    }
     stream.expires_never();  // the websocket timeouts take over
     co_return std::string();
 }
 
-net::awaitable<std::string> mesh_client::impl::handshake(connection& conn) {
+/// The TLS handshake on a connected socket, within connect_timeout (still armed by dial()).
+net::awaitable<std::string> mesh_client::impl::secure(tls_stream& stream) {
+    expect_server_name(stream, opts.url.host);
+    error_code ec;
+    co_await stream.async_handshake(ssl::stream_base::client, with_ec(ec));
+    if (!ec) co_return std::string();
+    std::string why = "TLS handshake with " + opts.url.host_port() + " failed: " + describe_tls_failure(ec, stream);
+    if (is_certificate_failure(stream))
+        why += opts.tls.ca_file.empty() ? " (pass --ca FILE with the CA that signed the hub's certificate)"
+                                        : " (is " + opts.tls.ca_file + " the CA that signed the hub's certificate?)";
+    co_return why;
+}
+
+template <class NextLayer>
+net::awaitable<std::string> mesh_client::impl::handshake(link_connection<NextLayer>& conn) {
     auto& ws = conn.link->ws();
     websocket::stream_base::timeout timeouts{};
     timeouts.handshake_timeout = opts.connect_timeout;
@@ -152,6 +208,10 @@ net::awaitable<std::string> mesh_client::impl::handshake(connection& conn) {
         conn.refused_status = static_cast<int>(res.result_int());
         co_return where + " refused the connection: " + describe_refusal(res);
     }
+    if (ec && is_tls_error(ec))  // TLS 1.3: the hub refuses a client certificate after our side finished
+        co_return where + " refused the TLS connection: " + ec.message() +
+            (opts.tls.cert_file.empty() ? " (does it require a client certificate? --tls-cert/--tls-key)"
+                                        : " (is " + opts.tls.cert_file + " signed by the hub's --client-ca?)");
     if (ec) co_return "WebSocket handshake with " + opts.url.host_port() + " failed: " + ec.message();
     auto chosen = to_sv(res[http::field::sec_websocket_protocol]);
     if (opts.json_format && chosen != protocol::subprotocol_json)
@@ -179,22 +239,15 @@ mesh_client::~mesh_client() {
     if (auto conn = impl_->current_connection())
         net::post(impl_->strand, [conn] {
             conn->resolver.cancel();
-            conn->link->drop();
+            conn->drop();
         });
 }
 
-void mesh_client::connect(callbacks cb) {
-    auto conn = std::make_shared<connection>(impl_->link_opts(), impl_->strand, std::move(cb));
-    {
-        std::lock_guard lock(impl_->mu);
-        impl_->current = conn;
-    }
-    net::co_spawn(impl_->strand, [self = impl_, conn] { return self->run(conn); }, net::detached);
-}
+void mesh_client::connect(callbacks cb) { impl_->start(std::move(cb)); }
 
 void mesh_client::send(const core::json& msg) {
     auto conn = impl_->current_connection();
-    if (conn && conn->open) conn->link->send(msg);
+    if (conn && conn->open) conn->send(msg);
 }
 
 void mesh_client::close(const std::string& reason) {
@@ -202,12 +255,12 @@ void mesh_client::close(const std::string& reason) {
         auto conn = self->current_connection();
         if (!conn) return;
         if (conn->open) {
-            conn->link->request_close(protocol::close_normal, reason);
+            conn->request_close(protocol::close_normal, reason);
             return;
         }
         conn->local_close = reason;  // still connecting: abort it
         conn->resolver.cancel();
-        beast::get_lowest_layer(conn->link->ws()).close();
+        conn->drop();
     });
 }
 

@@ -7,6 +7,7 @@
 
 #include "core/json.hpp"
 #include "core/url.hpp"
+#include "transport/tls_options.hpp"
 
 namespace boost::asio {
 class io_context;
@@ -22,6 +23,8 @@ public:
         core::server_url url;  // path defaults to /mesh
         bool json_format = false;  // subprotocol orbitmesh.json instead of orbitmesh.msgpack
         std::string token;         // sent as Authorization: Bearer
+        /// For wss:// (url.tls): whom to trust and, for mutual TLS, our certificate. Ignored for ws://.
+        tls_client_files tls;
         std::size_t max_frame = 16u << 20;
         /// Bound for resolve, connect and the handshake each.
         std::chrono::milliseconds connect_timeout = std::chrono::seconds(10);
@@ -43,6 +46,7 @@ public:
         std::function<void(int status)> on_refused = {};
     };
 
+    /// Throws core::error{usage} when a TLS file (CA, certificate, key) cannot be loaded.
     mesh_client(boost::asio::io_context& io, options opts);
     ~mesh_client();
     /// Starts connecting. Call again only after on_closed.

@@ -28,6 +28,8 @@ public:
         static const http_request none;
         return none;
     }
+    /// The CN of the agent's verified client certificate (mutual TLS), empty when it has none.
+    const std::string& tls_subject() const { return upgrade_request().tls_subject; }
 };
 
 /// Callbacks from the server for agent connections. For one peer they are called in order and

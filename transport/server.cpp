@@ -8,6 +8,7 @@
 #include "transport/beast.hpp"
 #include "transport/http_session.hpp"
 #include "transport/server_context.hpp"
+#include "transport/tls.hpp"
 
 namespace orbitmesh::transport {
 namespace {
@@ -30,15 +31,78 @@ bool is_resource_exhaustion(const error_code& ec) {
 
 void log_line(const std::string& text) {
     std::string line = "orbitmesh: " + text + "\n";
-    std::fwrite(line.data(), 1, line.size(), stderr);
+    std::fwrite(line.data(), 1, line.size(), stderr);  // one write: lines from two threads do not mix
+}
+
+std::shared_ptr<ssl::context> tls_context_for(const server_options& o) {
+    return o.tls.enabled() ? make_server_tls(o.tls) : nullptr;
+}
+
+std::int64_t steady_now_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+/// Registers a session and starts it; past --max-connections (or while stopping) it is dropped
+/// before a byte is read: a flood of connections costs an accept and a close each.
+template <class Stream>
+void serve_http(const std::shared_ptr<server_context>& ctx, Stream stream, std::uint64_t id, peer_info peer) {
+    static std::atomic<std::int64_t> last_full_log_ms{0};
+    auto remote = peer.remote;
+    auto session = std::make_shared<http_session<Stream>>(ctx, std::move(stream), id, std::move(peer));
+    auto admitted = ctx->admit(id, session);
+    if (admitted == server_context::admission::full) {
+        auto now = steady_now_ms();
+        auto last = last_full_log_ms.load();
+        if (now - last >= 1000 && last_full_log_ms.compare_exchange_strong(last, now))
+            log_line("connection limit of " + std::to_string(ctx->opts.max_connections) +
+                     " reached (--max-connections): closing new connections, e.g. from " + remote);
+    }
+    if (admitted != server_context::admission::admitted) return;  // the socket closes with the session
+    session->start();
+}
+
+/// A client that spoke plain HTTP to the TLS port gets one readable answer in plain HTTP
+/// instead of a dropped connection.
+net::awaitable<void> answer_plain_http(beast::tcp_stream& stream) {
+    static const std::string body =
+        R"json({"error":"invalid_input","message":"this hub speaks TLS on this port: use https:// (or wss:// for agents)"})json";
+    static const std::string response = "HTTP/1.1 400 Bad Request\r\nServer: orbitmesh\r\nContent-Type: application/json\r\n"
+                                        "Connection: close\r\nContent-Length: " + std::to_string(body.size()) +
+                                        "\r\n\r\n" + body;
+    error_code ec;
+    co_await net::async_write(stream, net::buffer(response), with_ec(ec));
+    stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+}
+
+/// The TLS handshake comes first, on the connection's strand, within the handshake deadline;
+/// then the connection is an HTTP session like any other, knowing the verified client
+/// certificate's CN.
+net::awaitable<void> serve_tls(std::shared_ptr<server_context> ctx, tcp::socket socket, std::uint64_t id,
+                               std::string remote) {
+    tls_stream stream(beast::tcp_stream(std::move(socket)), *ctx->tls);
+    beast::get_lowest_layer(stream).expires_after(ctx->opts.handshake_timeout);
+    error_code ec;
+    co_await stream.async_handshake(ssl::stream_base::server, with_ec(ec));
+    if (ec) {
+        if (!ctx->stopping()) log_line("tls " + remote + ": handshake failed: " + describe_tls_failure(ec, stream));
+        if (is_plain_http(ec)) co_await answer_plain_http(beast::get_lowest_layer(stream));
+        beast::get_lowest_layer(stream).close();
+        co_return;
+    }
+    if (ctx->stopping()) co_return;
+    beast::get_lowest_layer(stream).expires_never();
+    peer_info peer{std::move(remote), true, peer_common_name(stream)};
+    serve_http(ctx, std::move(stream), id, std::move(peer));
 }
 
 }  // namespace
 
 struct server::impl : std::enable_shared_from_this<impl> {
     impl(net::io_context& io_ctx, server_options o, http_handler h, mesh_handler m, http_gate g)
-        : io(io_ctx), ctx(std::make_shared<server_context>(std::move(o), std::move(h), std::move(m), std::move(g))),
-          acceptor(net::make_strand(io_ctx)) {}
+        : io(io_ctx), acceptor(net::make_strand(io_ctx)) {
+        auto tls = tls_context_for(o);
+        ctx = std::make_shared<server_context>(std::move(o), std::move(h), std::move(m), std::move(g), std::move(tls));
+    }
 
     net::io_context& io;
     std::shared_ptr<server_context> ctx;
@@ -47,7 +111,6 @@ struct server::impl : std::enable_shared_from_this<impl> {
     std::atomic<bool> started{false};
     std::atomic<bool> stopped{false};
     std::atomic<int> listen_fd{-1};
-    std::int64_t last_full_log_ms = 0;  // acceptor strand only
 
     tcp::endpoint resolve_listen_endpoint() const;
     void bind_and_listen();
@@ -113,18 +176,12 @@ void server::impl::start_session(tcp::socket socket) {
     if (ec) return;  // already gone
     socket.set_option(tcp::no_delay(true), ec);  // small frames are the common case: no Nagle delay
     auto id = ctx->next_id();
-    auto session = std::make_shared<http_session>(ctx, std::move(socket), id, format_endpoint(remote));
-    auto admitted = ctx->admit(id, session);
-    if (admitted == server_context::admission::full) {
-        // Closed before a byte is read: a flood of connections costs an accept and a close each.
-        auto now = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
-        if (now - last_full_log_ms >= 1000) {
-            last_full_log_ms = now;
-            log_line("connection limit of " + std::to_string(ctx->opts.max_connections) + " reached (--max-connections): closing new connections, e.g. from " + format_endpoint(remote));
-        }
+    if (ctx->tls) {
+        auto executor = socket.get_executor();
+        net::co_spawn(executor, serve_tls(ctx, std::move(socket), id, format_endpoint(remote)), net::detached);
+        return;
     }
-    if (admitted != server_context::admission::admitted) return;  // the socket closes with the session
-    session->start();
+    serve_http(ctx, beast::tcp_stream(std::move(socket)), id, peer_info{format_endpoint(remote), false, {}});
 }
 
 server::server(boost::asio::io_context& io, server_options opts, http_handler http, mesh_handler mesh, http_gate gate)

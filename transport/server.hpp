@@ -7,6 +7,7 @@
 
 #include "transport/http_types.hpp"
 #include "transport/mesh_peer.hpp"
+#include "transport/tls_options.hpp"
 
 namespace boost::asio {
 class io_context;
@@ -28,13 +29,20 @@ struct server_options {
     /// From accept to a complete first request head (and on to a finished WebSocket handshake):
     /// a client that dawdles is dropped.
     std::chrono::milliseconds handshake_timeout = std::chrono::seconds(10);
+    /// With a certificate every connection is TLS (https:// and wss:// on this one port); with a
+    /// client CA too, client certificates are verified and their CN reaches the handlers as
+    /// http_request::tls_subject (mesh_peer::tls_subject()). The TLS handshake is part of the
+    /// handshake deadline.
+    tls_server_files tls;
 };
 
-/// One listener serving HTTP/1.1 and the WebSocket endpoint `/mesh` on the same port.
-/// Decoding errors close only the offending connection (1003/1007/1009, with a reason).
+/// One listener serving HTTP/1.1 and the WebSocket endpoint `/mesh` on the same port, in the
+/// clear or all over TLS. Decoding errors close only the offending connection (1003/1007/1009,
+/// with a reason); a failed TLS handshake closes that connection and logs one line.
 class server {
 public:
     /// `gate` (optional) sees every HTTP request's head before its body is read (http_types.hpp).
+    /// Throws core::error{usage} naming the file when a TLS certificate, key or CA cannot be loaded.
     server(boost::asio::io_context& io, server_options opts, http_handler http, mesh_handler mesh, http_gate gate = {});
     ~server();
     /// Binds (with SO_REUSEADDR so a restarted hub gets its port back at once) and starts

@@ -9,6 +9,10 @@
 
 #include "transport/server.hpp"
 
+namespace boost::asio::ssl {
+class context;
+}
+
 namespace orbitmesh::transport {
 
 /// A live connection the server can ask to go away (stop()).
@@ -22,13 +26,15 @@ public:
 /// Options, handlers and the registry of live sessions. Thread-safe.
 class server_context {
 public:
-    server_context(server_options o, http_handler h, mesh_handler m, http_gate g)
-        : opts(std::move(o)), http(std::move(h)), mesh(std::move(m)), gate(std::move(g)) {}
+    server_context(server_options o, http_handler h, mesh_handler m, http_gate g,
+                   std::shared_ptr<boost::asio::ssl::context> t)
+        : opts(std::move(o)), http(std::move(h)), mesh(std::move(m)), gate(std::move(g)), tls(std::move(t)) {}
 
     const server_options opts;
     const http_handler http;
     const mesh_handler mesh;
     const http_gate gate;
+    const std::shared_ptr<boost::asio::ssl::context> tls;  // null: plain TCP
 
     std::uint64_t next_id() { return next_id_.fetch_add(1, std::memory_order_relaxed); }
     bool stopping() const { return stopping_.load(std::memory_order_acquire); }

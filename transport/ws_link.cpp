@@ -4,6 +4,7 @@
 
 #include "core/protocol.hpp"
 #include "transport/codec.hpp"
+#include "transport/tls.hpp"
 
 namespace orbitmesh::transport {
 namespace {
@@ -36,7 +37,8 @@ std::string describe_peer_close(const websocket::close_reason& r, const std::str
 
 }  // namespace
 
-void ws_link::configure_stream() {
+template <class NextLayer>
+void basic_ws_link<NextLayer>::configure_stream() {
     ws_.text(opts_.json_text);
     // The frame limit is enforced in read_message(), not by Beast: Beast 1.74 checks it on the
     // frame header and fails with a bare 1009 (no reason), and its teardown reads only 2 KiB
@@ -49,7 +51,8 @@ void ws_link::configure_stream() {
     ws_.set_option(deflate);
 }
 
-void ws_link::send(const core::json& msg) {
+template <class NextLayer>
+void basic_ws_link<NextLayer>::send(const core::json& msg) {
     switch (queue_.push(encode_message(msg, opts_.json_text))) {
     case send_queue::pushed::start_writer: start_writer(); break;
     case send_queue::pushed::overflow:
@@ -60,27 +63,32 @@ void ws_link::send(const core::json& msg) {
     }
 }
 
-void ws_link::request_close(int code, std::string reason) {
+template <class NextLayer>
+void basic_ws_link<NextLayer>::request_close(int code, std::string reason) {
     if (queue_.request_close(code, std::move(reason))) start_writer();
 }
 
-void ws_link::close_now(int code, std::string reason) {
-    net::post(executor_, [self = shared_from_this(), code, reason = std::move(reason)]() mutable {
+template <class NextLayer>
+void basic_ws_link<NextLayer>::close_now(int code, std::string reason) {
+    net::post(executor_, [self = this->shared_from_this(), code, reason = std::move(reason)]() mutable {
         self->begin_close(code, std::move(reason));
     });
 }
 
-void ws_link::drop() {
+template <class NextLayer>
+void basic_ws_link<NextLayer>::drop() {
     close_started_ = true;
     queue_.close();
     beast::get_lowest_layer(ws_).close();
 }
 
-void ws_link::start_writer() {
-    net::co_spawn(executor_, [self = shared_from_this()] { return self->drain_queue(); }, net::detached);
+template <class NextLayer>
+void basic_ws_link<NextLayer>::start_writer() {
+    net::co_spawn(executor_, [self = this->shared_from_this()] { return self->drain_queue(); }, net::detached);
 }
 
-net::awaitable<void> ws_link::drain_queue() {
+template <class NextLayer>
+net::awaitable<void> basic_ws_link<NextLayer>::drain_queue() {
     send_queue::batch next;
     for (;;) {
         switch (queue_.next(next)) {
@@ -97,7 +105,8 @@ net::awaitable<void> ws_link::drain_queue() {
     }
 }
 
-void ws_link::begin_close(int code, std::string reason) {
+template <class NextLayer>
+void basic_ws_link<NextLayer>::begin_close(int code, std::string reason) {
     if (close_started_) return;
     close_started_ = true;
     end_reason_ = "closed with " + std::to_string(code) + ": " + reason;
@@ -105,15 +114,16 @@ void ws_link::begin_close(int code, std::string reason) {
     queue_.close();
     net::co_spawn(
         executor_,
-        [self = shared_from_this(), code, reason = std::move(reason)]() mutable {
+        [self = this->shared_from_this(), code, reason = std::move(reason)]() mutable {
             return self->send_close(code, std::move(reason));
         },
         net::detached);
 }
 
-net::awaitable<void> ws_link::send_close(int code, std::string reason) {
+template <class NextLayer>
+net::awaitable<void> basic_ws_link<NextLayer>::send_close(int code, std::string reason) {
     net::steady_timer guard(executor_, close_grace);
-    guard.async_wait([self = shared_from_this()](const error_code& ec) {
+    guard.async_wait([self = this->shared_from_this()](const error_code& ec) {
         if (!ec) beast::get_lowest_layer(self->ws_).close();
     });
     error_code ec;
@@ -122,7 +132,8 @@ net::awaitable<void> ws_link::send_close(int code, std::string reason) {
     co_await ws_.async_close(why, with_ec(ec));
 }  // destroying the guard cancels it
 
-net::awaitable<error_code> ws_link::read_message(beast::flat_buffer& buffer, bool& too_big) {
+template <class NextLayer>
+net::awaitable<error_code> basic_ws_link<NextLayer>::read_message(beast::flat_buffer& buffer, bool& too_big) {
     error_code ec;
     do {
         // Never more than one byte past the limit: that byte is enough to know.
@@ -134,7 +145,8 @@ net::awaitable<error_code> ws_link::read_message(beast::flat_buffer& buffer, boo
     co_return ec;
 }
 
-net::awaitable<std::string> ws_link::read_frames(const std::function<void(core::json)>& deliver) {
+template <class NextLayer>
+net::awaitable<std::string> basic_ws_link<NextLayer>::read_frames(const std::function<void(core::json)>& deliver) {
     beast::flat_buffer buffer;
     for (;;) {
         bool too_big = false;
@@ -157,7 +169,8 @@ net::awaitable<std::string> ws_link::read_frames(const std::function<void(core::
     co_return end_reason_;
 }
 
-bool ws_link::deliver_frame(const beast::flat_buffer& buffer, const std::function<void(core::json)>& deliver) {
+template <class NextLayer>
+bool basic_ws_link<NextLayer>::deliver_frame(const beast::flat_buffer& buffer, const std::function<void(core::json)>& deliver) {
     if (!opts_.json_text && ws_.got_text()) {
         begin_close(protocol::close_unsupported, "text frame on an orbitmesh.msgpack connection");
         return false;
@@ -179,12 +192,14 @@ bool ws_link::deliver_frame(const beast::flat_buffer& buffer, const std::functio
     return true;
 }
 
-bool ws_link::more_data_waiting() {
+template <class NextLayer>
+bool basic_ws_link<NextLayer>::more_data_waiting() {
     error_code ec;
     return beast::get_lowest_layer(ws_).socket().available(ec) > 0 && !ec;
 }
 
-std::string ws_link::describe_end(const error_code& ec) {
+template <class NextLayer>
+std::string basic_ws_link<NextLayer>::describe_end(const error_code& ec) {
     if (ec == websocket::error::closed) {
         auto text = describe_peer_close(ws_.reason(), opts_.peer_word);
         log(text);
@@ -197,10 +212,14 @@ std::string ws_link::describe_end(const error_code& ec) {
     return text;
 }
 
-void ws_link::log(const std::string& line) const {
+template <class NextLayer>
+void basic_ws_link<NextLayer>::log(const std::string& line) const {
     if (!opts_.log_closes) return;
     std::string text = "orbitmesh: ws " + opts_.remote + ": " + line + "\n";
     std::fwrite(text.data(), 1, text.size(), stderr);  // one write, so lines do not interleave
 }
+
+template class basic_ws_link<beast::tcp_stream>;
+template class basic_ws_link<tls_stream>;
 
 }  // namespace orbitmesh::transport

@@ -22,14 +22,17 @@ struct link_options {
 };
 
 /// A WebSocket stream plus its outgoing queue. Everything touching the stream runs on the
-/// stream's strand; send(), request_close() and close_now() are thread-safe.
-class ws_link : public std::enable_shared_from_this<ws_link> {
+/// stream's strand; send(), request_close() and close_now() are thread-safe. `NextLayer` is
+/// `beast::tcp_stream` (ws://) or `tls_stream` (wss://); both are instantiated in ws_link.cpp.
+template <class NextLayer>
+class basic_ws_link : public std::enable_shared_from_this<basic_ws_link<NextLayer>> {
 public:
-    using stream_type = websocket::stream<beast::tcp_stream>;
+    using stream_type = websocket::stream<NextLayer>;
 
-    /// `args` construct the tcp_stream (an accepted one, or an executor for a client).
+    /// `args` construct the next layer (an accepted stream, or an executor [and TLS context]
+    /// for a client).
     template <class... Args>
-    explicit ws_link(link_options opts, Args&&... args)
+    explicit basic_ws_link(link_options opts, Args&&... args)
         : opts_(std::move(opts)), ws_(std::forward<Args>(args)...), executor_(ws_.get_executor()),
           queue_(opts_.max_send_queue, opts_.json_text) {}
 
@@ -74,5 +77,7 @@ private:
     bool close_started_ = false;  // strand only
     std::string end_reason_;      // strand only: why we closed
 };
+
+using ws_link = basic_ws_link<beast::tcp_stream>;
 
 }  // namespace orbitmesh::transport

@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "core/protocol.hpp"
+#include "transport/tls.hpp"
 
 namespace orbitmesh::transport {
 namespace {
@@ -28,19 +29,21 @@ void log_line(const std::string& text) {
 
 }  // namespace
 
-ws_session::ws_session(std::shared_ptr<server_context> ctx, beast::tcp_stream stream, std::uint64_t id,
-                       http_request upgrade, bool json_text)
+template <class Stream>
+ws_session<Stream>::ws_session(std::shared_ptr<server_context> ctx, Stream stream, std::uint64_t id,
+                               http_request upgrade, bool json_text)
     : ctx_(std::move(ctx)), id_(id), upgrade_(std::move(upgrade)),
-      link_(std::make_shared<ws_link>(link_options_for(ctx_->opts, upgrade_.remote, json_text), std::move(stream))) {
-}
+      link_(std::make_shared<basic_ws_link<Stream>>(link_options_for(ctx_->opts, upgrade_.remote, json_text),
+                                                    std::move(stream))) {}
 
-net::awaitable<void> ws_session::serve_agent(http::request<http::string_body> req, std::string subprotocol) {
-    auto self = shared_from_this();
+template <class Stream>
+net::awaitable<void> ws_session<Stream>::serve_agent(http::request<http::string_body> req, std::string subprotocol) {
+    auto self = this->shared_from_this();
     if (!co_await accept_upgrade(std::move(req), subprotocol)) {
         ctx_->remove(id_);
         co_return;
     }
-    if (!ctx_->add(id_, weak_from_this())) {  // stop() ran during the handshake
+    if (!ctx_->add(id_, this->weak_from_this())) {  // stop() ran during the handshake
         link_->close_now(protocol::close_going_away, "server shutting down");
         co_return;
     }
@@ -52,7 +55,8 @@ net::awaitable<void> ws_session::serve_agent(http::request<http::string_body> re
     notify_close(reason);
 }
 
-net::awaitable<bool> ws_session::accept_upgrade(http::request<http::string_body> req, const std::string& subprotocol) {
+template <class Stream>
+net::awaitable<bool> ws_session<Stream>::accept_upgrade(http::request<http::string_body> req, const std::string& subprotocol) {
     auto& ws = link_->ws();
     beast::get_lowest_layer(ws).expires_never();  // the websocket timeouts take over
     // Beast's idle timer re-arms on every frame read: with 10,000 agents that is an extra handler
@@ -72,28 +76,36 @@ net::awaitable<bool> ws_session::accept_upgrade(http::request<http::string_body>
     co_return !ec;
 }
 
-void ws_session::notify_open() {
+template <class Stream>
+void ws_session<Stream>::notify_open() {
     if (!ctx_->mesh.on_open) return;
     try {
-        ctx_->mesh.on_open(shared_from_this());
+        ctx_->mesh.on_open(this->shared_from_this());
     } catch (const std::exception& e) {
         link_->close_now(close_internal_error, std::string("internal error opening the session: ") + e.what());
     }
 }
 
-void ws_session::notify_close(const std::string& reason) {
+template <class Stream>
+void ws_session<Stream>::notify_close(const std::string& reason) {
     if (!ctx_->mesh.on_close) return;
     try {
-        ctx_->mesh.on_close(shared_from_this(), reason);
+        ctx_->mesh.on_close(this->shared_from_this(), reason);
     } catch (const std::exception& e) {
         log_line("ws " + upgrade_.remote + ": on_close failed: " + e.what());
     }
 }
 
-void ws_session::send(core::json msg) { link_->send(msg); }
+template <class Stream>
+void ws_session<Stream>::send(core::json msg) { link_->send(msg); }
 
-void ws_session::close(int code, std::string reason) { link_->request_close(code, std::move(reason)); }
+template <class Stream>
+void ws_session<Stream>::close(int code, std::string reason) { link_->request_close(code, std::move(reason)); }
 
-void ws_session::shut_down() { link_->close_now(protocol::close_going_away, "server shutting down"); }
+template <class Stream>
+void ws_session<Stream>::shut_down() { link_->close_now(protocol::close_going_away, "server shutting down"); }
+
+template class ws_session<beast::tcp_stream>;
+template class ws_session<tls_stream>;
 
 }  // namespace orbitmesh::transport

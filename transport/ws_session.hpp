@@ -11,11 +11,13 @@
 namespace orbitmesh::transport {
 
 /// An upgraded `/mesh` connection: completes the handshake, then feeds the mesh_handler.
-/// Callbacks run on the connection's strand, so for one peer they never overlap.
-class ws_session final : public mesh_peer, public closable, public std::enable_shared_from_this<ws_session> {
+/// Callbacks run on the connection's strand, so for one peer they never overlap. `Stream` is
+/// `beast::tcp_stream` or `tls_stream` (both instantiated in ws_session.cpp).
+template <class Stream>
+class ws_session final : public mesh_peer, public closable, public std::enable_shared_from_this<ws_session<Stream>> {
 public:
-    ws_session(std::shared_ptr<server_context> ctx, beast::tcp_stream stream, std::uint64_t id,
-               http_request upgrade, bool json_text);
+    ws_session(std::shared_ptr<server_context> ctx, Stream stream, std::uint64_t id, http_request upgrade,
+               bool json_text);
 
     /// Accepts the upgrade (answering with `subprotocol` when not empty) and serves the agent
     /// until the connection ends. On the connection's strand.
@@ -36,7 +38,7 @@ private:
     std::shared_ptr<server_context> ctx_;
     std::uint64_t id_;
     http_request upgrade_;
-    std::shared_ptr<ws_link> link_;
+    std::shared_ptr<basic_ws_link<Stream>> link_;
 };
 
 }  // namespace orbitmesh::transport

@@ -92,6 +92,7 @@ public:
         mo.url = o.server;
         mo.json_format = o.json_format;
         mo.token = o.token;
+        mo.tls = o.tls;
         hub_connection::callbacks cb{
             [this] { return session_.hello(); }, [this] { return session_.heartbeat(); },
             [this] { session_.on_welcome(); }, [this](core::json m) { session_.on_message(std::move(m)); },

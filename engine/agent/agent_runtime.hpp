@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/url.hpp"
+#include "transport/tls_options.hpp"
 
 namespace orbitmesh::engine {
 
@@ -29,6 +30,7 @@ struct agent_options {
     std::int64_t reconnect_max_ms = 5000;
     bool json_format = false;  // speak orbitmesh.json instead of msgpack
     std::string token;
+    transport::tls_client_files tls;  // for a wss:// hub: --ca, and --tls-cert/--tls-key for mutual TLS
     /// When set, the agent stops (as on a first SIGTERM: drain, then leave) once it becomes true,
     /// polled every 100 ms; it then installs no signal handlers and never calls _Exit, so it can
     /// run on a thread of another program (`run --local`).

@@ -43,6 +43,9 @@ job_request request_from(core::json& m) {
     r.mode = take_string(m, "mode");
     r.timeout_ms = number_field<std::int64_t>(m, "timeout_ms", 0);
     r.trace = take_string(m, "trace");
+    if (auto it = m.find("secrets"); it != m.end() && it->is_object())
+        for (auto& [name, value] : it->items())
+            if (value.is_string()) r.secrets.emplace(name, std::move(value.get_ref<std::string&>()));
     return r;
 }
 

@@ -43,6 +43,9 @@ struct job_request {
     std::string mode;
     std::int64_t timeout_ms = 0;
     std::string trace;
+    /// The job's secrets (`assign.secrets`): environment variables of its processes, masked as
+    /// *** in everything the agent reports. Kept in memory only.
+    std::map<std::string, std::string> secrets;
 };
 
 /// Where a context's events go. Each is called on the io thread, in the order emitted.
@@ -62,7 +65,8 @@ public:
     const job_request& request() const { return req_; }
     const core::json& payload() const { return req_.payload; }
     std::int64_t timeout_ms() const { return req_.timeout_ms; }
-    /// ORBITMESH_JOB_ID, ORBITMESH_ATTEMPT, ORBITMESH_IDEMPOTENCY_KEY (+ TRACEPARENT when set).
+    /// The job's secrets, then ORBITMESH_JOB_ID, ORBITMESH_ATTEMPT, ORBITMESH_IDEMPOTENCY_KEY
+    /// (+ TRACEPARENT when set), which win over a secret of the same name.
     std::map<std::string, std::string> env() const;
     boost::asio::io_context& io() { return io_; }
 

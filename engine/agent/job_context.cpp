@@ -35,12 +35,11 @@ job_context::job_context(net::io_context& io, net::thread_pool& blocking, job_re
     : io_(io), blocking_(blocking), req_(std::move(req)), events_(std::move(events)) {}
 
 std::map<std::string, std::string> job_context::env() const {
-    std::map<std::string, std::string> env{
-        {"ORBITMESH_JOB_ID", req_.job_id},
-        {"ORBITMESH_ATTEMPT", std::to_string(req_.attempt)},
-        {"ORBITMESH_IDEMPOTENCY_KEY", req_.idempotency_key},
-        {"ORBITMESH_COMMAND", req_.command},
-    };
+    std::map<std::string, std::string> env = req_.secrets;
+    env["ORBITMESH_JOB_ID"] = req_.job_id;
+    env["ORBITMESH_ATTEMPT"] = std::to_string(req_.attempt);
+    env["ORBITMESH_IDEMPOTENCY_KEY"] = req_.idempotency_key;
+    env["ORBITMESH_COMMAND"] = req_.command;
     if (!req_.trace.empty()) env["TRACEPARENT"] = req_.trace;
     return env;
 }

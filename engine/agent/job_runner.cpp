@@ -3,6 +3,7 @@
 #include <exception>
 
 #include "core/duration.hpp"
+#include "core/secret_mask.hpp"
 #include "engine/agent/agent_log.hpp"
 #include "engine/agent/message_builder.hpp"
 #include "transport/asio.hpp"
@@ -22,10 +23,20 @@ struct job_runner::job {
     stop_kind stop = stop_kind::none;
     std::string stop_reason;
     bool abandoned = false;
+    core::secret_mask mask;  // the job's secret values; empty for most jobs
 };
 
 namespace {
 constexpr int slot_bits = 32;
+
+core::secret_mask mask_of(const job_request& req) {
+    if (req.secrets.empty()) return {};
+    std::vector<std::string> values;
+    values.reserve(req.secrets.size());
+    for (const auto& [name, value] : req.secrets) values.push_back(value);
+    return core::secret_mask(values);
+}
+
 constexpr std::uint64_t slot_mask = (std::uint64_t{1} << slot_bits) - 1;
 }  // namespace
 
@@ -68,6 +79,7 @@ job_runner::admission job_runner::start(job_request&& req, bool* finished_at_onc
     const auto gen = (++next_generation_ << slot_bits) | slot;
     j.generation = gen;
     j.where = jobs_.emplace_hint(hint, core::job_key(req.job_id, req.attempt), slot);
+    j.mask = mask_of(req);
     j.ctx = std::make_shared<job_context>(io_, blocking_, std::move(req), events_for(gen));  // takes req last
     auto ctx = j.ctx;
     arm_timeout(j);
@@ -94,6 +106,7 @@ job_events job_runner::events_for(std::uint64_t gen) {
         auto* j = live(gen);
         if (!j || j->abandoned) return;
         const auto& r = j->ctx->request();
+        if (!j->mask.empty()) j->mask.apply(line);
         cb_.send(message_builder("output")
                      .add("job_id", r.job_id)
                      .add("attempt", r.attempt)
@@ -106,6 +119,7 @@ job_events job_runner::events_for(std::uint64_t gen) {
         auto* j = live(gen);
         if (!j || j->abandoned) return;
         const auto& r = j->ctx->request();
+        if (!j->mask.empty()) j->mask.apply(message);
         cb_.send(message_builder("progress")
                      .add("job_id", r.job_id)
                      .add("attempt", r.attempt)
@@ -181,6 +195,7 @@ void job_runner::finished(std::uint64_t gen, job_result r) {
     j.stop = stop_kind::none;
     j.stop_reason.clear();
     j.abandoned = false;
+    j.mask = {};
     free_slots_.push_back(static_cast<std::uint32_t>(gen & slot_mask));
     if (report) cb_.on_result(std::move(message));
 }
@@ -197,6 +212,10 @@ core::json job_runner::result_message(const job& j, job_result r) const {
             r.status = job_status::cancelled;
             r.error = j.stop_reason.empty() ? "cancelled" : "cancelled: " + j.stop_reason;
         }
+    }
+    if (!j.mask.empty()) {  // before the outbox: a secret is never stored on the agent either
+        j.mask.apply(r.output);
+        j.mask.apply(r.error);
     }
     return message_builder("result")
         .add("job_id", req.job_id)

@@ -52,6 +52,8 @@ std::variant<core::principal, refusal> authenticator::identify(const transport::
         limiter_.failed(address, core::steady_ms());
         return unauthorized("the Authorization header must be \"Bearer TOKEN\"");
     }
+    if (token.empty() && !req.tls_subject.empty())  // mutual TLS: the transport verified it against --client-ca
+        return core::principal{core::role::agent, req.tls_subject, {}, {}, core::principal::source::certificate};
     if (token.empty())
         return unauthorized("this hub requires a token: pass --token, --token-file or ORBITMESH_TOKEN "
                             "(an admin mints one with `orbitmesh token create`)");

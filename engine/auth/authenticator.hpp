@@ -39,7 +39,8 @@ public:
     authenticator(options o, std::shared_ptr<const jwt_key> key, std::shared_ptr<revocation_list> revoked);
 
     /// The principal of `req`, or why it is refused. With `--auth none` everyone is the open
-    /// principal and presented tokens are not looked at.
+    /// principal and presented tokens are not looked at. Without a token, a client certificate the
+    /// TLS handshake verified against `--client-ca` makes its CN an `agent` principal.
     std::variant<core::principal, refusal> identify(const transport::http_request& req);
     /// The claims of a refresh token (POST /api/v1/tokens/refresh), or why it is refused; failures
     /// count against `remote` like any other. Revocation and spending are the token service's.

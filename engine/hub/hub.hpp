@@ -17,6 +17,7 @@
 #include "core/error.hpp"
 #include "core/job.hpp"
 #include "engine/hub/circuit_breaker.hpp"
+#include "core/secret_mask.hpp"
 #include "engine/hub/deadline_queue.hpp"
 #include "engine/hub/dispatcher.hpp"
 #include "engine/hub/histogram.hpp"
@@ -24,6 +25,7 @@
 #include "engine/hub/job_port.hpp"
 #include "engine/hub/waiter_list.hpp"
 #include "transport/asio.hpp"
+#include "engine/hub/secret_store.hpp"
 #include "store/event_store.hpp"
 #include "transport/mesh_peer.hpp"
 
@@ -182,10 +184,20 @@ private:
 
     // hub_invoke.cpp: request-response calls to agents
     void handle_reply(core::protocol::reply& m);
+    // hub_secrets.cpp: a job's `secrets` (names in its spec; values only in memory and on the wire)
+    /// Throws core::error{invalid_input} naming a secret the hub cannot resolve.
+    void check_secrets(const core::job_spec& spec) const;
+    /// Adds the secret values to an `assign`; false when one is no longer defined (the job is
+    /// then failed with the reason).
+    bool add_secrets(core::job_record& job, core::json& assign);
+    /// The mask of a job's secret values, or nullptr when it has none.
+    const core::secret_mask* mask_for(const core::job_record& job);
+    void fail_unresolved(core::job_record& job, const std::string& why);
 
     boost::asio::io_context& io_;
     strand strand_;
     hub_options opts_;
+    secret_store secrets_{opts_.secrets_dir};
     store::event_store& store_;
     const core::clock& clock_;
     std::unique_ptr<deadline_queue> deadlines_;
@@ -201,6 +213,7 @@ private:
     waiter_list<pending_call> calls_;      // by invoke call id
     std::unordered_map<std::string, std::vector<store::log_line>> recent_logs_;  // in-flight jobs' output
     std::unordered_map<std::string, std::pair<std::string, std::int64_t>> exclusions_;  // job -> (agent, until)
+    std::unordered_map<std::string, core::secret_mask> job_masks_;  // jobs in flight with secrets
 
     // Projection rows to rewrite. Rows of ended jobs go out with the next flush. Rows of jobs
     // still in flight are written by a tick every projection_tick_ms, at most

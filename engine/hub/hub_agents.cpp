@@ -9,6 +9,7 @@
 #include "engine/hub/attempt_fence.hpp"
 #include "engine/hub/hub.hpp"
 #include "engine/hub/hub_state.hpp"
+#include "engine/hub/mesh_identity.hpp"
 
 namespace orbitmesh::engine {
 
@@ -123,6 +124,12 @@ void hub::handle_hello(const std::shared_ptr<transport::mesh_peer>& peer, sessio
                                                              " (this hub speaks 1.." +
                                                              std::to_string(core::protocol::version) + ")");
     const auto& id = m.agent_id;
+    auto known = agents_.find(id);
+    const std::string* known_name = known != agents_.end() && known->second ? &known->second->rec.name : nullptr;
+    if (auto problem = hello_identity_problem(peer->tls_subject(), !opts_.tls.client_ca_file.empty(), m, known_name)) {
+        hub_log("agent connection " + peer->remote_address() + ": closing 1008: " + *problem);
+        return peer->close(core::protocol::close_policy, *problem);
+    }
     auto& slot = agents_[id];
     if (!slot) slot = std::make_unique<agent_entry>();
     auto& a = *slot;
@@ -199,6 +206,7 @@ void hub::handle_progress(agent_entry& a, core::protocol::progress& m) {
     if (!attempt_fence(m.attempt, a.rec.id).admits(job)) return;
     job->progress_percent = m.percent;
     job->progress_message = std::move(m.message);
+    if (const auto* mask = mask_for(*job)) mask->apply(job->progress_message);
     dirty_jobs_.insert(job->id);
 }
 
@@ -208,10 +216,12 @@ void hub::send_assign(const std::string& job_id, int attempt) {
     auto it = agents_.find(job->agent_id);
     if (it == agents_.end() || !it->second->peer) return;  // agent loss handling will reclaim it
     const auto& s = job->spec;
-    it->second->peer->send({{"t", msg::assign}, {"job_id", job_id}, {"attempt", attempt},
-                            {"idempotency_key", s.idempotency_key.empty() ? job_id : s.idempotency_key},
-                            {"command", s.command}, {"payload", s.payload}, {"mode", core::to_string(s.mode)},
-                            {"timeout_ms", s.timeout_ms}, {"trace", s.trace}});
+    core::json assign{{"t", msg::assign}, {"job_id", job_id}, {"attempt", attempt},
+                      {"idempotency_key", s.idempotency_key.empty() ? job_id : s.idempotency_key},
+                      {"command", s.command}, {"payload", s.payload}, {"mode", core::to_string(s.mode)},
+                      {"timeout_ms", s.timeout_ms}, {"trace", s.trace}};
+    if (!add_secrets(*job, assign)) return;  // a secret vanished since submit: the job failed instead
+    it->second->peer->send(std::move(assign));
     deadlines_->after(opts_.ack_timeout_ms, [this, job_id, attempt] {
         auto* j = find_job(job_id);
         if (!attempt_fence(attempt).admits_unacked(j)) return;

@@ -39,6 +39,7 @@ void hub::submit_on_strand(std::vector<core::job_spec>& specs, submit_reply& rep
               false);
         return;
     }
+    for (const auto& spec : specs) check_secrets(spec);  // before any job exists: all or nothing
     store::write_batch batch;
     auto ids = std::make_shared<std::vector<std::string>>();
     bool created = false;
@@ -249,6 +250,7 @@ void hub::end_if_terminal(const std::string& job_id) {
 }
 
 void hub::job_ended(const std::string& job_id) {
+    job_masks_.erase(job_id);
     if (auto* job = find_job(job_id); job && job_waiters_.contains(job_id))
         for (auto& w : job_waiters_.take_all(job_id)) w.reply({core::to_json(*job), std::nullopt});
     notify_logs(job_id);

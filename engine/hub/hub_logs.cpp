@@ -40,6 +40,7 @@ void hub::handle_output(agent_entry& a, core::protocol::output& m) {
     line.seq = ++seq_it->second;
     line.stream = std::move(m.stream);
     line.data = std::move(m.data);
+    if (const auto* mask = mask_for(*job)) mask->apply(line.data);  // agents mask too; never trust one
     if (line.data.size() > max_line_bytes) line.data.resize(max_line_bytes);
     line.time_ms = clock_.now_ms();
     auto& recent = recent_logs_[job_id];

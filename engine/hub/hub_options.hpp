@@ -11,6 +11,7 @@
 
 #include "engine/hub/dispatcher.hpp"
 #include "store/event_store.hpp"
+#include "transport/tls_options.hpp"
 
 namespace orbitmesh::engine {
 
@@ -50,6 +51,12 @@ struct hub_options {
     std::vector<std::string> http_allow;        // allow-list rules; empty = any target but the protected ones
     std::size_t http_max_response = 1u << 20;
     std::map<std::string, std::string> notify_channels;  // NAME -> URL or "log"
+    /// `--tls-cert/--tls-key`: https:// and wss:// on the one port; `--client-ca` too: agents must
+    /// present a certificate signed by it, and its CN is the only name they may register as.
+    transport::tls_server_files tls;
+    /// `--secrets-dir`: a workflow's `secrets:` name NAME is read from DIR/NAME, else from the
+    /// hub's environment variable NAME. Empty = the environment only.
+    std::filesystem::path secrets_dir;
     /// When set, the hub also stops (as on SIGTERM) once it becomes true: for in-process hubs
     /// (`run --local`, tests). Polled every 100 ms.
     std::shared_ptr<std::atomic<bool>> stop_token;

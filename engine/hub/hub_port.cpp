@@ -10,6 +10,7 @@ namespace orbitmesh::engine {
 
 std::string hub::create_job(core::job_spec spec, store::write_batch& batch) {
     core::validate(spec);
+    check_secrets(spec);  // throws before anything is created
     core::job_record job;
     job.id = core::new_id();
     std::string id = job.id;

@@ -33,6 +33,10 @@ void hub::handle_result(agent_entry& a, const std::shared_ptr<transport::mesh_pe
         return;
     }
     const auto& status = m.status;
+    if (const auto* mask = mask_for(*job)) {  // agents mask too; what is recorded must not depend on it
+        mask->apply(m.output);
+        mask->apply(m.error);
+    }
     core::json result = {{"exit_code", m.exit_code ? core::json(*m.exit_code) : core::json()},
                          {"output", std::move(m.output)},
                          {"error", std::move(m.error)}};

@@ -13,7 +13,10 @@ list(APPEND ORBITMESH_ENGINE_SOURCES
   hub/hub_recovery.cpp
   hub/route_table.cpp
   hub/hub_results.cpp
+  hub/mesh_identity.cpp
   hub/mesh_intake.cpp
+  hub/secret_store.cpp
+  hub/hub_secrets.cpp
   hub/metrics.cpp
   hub/timer_deadlines.cpp
 )

@@ -15,6 +15,7 @@
 #include "engine/hub/http_json.hpp"
 #include "engine/hub/hub.hpp"
 #include "engine/hub/hub_log.hpp"
+#include "engine/hub/mesh_identity.hpp"
 #include "engine/hub/mesh_intake.hpp"
 #include "engine/serve/http_front.hpp"
 #include "engine/workflow/runner.hpp"
@@ -82,6 +83,13 @@ void register_workflow_dir(net::io_context& io, hub& h, const std::shared_ptr<ru
     io.restart();
     if (!failure.empty()) throw core::error(core::error_kind::invalid_input, failure);
     if (left > 0) throw core::error(core::error_kind::storage, "the workflows of " + dir.string() + " could not be recorded");
+}
+
+/// What the listening line adds about TLS, so an operator sees at once what agents need.
+std::string listen_note(const hub_options& opts) {
+    if (!opts.tls.enabled()) return "";
+    if (opts.tls.client_ca_file.empty()) return " (TLS)";
+    return " (TLS; agents need a client certificate from " + opts.tls.client_ca_file + ")";
 }
 
 /// The outermost guard: an exception escaping any io handler (the hub's own handlers are guarded
@@ -154,12 +162,14 @@ transport::server_options server_options_of(const hub_options& opts) {
     so.max_http_body = opts.max_http_body;
     so.max_connections = opts.max_connections;
     so.handshake_timeout = std::chrono::milliseconds(opts.handshake_timeout_ms);
+    so.tls = opts.tls;
     return so;
 }
 
 }  // namespace
 
 int run_hub(const hub_options& opts) {
+    transport::check_server_tls(opts.tls);  // a bad certificate file stops us before the store is touched
     auto store = open_store(opts);
     net::io_context io;
     auto h = std::make_shared<hub>(io, opts, *store);
@@ -182,12 +192,14 @@ int run_hub(const hub_options& opts) {
     auto door = make_front_door(all_routes(h, workflows, post, tokens, authn), authn);
     auto mesh = make_mesh_handler(h);
     mesh.on_upgrade = door.mesh_gate;
+    if (!opts.tls.client_ca_file.empty()) mesh.on_upgrade = require_client_certificate(std::move(mesh.on_upgrade));
     transport::server srv(io, server_options_of(opts), door.handler, mesh, door.gate);
     srv.start();
     workflows->set_hub_address(opts.host, srv.port());
     log_auth(opts, *key);
     if (!opts.port_file.empty()) write_port_file(opts.port_file, srv.port());
-    hub_log("listening on " + opts.host + ":" + std::to_string(srv.port()) + ", data in " + opts.data_dir.string());
+    hub_log("listening on " + std::string(opts.tls.enabled() ? "https://" : "http://") + opts.host + ":" +
+            std::to_string(srv.port()) + listen_note(opts) + ", data in " + opts.data_dir.string());
 
     // Shutdown order (STYLE §4): stop accepting, tell sessions, let the hub reply to its waiters,
     // give in-flight writes a moment, then stop the io_context and drain the store.

@@ -70,6 +70,7 @@ void runner::start_compensation(live_run& r, const std::string& path, int attemp
         auto ctx = context(r, scope_of(r, path));
         ctx["output"] = rec->output;
         auto spec = job_spec_for(*def->compensation, def, ctx);
+        spec.secrets = r.wf->secrets;
         spec.idempotency_key = "run-" + r.rec.id + "/" + path + "/compensation/" + std::to_string(attempt);
         auto id = port_.create_job(std::move(spec), batch);
         record(r, core::run_event::compensating, {{"path", path}, {"job_id", id}, {"attempt", attempt}}, batch);

@@ -187,6 +187,7 @@ core::job_spec runner::job_spec_for(const core::job_action& a, const step_def* s
 void runner::start_job(live_run& r, const step_def& s, const std::string& path, const scope& sc, int attempt,
                        store::write_batch& batch) {
     auto spec = job_spec_for(*s.job(), &s, context(r, sc));
+    spec.secrets = r.wf->secrets;  // names only: the hub resolves them when it sends the job
     spec.idempotency_key = "run-" + r.rec.id + "/" + path + "/" + std::to_string(attempt);
     std::vector<std::string> ids;
     if (s.job()->fan_out_all) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <functional>
 
+#include "core/secret_mask.hpp"
 #include "core/workflow_inputs.hpp"
 #include "core/workflow_suggest.hpp"
 #include "engine/workflow/step_builder.hpp"
@@ -13,7 +14,7 @@ namespace {
 
 const std::vector<std::string_view> top_level_keys = {
     "id", "name", "version", "description", "tags", "variables", "inputs", "timeout", "triggers", "steps",
-    "error_handling", "concurrency", "enabled", "max_retries", "format",
+    "error_handling", "concurrency", "enabled", "max_retries", "format", "secrets",
 };
 
 core::input_param build_param(const source_node& n, std::string name, diagnostics_sink& sink, const std::string& owner) {
@@ -100,6 +101,29 @@ void read_identity(map_reader& r, core::workflow& wf, std::string_view default_i
     r.get("format");  // read before the build: see detect_original_dialect
 }
 
+/// `secrets: [NAME, ...]`: names only (values live on the hub), each usable as an environment variable.
+void read_secrets(map_reader& r, core::workflow& wf) {
+    const source_node* n = r.get("secrets");
+    if (n == nullptr || n->is_null()) return;
+    if (n->is_mapping()) {
+        r.error(*n, "secrets", "must be a list of secret names, not a map",
+                "write secrets: [DB_PASSWORD]; the values stay on the hub (serve --secrets-dir or its environment)");
+        return;
+    }
+    auto names = r.text_list("secrets");
+    for (std::size_t i = 0; i < names.size(); ++i) {
+        const source_node& at = n->is_sequence() && i < n->children.size() ? n->children[i] : *n;
+        if (!core::is_secret_name(names[i])) {
+            r.error(at, "secrets", in_quotes(names[i]) + " is not a usable secret name",
+                    "use letters, digits and _ (not starting with a digit): it becomes the job's environment variable");
+            continue;
+        }
+        if (std::find(wf.secrets.begin(), wf.secrets.end(), names[i]) == wf.secrets.end()) wf.secrets.push_back(names[i]);
+    }
+    if (wf.secrets.size() > core::max_secrets_per_job)
+        r.error(*n, "secrets", "names more than " + std::to_string(core::max_secrets_per_job) + " secrets");
+}
+
 }  // namespace
 
 void build_inputs(const source_node& n, diagnostics_sink& sink, const std::string& owner, std::vector<core::input_param>& out) {
@@ -156,6 +180,7 @@ core::workflow build_workflow(const source_node& root, diagnostics_sink& sink, s
             sink.error(steps.key_pos, "workflow has no steps", "add at least one step under steps:");
     }
     build_error_handling(r, wf.on_error);
+    read_secrets(r, wf);
     if (auto m = r.integer("max_retries", 0, 1000)) apply_default_retries(wf.steps, static_cast<int>(*m));
     r.finish(top_level_keys);
     return wf;

@@ -23,6 +23,28 @@ const core::diagnostic& first_error(const workflow_check& c) {
                          [](const core::diagnostic& d) { return d.level == core::severity::error; });
 }
 
+/// The source as the API may show it: a webhook trigger's literal HMAC key is replaced by *** on
+/// every line that mentions a secret (SPEC §8: secrets are never returned by the API).
+std::string redacted_source(const registered_workflow& w) {
+    std::vector<std::string> keys;
+    for (const auto& t : w.definition->triggers)
+        if (t.type == core::trigger_type::webhook && !t.secret.empty()) keys.push_back(t.secret);
+    if (keys.empty()) return w.source;
+    std::string out;
+    std::istringstream in(w.source);
+    std::string line;
+    bool first = true;
+    while (std::getline(in, line)) {
+        if (line.find("secret") != std::string::npos)
+            for (const auto& k : keys)
+                for (auto at = line.find(k); at != std::string::npos; at = line.find(k, at + 3)) line.replace(at, k.size(), "***");
+        out += (first ? "" : "\n") + line;
+        first = false;
+    }
+    if (!w.source.empty() && w.source.back() == '\n') out += '\n';
+    return out;
+}
+
 // `FILE:LINE: message (hint)`: the line an operator reads when `serve --workflows` refuses a file.
 std::string located(const core::diagnostic& d, std::size_t more) {
     std::string out = d.file;
@@ -140,7 +162,7 @@ core::json workflow_registry::summary(const registered_workflow& w, bool with_so
                  {"file", w.file},
                  {"steps", core::count_steps(d.steps)},
                  {"registered_at", core::format_time(w.registered_ms)}};
-    if (with_source) j["source"] = w.source;
+    if (with_source) j["source"] = redacted_source(w);
     return j;
 }
 

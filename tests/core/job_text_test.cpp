@@ -41,6 +41,7 @@ TEST_CASE("job text: every field set, nested values and odd strings print as dum
     r.spec.mode = job_mode::long_running;
     r.spec.on_agent_lost = agent_lost_policy::fail;
     r.spec.trace = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+    r.spec.secrets = {"DB_PASSWORD", "API_TOKEN"};
     r.state = job_state::failed;
     r.attempt = 2;
     r.retries_used = 1;

@@ -244,9 +244,14 @@ class HttpError(AssertionError):
     pass
 
 
-def http_request(port, method, path, body=None, timeout=30.0, raw_body=None, headers=None):
-    """One request on a fresh connection. Returns (status, parsed JSON or text)."""
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+def http_request(port, method, path, body=None, timeout=30.0, raw_body=None, headers=None,
+                 context=None):
+    """One request on a fresh connection (over TLS with an ssl `context`). Returns (status,
+    parsed JSON or text)."""
+    if context is not None:
+        conn = http.client.HTTPSConnection("127.0.0.1", port, timeout=timeout, context=context)
+    else:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
         hdrs = {"Accept": "application/json"}
         data = None
@@ -397,7 +402,8 @@ class Mesh:
         return env
 
     # hub -------------------------------------------------------------------------------------
-    def start_hub(self, data_dir=None, port=0, args=(), wait_ready=True, timeout=20.0):
+    def start_hub(self, data_dir=None, port=0, args=(), wait_ready=True, timeout=20.0, env=None):
+        """`serve` on 127.0.0.1; `env` adds variables to the hub's environment."""
         n = self._next()
         data_dir = data_dir or self.path(f"hub-data-{n}")
         os.makedirs(data_dir, exist_ok=True)
@@ -406,7 +412,7 @@ class Mesh:
             os.unlink(port_file)
         argv = [self.binary, "serve", "--listen", f"127.0.0.1:{port}", "--data-dir", data_dir,
                 "--port-file", port_file, *args]
-        proc = self.registry.start(f"hub{n}", argv, env=self.base_env())
+        proc = self.registry.start(f"hub{n}", argv, env={**self.base_env(), **(env or {})})
         hub = Hub(self, proc, None, data_dir, list(args))
         if not wait_ready:
             hub.port_file = port_file

@@ -103,4 +103,5 @@ def test_job_of_a_lost_agent_waits_reassign_after_before_moving(mesh, registry):
     lost = event_times(hub.db_path, f"agent-{agents[first].agent_id()}", "agent.disconnected")
     moved = event_times(hub.db_path, f"job-{job_id}", "job.requeued")
     assert len(lost) == 1 and len(moved) == 1, (lost, moved)
-    assert moved[0] - lost[0] >= 4000, f"job moved {moved[0] - lost[0]} ms after the agent was lost (reassign_after 4s)"
+    # Stamps are whole ms and the timer is armed just before the loss is stamped: allow 5 ms.
+    assert moved[0] - lost[0] >= 4000 - 5, f"job moved {moved[0] - lost[0]} ms after the agent was lost (reassign_after 4s)"

@@ -1,5 +1,6 @@
 // The agent's protocol side: assign/ack/nack, outbox-first results, dedup, cancel, timeout, invoke.
 #include <catch2/catch.hpp>
+#include <algorithm>
 #include <atomic>
 #include <map>
 #include <mutex>
@@ -318,4 +319,33 @@ TEST_CASE("agent session: invoke answers ping, system.info and unknown methods")
     CHECK(hb["load"]["running"] == 0);
     CHECK(hb["load"].contains("cpu"));
     CHECK(hb["load"].contains("mem"));
+}
+
+TEST_CASE("agent session: assign.secrets reach the job's environment and are masked in all it reports") {
+    session_fixture s;
+    const std::string value = "pw-0123456789abcdef";
+    s.session.on_message({{"t", "assign"},
+                          {"job_id", "sec1"},
+                          {"attempt", 1},
+                          {"idempotency_key", "k"},
+                          {"command", "shell"},
+                          {"payload", "echo \"out $DB_PASSWORD\"; echo \"err $DB_PASSWORD\" >&2; "
+                                      "[ \"$DB_PASSWORD\" = '" + value + "' ] && echo matched; "
+                                      "printf %s \"$DB_PASSWORD\"; exit 4"},
+                          {"mode", "request_response"},
+                          {"timeout_ms", 0},
+                          {"trace", ""},
+                          {"secrets", {{"DB_PASSWORD", value}}}});
+    REQUIRE(s.wait_result("sec1"));
+    std::vector<std::string> lines;
+    for (const auto& m : s.of_type("output")) lines.push_back(m["data"]);
+    std::sort(lines.begin(), lines.end());  // stdout and stderr interleave as they like
+    CHECK(lines == std::vector<std::string>{"***", "err ***", "matched", "out ***"});
+    auto result = s.result_for("sec1", 1);
+    REQUIRE(result);
+    CHECK((*result)["output"] == "out ***\nmatched\n***");
+    CHECK((*result)["error"] == "shell: exit status 4: err ***");
+    for (const auto& m : s.sent) CHECK(m.dump().find(value) == std::string::npos);
+    std::lock_guard lock(s.box->mu);  // the outbox holds the masked result only
+    for (const auto& [k, e] : s.box->entries) CHECK(e.result.dump().find(value) == std::string::npos);
 }

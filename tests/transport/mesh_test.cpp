@@ -262,14 +262,15 @@ TEST_CASE("mesh_client: failures to connect are reported once with a reason") {
         a.connect();                       // and again after on_closed
         REQUIRE(a.closed.pop());
     }
-    SECTION("a TLS url") {
-        auto opts = agent::make_options(7420, false, {}, {});
+    SECTION("a wss:// url to a plain listener") {
+        hub h;
+        auto opts = agent::make_options(h.port(), false, {}, {});
         opts.url.tls = true;
         agent a(opts);
         a.connect();
         auto reason = a.closed.pop();
         REQUIRE(reason);
-        CHECK_THAT(*reason, Catch::Contains("TLS (wss:// or https://) is not supported"));
+        CHECK_THAT(*reason, Catch::Contains("TLS handshake with 127.0.0.1:" + std::to_string(h.port()) + " failed"));
     }
 }
 
