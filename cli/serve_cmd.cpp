@@ -8,6 +8,7 @@
 
 #include "cli/command.hpp"
 #include "cli/flag_parsing.hpp"
+#include "cli/settings_layers.hpp"
 #include "core/error.hpp"
 #include "engine/serve/hub_server.hpp"
 #include "engine/workflow/http_policy.hpp"
@@ -34,6 +35,7 @@ struct serve_flags {
     int script_memory = 128;
     std::vector<std::string> http_allow, notify_channels;
     std::size_t http_max_response = 1u << 20;
+    std::string log_format = "text", log_level = "info";
 };
 
 // `--notify-channel NAME=URL|log` (repeatable).
@@ -137,8 +139,13 @@ void add_serve_command(CLI::App& app, command_context& ctx) {
     sub->add_option("--http-max-response", f->http_max_response, "Largest response body an http step accepts, in bytes")->capture_default_str();
     sub->add_option("--notify-channel", f->notify_channels, "A notification channel: NAME=http://URL (a webhook) or NAME=log; `default` is the one steps get without a channel (default: log)")
         ->type_name("NAME=URL");
+    sub->add_option("--log-format", f->log_format, "Log lines on stderr: text, or json (one object per line with job/run/agent ids as fields)")
+        ->capture_default_str();
+    sub->add_option("--log-level", f->log_level, "Least severe log events shown: debug, info, warn or error")->capture_default_str();
+    ctx.settings[sub] = add_settings_flags(*sub);
     sub->callback([&ctx, f] {
         ctx.run = [f] {
+            configure_logging(f->log_format, f->log_level);
             auto opts = to_options(*f);
             raise_open_file_limit();
             return engine::run_hub(opts);

@@ -111,6 +111,7 @@ json to_json(const job_spec& s) {
         {"on_agent_lost", to_string(s.on_agent_lost)},
     };
     if (!s.trace.empty()) j["trace"] = s.trace;
+    if (!s.limits.empty()) j["limits"] = to_json(s.limits);
     return j;
 }
 
@@ -148,6 +149,7 @@ job_spec job_spec_from_json(const json& j, std::string_view what) {
     read_retries(r, s.retries);
     s.idempotency_key = r.maybe_text("idempotency_key").value_or(std::string{});
     s.trace = r.maybe_text("trace").value_or(std::string{});
+    if (const json* l = r.get("limits")) s.limits = job_limits_from_json(*l, std::string(what) + " field \"limits\"");
     if (auto mode = r.maybe_text("mode")) {
         auto m = parse_job_mode(*mode);
         if (!m) bad("unknown job mode \"" + *mode + "\" (use request_response, fire_and_forget, streaming or long_running)");

@@ -6,6 +6,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/job_limits.hpp"
 #include "core/json.hpp"
 
 namespace orbitmesh::core {
@@ -53,6 +54,7 @@ struct job_spec {
     job_mode mode = job_mode::request_response;
     agent_lost_policy on_agent_lost = agent_lost_policy::reassign;
     std::string trace;  // W3C traceparent
+    job_limits limits;  // enforced by the agent; empty = none
 };
 
 /// Canonical handler name: `system:info`, `orbit:system.info` -> `system.info`.

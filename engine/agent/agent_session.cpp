@@ -43,6 +43,7 @@ job_request request_from(core::json& m) {
     r.mode = take_string(m, "mode");
     r.timeout_ms = number_field<std::int64_t>(m, "timeout_ms", 0);
     r.trace = take_string(m, "trace");
+    if (auto it = m.find("limits"); it != m.end()) r.limits = std::move(*it);
     return r;
 }
 

@@ -43,6 +43,7 @@ struct job_request {
     std::string mode;
     std::int64_t timeout_ms = 0;
     std::string trace;
+    core::json limits;  // the job's `limits` map as sent (null = none); read by the process handlers
 };
 
 /// Where a context's events go. Each is called on the io thread, in the order emitted.
@@ -108,6 +109,8 @@ public:
     /// Starts one job and returns promptly (never blocks the io thread); the job ends with exactly
     /// one ctx->finish(). May throw core::error for a bad payload (the job then fails with it).
     virtual void start(const std::shared_ptr<job_context>& ctx) = 0;
+    /// The timeout a job of this handler gets when it has none (0 = none): `wasm` has one.
+    virtual std::int64_t default_timeout_ms() const { return 0; }
 };
 
 }  // namespace orbitmesh::engine::agent

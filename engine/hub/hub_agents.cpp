@@ -7,6 +7,7 @@
 #include "core/job_events.hpp"
 #include "core/protocol.hpp"
 #include "engine/hub/hub.hpp"
+#include "engine/hub/hub_log.hpp"
 #include "engine/hub/hub_state.hpp"
 
 namespace orbitmesh::engine {
@@ -119,6 +120,9 @@ void hub::handle_hello(const std::shared_ptr<transport::mesh_peer>& peer, sessio
         for (const auto& name : *m.handlers) a.handlers.insert(core::canonical_command(name));
     a.rec.state = core::agent_state::connected;
     a.rec.connected_ms = a.rec.last_seen_ms = core::now_ms();
+    if (core::log::enabled(core::log::level::debug))
+        hub_log(core::log::level::debug, "agent " + a.rec.name + " (" + a.rec.id + ") connected from " + peer->remote_address(),
+                {{"agent_id", a.rec.id}, {"agent", a.rec.name}});
 
     // Reconcile: jobs the hub thinks it runs versus what it says it holds.
     std::set<std::pair<std::string, int>> held;
@@ -173,10 +177,12 @@ void hub::send_assign(const std::string& job_id, int attempt) {
     auto it = agents_.find(job->agent_id);
     if (it == agents_.end() || !it->second->peer) return;  // agent loss handling will reclaim it
     const auto& s = job->spec;
-    it->second->peer->send({{"t", msg::assign}, {"job_id", job_id}, {"attempt", attempt},
-                            {"idempotency_key", s.idempotency_key.empty() ? job_id : s.idempotency_key},
-                            {"command", s.command}, {"payload", s.payload}, {"mode", core::to_string(s.mode)},
-                            {"timeout_ms", s.timeout_ms}, {"trace", s.trace}});
+    core::json m = {{"t", msg::assign}, {"job_id", job_id}, {"attempt", attempt},
+                    {"idempotency_key", s.idempotency_key.empty() ? job_id : s.idempotency_key},
+                    {"command", s.command}, {"payload", s.payload}, {"mode", core::to_string(s.mode)},
+                    {"timeout_ms", s.timeout_ms}, {"trace", s.trace}};
+    if (!s.limits.empty()) m["limits"] = core::to_json(s.limits);
+    it->second->peer->send(std::move(m));
     deadlines_.after(opts_.ack_timeout_ms, [this, job_id, attempt] {
         auto* j = find_job(job_id);
         if (!j || j->state != core::job_state::assigned || j->attempt != attempt) return;
