@@ -43,11 +43,7 @@ agent_options resolved(agent_options o) {
     if (o.name.empty()) o.name = host_name();
     if (o.data_dir.empty()) o.data_dir = fs::path(".orbitmesh") / "agents" / o.name;
     if (o.concurrency <= 0) o.concurrency = core_count();
-    if (o.allowed_roots.empty()) {
-        std::error_code ec;
-        fs::create_directories(o.data_dir / "files", ec);
-        o.allowed_roots.push_back(o.data_dir / "files");
-    }
+    if (o.allowed_roots.empty()) o.allowed_roots.push_back(o.data_dir / "files");  // created by run_agent
     if (o.version.empty()) o.version = "unknown";
     return o;
 }
@@ -237,6 +233,10 @@ int run_agent(const agent_options& opts) {
     // Checked before the data dir is touched: a missing bubblewrap is a usage error, exit 2.
     std::shared_ptr<const sandbox_config> sandbox;
     if (o.sandbox) sandbox = std::make_shared<const sandbox_config>(find_sandbox(o.sandbox_network, o.data_dir));
+    if (opts.allowed_roots.empty()) {
+        std::error_code ec;
+        fs::create_directories(o.data_dir / "files", ec);
+    }
     // A peer or a job's stdin going away must give EPIPE, not kill the agent. Jobs get the
     // default disposition back when they are spawned.
     ::signal(SIGPIPE, SIG_IGN);

@@ -1,5 +1,7 @@
 #include "engine/agent/sandbox.hpp"
 
+#include <unistd.h>
+
 #include <cstdio>
 #include <cstdlib>
 
@@ -14,7 +16,7 @@ sandbox_config find_sandbox(bool allow_network, const fs::path& data_dir) {
     sandbox_config sb;
     std::string program = "bwrap";
     if (const char* env = std::getenv("ORBITMESH_BWRAP"); env && *env) program = env;
-    if (resolve_program(program, sb.bwrap) != 0)
+    if (resolve_program(program, sb.bwrap) != 0 || ::access(sb.bwrap.c_str(), X_OK) != 0)
         throw core::error(core::error_kind::usage,
                           "--sandbox needs bubblewrap, and \"" + program +
                               "\" is not in PATH (install it: apt-get install bubblewrap; or run without --sandbox)");

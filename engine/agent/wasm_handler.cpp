@@ -13,13 +13,41 @@ namespace {
 
 // Runs in node: reads the module, preopens only the given dirs, starts it and exits with its
 // status. Errors are one line on stderr ("wasm: ..."), which becomes the job's error.
+// Runs in node: reads the module, caps its memory (memory_mb: the module's own memory section
+// gets a maximum, so memory.grow past it fails inside the module and malloc returns NULL; V8's
+// --wasm-max-mem-pages is not honoured for a module's own memory), preopens only the given dirs,
+// starts it and exits with its status. Errors are one line on stderr ("wasm: ..."), which becomes
+// the job's error.
 constexpr const char* runner_js = R"js(
 import { WASI } from 'node:wasi';
 import { readFile } from 'node:fs/promises';
 const cfg = JSON.parse(process.argv[process.argv.length - 1]);
+function capMemory(bytes, maxPages) {
+  let p = 8;
+  const readU = () => { let r = 0, s = 0, b; do { b = bytes[p++]; r += (b & 0x7f) * 2 ** s; s += 7; } while (b & 0x80); return r; };
+  const leb = (v) => { const o = []; do { let b = v % 128; v = Math.floor(v / 128); if (v) b |= 0x80; o.push(b); } while (v); return o; };
+  while (p < bytes.length) {
+    const head = p, id = bytes[p++], size = readU(), body = p, end = body + size;
+    if (id === 5) {
+      const out = [], count = readU();
+      out.push(...leb(count));
+      for (let i = 0; i < count; i++) {
+        const flags = readU(), min = readU(), max = flags & 1 ? readU() : Infinity;
+        if (min > maxPages) throw new Error(`the module needs ${Math.ceil(min / 16)} MiB of memory at start, over its limit (memory_mb: ${maxPages / 16})`);
+        out.push(...leb(flags | 1), ...leb(min), ...leb(Math.min(max, maxPages)));
+      }
+      const section = [5, ...leb(out.length), ...out];
+      return Buffer.concat([bytes.subarray(0, head), Buffer.from(section), bytes.subarray(end)]);
+    }
+    p = end;
+  }
+  return bytes;
+}
 try {
+  let bytes = await readFile(cfg.module);
+  if (cfg.maxPages) bytes = capMemory(bytes, cfg.maxPages);
   const wasi = new WASI({ version: 'preview1', args: cfg.args, env: cfg.env, preopens: cfg.preopens, returnOnExit: true });
-  const module = await WebAssembly.compile(await readFile(cfg.module));
+  const module = await WebAssembly.compile(bytes);
   const instance = await WebAssembly.instantiate(module, { wasi_snapshot_preview1: wasi.wasiImport });
   process.exitCode = wasi.start(instance);
 } catch (e) {
@@ -84,8 +112,8 @@ public:
         auto limits = core::job_limits_from_json(ctx->request().limits, "wasm: limits");
         process_job job;
         job.label = "wasm";
+        if (limits.memory_mb > 0) cfg["maxPages"] = limits.memory_mb * pages_per_mb;
         job.argv = {node_, "--no-warnings", "--max-old-space-size=64"};
-        if (limits.memory_mb > 0) job.argv.push_back("--wasm-max-mem-pages=" + std::to_string(limits.memory_mb * pages_per_mb));
         job.argv.insert(job.argv.end(), {"--input-type=module", "-e", runner_js, cfg.dump()});
         job.address_space_limit = false;  // V8 reserves many GiB of address space for any wasm memory
         start_process_job(ctx, std::move(job), containment_);
