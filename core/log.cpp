@@ -57,11 +57,13 @@ void write(std::string_view component, level l, std::string_view message, fields
     std::string line;
     if (out_format.load(std::memory_order_relaxed) == format::text) {
         line.reserve(component.size() + message.size() + 12);
-        line.append("orbitmesh ").append(component).append(": ").append(message);
+        line.append("orbitmesh");
+        if (!component.empty()) line.append(" ").append(component);
+        line.append(": ").append(message);
     } else {
         json_text w(line);
         w.begin_object().key("time").str(format_time(now_ms())).key("level").str(to_string(l));
-        w.key("component").str(component).key("msg").str(message);
+        w.key("component").str(component.empty() ? std::string_view("orbitmesh") : component).key("msg").str(message);
         for (const auto& [k, v] : f)
             if (!v.empty()) w.key(k).str(v);
         w.end_object();

@@ -29,7 +29,8 @@ using fields = std::initializer_list<std::pair<std::string_view, std::string_vie
 /// Writes one event as one line on stderr, in a single write(2) so lines from several threads
 /// never interleave. Thread-safe. In text format the fields are not repeated: the message names
 /// its objects already.
-/// `component` names the part of the binary (`serve`, `agent`): `run --local` runs both.
+/// `component` names the part of the binary (`serve`, `agent`; `run --local` runs both); ""
+/// for lines shared by both (the WebSocket layer): `orbitmesh: message`.
 void write(std::string_view component, level l, std::string_view message, fields f = {});
 
 }  // namespace orbitmesh::core::log

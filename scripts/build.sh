@@ -12,7 +12,7 @@ while [ $# -gt 0 ]; do
     *) flags+=("$1"); shift ;;
   esac
 done
-"$root/scripts/install-deps.sh"
+[ -n "${ORBITMESH_SKIP_DEPS:-}" ] || "$root/scripts/install-deps.sh"
 build="${ORBITMESH_BUILD_DIR:-$root/build}"
 cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release "${flags[@]}" >/dev/null
 cmake --build "$build" -j "$(nproc)" "${target[@]}"

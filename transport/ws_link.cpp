@@ -1,5 +1,7 @@
 #include "transport/ws_link.hpp"
 
+#include "core/log.hpp"
+
 #include <cstdio>
 
 #include "core/protocol.hpp"
@@ -199,8 +201,7 @@ std::string ws_link::describe_end(const error_code& ec) {
 
 void ws_link::log(const std::string& line) const {
     if (!opts_.log_closes) return;
-    std::string text = "orbitmesh: ws " + opts_.remote + ": " + line + "\n";
-    std::fwrite(text.data(), 1, text.size(), stderr);  // one write, so lines do not interleave
+    core::log::write("", core::log::level::info, "ws " + opts_.remote + ": " + line);
 }
 
 }  // namespace orbitmesh::transport
