@@ -14,7 +14,7 @@ namespace orbitmesh::cli {
 namespace {
 
 struct agent_flags {
-    std::string server, name, data_dir, handlers, token, reconnect_min = "100ms", reconnect_max = "5s";
+    std::string server, name, data_dir, handlers, token, token_file, reconnect_min = "100ms", reconnect_max = "5s";
     std::string stop_grace = "10s", cgroups = "auto";
     std::string log_format = "text", log_level = "info";
     std::vector<std::string> tags, capabilities, allow_roots;
@@ -59,9 +59,7 @@ engine::agent_options to_options(const agent_flags& f, const global_options& g) 
     o.json_format = f.json_format;
     o.version = ORBITMESH_VERSION;
     o.verbose = g.verbose;
-    o.token = f.token.empty() ? g.token : f.token;
-    if (o.token.empty())
-        if (const char* env = std::getenv("ORBITMESH_TOKEN")) o.token = env;
+    o.token = resolve_token(f.token.empty() ? g.token : f.token, f.token_file.empty() ? g.token_file : f.token_file);
     return o;
 }
 
@@ -90,7 +88,8 @@ void add_agent_command(CLI::App& app, command_context& ctx) {
     sub->add_option("--cgroups", f->cgroups, "auto: a cgroup v2 per job where the agent may create one; off: never")
         ->capture_default_str();
     sub->add_flag("--json-protocol", f->json_format, "Speak orbitmesh.json (text frames) instead of MessagePack");
-    sub->add_option("--token", f->token, "Access token (env ORBITMESH_TOKEN)");
+    sub->add_option("--token", f->token, "Access token with role agent (env ORBITMESH_TOKEN)");
+    sub->add_option("--token-file", f->token_file, "Read the access token from the first line of this file");
     sub->add_flag("-v,--verbose", ctx.global.verbose, "Log ignored messages and other detail on stderr");
     sub->add_option("--log-format", f->log_format, "Log lines on stderr: text, or json (one object per line with job ids as fields)")
         ->capture_default_str();

@@ -60,7 +60,7 @@ core::json build_spec(const submit_flags& f) {
     if (!f.on_agent_lost.empty()) spec["on_agent_lost"] = f.on_agent_lost;
     if (!f.limits.empty()) spec["limits"] = limits_from_words(f.limits);
     spec["target"] = {{"agent", f.agent}, {"capabilities", f.capabilities}, {"tags", parse_pairs(f.tags, "--tag")}};
-    (void)core::job_spec_from_json(spec);  // bad modes, policies or names fail here with exit 2, hub or not
+    (void)core::job_spec_from_request(spec);  // bad modes, policies or names fail here with exit 2, hub or not
     return spec;
 }
 

@@ -10,6 +10,7 @@
 #include "cli/flag_parsing.hpp"
 #include "cli/settings_layers.hpp"
 #include "core/error.hpp"
+#include "engine/auth/auth_mode.hpp"
 #include "engine/serve/hub_server.hpp"
 #include "engine/workflow/http_policy.hpp"
 
@@ -36,6 +37,11 @@ struct serve_flags {
     std::vector<std::string> http_allow, notify_channels;
     std::size_t http_max_response = 1u << 20;
     std::string log_format = "text", log_level = "info";
+    std::string auth, jwt_key, handshake_timeout = "10s";
+    bool insecure_no_auth = false;
+    int max_auth_failures = 30;
+    std::size_t max_connections = 32768;
+    std::size_t max_body = 64u << 20;
 };
 
 // `--notify-channel NAME=URL|log` (repeatable).
@@ -50,6 +56,20 @@ std::map<std::string, std::string> parse_channels(const std::vector<std::string>
         out[name] = where;
     }
     return out;
+}
+
+/// SPEC §8: who must show a token, with what key, and the limits that keep hostile clients cheap.
+void apply_trust_flags(const serve_flags& f, engine::hub_options& o) {
+    o.require_tokens = engine::auth::tokens_required(o.host, f.auth, f.insecure_no_auth);
+    o.insecure_no_auth = f.insecure_no_auth && !o.require_tokens && !engine::auth::is_loopback(o.host);
+    o.jwt_key_file = f.jwt_key;
+    if (f.max_auth_failures < 0) throw core::error(core::error_kind::usage, "--max-auth-failures must be 0 (no limit) or more");
+    o.max_auth_failures = f.max_auth_failures;
+    if (f.max_connections < 1) throw core::error(core::error_kind::usage, "--max-connections must be at least 1");
+    o.max_connections = f.max_connections;
+    o.handshake_timeout_ms = positive_duration(f.handshake_timeout, "--handshake-timeout");
+    if (f.max_body < 1024) throw core::error(core::error_kind::usage, "--max-body must be at least 1024 bytes");
+    o.max_http_body = f.max_body;
 }
 
 engine::hub_options to_options(const serve_flags& f) {
@@ -92,6 +112,7 @@ engine::hub_options to_options(const serve_flags& f) {
     (void)engine::http_policy(o.http_allow);  // a bad rule stops here, before the data dir is touched
     o.http_max_response = f.http_max_response;
     o.notify_channels = parse_channels(f.notify_channels);
+    apply_trust_flags(f, o);
     return o;
 }
 
@@ -142,6 +163,14 @@ void add_serve_command(CLI::App& app, command_context& ctx) {
     sub->add_option("--log-format", f->log_format, "Log lines on stderr: text, or json (one object per line with job/run/agent ids as fields)")
         ->capture_default_str();
     sub->add_option("--log-level", f->log_level, "Least severe log events shown: debug, info, warn or error")->capture_default_str();
+    sub->add_option("--auth", f->auth, "none or token (default: none on loopback, token on any other address)")->type_name("MODE");
+    sub->add_flag("--insecure-no-auth", f->insecure_no_auth, "Allow --auth none on a non-loopback address (logged loudly)");
+    sub->add_option("--jwt-key", f->jwt_key, "PEM key for tokens: RSA (RS256) or EC P-256 (ES256); default: an HS256 secret in DATA_DIR/jwt-secret")
+        ->type_name("FILE");
+    sub->add_option("--max-auth-failures", f->max_auth_failures, "Failed authentications per address per minute before 429 (0: no limit)")->capture_default_str();
+    sub->add_option("--max-connections", f->max_connections, "Open connections (HTTP and agents); past it new ones are closed")->capture_default_str();
+    sub->add_option("--handshake-timeout", f->handshake_timeout, "A new connection must send its request head (and finish a WebSocket handshake) within this")->capture_default_str();
+    sub->add_option("--max-body", f->max_body, "Largest HTTP request body in bytes; bigger ones get 413")->capture_default_str();
     ctx.settings[sub] = add_settings_flags(*sub);
     sub->callback([&ctx, f] {
         ctx.run = [f] {

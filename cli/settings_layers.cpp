@@ -37,6 +37,10 @@ std::vector<const CLI::Option*> setting_options(const CLI::App& sub) {
     return out;
 }
 
+/// Settings whose value is a credential: `--print-config` says that one is set, never what it is
+/// (SPEC §8: secrets are never shown), so its output can be pasted into a bug report.
+bool is_secret(const std::string& key) { return key == "token"; }
+
 bool is_flag(const CLI::Option* opt) { return opt->get_expected_max() == 0; }
 bool is_list(const CLI::Option* opt) { return !is_flag(opt) && opt->get_expected_max() > 1; }
 
@@ -199,7 +203,9 @@ std::string describe_settings(const CLI::App& sub, const settings_state& state) 
         auto it = state.sources.find(key);
         auto source = it == state.sources.end() ? setting_source::defaulted : it->second;
         std::string value;
-        if (opt->count() > 0 && is_list(opt)) {
+        if (opt->count() > 0 && is_secret(key)) {
+            value = "\"(hidden)\"";
+        } else if (opt->count() > 0 && is_list(opt)) {
             value = "[";
             for (const auto& r : opt->results()) value += (value.size() > 1 ? ", " : "") + yaml_scalar(r);
             value += "]";

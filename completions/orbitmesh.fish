@@ -6,6 +6,12 @@ complete -c orbitmesh -n "__fish_seen_subcommand_from job; and not __fish_seen_s
 complete -c orbitmesh -n "__fish_seen_subcommand_from status" -a "agents jobs runs"
 complete -c orbitmesh -n "__fish_seen_subcommand_from workflow" -a "validate register list cancel pause resume approve rerun"
 complete -c orbitmesh -n "__fish_seen_subcommand_from completions" -a "bash zsh fish"
+complete -c orbitmesh -n "__fish_seen_subcommand_from token; and not __fish_seen_subcommand_from create list revoke refresh" -a "create list revoke refresh"
+complete -c orbitmesh -l role -d "Token role" -xa "agent operator admin"
+complete -c orbitmesh -l auth -d "Who must show a token" -xa "none token"
+complete -c orbitmesh -l jwt-key -d "PEM key for tokens" -r
+complete -c orbitmesh -l token -d "Access token" -x
+complete -c orbitmesh -l token-file -d "File holding the access token" -r
 complete -c orbitmesh -l server -d "Hub address" -r
 complete -c orbitmesh -s o -l output -d "Output format" -xa "table json ndjson"
 complete -c orbitmesh -l durability -xa "full normal"

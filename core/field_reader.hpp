@@ -28,6 +28,8 @@ public:
     field_reader(const json& value, std::string_view what, error_kind kind);
 
     bool has(std::string_view key) const;
+    /// The map's keys, for readers that refuse unknown ones.
+    std::vector<std::string> keys() const;
     /// The raw field, or nullptr when absent or null (for fields that take several types).
     const json* get(std::string_view key) const { return find(key); }
 
@@ -76,5 +78,9 @@ private:
 
 /// "a string", "an integer", "a map", ...: what an error says a value was.
 std::string_view describe_type(const json& v) noexcept;
+
+/// At most `max` bytes of `s` fit for a one-line error (and a WebSocket close reason, which must
+/// be UTF-8): anything but printable ASCII becomes '?'.
+std::string printable(std::string_view s, std::size_t max);
 
 }  // namespace orbitmesh::core

@@ -2,19 +2,14 @@
 
 #include <vector>
 
-#include "core/error.hpp"
 #include "core/workflow_suggest.hpp"
 
 namespace orbitmesh::core {
 
 namespace {
 
-// Upper bounds keep every value representable as an rlimit and in bytes (memory_mb * 2^20).
+// Upper bound keeps every value representable as an rlimit and in bytes (memory_mb * 2^20).
 constexpr std::int64_t max_value = std::int64_t{1} << 40;
-
-[[noreturn]] void bad(std::string_view what, const std::string& problem) {
-    throw error(error_kind::invalid_input, std::string(what) + " " + problem);
-}
 
 std::int64_t* field(job_limits& l, std::string_view key) {
     if (key == "cpu_seconds") return &l.cpu_seconds;
@@ -38,29 +33,26 @@ json to_json(const job_limits& l) {
     return j;
 }
 
-job_limits job_limits_from_json(const json& j, std::string_view what) {
+job_limits read_job_limits(field_reader r) {
     job_limits l;
-    if (j.is_null()) return l;
-    if (!j.is_object()) bad(what, "must be a map such as {cpu_seconds: 10, memory_mb: 256}");
-    std::vector<std::string_view> keys(job_limit_keys.begin(), job_limit_keys.end());
-    for (const auto& [key, v] : j.items()) {
-        if (v.is_null()) continue;
+    const std::vector<std::string_view> known(job_limit_keys.begin(), job_limit_keys.end());
+    for (const auto& key : r.keys()) {
         if (key == "network") {
-            if (!v.is_boolean()) bad(what, "key \"network\" must be true or false");
-            l.network = v.get<bool>();
-            continue;
+            l.network = r.maybe_boolean(key).value_or(false);
+        } else if (auto* out = field(l, key)) {
+            *out = r.maybe_integer(key, 0, max_value).value_or(0);
+        } else {
+            auto hint = did_you_mean(key, known);
+            r.fail(key, "is not a limit (" + (hint.empty() ? "" : hint + " ") +
+                            "use cpu_seconds, memory_mb, output_bytes, files, pids, network)");
         }
-        auto* out = field(l, key);
-        if (!out) {
-            auto hint = did_you_mean(key, keys);
-            bad(what, "has an unknown key \"" + key + "\"" + (hint.empty() ? "" : " (" + hint + ")") +
-                          " (use cpu_seconds, memory_mb, output_bytes, files, pids, network)");
-        }
-        if (!v.is_number_integer() || v.get<std::int64_t>() < 0 || v.get<std::int64_t>() > max_value)
-            bad(what, "key \"" + key + "\" must be a whole number from 0 (no limit) up");
-        *out = v.get<std::int64_t>();
     }
     return l;
+}
+
+job_limits job_limits_from_json(const json& j, std::string_view what) {
+    if (j.is_null()) return {};
+    return read_job_limits(field_reader(j, what, error_kind::invalid_input));
 }
 
 std::string describe(const job_limits& l) {

@@ -4,6 +4,7 @@
 #include <string>
 #include <string_view>
 
+#include "core/field_reader.hpp"
 #include "core/json.hpp"
 
 namespace orbitmesh::core {
@@ -31,8 +32,12 @@ inline constexpr std::array<std::string_view, 6> job_limit_keys = {"cpu_seconds"
 
 /// Only the keys that are set; an object (possibly empty).
 json to_json(const job_limits& l);
-/// Reads `{cpu_seconds, memory_mb, output_bytes, files, pids, network}`. Throws
-/// core::error{invalid_input} naming `what` and the key (unknown keys with "did you mean").
+/// Reads `{cpu_seconds, memory_mb, output_bytes, files, pids, network}` from the map `r` reads
+/// (a job's `r.object("limits")`), so errors name the field as every request field is named:
+/// `job field "limits.memory_mb" must be an integer from 0 to …, got a string`; unknown keys are
+/// refused with "did you mean". Throws core::error of the reader's kind.
+job_limits read_job_limits(field_reader r);
+/// The same for a whole value named `what` (null = no limits); throws core::error{invalid_input}.
 job_limits job_limits_from_json(const json& j, std::string_view what);
 /// `cpu_seconds: 2, memory_mb: 64`, for error messages.
 std::string describe(const job_limits& l);

@@ -9,6 +9,7 @@
 
 #include "core/job.hpp"
 #include "core/json.hpp"
+#include "core/retry_delay.hpp"
 
 namespace orbitmesh::core {
 
@@ -24,10 +25,6 @@ struct source_pos {
     int line = 0;
     int column = 0;
 };
-
-enum class backoff_kind { exponential, linear, fixed };
-std::string_view to_string(backoff_kind b) noexcept;
-std::optional<backoff_kind> parse_backoff_kind(std::string_view s) noexcept;
 
 /// `retry: {max, delay, backoff, max_delay}` (or the original `max_retries`/`retry_delay`).
 struct step_retry {
@@ -135,6 +132,9 @@ struct workflow_step {
     std::vector<std::string> depends_on;  // ids of steps in the same step list
     std::string condition;                // bare expression; "" = always run
     std::int64_t timeout_ms = 0;          // 0 = none
+    /// A timeout computed when the step starts (`"${{ inputs.n * 30 }}s"`, the original's
+    /// `"${plan.timeout * 2}s"`): a template giving a duration. "" = `timeout_ms` as written.
+    std::string timeout_template;
     step_retry retry;
     bool continue_on_error = false;
     std::string output_variable;
@@ -143,6 +143,7 @@ struct workflow_step {
     step_config config;
     std::vector<js_field> js;   // original dialect: expressions evaluated by JavaScript first
     bool implicit_order = false;  // original dialect: depends_on is the step before it in its list
+    std::string dialect_note;     // original dialect: how a construct was read, for `workflow validate`
 
     source_pos pos;                               // the step's first key
     std::map<std::string, source_pos, std::less<>> key_pos;  // every key as written

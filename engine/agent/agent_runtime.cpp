@@ -93,7 +93,8 @@ public:
         mo.token = o.token;
         hub_connection::callbacks cb{
             [this] { return session_.hello(); }, [this] { return session_.heartbeat(); },
-            [this] { session_.on_welcome(); }, [this](core::json m) { session_.on_message(std::move(m)); }};
+            [this] { session_.on_welcome(); }, [this](core::json m) { session_.on_message(std::move(m)); },
+            [this](const std::string& reason) { rejected(reason); }};
         connection_ = std::make_unique<hub_connection>(
             io_, mo, reconnect_backoff(o.reconnect_min_ms, o.reconnect_max_ms), std::move(cb));
     }
@@ -167,6 +168,14 @@ private:
                              " job(s) still running after SIGKILL; leaving them to their supervisors");
                 finish(core::exit_ok);
             });
+    }
+
+    /// 401/403 on the upgrade: exit 3 with one line (SPEC §1), like any client that cannot
+    /// authenticate; running jobs are abandoned to the hub as on a second signal.
+    void rejected(const std::string& reason) {
+        std::string line = "orbitmesh: error: " + reason + " (check the agent's --token, --token-file or ORBITMESH_TOKEN)\n";
+        [[maybe_unused]] auto n = ::write(STDERR_FILENO, line.data(), line.size());
+        finish(core::exit_unavailable);
     }
 
     void leave_now() {

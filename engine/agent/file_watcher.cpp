@@ -151,7 +151,9 @@ void file_watcher::on_event(int wd, std::uint32_t mask, const std::string& name,
     auto& slot = pending_[key];
     slot.change = merge(slot.change, change);
     slot.due_ms = now + w->second.debounce_ms;
-    slot.name = fs::relative(full, w->second.path).string();
+    // Lexical: `full` is built from the watch path, and fs::relative would canonicalise (and throw
+    // on this thread) when the directory is removed under the watch.
+    slot.name = full.lexically_relative(w->second.path).string();
 }
 
 std::int64_t file_watcher::next_due() const {

@@ -11,6 +11,20 @@ namespace orbitmesh::engine {
 using transport::http_request;
 using transport::http_response;
 
+void reply_on_strand(const strand_post& post, const http_request& req, transport::http_reply reply,
+                     std::function<void(const json_reply&)> fn) {
+    post([what = req.method + " " + req.path, reply = std::move(reply), fn = std::move(fn)] {
+        json_reply answer = [reply](int status, core::json body) { reply(json_response(status, body)); };
+        try {
+            fn(answer);
+        } catch (const core::error& e) {
+            reply(error_response(e));
+        } catch (const std::exception& e) {
+            reply(internal_error_response(what, e));
+        }
+    });
+}
+
 http_response json_response(int status, const core::json& body) {
     http_response r;
     r.status = status;

@@ -1,6 +1,7 @@
 #pragma once
 #include <cstdint>
 #include <exception>
+#include <functional>
 #include <string>
 
 #include "core/error.hpp"
@@ -9,6 +10,17 @@
 #include "transport/http_types.hpp"
 
 namespace orbitmesh::engine {
+
+/// Posts a function to the hub strand (hub::post).
+using strand_post = std::function<void(std::function<void()>)>;
+/// An answer given on the strand: HTTP status and JSON body.
+using json_reply = std::function<void(int status, core::json body)>;
+
+/// Runs `fn(answer)` on the strand through `post`; `answer` becomes the HTTP reply. A core::error
+/// `fn` throws becomes the JSON error response, anything else a logged 500 (the strand's last
+/// guard for components driven from routes: the workflow runner, the token service).
+void reply_on_strand(const strand_post& post, const transport::http_request& req, transport::http_reply reply,
+                     std::function<void(const json_reply&)> fn);
 
 /// A JSON response with the given status.
 transport::http_response json_response(int status, const core::json& body);

@@ -34,6 +34,14 @@ struct hub_options {
     int breaker_threshold = 5;
     std::int64_t breaker_cooldown_ms = 30'000;
     balance_policy balance = balance_policy::least_loaded;
+    // The trust boundary (SPEC §8; engine/auth, engine/serve/http_front).
+    bool require_tokens = false;          // --auth token (else none: everyone acts as admin)
+    bool insecure_no_auth = false;        // --insecure-no-auth: no auth on a non-loopback address, logged loudly
+    std::filesystem::path jwt_key_file;   // --jwt-key PEM (RS256/ES256); empty = HS256 secret in the data dir
+    int max_auth_failures = 30;           // failed authentications per address per minute, then 429; 0 = no limit
+    std::size_t max_connections = 32768;  // open HTTP + agent connections
+    std::int64_t handshake_timeout_ms = 10'000;  // accept -> first request head / WebSocket handshake done
+    std::size_t max_http_body = 64u << 20;
     int io_threads = 2;
     // Steps of the original format (docs/original-format.md): JavaScript, http, notification channels.
     std::string node;                           // the JavaScript engine; "" = $ORBITMESH_NODE or PATH

@@ -1,5 +1,4 @@
 list(APPEND ORBITMESH_ENGINE_SOURCES
-  hub/deadline_queue.cpp
   hub/dispatcher.cpp
   hub/histogram.cpp
   hub/http_api.cpp
@@ -12,7 +11,9 @@ list(APPEND ORBITMESH_ENGINE_SOURCES
   hub/hub_logs.cpp
   hub/hub_port.cpp
   hub/hub_recovery.cpp
+  hub/route_table.cpp
   hub/hub_results.cpp
   hub/mesh_intake.cpp
   hub/metrics.cpp
+  hub/timer_deadlines.cpp
 )

@@ -35,6 +35,9 @@ std::vector<engine_note> review_javascript(workflow_check& check, const js_engin
             std::to_string(scripts) + " script step" + (scripts == 1 ? "" : "s") + " in JavaScript";
     head += engine.available() ? " (" + engine.describe() + ")" : " (" + engine.describe() + "; the hub that runs it needs node)";
     notes.push_back({0, head});
+    core::for_each_step(wf.steps, [&](const core::workflow_step& s) {
+        if (!s.dialect_note.empty()) notes.push_back({s.line_of("pattern"), "step \"" + s.id + "\" " + s.dialect_note});
+    });
     for (const auto& i : items) {
         if (i.field)
             notes.push_back({i.field->line, "step \"" + i.step->id + "\" " + i.field->field + ": ${" + shorten(i.field->source) + "} uses JavaScript"});

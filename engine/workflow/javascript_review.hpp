@@ -14,8 +14,9 @@ struct engine_note {
     std::string message;
 };
 
-/// For a file in the original dialect: one note naming why it was read so and one per field or
-/// script that JavaScript evaluates (every other `${…}` uses our expression language). When
+/// For a file in the original dialect: one note naming why it was read so, one per field or
+/// script that JavaScript evaluates (every other `${…}` uses our expression language) and one per
+/// step whose `dialect_note` says how it was read (a `pattern:` job answering one result). When
 /// `engine` is available, every script and JavaScript expression is also compiled (not run) and
 /// syntax errors are added to `check.diagnostics` with their file line. Never throws.
 std::vector<engine_note> review_javascript(workflow_check& check, const js_engine& engine);

@@ -53,6 +53,61 @@ function __finish(r) {
 }
 `;
 
+// WHATWG's URL is not ECMAScript, but the original's scripts parse endpoints with it: a small
+// URL and URLSearchParams for scheme://host URLs, written here and evaluated inside the context.
+const URL_SHIM = String.raw`
+var URLSearchParams = (function () {
+  function URLSearchParams(init) {
+    this.__pairs = [];
+    var s = String(init === undefined ? '' : init).replace(/^\?/, '');
+    if (s === '') return;
+    s.split('&').forEach(function (kv) {
+      if (kv === '') return;
+      var i = kv.indexOf('='), dec = function (x) { return decodeURIComponent(x.replace(/\+/g, ' ')); };
+      this.__pairs.push(i < 0 ? [dec(kv), ''] : [dec(kv.slice(0, i)), dec(kv.slice(i + 1))]);
+    }, this);
+  }
+  URLSearchParams.prototype.get = function (k) { var p = this.__pairs.find(function (x) { return x[0] === k; }); return p ? p[1] : null; };
+  URLSearchParams.prototype.getAll = function (k) { return this.__pairs.filter(function (x) { return x[0] === k; }).map(function (x) { return x[1]; }); };
+  URLSearchParams.prototype.has = function (k) { return this.__pairs.some(function (x) { return x[0] === k; }); };
+  URLSearchParams.prototype.forEach = function (fn) { this.__pairs.forEach(function (x) { fn(x[1], x[0]); }); };
+  URLSearchParams.prototype.toString = function () {
+    return this.__pairs.map(function (x) { return encodeURIComponent(x[0]) + '=' + encodeURIComponent(x[1]); }).join('&');
+  };
+  return URLSearchParams;
+})();
+var URL = (function () {
+  var DEFAULT_PORTS = { 'http:': '80', 'https:': '443', 'ws:': '80', 'wss:': '443', 'ftp:': '21' };
+  var FORM = /^([a-zA-Z][a-zA-Z0-9+.\-]*:)\/\/(?:([^:@\/?#]*)(?::([^@\/?#]*))?@)?(\[[0-9a-fA-F:.]*\]|[^:\/?#]*)(?::(\d*))?([^?#]*)(\?[^#]*)?(#.*)?$/;
+  function URL(input, base) {
+    if (!new.target) throw new TypeError("Class constructor URL cannot be invoked without 'new'");
+    var s = String(input).trim();
+    if (base !== undefined && !/^[a-zA-Z][a-zA-Z0-9+.\-]*:/.test(s)) {
+      var b = new URL(base);
+      s = b.protocol + '//' + b.host + (s.charAt(0) === '/' ? s : b.pathname.replace(/[^\/]*$/, '') + s);
+    }
+    var m = FORM.exec(s);
+    if (!m || m[4] === '') throw new TypeError('Invalid URL: ' + s);
+    this.protocol = m[1].toLowerCase();
+    this.username = m[2] || '';
+    this.password = m[3] || '';
+    this.hostname = m[4].toLowerCase();
+    this.port = m[5] && m[5] !== DEFAULT_PORTS[this.protocol] ? String(+m[5]) : '';
+    this.pathname = m[6] || '/';
+    this.search = m[7] && m[7] !== '?' ? m[7] : '';
+    this.hash = m[8] && m[8] !== '#' ? m[8] : '';
+    this.host = this.hostname + (this.port ? ':' + this.port : '');
+    this.origin = this.protocol + '//' + this.host;
+    this.href = this.protocol + '//' + (this.username ? this.username + (this.password ? ':' + this.password : '') + '@' : '') +
+                this.host + this.pathname + this.search + this.hash;
+    this.searchParams = new URLSearchParams(this.search);
+  }
+  URL.prototype.toString = function () { return this.href; };
+  URL.prototype.toJSON = function () { return this.href; };
+  return URL;
+})();
+`;
+
 function located(e, fallback) {
   const m = /^(?:script|expr\d+):(\d+)/.exec(String(e.stack));
   return { message: 'SyntaxError: ' + e.message, line: m ? +m[1] : fallback, column: 0 };
@@ -100,6 +155,7 @@ function handle(req) {
   ctx.__in = JSON.stringify(req.context === undefined ? null : req.context);
   ctx.__log_limit = req.max_log_bytes | 0;
   vm.runInContext(PRELUDE, ctx, { filename: 'prelude', timeout });
+  vm.runInContext(URL_SHIM, ctx, { filename: 'prelude', timeout });
   try {
     const out = req.mode === 'script' ? run_script(ctx, req, timeout) : run_exprs(ctx, req, start + timeout);
     if (typeof out !== 'string') return JSON.stringify({ ok: false, error: { message: 'the script replaced JSON.stringify', line: 0, column: 0 } });

@@ -8,6 +8,7 @@
 
 #include "core/expression.hpp"
 #include "core/expression_template.hpp"
+#include "engine/workflow/original_pattern.hpp"
 
 namespace orbitmesh::engine {
 
@@ -115,7 +116,8 @@ void probe_steps(const source_node& list, std::string& reason) {
 
 class rewriter {
 public:
-    rewriter(core::workflow_step& s, diagnostics_sink& sink) : s_(s), sink_(sink) {}
+    rewriter(core::workflow_step& s, diagnostics_sink& sink, std::vector<expression_site>* sites = nullptr)
+        : s_(s), sink_(sink), sites_(sites) {}
 
     // A string that may hold `${…}` anywhere: each becomes `${{ … }}`.
     std::string text(const std::string& in, const std::string& field, bool allow_js = true) {
@@ -136,7 +138,9 @@ public:
                 return in;
             }
             out.append(in, i, open - i);
-            out += "${{ " + engine_for(trim(std::string_view(in).substr(open + 2, close - open - 2)), field, allow_js) + " }}";
+            const std::string expr = trim(std::string_view(in).substr(open + 2, close - open - 2));
+            note(expr, field);
+            out += "${{ " + engine_for(expr, field, allow_js) + " }}";
             i = close + 1;
         }
         out.append(in, i, npos);
@@ -146,6 +150,7 @@ public:
     // A field that is an expression by nature: bare, or wrapped in `${…}`.
     std::string expression(const std::string& in, const std::string& field) {
         if (in.empty()) return in;
+        note(in, field);
         if (ours_reads_field(in)) return in;
         std::string js = trim(in);
         if (js.size() > 3 && js.compare(0, 2, "${") == 0 && js_close(js, 2) == js.size() - 1) js = trim(js.substr(2, js.size() - 3));
@@ -168,6 +173,10 @@ public:
     }
 
 private:
+    void note(const std::string& expr, const std::string& field) {
+        if (sites_) sites_->push_back({expr, s_.line_of(field)});
+    }
+
     static bool ours_reads_field(const std::string& in) {
         std::string bare = trim(in);
         if (bare.size() > 3 && bare.compare(0, 2, "${") == 0 && js_close(bare, 2) == bare.size() - 1) bare = trim(bare.substr(2, bare.size() - 3));
@@ -203,6 +212,7 @@ private:
 
     core::workflow_step& s_;
     diagnostics_sink& sink_;
+    std::vector<expression_site>* sites_;
 };
 
 void rewrite_job(rewriter& rw, core::job_action& a, const std::string& field, bool shell_script, bool allow_js) {
@@ -249,23 +259,25 @@ void rewrite_config(rewriter& rw, core::workflow_step& s) {
         s.config);
 }
 
-void rewrite_steps(core::step_list& steps, bool in_order, diagnostics_sink& sink) {
+void rewrite_steps(core::step_list& steps, bool in_order, diagnostics_sink& sink, std::vector<expression_site>& sites) {
     for (std::size_t i = 0; i < steps.size(); ++i) {
         auto& s = steps[i];
-        rewriter rw(s, sink);
+        rewriter rw(s, sink, &sites);
         s.condition = rw.expression(s.condition, "condition");
+        s.timeout_template = rw.text(s.timeout_template, "timeout");
         rewrite_config(rw, s);
+        if (const auto* code = std::get_if<core::script_step>(&s.config)) sites.push_back({code->code, code->code_line});
         if (s.compensation) rewrite_job(rw, *s.compensation, "compensation", s.compensation->command == "shell", false);
         if (in_order && i > 0 && s.depends_on.empty() && !steps[i - 1].id.empty()) {
             s.depends_on.push_back(steps[i - 1].id);
             s.implicit_order = true;
         }
-        if (auto* p = std::get_if<core::parallel_step>(&s.config)) rewrite_steps(p->branches, false, sink);
+        if (auto* p = std::get_if<core::parallel_step>(&s.config)) rewrite_steps(p->branches, false, sink, sites);
         if (auto* c = std::get_if<core::conditional_step>(&s.config)) {
-            rewrite_steps(c->then_steps, true, sink);
-            rewrite_steps(c->else_steps, true, sink);
+            rewrite_steps(c->then_steps, true, sink, sites);
+            rewrite_steps(c->else_steps, true, sink, sites);
         }
-        if (auto* f = std::get_if<core::foreach_step>(&s.config)) rewrite_steps(f->steps, true, sink);
+        if (auto* f = std::get_if<core::foreach_step>(&s.config)) rewrite_steps(f->steps, true, sink, sites);
     }
 }
 
@@ -299,7 +311,9 @@ std::string detect_original_dialect(const source_node& root, std::string_view te
 }
 
 void apply_original_dialect(core::workflow& wf, diagnostics_sink& sink) {
-    rewrite_steps(wf.steps, true, sink);
+    std::vector<expression_site> sites;
+    rewrite_steps(wf.steps, true, sink, sites);
+    decide_pattern_outputs(wf.steps, sites);
     for (auto& t : wf.triggers) {
         if (!has_original_expression(t.watch_path)) continue;
         core::workflow_step holder;

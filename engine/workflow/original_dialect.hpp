@@ -17,9 +17,10 @@ std::string detect_original_dialect(const source_node& root, std::string_view te
 
 /// Makes a file of the original dialect mean what it meant there: every `${X}` becomes our
 /// `${{ X }}` when our language reads X the same, else `${{ __js.eN }}` with X kept in the
-/// step's `js` list for the JavaScript engine; expression fields likewise; and the steps of each
-/// list (except parallel branches, which ran at once) wait for the step before them, as the
-/// original ran them one after another.
+/// step's `js` list for the JavaScript engine; expression fields and computed timeouts likewise;
+/// the steps of each list (except parallel branches, which ran at once) wait for the step before
+/// them, as the original ran them one after another; and each `pattern:` job answers with the
+/// per-agent list or one result, as the file reads it (original_pattern.hpp).
 void apply_original_dialect(core::workflow& wf, diagnostics_sink& sink);
 
 /// True when `expr` is JavaScript our expression language would read differently or not at all.

@@ -82,7 +82,7 @@ void runner::approve(const std::string& id, const approval_request& req, api_rep
     if (!a.approvers.empty() && std::find(a.approvers.begin(), a.approvers.end(), who) == a.approvers.end())
         throw core::error(core::error_kind::unauthorized,
                           "approver \"" + who + "\" may not approve step " + rec->path + " (allowed: " +
-                              core::json(a.approvers).dump() + ")");
+                              core::json(a.approvers).dump(-1, ' ', false, core::json::error_handler_t::replace) + ")");
     for (const auto& x : rec->approvals)
         if (x.approver == who && !who.empty())
             throw core::error(core::error_kind::conflict, who + " already approved step " + rec->path);

@@ -1,14 +1,14 @@
 // Starting steps: conditions, containers, job/transform/delay/wait/approval/sub_workflow/notify.
-#include <thread>
+#include <optional>
 
 #include "core/clock.hpp"
+#include "core/duration.hpp"
 #include "core/error.hpp"
 #include "core/expression_template.hpp"
 #include "core/run_events.hpp"
 #include "core/url.hpp"
 #include "engine/workflow/notification_channels.hpp"
 #include "engine/workflow/runner.hpp"
-#include "transport/http_client.hpp"
 
 namespace orbitmesh::engine {
 
@@ -41,6 +41,42 @@ std::string shown_condition(const core::workflow_step& s) {
     for (const auto& f : s.js)
         if (s.condition == "__js." + f.key) return "${" + f.source + "}";
     return s.condition;
+}
+
+/// A template as the file wrote it: in the original format, `${{ X }}` and the JavaScript slots
+/// give back its `${X}`.
+std::string shown_template(const core::workflow_step& s, std::string text, bool original) {
+    for (const auto& f : s.js) {
+        const std::string slot = "${{ __js." + f.key + " }}";
+        for (auto at = text.find(slot); at != std::string::npos; at = text.find(slot, at))
+            text.replace(at, slot.size(), "${" + f.source + "}");
+    }
+    if (!original) return text;
+    for (auto at = text.find("${{ "); at != std::string::npos; at = text.find("${{ ", at)) {
+        const auto close = text.find(" }}", at + 4);
+        if (close == std::string::npos) break;
+        text.replace(close, 3, "}");
+        text.replace(at, 4, "${");
+    }
+    return text;
+}
+
+/// A copy of `s` whose timeout is the value of its template now (it may read step outputs).
+core::workflow_step with_timeout(const core::workflow_step& s, const core::json& ctx, bool original) {
+    const auto value = core::interpolate(core::json(s.timeout_template), ctx);
+    const std::string what = "timeout " + shown_template(s, s.timeout_template, original);
+    if (value.is_number())
+        throw core::error(core::error_kind::invalid_input,
+                          what + " gave the bare number " + value.dump() + ", which is ambiguous (write its unit: \"…s\", \"…m\")");
+    const std::string text = core::stringify(value);
+    const auto ms = core::parse_duration(text);
+    if (!ms)
+        throw core::error(core::error_kind::invalid_input,
+                          what + " gave \"" + text + "\", which is not a duration (use 250ms, 30s, 5m, 1h, 2d, 1m30s or HH:MM:SS)");
+    core::workflow_step out = s;
+    out.timeout_ms = *ms;
+    if (auto* job = out.job()) job->timeout_ms = *ms;
+    return out;
 }
 
 }  // namespace
@@ -105,13 +141,16 @@ void runner::start_leaf(live_run& r, const step_def& s, const std::string& path,
             }))
             return;
         const scope sc = with_js(r, s, path, sc_in);
-        switch (s.type) {
-        case core::step_type::job: start_job(r, s, path, sc, attempt, batch); break;
-        case core::step_type::sub_workflow: start_sub_workflow(r, s, path, sc, attempt, batch); break;
-        case core::step_type::notify: start_notify(r, s, path, sc, attempt, batch); break;
-        case core::step_type::script: start_script(r, s, path, sc, attempt, batch); break;
-        case core::step_type::http: start_http(r, s, path, sc, attempt, batch); break;
-        default: start_waiting(r, s, path, sc, attempt, batch); break;
+        std::optional<step_def> timed;  // a computed timeout, evaluated for this attempt
+        if (!s.timeout_template.empty()) timed = with_timeout(s, context(r, sc), r.wf && !r.wf->original_dialect.empty());
+        const step_def& d = timed ? *timed : s;
+        switch (d.type) {
+        case core::step_type::job: start_job(r, d, path, sc, attempt, batch); break;
+        case core::step_type::sub_workflow: start_sub_workflow(r, d, path, sc, attempt, batch); break;
+        case core::step_type::notify: start_notify(r, d, path, sc, attempt, batch); break;
+        case core::step_type::script: start_script(r, d, path, sc, attempt, batch); break;
+        case core::step_type::http: start_http(r, d, path, sc, attempt, batch); break;
+        default: start_waiting(r, d, path, sc, attempt, batch); break;
         }
     } catch (const core::error& e) {
         flush(r, std::move(batch));
@@ -164,7 +203,9 @@ void runner::start_job(live_run& r, const step_def& s, const std::string& path, 
     } else {
         ids.push_back(port_.create_job(spec, batch));
     }
-    record(r, core::run_event::step_started, with(step_base(s, path), {{"attempt", attempt}, {"job_ids", ids}}), batch);
+    auto started = with(step_base(s, path), {{"attempt", attempt}, {"job_ids", ids}});
+    if (!s.timeout_template.empty()) started["detail"] = {{"timeout_ms", s.timeout_ms}};  // re-armed from it after a restart
+    record(r, core::run_event::step_started, std::move(started), batch);
     if (s.timeout_ms > 0) arm_step_timeout(r, path, attempt, s.timeout_ms);
 }
 
@@ -231,22 +272,15 @@ void runner::start_notify(live_run& r, const step_def& s, const std::string& pat
     body["step"] = path;
     record(r, core::run_event::step_started, with(step_base(s, path), {{"attempt", attempt}}), batch);
     std::weak_ptr<runner> weak = weak_from_this();
-    auto timeout = std::chrono::milliseconds(opts_.notify_timeout_ms);
-    std::thread([weak, post = post_, url, text = body.dump(), run = r.rec.id, path, attempt, timeout] {
-        bool ok = false;
-        std::string error;
-        try {
-            transport::http_client client(url);
-            auto res = client.request("POST", url.path.empty() ? "/" : url.path, text, timeout);
-            ok = res.status >= 200 && res.status < 300;
-            if (!ok) error = "webhook " + url.host_port() + " answered HTTP " + std::to_string(res.status);
-        } catch (const std::exception& e) {
-            error = std::string("webhook POST failed: ") + e.what();
-        }
-        post([weak, run, path, attempt, ok, error] {
-            if (auto self = weak.lock()) self->notify_done(run, path, attempt, ok, error);
+    auto report = [weak, post = post_, run = r.rec.id, path, attempt](std::string error) {
+        post([weak, run, path, attempt, error = std::move(error)] {
+            if (auto self = weak.lock()) self->notify_done(run, path, attempt, error.empty(), error);
         });
-    }).detach();
+    };
+    notify_delivery d{url, body.dump(-1, ' ', false, core::json::error_handler_t::replace), std::chrono::milliseconds(opts_.notify_timeout_ms), report};
+    if (!notify_->submit(std::move(d)))
+        report("notify: " + std::to_string(notify_->max_queued()) +
+               " webhooks are already waiting to be sent (slow webhook targets?); the step can retry");
 }
 
 void runner::arm_step_timeout(live_run& r, const std::string& path, int attempt, std::int64_t delay_ms) {

@@ -24,7 +24,10 @@ bool starts_with(const std::string& s, std::string_view p) { return s.compare(0,
 }  // namespace
 
 runner::runner(job_port& port, strand_poster post, runner_options opts)
-    : port_(port), post_(std::move(post)), opts_(opts) {}
+    : port_(port),
+      post_(std::move(post)),
+      opts_(opts),
+      notify_(std::make_unique<notify_worker>(opts_.notify_threads, opts_.notify_queue, opts_.notify_post)) {}
 
 void runner::record(live_run& r, std::string_view type, core::json data, store::write_batch& batch) {
     auto e = core::make_run_event(r.rec, type, std::move(data));
@@ -227,8 +230,8 @@ void runner::resume_after_recovery(live_run& r) {
         if (s->state == core::step_state::waiting) {
             arm_wait(r, path, s->attempts, s->wait.until_ms);
         } else if (s->state == core::step_state::running && def->type == core::step_type::job) {
-            if (def->timeout_ms > 0)
-                arm_step_timeout(r, path, s->attempts, s->attempt_started_ms + def->timeout_ms - core::now_ms());
+            if (const auto t = s->detail.value("timeout_ms", def->timeout_ms); t > 0)  // computed ones are in detail
+                arm_step_timeout(r, path, s->attempts, s->attempt_started_ms + t - core::now_ms());
             on_step_job(r, path);  // a job that ended while the hub was down settles now
         } else if (s->state == core::step_state::running &&
                    (def->type == core::step_type::notify || def->type == core::step_type::script || def->type == core::step_type::http)) {

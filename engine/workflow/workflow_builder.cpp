@@ -42,10 +42,10 @@ core::input_param build_param(const source_node& n, std::string name, diagnostic
         else r.error(*a, "allowed_values", "must be a list, not " + describe(*a));
     }
     if (type_known && p.default_value && !p.default_value->is_null() && !core::input_value_matches(p.type, *p.default_value))
-        r.error(*r.get("default"), "default", p.default_value->dump() + " is not " + p.type);
+        r.error(*r.get("default"), "default", p.default_value->dump(-1, ' ', false, core::json::error_handler_t::replace) + " is not " + p.type);
     if (p.default_value && !p.allowed_values.empty() &&
         std::find(p.allowed_values.begin(), p.allowed_values.end(), *p.default_value) == p.allowed_values.end())
-        r.error(*r.get("default"), "default", p.default_value->dump() + " is not one of allowed_values");
+        r.error(*r.get("default"), "default", p.default_value->dump(-1, ' ', false, core::json::error_handler_t::replace) + " is not one of allowed_values");
     r.finish({"name", "type", "description", "required", "default", "allowed_values"});
     return p;
 }

@@ -8,11 +8,13 @@ import subprocess
 
 import pytest
 
+import auth_helpers
 from e2e_helpers import assert_one_error_line, wait_until
 
 FLAG = re.compile(r"^\s+(?:-\w, )?(--[a-z][a-z0-9-]*)", re.M)
 SETTING = re.compile(r"^([a-z][a-z0-9-]*): (.*?)  # (flag|environment|config file|default)$")
 NOT_SETTINGS = {"--help", "--config", "--print-config", "--help-all"}
+SECRETS = {"token"}  # --print-config says they are set, never what they are
 
 
 def run(mesh, *args, env=None):
@@ -75,7 +77,7 @@ def test_every_flag_has_a_config_key_that_takes_effect(mesh, command):
     not_from_file = {k: s for k, (_, s) in layered.items() if s != "config file"}
     assert not not_from_file, f"keys whose config value was not used: {not_from_file}"
     for k, (v, _) in defaults.items():
-        want = sample_value(v)
+        want = "(hidden)" if k in SECRETS else sample_value(v)
         got = layered[k][0]
         assert got.strip('"') == want or got == f"[{want.strip('[]')}]" or got.strip("'") == want, \
             f"{k}: config said {want}, effective value {got}"
@@ -138,6 +140,35 @@ def test_config_given_by_environment_and_used_by_a_real_hub_and_agent(mesh):
     out = wait_until(agent, 15, "agent from config connected")
     assert '"zone": "z9"' in out and '"role": "web"' in out and "gpu" in out, out
     assert proc.alive()
+
+
+def test_auth_from_the_config_file_and_the_agent_token_from_the_environment(mesh):
+    """Issue 8's flags are keys too: a hub told `auth: token` by its file requires tokens, and an
+    agent given ORBITMESH_TOKEN (as agent.env does for the systemd unit) connects with it;
+    --print-config shows that a token is set, not the token."""
+    data_dir = mesh.path("hub-auth-config")
+    os.makedirs(data_dir)
+    admin = auth_helpers.mint(mesh, data_dir, "admin")[0]
+    agent_token = auth_helpers.mint(mesh, data_dir, "agent")[0]
+    cfg = write(mesh, "hub-auth.yaml", "auth: token\nmax-auth-failures: 0\n")
+    hub = mesh.start_hub(data_dir=data_dir, args=("--config", cfg))
+    assert hub.get("/api/v1/agents")[0] == 401, "auth: token in the config file was not applied"
+
+    agent_cfg = write(mesh, "agent-auth.yaml", f"server: {hub.url}\nname: tok-agent\n"
+                                               f"data-dir: {mesh.path('agent-auth')}\n")
+    env = mesh.base_env()
+    env["ORBITMESH_TOKEN"] = agent_token
+    shown = settings(mesh, "agent", "--config", agent_cfg, env=env)
+    assert shown["token"] == ('"(hidden)"', "environment"), shown["token"]
+    rc, out, _ = run(mesh, "agent", "--config", agent_cfg, "--print-config", env=env)
+    assert agent_token not in out and agent_token.split(".")[2] not in out
+    mesh.registry.start("agent-auth", [mesh.binary, "agent", "--config", agent_cfg], env=env)
+
+    def connected():
+        status, body = auth_helpers.request(hub, "GET", "/api/v1/agents", token=admin)
+        return status == 200 and any(a.get("name") == "tok-agent" and a.get("state") == "connected"
+                                     for a in (body if isinstance(body, list) else body.get("agents", [])))
+    wait_until(connected, 15, "the agent with the token from the environment connected")
 
 
 @pytest.mark.parametrize("body,expected", [

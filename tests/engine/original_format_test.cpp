@@ -268,3 +268,81 @@ TEST_CASE("http policy: the hub itself, link-local and metadata addresses are pr
     CHECK_THROWS_WITH(engine::http_policy({"10.0.0.0/99"}), Catch::Contains("--http-allow 10.0.0.0/99"));
     CHECK_THROWS_WITH(engine::http_policy({"a b"}), Catch::Contains("use *, HOST"));
 }
+
+TEST_CASE("original format: a pattern: job read as a list fans out, read as one result it is one job") {
+    auto c = load(R"(steps:
+  - {id: health, command: orbit:system.health, pattern: "*", output_variable: healthResults}
+  - id: count
+    type: script
+    script: |
+      const all = context.healthResults || [];
+      return all.filter(r => r.status === 'Completed').length;
+  - {id: check, command: orbit:update.check, pattern: "${input.p}", output_variable: updateInfo}
+  - {id: use, command: echo, condition: "${updateInfo.updateAvailable}", payload: "${updateInfo.package.version}"}
+  - {id: apply, command: orbit:update.apply, pattern: "${input.p}"}
+  - {id: every, command: orbit:update.status, pattern: "*", fan_out: all, output_variable: st}
+  - {id: after, command: echo, payload: "${st.version}"}
+)");
+    REQUIRE(c.ok());
+    const auto& wf = c.workflow;
+    CHECK(step(wf, "health").job()->per_agent_results);  // read with .filter: the per-agent list
+    CHECK(step(wf, "health").dialect_note.empty());
+    const auto& check = step(wf, "check");  // read as one result only: one job, as the original's engine ran it
+    CHECK_FALSE(check.job()->fan_out_all);
+    CHECK_FALSE(check.job()->per_agent_results);
+    CHECK(check.job()->target.agent == "${{ input.p }}");
+    CHECK(check.dialect_note.find("because the file reads it as one result (updateInfo.updateAvailable, line 9)") !=
+          std::string::npos);
+    CHECK(step(wf, "apply").job()->per_agent_results);  // never read, and the file reads lists too: as written
+    CHECK(step(wf, "every").job()->fan_out_all);  // fan_out: all is kept as written
+}
+
+TEST_CASE("original format: a file that reads pattern: outputs only as one result is one job throughout") {
+    auto c = load(R"(steps:
+  - {id: check, command: orbit:update.check, pattern: "${input.p}", output_variable: info}
+  - {id: apply, command: orbit:update.apply, pattern: "${input.p}", condition: "${info?.ok}"}
+  - {id: verify, command: orbit:update.status, pattern: "${input.p}", output_variable: status}
+  - {id: first, command: echo, payload: "${steps.verify.output}"}
+)");
+    REQUIRE(c.ok());
+    for (const char* id : {"check", "apply", "verify"}) {
+        INFO(id);
+        CHECK_FALSE(step(c.workflow, id).job()->fan_out_all);
+    }
+    CHECK(step(c.workflow, "apply").dialect_note.find("this file reads pattern: outputs as one result (info.ok, line 3)") !=
+          std::string::npos);
+    auto lists = load(R"(steps:
+  - {id: check, command: orbit:update.check, pattern: "*", output_variable: info}
+  - {id: pick, command: echo, payload: "${info[0].result.version}"}
+  - {id: other, command: orbit:update.check, pattern: "*", output_variable: more}
+  - {id: use, command: echo, payload: "${more.version}"}
+)");
+    REQUIRE(lists.ok());
+    CHECK(step(lists.workflow, "check").job()->per_agent_results);  // info[0]: a list
+    CHECK_FALSE(step(lists.workflow, "other").job()->per_agent_results);  // more.version: one result
+}
+
+TEST_CASE("original format: a timeout computed from the run's data is a template, evaluated when the step starts") {
+    auto c = load(R"(steps:
+  - {id: plan, type: script, script: "return {n: 3}", output_variable: plan}
+  - {id: ours, command: sleep, timeout: "${(input.per ?? 300) * plan.n}s"}
+  - {id: js, command: sleep, timeout: "${input.cmds.length * 10}s"}
+  - {id: fixed, command: sleep, timeout: 90s}
+)");
+    REQUIRE(c.ok());
+    CHECK(step(c.workflow, "ours").timeout_template == "${{ (input.per ?? 300) * plan.n }}s");
+    CHECK(step(c.workflow, "ours").timeout_ms == 0);
+    CHECK(step(c.workflow, "js").timeout_template == "${{ __js.e0 }}s");
+    CHECK(step(c.workflow, "js").js.at(0).field == "timeout");
+    CHECK(step(c.workflow, "fixed").timeout_template.empty());
+    CHECK(step(c.workflow, "fixed").timeout_ms == 90'000);
+    auto ours = load("steps:\n  - {id: a, command: sleep, timeout: \"${{ inputs.n * 2 }}s\"}\n");
+    REQUIRE(ours.ok());
+    CHECK(ours.workflow.original_dialect.empty());
+    CHECK(step(ours.workflow, "a").timeout_template == "${{ inputs.n * 2 }}s");
+    CHECK(errors(load("steps:\n  - {id: a, command: sleep, timeout: \"${{ inputs.n * }}s\"}\n")).size() == 1);
+    // Our own format does not read the original's ${…}: there it is still not a duration.
+    CHECK(errors(load("format: orbitmesh\nsteps:\n  - {id: a, command: sleep, timeout: \"${n}s\"}\n")) ==
+          std::vector<std::string>{"w.yaml:3: error: step \"a\": timeout is not a duration: \"${n}s\" (use 250ms, 30s, 5m, "
+                                   "1h, 2d, 1m30s or HH:MM:SS)"});
+}
