@@ -152,7 +152,7 @@ struct reaper {
 
 void child_one(const std::shared_ptr<job_containment>& containment, reaper& r, int n, std::function<void(bool)> done) {
     spawn_plan plan{{"/bin/sh", "-c", "true"}, false, {"PATH=/usr/bin:/bin"}, {}, std::nullopt,
-                    "bench-" + std::to_string(n), 1};
+                    "bench-" + std::to_string(n), 1, {}};
     auto holder = std::make_shared<std::shared_ptr<child_process>>();
     auto on_exit = [holder, &r, done = std::move(done)](process_exit ex) {
         r.add(std::move(*holder));

@@ -6,6 +6,7 @@
 #include "cli/command.hpp"
 #include "cli/flag_parsing.hpp"
 #include "cli/tls_flags.hpp"
+#include "cli/settings_layers.hpp"
 #include "core/error.hpp"
 #include "engine/agent/agent_runtime.hpp"
 
@@ -16,9 +17,11 @@ namespace {
 struct agent_flags {
     std::string server, name, data_dir, handlers, token, token_file, reconnect_min = "100ms", reconnect_max = "5s";
     std::string stop_grace = "10s", cgroups = "auto";
+    std::string log_format = "text", log_level = "info";
     std::vector<std::string> tags, capabilities, allow_roots;
     int concurrency = 0;
-    bool no_shell = false, json_format = false;
+    bool no_shell = false, json_format = false, sandbox = false, sandbox_network = false;
+    std::string node, wasm_timeout = "60s";
     transport::tls_client_files tls;
 };
 
@@ -42,6 +45,11 @@ engine::agent_options to_options(const agent_flags& f, const global_options& g) 
     o.handlers_dir = f.handlers;
     for (const auto& r : f.allow_roots) o.allowed_roots.emplace_back(r);
     o.no_shell = f.no_shell;
+    o.sandbox = f.sandbox;
+    if (f.sandbox_network && !f.sandbox) throw core::error(core::error_kind::usage, "--sandbox-network needs --sandbox");
+    o.sandbox_network = f.sandbox_network;
+    o.node = f.node;
+    o.wasm_timeout_ms = positive_duration(f.wasm_timeout, "--wasm-timeout");
     o.reconnect_min_ms = positive_duration(f.reconnect_min, "--reconnect-min");
     o.reconnect_max_ms = positive_duration(f.reconnect_max, "--reconnect-max");
     if (o.reconnect_max_ms < o.reconnect_min_ms)
@@ -69,11 +77,15 @@ void add_agent_command(CLI::App& app, command_context& ctx) {
     sub->add_option("--name", f->name, "Agent name (default: host name)");
     sub->add_option("--tag", f->tags, "KEY=VALUE tag for targeting (repeat)");
     sub->add_option("--capability", f->capabilities, "Capability this agent offers (repeat)");
-    sub->add_option("--concurrency", f->concurrency, "Jobs run at once (default: number of cores)");
+    sub->add_option("--concurrency", f->concurrency, "Jobs run at once (0: one per core)")->capture_default_str();
     sub->add_option("--data-dir", f->data_dir, "Agent id and outbox (default ./.orbitmesh/agents/NAME)");
     sub->add_option("--handlers", f->handlers, "Directory of plugin handler executables");
     sub->add_option("--allow-root", f->allow_roots, "Directory file.* handlers may touch (repeat; default DATA_DIR/files)");
     sub->add_flag("--no-shell", f->no_shell, "Refuse shell and exec jobs");
+    sub->add_flag("--sandbox", f->sandbox, "Run shell and exec jobs with bubblewrap in fresh namespaces: only their working dir writable, no network");
+    sub->add_flag("--sandbox-network", f->sandbox_network, "With --sandbox: let jobs that ask (limits.network: true) use the network");
+    sub->add_option("--node", f->node, "Node.js for wasm jobs (default: $ORBITMESH_NODE, node or nodejs in PATH)")->type_name("PATH");
+    sub->add_option("--wasm-timeout", f->wasm_timeout, "Time limit of a wasm job that has no timeout of its own")->capture_default_str();
     sub->add_option("--reconnect-min", f->reconnect_min, "Shortest reconnect delay")->capture_default_str();
     sub->add_option("--reconnect-max", f->reconnect_max, "Longest reconnect delay")->capture_default_str();
     sub->add_option("--stop-grace", f->stop_grace, "On SIGTERM/SIGINT: time running jobs get between SIGTERM and SIGKILL")
@@ -85,8 +97,16 @@ void add_agent_command(CLI::App& app, command_context& ctx) {
     sub->add_option("--token-file", f->token_file, "Read the access token from the first line of this file");
     add_agent_tls_flags(*sub, f->tls);
     sub->add_flag("-v,--verbose", ctx.global.verbose, "Log ignored messages and other detail on stderr");
+    sub->add_option("--log-format", f->log_format, "Log lines on stderr: text, or json (one object per line with job ids as fields)")
+        ->capture_default_str();
+    sub->add_option("--log-level", f->log_level, "Least severe log events shown: debug, info, warn or error (-v means debug)")
+        ->capture_default_str();
+    ctx.settings[sub] = add_settings_flags(*sub);
     sub->callback([&ctx, f] {
-        ctx.run = [f, &ctx] { return engine::run_agent(to_options(*f, ctx.global)); };
+        ctx.run = [f, &ctx] {
+            configure_logging(f->log_format, f->log_level);
+            return engine::run_agent(to_options(*f, ctx.global));
+        };
     });
 }
 

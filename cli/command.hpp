@@ -1,5 +1,7 @@
 #pragma once
 #include <functional>
+#include <map>
+#include <memory>
 #include <string>
 
 namespace CLI {
@@ -7,6 +9,8 @@ class App;
 }
 
 namespace orbitmesh::cli {
+
+struct settings_state;
 
 /// Flags every client command shares (SPEC §1). Filled by CLI11, then from the environment.
 struct global_options {
@@ -27,6 +31,8 @@ using action = std::function<int()>;
 struct command_context {
     global_options global;
     action run;  // set by the selected subcommand's parse callback
+    /// Commands whose flags are settings (`serve`, `agent`): --config, environment, --print-config.
+    std::map<const CLI::App*, std::shared_ptr<settings_state>> settings;
 };
 
 /// Adds `--server`, `--token`, `--token-file`, `--ca`, `-o`, `-q`, `-v` to a client subcommand.

@@ -4,6 +4,7 @@
 
 #include "core/duration.hpp"
 #include "core/error.hpp"
+#include "core/log.hpp"
 
 namespace orbitmesh::cli {
 
@@ -45,6 +46,14 @@ std::map<std::string, std::string> parse_pairs(const std::vector<std::string>& w
         out[w.substr(0, eq)] = w.substr(eq + 1);
     }
     return out;
+}
+
+void configure_logging(const std::string& format, const std::string& level) {
+    auto f = core::log::parse_format(format);
+    if (!f) throw core::error(core::error_kind::usage, "--log-format must be text or json, not \"" + format + "\"");
+    auto l = core::log::parse_level(level);
+    if (!l) throw core::error(core::error_kind::usage, "--log-level must be debug, info, warn or error, not \"" + level + "\"");
+    core::log::configure(*f, *l);
 }
 
 }  // namespace orbitmesh::cli

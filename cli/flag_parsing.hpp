@@ -16,4 +16,8 @@ std::int64_t positive_duration(const std::string& text, const std::string& flag)
 /// `KEY=VALUE` words (--tag) into a map. Throws core::error{usage} naming the flag.
 std::map<std::string, std::string> parse_pairs(const std::vector<std::string>& words, const std::string& flag);
 
+/// Applies `--log-format text|json` and `--log-level debug|info|warn|error` for the process.
+/// Throws core::error{usage} naming the flag.
+void configure_logging(const std::string& format, const std::string& level);
+
 }  // namespace orbitmesh::cli

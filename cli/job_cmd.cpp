@@ -15,11 +15,26 @@ namespace orbitmesh::cli {
 namespace {
 
 struct submit_flags {
-    std::vector<std::string> words, capabilities, tags, secrets;
+    std::vector<std::string> words, capabilities, tags, secrets, limits;
     std::string agent, timeout, idempotency_key, mode, on_agent_lost, payload;
     int priority = 0, retries = 0;
     bool wait = false;
 };
+
+/// `--limit memory_mb=64 --limit network=true` as the spec's `limits` map; the spec reader checks
+/// the keys and values.
+core::json limits_from_words(const std::vector<std::string>& words) {
+    core::json out = core::json::object();
+    for (const auto& [key, value] : parse_pairs(words, "--limit")) {
+        if (value == "true" || value == "false") {
+            out[key] = value == "true";
+            continue;
+        }
+        auto n = core::json::parse(value, nullptr, false);
+        out[key] = n.is_number_integer() ? n : core::json(value);
+    }
+    return out;
+}
 
 core::json build_spec(const submit_flags& f) {
     if (f.words.empty())
@@ -43,9 +58,10 @@ core::json build_spec(const submit_flags& f) {
     if (!f.idempotency_key.empty()) spec["idempotency_key"] = f.idempotency_key;
     if (!f.mode.empty()) spec["mode"] = f.mode;
     if (!f.on_agent_lost.empty()) spec["on_agent_lost"] = f.on_agent_lost;
+    if (!f.limits.empty()) spec["limits"] = limits_from_words(f.limits);
     spec["target"] = {{"agent", f.agent}, {"capabilities", f.capabilities}, {"tags", parse_pairs(f.tags, "--tag")}};
     if (!f.secrets.empty()) spec["secrets"] = f.secrets;
-    (void)core::job_spec_from_json(spec);  // bad modes, policies or names fail here with exit 2, hub or not
+    (void)core::job_spec_from_request(spec);  // bad modes, policies or names fail here with exit 2, hub or not
     return spec;
 }
 
@@ -91,6 +107,8 @@ void add_submit(CLI::App& job, command_context& ctx) {
     sub->add_option("--payload", f->payload, "The payload as JSON (instead of ARGS)");
     sub->add_option("--secret", f->secrets, "A hub secret the job gets as this environment variable, masked as *** (repeat)")
         ->type_name("NAME");
+    sub->add_option("--limit", f->limits, "A resource limit KEY=N: cpu_seconds, memory_mb, output_bytes, files, pids; network=true asks for the network in a sandbox (repeat)")
+        ->type_name("KEY=N");
     sub->add_flag("--wait", f->wait, "Follow the job to its end; exit 0/1/4/5 by its final state");
     add_client_flags(*sub, ctx.global);
     sub->callback([&ctx, f] { ctx.run = [f, &ctx] { return run_submit(*f, ctx.global); }; });

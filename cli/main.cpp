@@ -7,6 +7,7 @@
 
 #include "cli/command.hpp"
 #include "cli/parse_errors.hpp"
+#include "cli/settings_layers.hpp"
 #include "core/error.hpp"
 #include "core/exit_code.hpp"
 
@@ -52,6 +53,7 @@ int main(int argc, char** argv) {
 
     try {
         app.parse(argc, argv);
+        cli::apply_settings_layers(app, ctx, argc, argv);
     } catch (const CLI::CallForHelp& e) {
         return app.exit(e);
     } catch (const CLI::CallForAllHelp& e) {
@@ -61,6 +63,9 @@ int main(int argc, char** argv) {
     } catch (const CLI::ParseError& e) {
         print_error(cli::describe_parse_error(app, e));
         return core::exit_usage;
+    } catch (const core::error& e) {
+        print_error(e.what());
+        return core::exit_code_for(e.kind());
     }
     if (!ctx.run) {
         print_error("no command given (try `orbitmesh --help`)");

@@ -9,6 +9,7 @@
 #include "cli/command.hpp"
 #include "cli/flag_parsing.hpp"
 #include "cli/tls_flags.hpp"
+#include "cli/settings_layers.hpp"
 #include "core/error.hpp"
 #include "engine/auth/auth_mode.hpp"
 #include "engine/serve/hub_server.hpp"
@@ -36,6 +37,7 @@ struct serve_flags {
     int script_memory = 128;
     std::vector<std::string> http_allow, notify_channels;
     std::size_t http_max_response = 1u << 20;
+    std::string log_format = "text", log_level = "info";
     std::string auth, jwt_key, handshake_timeout = "10s";
     bool insecure_no_auth = false;
     int max_auth_failures = 30;
@@ -164,6 +166,9 @@ void add_serve_command(CLI::App& app, command_context& ctx) {
     sub->add_option("--http-max-response", f->http_max_response, "Largest response body an http step accepts, in bytes")->capture_default_str();
     sub->add_option("--notify-channel", f->notify_channels, "A notification channel: NAME=http://URL (a webhook) or NAME=log; `default` is the one steps get without a channel (default: log)")
         ->type_name("NAME=URL");
+    sub->add_option("--log-format", f->log_format, "Log lines on stderr: text, or json (one object per line with job/run/agent ids as fields)")
+        ->capture_default_str();
+    sub->add_option("--log-level", f->log_level, "Least severe log events shown: debug, info, warn or error")->capture_default_str();
     sub->add_option("--auth", f->auth, "none or token (default: none on loopback, token on any other address)")->type_name("MODE");
     sub->add_flag("--insecure-no-auth", f->insecure_no_auth, "Allow --auth none on a non-loopback address (logged loudly)");
     sub->add_option("--jwt-key", f->jwt_key, "PEM key for tokens: RSA (RS256) or EC P-256 (ES256); default: an HS256 secret in DATA_DIR/jwt-secret")
@@ -176,8 +181,10 @@ void add_serve_command(CLI::App& app, command_context& ctx) {
     sub->add_option("--secrets-dir", f->secrets_dir,
                     "Workflow secrets: NAME is read from DIR/NAME, else from the environment variable NAME")
         ->type_name("DIR");
+    ctx.settings[sub] = add_settings_flags(*sub);
     sub->callback([&ctx, f] {
         ctx.run = [f] {
+            configure_logging(f->log_format, f->log_level);
             auto opts = to_options(*f);
             raise_open_file_limit();
             return engine::run_hub(opts);

@@ -10,6 +10,10 @@ _orbitmesh() {
         --mode) COMPREPLY=($(compgen -W "request_response fire_and_forget streaming long_running" -- "$cur")); return ;;
         --on-agent-lost) COMPREPLY=($(compgen -W "reassign wait fail" -- "$cur")); return ;;
         --balance) COMPREPLY=($(compgen -W "least-loaded round-robin random weighted" -- "$cur")); return ;;
+        --log-format) COMPREPLY=($(compgen -W "text json" -- "$cur")); return ;;
+        --log-level) COMPREPLY=($(compgen -W "debug info warn error" -- "$cur")); return ;;
+        --limit) COMPREPLY=($(compgen -W "cpu_seconds= memory_mb= output_bytes= files= pids= network=true" -- "$cur")); return ;;
+        --config) COMPREPLY=($(compgen -f -- "$cur")); return ;;
         --auth) COMPREPLY=($(compgen -W "none token" -- "$cur")); return ;;
         --role) COMPREPLY=($(compgen -W "agent operator admin" -- "$cur")); return ;;
         --jwt-key|--refresh-token-file|--token-file|--ca|--tls-cert|--tls-key|--client-ca) COMPREPLY=($(compgen -f -- "$cur")); return ;;
@@ -17,12 +21,12 @@ _orbitmesh() {
     esac
     if [ "$cword" -eq 1 ]; then COMPREPLY=($(compgen -W "$commands --help" -- "$cur")); return; fi
     case "${words[1]}" in
-        serve) COMPREPLY=($(compgen -W "--listen --data-dir --store --workflows --port-file --durability --max-frame --max-pending --heartbeat --ack-timeout --reassign-after --max-reassign --idempotency-window --cancel-grace --breaker-threshold --breaker-cooldown --balance --node --script-timeout --script-memory --http-allow --http-max-response --notify-channel --auth --insecure-no-auth --jwt-key --max-auth-failures --max-connections --handshake-timeout --max-body --tls-cert --tls-key --client-ca --secrets-dir --help" -- "$cur")) ;;
-        agent) COMPREPLY=($(compgen -W "--server --name --tag --capability --concurrency --data-dir --handlers --allow-root --no-shell --reconnect-min --reconnect-max --stop-grace --cgroups --json-protocol --token --token-file --ca --tls-cert --tls-key --help" -- "$cur")) ;;
+        serve) COMPREPLY=($(compgen -W "--listen --data-dir --store --workflows --port-file --durability --max-frame --max-pending --heartbeat --ack-timeout --reassign-after --max-reassign --idempotency-window --cancel-grace --breaker-threshold --breaker-cooldown --balance --node --script-timeout --script-memory --http-allow --http-max-response --notify-channel --auth --insecure-no-auth --jwt-key --max-auth-failures --max-connections --handshake-timeout --max-body --tls-cert --tls-key --client-ca --secrets-dir --log-format --log-level --config --print-config --help" -- "$cur")) ;;
+        agent) COMPREPLY=($(compgen -W "--server --name --tag --capability --concurrency --data-dir --handlers --allow-root --no-shell --reconnect-min --reconnect-max --stop-grace --cgroups --json-protocol --token --token-file --ca --tls-cert --tls-key --sandbox --sandbox-network --node --wasm-timeout --log-format --log-level --config --print-config --help" -- "$cur")) ;;
         job)
             if [ "$cword" -eq 2 ]; then COMPREPLY=($(compgen -W "submit get cancel logs list retry" -- "$cur")); return; fi
             case "${words[2]}" in
-                submit) COMPREPLY=($(compgen -W "--capability --tag --agent --priority --timeout --retries --idempotency-key --mode --on-agent-lost --payload --secret --wait $client" -- "$cur")) ;;
+                submit) COMPREPLY=($(compgen -W "--capability --tag --agent --priority --timeout --retries --idempotency-key --mode --on-agent-lost --payload --secret --limit --wait $client" -- "$cur")) ;;
                 logs) COMPREPLY=($(compgen -W "-f --follow $client" -- "$cur")) ;;
                 list) COMPREPLY=($(compgen -W "--limit --state $client" -- "$cur")) ;;
                 *) COMPREPLY=($(compgen -W "$client" -- "$cur")) ;;

@@ -32,3 +32,11 @@ complete -c orbitmesh -l secrets-dir -d "Directory of workflow secrets" -r -a "(
 complete -c orbitmesh -l wait -d "Follow the job to its end"
 complete -c orbitmesh -l secret -d "Hub secret the job gets as an environment variable" -x
 complete -c orbitmesh -s f -l follow -d "Follow output"
+complete -c orbitmesh -l config -r -d "YAML settings file (serve, agent)"
+complete -c orbitmesh -l print-config -d "Print the effective settings and exit"
+complete -c orbitmesh -l log-format -xa "text json"
+complete -c orbitmesh -l log-level -xa "debug info warn error"
+complete -c orbitmesh -l sandbox -d "Run shell/exec jobs under bubblewrap"
+complete -c orbitmesh -l sandbox-network -d "Sandboxed jobs may ask for the network"
+complete -c orbitmesh -l wasm-timeout -x -d "Time limit of a wasm job without one"
+complete -c orbitmesh -l limit -x -d "Resource limit KEY=N" -a "cpu_seconds= memory_mb= output_bytes= files= pids= network=true"

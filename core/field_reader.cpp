@@ -76,6 +76,12 @@ void field_reader::missing(std::string_view key) const {
     throw error(kind_, std::string(what_) + " is missing field \"" + path_of(key) + "\"");
 }
 
+std::vector<std::string> field_reader::keys() const {
+    std::vector<std::string> out;
+    for (const auto& [key, _] : value_->get_ref<const json::object_t&>()) out.push_back(key);
+    return out;
+}
+
 const json* field_reader::find(std::string_view key) const {
     const auto& obj = value_->get_ref<const json::object_t&>();
     auto it = obj.find(key);

@@ -28,6 +28,8 @@ public:
     field_reader(const json& value, std::string_view what, error_kind kind);
 
     bool has(std::string_view key) const;
+    /// The map's keys, for readers that refuse unknown ones.
+    std::vector<std::string> keys() const;
     /// The raw field, or nullptr when absent or null (for fields that take several types).
     const json* get(std::string_view key) const { return find(key); }
 

@@ -1,5 +1,6 @@
 #include "core/job.hpp"
 
+#include <algorithm>
 #include <array>
 #include <utility>
 
@@ -8,6 +9,7 @@
 #include "core/error.hpp"
 #include "core/field_reader.hpp"
 #include "core/secret_mask.hpp"
+#include "core/workflow_suggest.hpp"
 
 namespace orbitmesh::core {
 
@@ -119,6 +121,7 @@ json to_json(const job_spec& s) {
     };
     if (!s.trace.empty()) j["trace"] = s.trace;
     if (!s.secrets.empty()) j["secrets"] = s.secrets;
+    if (!s.limits.empty()) j["limits"] = to_json(s.limits);
     return j;
 }
 
@@ -157,6 +160,7 @@ job_spec job_spec_from_json(const json& j, std::string_view what) {
     s.idempotency_key = r.maybe_text("idempotency_key").value_or(std::string{});
     s.trace = r.maybe_text("trace").value_or(std::string{});
     if (auto names = r.maybe_strings("secrets")) s.secrets = std::move(*names);
+    if (auto l = r.maybe_object("limits")) s.limits = read_job_limits(std::move(*l));
     if (auto mode = r.maybe_text("mode")) {
         auto m = parse_job_mode(*mode);
         if (!m) bad("unknown job mode \"" + *mode + "\" (use request_response, fire_and_forget, streaming or long_running)");
@@ -169,6 +173,20 @@ job_spec job_spec_from_json(const json& j, std::string_view what) {
     }
     validate(s);
     return s;
+}
+
+job_spec job_spec_from_request(const json& j, std::string_view what) {
+    static constexpr std::array<std::string_view, 13> fields = {
+        "command", "payload", "target",  "priority",      "timeout",       "timeout_ms",
+        "retries", "trace",   "limits",  "secrets", "idempotency_key", "mode",        "on_agent_lost"};
+    if (j.is_object())
+        for (const auto& [key, _] : j.items()) {
+            if (std::find(fields.begin(), fields.end(), key) != fields.end()) continue;
+            auto hint = did_you_mean(key, {fields.begin(), fields.end()});
+            throw error(error_kind::invalid_input, std::string(what) + " field \"" + printable(key, 40) + "\" is unknown" +
+                                                       (hint.empty() ? "" : " (" + hint + ")"));
+        }
+    return job_spec_from_json(j, what);
 }
 
 json to_json(const job_record& r) {

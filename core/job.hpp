@@ -6,6 +6,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/job_limits.hpp"
 #include "core/json.hpp"
 
 namespace orbitmesh::core {
@@ -56,6 +57,7 @@ struct job_spec {
     /// Names of hub-side secrets (a workflow's `secrets:`): the hub resolves them when it sends the
     /// job and the agent puts them in the job's environment; the values are never part of the spec.
     std::vector<std::string> secrets;
+    job_limits limits;  // enforced by the agent; empty = none
 };
 
 /// Canonical handler name: `system:info`, `orbit:system.info` -> `system.info`.
@@ -94,6 +96,10 @@ json to_json(const job_spec& s);
 /// (`job field "target.tags.role" must be a string, got an integer`); `what` names the spec in
 /// that text ("job", "jobs[3]").
 job_spec job_spec_from_json(const json& j, std::string_view what = "job");
+/// job_spec_from_json for a spec a client sent (HTTP bodies, `job submit`): a field that is not
+/// part of a spec is refused too (`job field "priorty" is unknown (did you mean "priority"?)`),
+/// so a misspelt key cannot be silently ignored. Stored records keep the lenient reader.
+job_spec job_spec_from_request(const json& j, std::string_view what = "job");
 json to_json(const job_record& r);
 job_record job_record_from_json(const json& j);
 

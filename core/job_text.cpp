@@ -45,6 +45,7 @@ std::string to_json_text(const job_record& r) {
     w.key("finished_at").str(format_time(r.finished_ms));
     w.key("id").str(r.id);
     w.key("idempotency_key").str(s.idempotency_key);
+    if (!s.limits.empty()) w.key("limits").value(to_json(s.limits));
     w.key("mode").str(to_string(s.mode));
     w.key("on_agent_lost").str(to_string(s.on_agent_lost));
     w.key("output").value(r.output);

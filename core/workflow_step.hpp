@@ -45,6 +45,7 @@ struct job_action {
     step_retry retry;
     bool fan_out_all = false;     // `fan_out: all`: one job per matching agent
     bool per_agent_results = false;  // the original's `pattern:` jobs: output [{agentId, agentName, status, result, error, exitCode}]
+    job_limits limits;               // `limits:` of the step, enforced by the agent
 };
 
 struct workflow_step;

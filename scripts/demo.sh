@@ -1,9 +1,17 @@
 #!/usr/bin/env bash
 # The main job, end to end on one machine: build, start a hub on the embedded SQLite store,
 # start two agents, run a handful of jobs and show them finishing, then stop everything.
+# Fast on a fresh machine: only the `orbitmesh` binary is built (not the tests), ccache is kept,
+# and each step says how far along it is.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-"$root/scripts/build.sh"
+start=$SECONDS
+step() { echo "demo: [$1/3, $((SECONDS - start))s] $2"; }
+step 1 "Debian packages (scripts/install-deps.sh)"
+"$root/scripts/install-deps.sh"
+step 2 "building the orbitmesh binary only (ninja shows [done/total])"
+ORBITMESH_SKIP_DEPS=1 "$root/scripts/build.sh" --target orbitmesh
+step 3 "running the demo"
 bin="${ORBITMESH_BIN:-${ORBITMESH_BUILD_DIR:-$root/build}/cli/orbitmesh}"
 work=$(mktemp -d /tmp/orbitmesh-demo.XXXXXX)
 pids=()
@@ -52,3 +60,4 @@ echo; echo "demo: the same workflow failing its smoke test: the deploy is compen
 "$bin" run "$root/examples/build-test-deploy.yaml" --input version=1.0.1 --input fail_smoke=true || echo "demo: run exited $?"
 echo; "$bin" status runs
 echo; "$bin" status
+echo; echo "demo: done in $((SECONDS - start))s"

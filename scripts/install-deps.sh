@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages OrbitMesh needs to build, test and benchmark.
-# openssl: the auth tests make RSA keys at test time; clang-14 + libfuzzer-14-dev: scripts/fuzz.sh
-# (libFuzzer ships with clang, not GCC).
 # Idempotent: packages already present are left alone; apt-get update runs only when needed.
 #   scripts/install-deps.sh [--peers]
 #   --peers  also install the peers `bench/run --peers` measures side by side: gearman-job-server
 #            beanstalkd redis-server python3-celery python3-redis (not needed to build or test)
+# Why some are here: openssl: the auth tests make RSA keys at test time; clang-14 +
+# libfuzzer-14-dev: scripts/fuzz.sh (libFuzzer ships with clang, not GCC); bubblewrap:
+# `agent --sandbox`; clang-14, lld-14 (wasm-ld), wasi-libc, libclang-rt-14-dev-wasm32: the tests
+# build WASI modules for the wasm handler; dpkg-dev, fakeroot: cpack's .deb.
 set -euo pipefail
 
 peers=0
@@ -23,7 +25,8 @@ packages=(
   catch2 libsqlite3-dev libsqlitecpp-dev libssl-dev libjemalloc-dev sqlite3 openssl
   python3 python3-pytest python3-websocket python3-msgpack
   nodejs
-  openssl clang-14 libfuzzer-14-dev
+  openssl bubblewrap clang-14 lld-14 wasi-libc libclang-rt-14-dev-wasm32 libfuzzer-14-dev
+  dpkg-dev fakeroot
 )
 if [ "$peers" -eq 1 ]; then
   packages+=(gearman-job-server beanstalkd redis-server python3-celery python3-redis)

@@ -1,5 +1,7 @@
 #include "transport/ws_link.hpp"
 
+#include "core/log.hpp"
+
 #include <cstdio>
 
 #include "core/protocol.hpp"
@@ -215,8 +217,7 @@ std::string basic_ws_link<NextLayer>::describe_end(const error_code& ec) {
 template <class NextLayer>
 void basic_ws_link<NextLayer>::log(const std::string& line) const {
     if (!opts_.log_closes) return;
-    std::string text = "orbitmesh: ws " + opts_.remote + ": " + line + "\n";
-    std::fwrite(text.data(), 1, text.size(), stderr);  // one write, so lines do not interleave
+    core::log::write("", core::log::level::info, "ws " + opts_.remote + ": " + line);
 }
 
 template class basic_ws_link<beast::tcp_stream>;

@@ -1,5 +1,7 @@
 #include "transport/ws_session.hpp"
 
+#include "core/log.hpp"
+
 #include <cstdio>
 
 #include "core/protocol.hpp"
@@ -22,10 +24,7 @@ link_options link_options_for(const server_options& o, const std::string& remote
     return l;
 }
 
-void log_line(const std::string& text) {
-    std::string line = "orbitmesh: " + text + "\n";
-    std::fwrite(line.data(), 1, line.size(), stderr);
-}
+void log_line(const std::string& text) { core::log::write("", core::log::level::info, text); }
 
 }  // namespace
 

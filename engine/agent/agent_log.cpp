@@ -1,30 +1,17 @@
 #include "engine/agent/agent_log.hpp"
 
-#include <unistd.h>
-
-#include <atomic>
-#include <string>
-
 namespace orbitmesh::engine::agent {
 
-namespace {
-std::atomic<bool> verbose_on{false};
-}  // namespace
+void log_line(std::string_view text) { core::log::write("agent", core::log::level::info, text); }
 
-void log_line(std::string_view text) {
-    std::string line = "orbitmesh agent: ";
-    line.append(text);
-    line.push_back('\n');
-    // One write() so lines from different threads never interleave.
-    [[maybe_unused]] auto n = ::write(STDERR_FILENO, line.data(), line.size());
+void log_event(core::log::level l, std::string_view text, core::log::fields f) { core::log::write("agent", l, text, f); }
+
+void log_verbose(std::string_view text) { core::log::write("agent", core::log::level::debug, text); }
+
+void set_verbose(bool on) {
+    if (on) core::log::lower_threshold(core::log::level::debug);
 }
 
-void log_verbose(std::string_view text) {
-    if (verbose_on.load(std::memory_order_relaxed)) log_line(text);
-}
-
-void set_verbose(bool on) { verbose_on.store(on, std::memory_order_relaxed); }
-
-bool verbose() { return verbose_on.load(std::memory_order_relaxed); }
+bool verbose() { return core::log::enabled(core::log::level::debug); }
 
 }  // namespace orbitmesh::engine::agent

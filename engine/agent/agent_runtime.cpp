@@ -19,6 +19,7 @@
 #include "engine/agent/handler_registry.hpp"
 #include "engine/agent/hub_connection.hpp"
 #include "engine/agent/job_containment.hpp"
+#include "engine/agent/sandbox.hpp"
 #include "transport/asio.hpp"
 #include "engine/agent/system_facts.hpp"
 #include "store/outbox.hpp"
@@ -42,11 +43,7 @@ agent_options resolved(agent_options o) {
     if (o.name.empty()) o.name = host_name();
     if (o.data_dir.empty()) o.data_dir = fs::path(".orbitmesh") / "agents" / o.name;
     if (o.concurrency <= 0) o.concurrency = core_count();
-    if (o.allowed_roots.empty()) {
-        std::error_code ec;
-        fs::create_directories(o.data_dir / "files", ec);
-        o.allowed_roots.push_back(o.data_dir / "files");
-    }
+    if (o.allowed_roots.empty()) o.allowed_roots.push_back(o.data_dir / "files");  // created by run_agent
     if (o.version.empty()) o.version = "unknown";
     return o;
 }
@@ -55,11 +52,13 @@ agent_options resolved(agent_options o) {
 /// hello's `running`, so the hub requeues them at once ("came back without the job").
 void report_lost(const std::vector<job_containment::leftover>& lost) {
     for (const auto& l : lost)
-        log_line("job " + l.job_id + " attempt " + std::to_string(l.attempt) +
-                 " was running when this agent last stopped: " +
-                 (l.killed == 0 ? std::string("none of its processes was left")
-                                : "killed " + std::to_string(l.killed) + " leftover process(es)") +
-                 "; reported lost, not running");
+        log_event(core::log::level::warn,
+                  "job " + l.job_id + " attempt " + std::to_string(l.attempt) +
+                      " was running when this agent last stopped: " +
+                      (l.killed == 0 ? std::string("none of its processes was left")
+                                     : "killed " + std::to_string(l.killed) + " leftover process(es)") +
+                      "; reported lost, not running",
+                  {{"job_id", l.job_id}, {"attempt", std::to_string(l.attempt)}});
 }
 
 agent_profile profile_for(const agent_options& o, std::string agent_id, const handler_registry& reg) {
@@ -241,6 +240,13 @@ private:
 int run_agent(const agent_options& opts) {
     auto o = resolved(opts);
     set_verbose(o.verbose);
+    // Checked before the data dir is touched: a missing bubblewrap is a usage error, exit 2.
+    std::shared_ptr<const sandbox_config> sandbox;
+    if (o.sandbox) sandbox = std::make_shared<const sandbox_config>(find_sandbox(o.sandbox_network, o.data_dir));
+    if (opts.allowed_roots.empty()) {
+        std::error_code ec;
+        fs::create_directories(o.data_dir / "files", ec);
+    }
     // A peer or a job's stdin going away must give EPIPE, not kill the agent. Jobs get the
     // default disposition back when they are spawned.
     ::signal(SIGPIPE, SIG_IGN);
@@ -250,13 +256,17 @@ int run_agent(const agent_options& opts) {
     auto containment = std::make_shared<job_containment>(
         job_containment::options{o.data_dir / "running", agent_id, o.cgroups, true});
     report_lost(containment->kill_leftovers());  // before hello: they must not be running anywhere
-    auto registry = make_registry({o.no_shell, o.handlers_dir, o.allowed_roots, o.data_dir, containment});
+    auto registry = make_registry({o.no_shell, o.handlers_dir, o.allowed_roots, o.data_dir, containment, sandbox, o.node,
+                                   o.wasm_timeout_ms});
     for (auto& h : make_file_watch_handlers({std::make_shared<const path_guard>(o.allowed_roots), o.server, o.token, agent_id, o.name}))
         registry.add(std::move(h));
     auto box = store::outbox::open(o.data_dir / "outbox.db");
     log_line("\"" + o.name + "\" (" + agent_id + ") starting with " + std::to_string(o.concurrency) +
              " slot(s); data in " + o.data_dir.string());
     log_line("job processes: " + containment->describe());
+    if (sandbox)
+        log_line("shell and exec jobs run sandboxed by " + sandbox->bwrap + " (network " +
+                 (sandbox->allow_network ? "for jobs that ask" : "never") + ")");
     agent_process agent(o, agent_id, registry, std::move(box));
     return agent.run();
 }

@@ -23,6 +23,10 @@ struct agent_options {
     std::filesystem::path handlers_dir;       // plugin executables; empty = none
     std::vector<std::filesystem::path> allowed_roots;  // for file.*; default: data_dir/files
     bool no_shell = false;
+    bool sandbox = false;          // --sandbox: shell/exec jobs under bubblewrap
+    bool sandbox_network = false;  // --sandbox-network: a sandboxed job may ask for the network
+    std::string node;              // --node: for wasm jobs; empty = $ORBITMESH_NODE, node, nodejs
+    std::int64_t wasm_timeout_ms = 60'000;  // --wasm-timeout: a wasm job without a timeout
     /// On SIGTERM/SIGINT running jobs get SIGTERM, then SIGKILL after this long (--stop-grace).
     std::int64_t stop_grace_ms = 10'000;
     bool cgroups = true;  // a cgroup v2 per job where the agent may create one (--cgroups auto|off)

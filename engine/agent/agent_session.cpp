@@ -46,6 +46,7 @@ job_request request_from(core::json& m) {
     if (auto it = m.find("secrets"); it != m.end() && it->is_object())
         for (auto& [name, value] : it->items())
             if (value.is_string()) r.secrets.emplace(name, std::move(value.get_ref<std::string&>()));
+    if (auto it = m.find("limits"); it != m.end()) r.limits = std::move(*it);
     return r;
 }
 

@@ -12,13 +12,27 @@
 namespace orbitmesh::engine::agent {
 
 class job_containment;
+struct sandbox_config;
 /// Shared by the process handlers: records and cgroups of their jobs; null = neither.
 using containment_ptr = std::shared_ptr<job_containment>;
+/// `agent --sandbox`: shell and exec jobs run under bubblewrap; null = no sandbox.
+using sandbox_ptr = std::shared_ptr<const sandbox_config>;
 
 /// `shell`: payload is a script or {script, env, cwd, stdin}; runs `/bin/sh -c SCRIPT`.
-std::shared_ptr<handler> make_shell_handler(containment_ptr containment = nullptr);
+std::shared_ptr<handler> make_shell_handler(containment_ptr containment = nullptr, sandbox_ptr sandbox = nullptr);
 /// `exec`: payload is an argv array or {argv, env, cwd, stdin}; no shell.
-std::shared_ptr<handler> make_exec_handler(containment_ptr containment = nullptr);
+std::shared_ptr<handler> make_exec_handler(containment_ptr containment = nullptr, sandbox_ptr sandbox = nullptr);
+/// What `wasm` needs: node (empty: $ORBITMESH_NODE, node, nodejs in PATH), where modules and
+/// preopened dirs may be (the file.* roots) and the timeout of a job that has none.
+struct wasm_config {
+    std::string node;
+    std::shared_ptr<const path_guard> guard;
+    std::int64_t default_timeout_ms = 60'000;
+};
+/// `wasm`: payload {module, args, env, dirs: {GUEST: HOST}} (or the module path): runs a WASI
+/// (preview1) module with node's `node:wasi`, only the given dirs preopened, the job's limits
+/// (memory_mb as a cap on the module's memory pages) and a timeout. Null when no node is found.
+std::shared_ptr<handler> make_wasm_handler(wasm_config cfg, containment_ptr containment = nullptr);
 /// `echo`: the output is the payload; finishes inline (no thread, no timer).
 std::shared_ptr<handler> make_echo_handler();
 /// `sleep`: seconds, "5", "250ms", {seconds} or {duration}; progress each second; cancellable.

@@ -18,6 +18,8 @@
 #include "engine/agent/job_containment.hpp"
 #include "engine/agent/job_supervisor.hpp"
 #include "engine/agent/line_splitter.hpp"
+#include "engine/agent/resource_limits.hpp"
+#include "engine/agent/agent_log.hpp"
 
 namespace orbitmesh::engine::agent {
 
@@ -127,6 +129,7 @@ struct child_process::watch_state {
     bool supervisor_gone = false;  // its status pipe reached EOF
     bool supervisor_lost = false;  // it ended without reporting the job's exit
     std::int64_t linger_deadline = 0;
+    std::uint64_t output_bytes = 0;  // stdout + stderr so far, against limits.output_bytes
     process_exit result;
 };
 
@@ -196,11 +199,15 @@ int child_process::spawn(watch_state& w) {
     int rc = make_stdio(plan_.stdin_data.has_value(), in, out, err);
     if (rc == 0) {
         if (containment_) w.ticket = containment_->begin(plan_.job_id, plan_.attempt);
+        if (!w.ticket.record.cgroup.empty() && !plan_.limits.empty())
+            if (auto missing = apply_cgroup_limits(w.ticket.record.cgroup, plan_.limits); !missing.empty())
+                log_verbose("job " + plan_.job_id + ": no " + missing + " in its cgroup; rlimits only");
         auto argv = c_strings(plan_.argv);
         auto envp = c_strings(plan_.env);
         supervisor_launch l{program.c_str(), argv.data(), envp.data(), plan_.cwd.empty() ? nullptr : plan_.cwd.c_str(),
                             in[0], out[1], err[1], w.ticket.cgroup_procs_fd, w.ticket.cgroup_kill_fd,
                             w.ticket.record.cgroup.empty() ? nullptr : w.ticket.record.cgroup.c_str()};
+        set_rlimits(plan_.limits, plan_.address_space_limit, l);
         rc = launch(l, w.sup);
     }
     w.ticket.close_fds();  // the supervisor has its own copies
@@ -308,6 +315,9 @@ void child_process::read_status(watch_state& w) {
             w.result.spawn_stage = r.stage;
         } else if (r.kind == supervisor_report::exited && !w.exited) {
             w.exited = true;
+            // Read before the supervisor removes the cgroup (it does once the control pipe closes).
+            if (plan_.limits.memory_mb > 0 && !w.ticket.record.cgroup.empty())
+                w.result.oom_killed = cgroup_oom_killed(w.ticket.record.cgroup);
             w.linger_deadline = core::steady_ms() + linger_ms;
             w.result.term_signal = r.signal;
             w.result.exit_code = r.signal != 0 ? 128 + r.signal : r.value;
@@ -332,6 +342,18 @@ void child_process::read_pipe(watch_state& w, int which) {
         return;
     }
     std::string_view chunk(buf, static_cast<std::size_t>(got));
+    w.output_bytes += static_cast<std::uint64_t>(got);
+    const auto limit = static_cast<std::uint64_t>(plan_.limits.output_bytes);
+    if (limit > 0 && w.output_bytes > limit) {
+        if (!w.result.output_limit_hit) {  // the whole group dies: it may not write more
+            send_command(w.sup.control_fd, supervisor_kill);
+            w.term_sent = w.kill_sent = true;
+            w.result.output_limit_hit = true;
+        }
+        const auto before = w.output_bytes - static_cast<std::uint64_t>(got);
+        const auto room = before < limit ? limit - before : 0;
+        chunk = chunk.substr(0, static_cast<std::size_t>(std::min<std::uint64_t>(room, chunk.size())));
+    }
     if (!is_err) {
         auto& tail = w.result.stdout_tail;
         tail.append(chunk);

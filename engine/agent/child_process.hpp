@@ -25,6 +25,8 @@ struct process_exit {
     std::string stdout_tail;  // the last `max_captured` bytes of stdout
     bool stdout_truncated = false;
     std::string last_stderr_line;
+    bool output_limit_hit = false;  // past limits.output_bytes: the agent killed the group
+    bool oom_killed = false;        // the job's cgroup counted an OOM kill
 };
 
 /// One job process, started through its supervisor (job_supervisor.hpp) in its own session and

@@ -33,7 +33,8 @@ std::vector<std::string> argv_from(const core::json& v) {
 
 class exec_handler final : public handler {
 public:
-    explicit exec_handler(containment_ptr containment) : containment_(std::move(containment)) {}
+    exec_handler(containment_ptr containment, sandbox_ptr sandbox)
+        : containment_(std::move(containment)), sandbox_(std::move(sandbox)) {}
     std::string name() const override { return "exec"; }
 
     void start(const std::shared_ptr<job_context>& ctx) override {
@@ -48,17 +49,18 @@ public:
         } else {
             job.argv = argv_from(p);
         }
-        start_process_job(ctx, std::move(job), containment_);
+        start_process_job(ctx, std::move(job), containment_, sandbox_);
     }
 
 private:
     containment_ptr containment_;
+    sandbox_ptr sandbox_;
 };
 
 }  // namespace
 
-std::shared_ptr<handler> make_exec_handler(containment_ptr containment) {
-    return std::make_shared<exec_handler>(std::move(containment));
+std::shared_ptr<handler> make_exec_handler(containment_ptr containment, sandbox_ptr sandbox) {
+    return std::make_shared<exec_handler>(std::move(containment), std::move(sandbox));
 }
 
 }  // namespace orbitmesh::engine::agent

@@ -37,6 +37,8 @@ struct request_header {
     std::uint32_t envc;
     std::uint32_t flags;    // has_cwd | has_cgroup_dir
     std::uint32_t fd_mask;  // which of the fd_slots descriptors ride along, in slot order
+    std::int32_t rlimit_count;
+    job_rlimit rlimits[max_job_rlimits];
 };
 constexpr std::uint32_t has_cwd = 1, has_cgroup_dir = 2;
 
@@ -50,6 +52,9 @@ bool parse(std::size_t n, const int (&fds)[fd_slots], supervisor_launch& l, int&
     if (n < sizeof h || request_buf[n - 1] != '\0') return false;
     std::memcpy(&h, request_buf, sizeof h);
     if (h.magic != request_magic || h.argc == 0 || h.argc + h.envc > max_strings) return false;
+    if (h.rlimit_count < 0 || h.rlimit_count > max_job_rlimits) return false;
+    l.rlimit_count = h.rlimit_count;
+    std::memcpy(l.rlimits, h.rlimits, sizeof h.rlimits);
     char* p = request_buf + sizeof h;
     char* const end = request_buf + n;
     auto next = [&]() -> char* {
@@ -206,7 +211,8 @@ fork_server::~fork_server() {
 
 int fork_server::start_supervisor(const supervisor_launch& l, supervisor_handle& out) {
     if (gone_.load()) return EPIPE;
-    request_header h{request_magic, 0, 0, 0, 0};
+    request_header h{request_magic, 0, 0, 0, 0, l.rlimit_count, {}};
+    std::memcpy(h.rlimits, l.rlimits, sizeof h.rlimits);
     std::string buf(sizeof h, '\0');
     append(buf, l.path);
     for (auto* a = l.argv; *a; ++a, ++h.argc) append(buf, *a);

@@ -46,6 +46,7 @@ struct job_request {
     /// The job's secrets (`assign.secrets`): environment variables of its processes, masked as
     /// *** in everything the agent reports. Kept in memory only.
     std::map<std::string, std::string> secrets;
+    core::json limits;  // the job's `limits` map as sent (null = none); read by the process handlers
 };
 
 /// Where a context's events go. Each is called on the io thread, in the order emitted.
@@ -112,6 +113,8 @@ public:
     /// Starts one job and returns promptly (never blocks the io thread); the job ends with exactly
     /// one ctx->finish(). May throw core::error for a bad payload (the job then fails with it).
     virtual void start(const std::shared_ptr<job_context>& ctx) = 0;
+    /// The timeout a job of this handler gets when it has none (0 = none): `wasm` has one.
+    virtual std::int64_t default_timeout_ms() const { return 0; }
 };
 
 }  // namespace orbitmesh::engine::agent

@@ -70,8 +70,8 @@ void add_plugins(handler_registry& reg, const fs::path& dir, bool no_shell, cons
 handler_registry make_registry(const registry_config& cfg) {
     handler_registry reg;
     if (!cfg.no_shell) {
-        reg.add(make_shell_handler(cfg.containment));
-        reg.add(make_exec_handler(cfg.containment));
+        reg.add(make_shell_handler(cfg.containment, cfg.sandbox));
+        reg.add(make_exec_handler(cfg.containment, cfg.sandbox));
     }
     reg.add(make_echo_handler());
     reg.add(make_sleep_handler());
@@ -81,6 +81,10 @@ handler_registry make_registry(const registry_config& cfg) {
     reg.add(make_file_read_handler(guard));
     reg.add(make_file_write_handler(guard));
     reg.add(make_file_stat_handler(guard));
+    if (auto wasm = make_wasm_handler({cfg.node, guard, cfg.wasm_timeout_ms}, cfg.containment))
+        reg.add(std::move(wasm));
+    else
+        log_line("no node or nodejs in PATH: the wasm handler is off (install nodejs, or give --node PATH)");
     if (!cfg.handlers_dir.empty()) add_plugins(reg, cfg.handlers_dir, cfg.no_shell, cfg.containment);
     return reg;
 }

@@ -11,6 +11,7 @@
 namespace orbitmesh::engine::agent {
 
 class job_containment;
+struct sandbox_config;
 
 /// The handlers an agent offers, by canonical name. Filled at start, read-only afterwards.
 class handler_registry {
@@ -33,6 +34,9 @@ struct registry_config {
     std::vector<std::filesystem::path> allowed_roots;  // file.* confinement
     std::filesystem::path disk_path;                   // where system.* measure free disk
     std::shared_ptr<job_containment> containment;      // for shell, exec and plugins; may be null
+    std::shared_ptr<const sandbox_config> sandbox;     // `--sandbox`: shell and exec under bubblewrap
+    std::string node;                                  // for wasm; empty = found in PATH
+    std::int64_t wasm_timeout_ms = 60'000;             // a wasm job without a timeout gets this one
 };
 
 /// The built-in handlers plus one plugin per executable in `handlers_dir` (named after the file

@@ -155,7 +155,7 @@ containment_ticket job_containment::begin(const std::string& job_id, int attempt
         if (t.cgroup_procs_fd >= 0) {
             t.record.cgroup = dir.string();
         } else {
-            log_line("job " + job_id + " runs without a cgroup: " + error);
+            log_event(core::log::level::warn, "job " + job_id + " runs without a cgroup: " + error, {{"job_id", job_id}});
             if (!dir.empty()) kill_cgroup(dir, 0);
             t.close_fds();
         }

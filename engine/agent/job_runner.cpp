@@ -80,6 +80,7 @@ job_runner::admission job_runner::start(job_request&& req, bool* finished_at_onc
     j.generation = gen;
     j.where = jobs_.emplace_hint(hint, core::job_key(req.job_id, req.attempt), slot);
     j.mask = mask_of(req);
+    if (req.timeout_ms <= 0) req.timeout_ms = h->default_timeout_ms();
     j.ctx = std::make_shared<job_context>(io_, blocking_, std::move(req), events_for(gen));  // takes req last
     auto ctx = j.ctx;
     arm_timeout(j);

@@ -119,6 +119,10 @@ int job_main(void* arg) {
     sigemptyset(&none);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
     close_from(3);
+    for (int i = 0; i < l.rlimit_count && i < max_job_rlimits; ++i) {
+        rlimit lim{static_cast<rlim_t>(l.rlimits[i].soft), static_cast<rlim_t>(l.rlimits[i].hard)};
+        if (::setrlimit(l.rlimits[i].resource, &lim) != 0) job_failed(s, supervisor_report::stage_limits, errno);
+    }
     if (l.cwd && ::chdir(l.cwd) != 0) job_failed(s, supervisor_report::stage_cwd, errno);
     ::execve(l.path, l.argv, l.envp);
     job_failed(s, supervisor_report::stage_exec, errno);
@@ -292,6 +296,7 @@ const char* describe_stage(std::int32_t stage) noexcept {
         case supervisor_report::stage_cwd: return "cannot enter the working directory";
         case supervisor_report::stage_cgroup: return "cannot move the job into its cgroup";
         case supervisor_report::stage_setup: return "cannot set up the job's process";
+        case supervisor_report::stage_limits: return "cannot set the job's resource limits";
         default: return "cannot run";
     }
 }

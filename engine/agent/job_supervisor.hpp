@@ -6,6 +6,15 @@
 
 namespace orbitmesh::engine::agent {
 
+/// One resource limit the job's process takes before exec (setrlimit). Plain data: it crosses the
+/// fork server's socket as bytes.
+struct job_rlimit {
+    std::int32_t resource = 0;
+    std::uint64_t soft = 0;
+    std::uint64_t hard = 0;
+};
+inline constexpr int max_job_rlimits = 6;
+
 /// What the supervisor needs, all prepared before the fork: after it, the new process may only
 /// make async-signal-safe calls (the agent has other threads), so nothing there may allocate.
 struct supervisor_launch {
@@ -19,6 +28,8 @@ struct supervisor_launch {
     int cgroup_procs_fd = -1;  // the job's cgroup.procs: its process joins the cgroup before exec
     int cgroup_kill_fd = -1;   // the job's cgroup.kill: written whenever the group is killed
     const char* cgroup_dir = nullptr;  // removed once the job is over, even when the agent is gone
+    job_rlimit rlimits[max_job_rlimits] = {};  // set in the job's process before exec
+    std::int32_t rlimit_count = 0;
 };
 
 /// A running supervisor as the agent holds it. The agent owns both descriptors.
@@ -31,7 +42,7 @@ struct supervisor_handle {
 /// One fixed-size record on status_fd (smaller than PIPE_BUF, so written atomically).
 struct supervisor_report {
     enum kind_t : std::int32_t { started = 1, spawn_failed = 2, exited = 3 };
-    enum stage_t : std::int32_t { stage_exec = 0, stage_cwd = 1, stage_cgroup = 2, stage_setup = 3 };
+    enum stage_t : std::int32_t { stage_exec = 0, stage_cwd = 1, stage_cgroup = 2, stage_setup = 3, stage_limits = 4 };
     std::int32_t kind = 0;
     std::int32_t pid = 0;     // the job's process, which leads its own process group
     std::int32_t value = 0;   // spawn_failed: errno; exited: exit status (0 when signalled)

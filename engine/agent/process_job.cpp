@@ -7,6 +7,8 @@
 #include "core/error.hpp"
 #include "engine/agent/child_process.hpp"
 #include "engine/agent/job_supervisor.hpp"
+#include "engine/agent/resource_limits.hpp"
+#include "engine/agent/sandbox.hpp"
 
 extern char** environ;
 
@@ -47,6 +49,14 @@ std::optional<core::json> last_json_line(const std::string& out) {
     auto parsed = core::json::parse(out.substr(start, end + 1 - start), nullptr, false);
     if (parsed.is_discarded()) return std::nullopt;
     return parsed;
+}
+
+/// A job that ran into a limit fails with the limit named, whatever its exit status said.
+void name_limit(const process_job& job, const std::string& why, const std::string& last_stderr, job_result& r) {
+    if (why.empty() || r.status == job_status::succeeded) return;
+    r.status = job_status::failed;
+    r.error = job.label + ": " + why;
+    if (!last_stderr.empty()) r.error += " (last stderr line: " + last_stderr + ")";
 }
 
 job_result to_result(const process_job& job, process_exit&& ex) {
@@ -104,7 +114,7 @@ void read_process_options(const core::json& payload, process_job& job) {
 }
 
 void start_process_job(const std::shared_ptr<job_context>& ctx, process_job job,
-                       std::shared_ptr<job_containment> containment) {
+                       std::shared_ptr<job_containment> containment, std::shared_ptr<const sandbox_config> sandbox) {
     if (job.argv.empty() || job.argv.front().empty())
         throw core::error(core::error_kind::invalid_input, job.label + ": nothing to run");
     std::error_code ec;
@@ -113,15 +123,43 @@ void start_process_job(const std::shared_ptr<job_context>& ctx, process_job job,
                                                                job.cwd.string() +
                                                                "\" does not exist or is not a directory");
     const auto& req = ctx->request();
-    spawn_plan plan{job.argv,       job.search_path, full_environment(ctx->env(), job.env), job.cwd,
-                    job.stdin_data, req.job_id,      req.attempt};
+    auto limits = core::job_limits_from_json(req.limits, job.label + ": limits");
+    std::filesystem::path scratch;  // a sandboxed job's fresh working dir, removed at its end
+    auto argv = job.argv;
+    bool search_path = job.search_path;
+    auto cwd = job.cwd;
+    if (sandbox) {
+        if (cwd.empty()) {
+            scratch = sandbox->work_root / (req.job_id + "." + std::to_string(req.attempt));
+            std::filesystem::create_directories(scratch, ec);
+            if (ec)
+                throw core::error(core::error_kind::invalid_input,
+                                  job.label + ": cannot create the sandbox's working directory \"" + scratch.string() +
+                                      "\": " + ec.message());
+            cwd = scratch;
+        }
+        argv = sandboxed_argv(*sandbox, argv, std::filesystem::absolute(cwd, ec), limits.network);
+        search_path = false;  // bwrap is found already; it looks the command up inside
+    }
+    spawn_plan plan{std::move(argv), search_path, full_environment(ctx->env(), job.env), cwd,
+                    job.stdin_data,  req.job_id,  req.attempt, limits, job.address_space_limit};
     std::weak_ptr<job_context> weak = ctx;
     auto on_line = [weak](bool is_err, std::string line) {
         if (auto c = weak.lock())
             c->emit_output(is_err ? output_stream::err : output_stream::out, std::move(line));
     };
-    auto on_exit = [weak, job = std::move(job)](process_exit ex) {
-        if (auto c = weak.lock()) c->finish(to_result(job, std::move(ex)));
+    auto on_exit = [weak, job = std::move(job), limits, scratch](process_exit ex) {
+        if (!scratch.empty()) {
+            std::error_code rm;
+            std::filesystem::remove_all(scratch, rm);
+        }
+        auto c = weak.lock();
+        if (!c) return;
+        auto why = limits.empty() ? std::string() : limit_exceeded(limits, ex);
+        auto last_stderr = ex.last_stderr_line;
+        auto r = to_result(job, std::move(ex));
+        name_limit(job, why, last_stderr, r);
+        c->finish(std::move(r));
     };
     auto child = std::make_shared<child_process>(std::move(plan), std::move(containment), std::move(on_line),
                                                  std::move(on_exit));

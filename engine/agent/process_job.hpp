@@ -12,6 +12,7 @@
 namespace orbitmesh::engine::agent {
 
 class job_containment;
+struct sandbox_config;
 
 /// A job that is one child process: shell, exec and plugin handlers all end up here.
 struct process_job {
@@ -22,6 +23,7 @@ struct process_job {
     std::filesystem::path cwd;
     std::optional<std::string> stdin_data;
     bool json_last_line = false;  // plugins: a last stdout line that is JSON becomes the output
+    bool address_space_limit = true;  // memory_mb as RLIMIT_AS (false for node: see resource_limits)
 };
 
 /// Reads the `env`, `cwd` and `stdin` keys shared by the shell and exec object payloads.
@@ -30,8 +32,12 @@ void read_process_options(const core::json& payload, process_job& job);
 
 /// Starts `job` for `ctx`: output streams line by line, cancel/timeout terminate the process
 /// group, and the job finishes with the exit status (succeeded iff 0). Returns at once.
-/// `containment` (may be null) records the job's processes and gives it a cgroup.
+/// `containment` (may be null) records the job's processes and gives it a cgroup. The request's
+/// `limits` apply (a failure they explain names the limit); with `sandbox` (shell, exec under
+/// `agent --sandbox`) the command runs inside bubblewrap, in a fresh working dir when it has no
+/// cwd. Throws core::error{invalid_input} for bad limits or a payload it cannot run.
 void start_process_job(const std::shared_ptr<job_context>& ctx, process_job job,
-                       std::shared_ptr<job_containment> containment);
+                       std::shared_ptr<job_containment> containment,
+                       std::shared_ptr<const sandbox_config> sandbox = nullptr);
 
 }  // namespace orbitmesh::engine::agent

@@ -8,7 +8,8 @@ namespace {
 
 class shell_handler final : public handler {
 public:
-    explicit shell_handler(containment_ptr containment) : containment_(std::move(containment)) {}
+    shell_handler(containment_ptr containment, sandbox_ptr sandbox)
+        : containment_(std::move(containment)), sandbox_(std::move(sandbox)) {}
     std::string name() const override { return "shell"; }
 
     void start(const std::shared_ptr<job_context>& ctx) override {
@@ -24,17 +25,18 @@ public:
             throw core::error(core::error_kind::invalid_input,
                               "shell: payload must be a script string or {script, env, cwd, stdin}");
         }
-        start_process_job(ctx, std::move(job), containment_);
+        start_process_job(ctx, std::move(job), containment_, sandbox_);
     }
 
 private:
     containment_ptr containment_;
+    sandbox_ptr sandbox_;
 };
 
 }  // namespace
 
-std::shared_ptr<handler> make_shell_handler(containment_ptr containment) {
-    return std::make_shared<shell_handler>(std::move(containment));
+std::shared_ptr<handler> make_shell_handler(containment_ptr containment, sandbox_ptr sandbox) {
+    return std::make_shared<shell_handler>(std::move(containment), std::move(sandbox));
 }
 
 }  // namespace orbitmesh::engine::agent

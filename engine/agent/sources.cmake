@@ -27,9 +27,12 @@ list(APPEND ORBITMESH_ENGINE_SOURCES
   agent/proc_scan.cpp
   agent/process_job.cpp
   agent/reconnect_backoff.cpp
+  agent/resource_limits.cpp
+  agent/sandbox.cpp
   agent/shell_handler.cpp
   agent/sleep_handler.cpp
   agent/system_facts.cpp
   agent/system_handlers.cpp
   agent/text_codec.cpp
+  agent/wasm_handler.cpp
 )

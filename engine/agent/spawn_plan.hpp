@@ -4,6 +4,8 @@
 #include <string>
 #include <vector>
 
+#include "core/job_limits.hpp"
+
 namespace orbitmesh::engine::agent {
 
 /// Everything that decides how one job's process starts. child_process turns it into a
@@ -18,6 +20,8 @@ struct spawn_plan {
     std::optional<std::string> stdin_data;  // nullopt = /dev/null
     std::string job_id;                     // names the data-dir record and the cgroup; may be empty
     int attempt = 0;
+    core::job_limits limits;                // rlimits before exec, cgroup limits, the output count
+    bool address_space_limit = true;        // memory_mb as RLIMIT_AS (not for V8, see resource_limits)
 };
 
 }  // namespace orbitmesh::engine::agent

@@ -8,6 +8,7 @@
 #include "core/protocol.hpp"
 #include "engine/hub/attempt_fence.hpp"
 #include "engine/hub/hub.hpp"
+#include "engine/hub/hub_log.hpp"
 #include "engine/hub/hub_state.hpp"
 #include "engine/hub/mesh_identity.hpp"
 
@@ -152,6 +153,9 @@ void hub::handle_hello(const std::shared_ptr<transport::mesh_peer>& peer, sessio
         for (const auto& name : *m.handlers) a.handlers.insert(core::canonical_command(name));
     a.rec.state = core::agent_state::connected;
     a.rec.connected_ms = a.rec.last_seen_ms = clock_.now_ms();
+    if (core::log::enabled(core::log::level::debug))
+        hub_log(core::log::level::debug, "agent " + a.rec.name + " (" + a.rec.id + ") connected from " + peer->remote_address(),
+                {{"agent_id", a.rec.id}, {"agent", a.rec.name}});
 
     store::write_batch batch;
     auto ended = reconcile(a, peer, m.running, batch);
@@ -220,6 +224,7 @@ void hub::send_assign(const std::string& job_id, int attempt) {
                       {"idempotency_key", s.idempotency_key.empty() ? job_id : s.idempotency_key},
                       {"command", s.command}, {"payload", s.payload}, {"mode", core::to_string(s.mode)},
                       {"timeout_ms", s.timeout_ms}, {"trace", s.trace}};
+    if (!s.limits.empty()) assign["limits"] = core::to_json(s.limits);
     if (!add_secrets(*job, assign)) return;  // a secret vanished since submit: the job failed instead
     it->second->peer->send(std::move(assign));
     deadlines_->after(opts_.ack_timeout_ms, [this, job_id, attempt] {

@@ -1,12 +1,12 @@
 #include "engine/hub/hub_log.hpp"
 
-#include <cstdio>
-
 namespace orbitmesh::engine {
 
 void hub_log(const std::string& line) {
-    std::string out = "orbitmesh serve: " + line + "\n";
-    std::fwrite(out.data(), 1, out.size(), stderr);
+    auto l = line.rfind("error: ", 0) == 0 ? core::log::level::error : core::log::level::info;
+    core::log::write("serve", l, line);
 }
+
+void hub_log(core::log::level l, const std::string& line, core::log::fields f) { core::log::write("serve", l, line, f); }
 
 }  // namespace orbitmesh::engine

@@ -23,10 +23,13 @@ void hub::handle_result(agent_entry& a, const std::shared_ptr<transport::mesh_pe
         bool duplicate = job && job->attempt == attempt && core::is_terminal(job->state);
         if (!duplicate) {
             ack["rejected"] = true;
-            hub_log("rejected result for job " + job_id + " attempt " + std::to_string(attempt) + " from agent " +
-                    a.rec.name + (job ? " (current attempt " + std::to_string(job->attempt) + ", " +
-                                            std::string(core::to_string(job->state)) + ")"
-                                      : " (unknown job)"));
+            hub_log(core::log::level::warn,
+                    "rejected result for job " + job_id + " attempt " + std::to_string(attempt) + " from agent " +
+                        a.rec.name +
+                        (job ? " (current attempt " + std::to_string(job->attempt) + ", " +
+                                   std::string(core::to_string(job->state)) + ")"
+                             : " (unknown job)"),
+                    {{"job_id", job_id}, {"attempt", std::to_string(attempt)}, {"agent_id", a.rec.id}});
         }
         // Commit order: anything staged before this point is durable before the ack leaves.
         persist({}, [peer, ack] { peer->send(ack); });
@@ -64,8 +67,10 @@ void hub::agent_lost(agent_entry& a, const std::string& reason) {
     a.peer.reset();
     a.connection = 0;
     a.rec.state = core::agent_state::disconnected;
-    hub_log("agent " + a.rec.name + " (" + a.rec.id + ") disconnected: " + reason + "; " +
-            std::to_string(a.jobs.size()) + " jobs in flight");
+    hub_log(core::log::level::info,
+            "agent " + a.rec.name + " (" + a.rec.id + ") disconnected: " + reason + "; " +
+                std::to_string(a.jobs.size()) + " jobs in flight",
+            {{"agent_id", a.rec.id}, {"agent", a.rec.name}});
     // Calls to it will never be answered.
     for (auto& c : calls_.take_if([&](const pending_call& c) { return c.agent_id == a.rec.id; }))
         c.reply({{}, core::error(core::error_kind::unavailable, "agent " + a.rec.name + " disconnected before answering")});
@@ -132,9 +137,11 @@ void hub::release_slot(const std::string& agent_id, const std::string& job_id) {
 void hub::infra_failure(agent_entry& a) {
     if (!breaker_.failure(a.rec, clock_.now_ms())) return;
     dirty_agents_.insert(a.rec.id);
-    hub_log("agent " + a.rec.name + " failed " + std::to_string(opts_.breaker_threshold) +
-            " jobs in a row for infrastructure reasons; out of rotation for " +
-            std::to_string(opts_.breaker_cooldown_ms / 1000) + "s");
+    hub_log(core::log::level::warn,
+            "agent " + a.rec.name + " failed " + std::to_string(opts_.breaker_threshold) +
+                " jobs in a row for infrastructure reasons; out of rotation for " +
+                std::to_string(opts_.breaker_cooldown_ms / 1000) + "s",
+            {{"agent_id", a.rec.id}, {"agent", a.rec.name}});
     deadlines_->after(opts_.breaker_cooldown_ms + 10, [this] { schedule_dispatch(); });
 }
 

@@ -69,11 +69,22 @@ void read_target(map_reader& r, core::job_action& a) {
     read_tags(r, a.target);
 }
 
+void read_limits(map_reader& r, core::job_action& a) {
+    const source_node* n = r.get("limits");
+    if (n == nullptr || n->is_null()) return;
+    try {
+        a.limits = core::job_limits_from_json(to_json(*n), r.owner() + " limits");
+    } catch (const core::error& e) {
+        r.sink().error(n->pos, e.what(), "limits: {cpu_seconds, memory_mb, output_bytes, files, pids, network}");
+    }
+}
+
 }  // namespace
 
 void read_job_action(map_reader& r, core::job_action& a) {
     read_command(r, a);
     read_target(r, a);
+    read_limits(r, a);
     a.priority = static_cast<int>(r.integer("priority", -1'000'000, 1'000'000).value_or(0));
 }
 
@@ -95,7 +106,7 @@ std::optional<core::job_action> read_compensation(const source_node& n, diagnost
     a.timeout_ms = r.duration("timeout").value_or(0);
     read_retry(r, a.retry);
     r.finish({"command", "run", "payload", "target", "pattern", "capabilities", "tags", "required_tags", "priority",
-              "timeout", "retry", "max_retries", "retry_delay"});
+              "limits", "timeout", "retry", "max_retries", "retry_delay"});
     return a;
 }
 

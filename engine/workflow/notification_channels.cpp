@@ -1,6 +1,8 @@
 // Notification channels: from a step's `channel` to a webhook URL or the hub's log.
 #include "engine/workflow/notification_channels.hpp"
 
+#include "core/log.hpp"
+
 #include <cstdio>
 
 #include "core/error.hpp"
@@ -56,12 +58,12 @@ rendered_notification render_notification(const core::notify_step& n, const core
 
 void log_notification(const rendered_notification& n, const std::string& run_id, const std::string& step) {
     const auto& b = n.body;
-    std::string line = "orbitmesh serve: notification";
+    std::string line = "notification";
     if (b.contains("severity")) line += " [" + core::stringify(b["severity"]) + "]";
     line += " run " + run_id + " step " + step + ": ";
     if (b.contains("title")) line += core::stringify(b["title"]) + ": ";
-    line += one_line(b.contains("message") ? core::stringify(b["message"]) : b.dump()) + "\n";
-    std::fwrite(line.data(), 1, line.size(), stderr);
+    line += one_line(b.contains("message") ? core::stringify(b["message"]) : b.dump());
+    core::log::write("serve", core::log::level::info, line, {{"run_id", run_id}, {"step", step}});
 }
 
 }  // namespace orbitmesh::engine

@@ -178,6 +178,7 @@ core::job_spec runner::job_spec_for(const core::job_action& a, const step_def* s
     for (auto& cap : spec.target.capabilities) cap = text(cap);
     spec.priority = a.priority;
     spec.timeout_ms = a.timeout_ms;
+    spec.limits = a.limits;
     spec.retries.max = 0;  // the runner retries the step; each attempt is a new job
     if (s && s->on_agent_lost) spec.on_agent_lost = *s->on_agent_lost;
     core::validate(spec);

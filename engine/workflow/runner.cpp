@@ -1,6 +1,8 @@
 // The runner's core: recording run events, committing them, the run lifecycle and recovery.
 #include "engine/workflow/runner.hpp"
 
+#include "core/log.hpp"
+
 #include <algorithm>
 #include <array>
 #include <cstdio>
@@ -15,10 +17,7 @@ namespace orbitmesh::engine {
 
 namespace {
 
-void runner_log(const std::string& line) {
-    std::string out = "orbitmesh serve: workflow runner: " + line + "\n";
-    std::fwrite(out.data(), 1, out.size(), stderr);
-}
+void runner_log(const std::string& line) { core::log::write("serve", core::log::level::info, "workflow runner: " + line); }
 
 bool starts_with(const std::string& s, std::string_view p) { return s.compare(0, p.size(), p) == 0; }
 

@@ -110,3 +110,20 @@ TEST_CASE("job events: a field of the wrong type throws naming it and leaves the
           "job.requeued field \"counts\" must be true or false, got a string");
     CHECK(to_json(r) == assigned);
 }
+
+TEST_CASE("job spec from a client: a field that is not part of a spec is refused, named, with a hint") {
+    json spec = {{"command", "echo"}, {"payload", "x"}, {"priorty", 3}};
+    try {
+        job_spec_from_request(spec);
+        FAIL("accepted");
+    } catch (const error& e) {
+        CHECK(e.kind() == error_kind::invalid_input);
+        CHECK(std::string(e.what()) == "job field \"priorty\" is unknown (did you mean \"priority\"?)");
+    }
+    spec.erase("priorty");
+    spec["limits"] = {{"pids", 4}};
+    spec["timeout"] = "5s";
+    CHECK(job_spec_from_request(spec).limits.pids == 4);
+    // Stored records carry id, state, … beside the spec: their reader stays lenient.
+    CHECK(job_spec_from_json(json{{"command", "echo"}, {"id", "j1"}, {"state", "pending"}}).command == "echo");
+}

@@ -66,7 +66,7 @@ struct session_fixture {
     io_fixture fx;
     temp_dir dir;
     std::shared_ptr<outbox_state> box = std::make_shared<outbox_state>();
-    handler_registry reg = make_registry({false, {}, {dir.path}, dir.path, nullptr});
+    handler_registry reg = make_registry({false, {}, {dir.path}, dir.path, nullptr, nullptr, {}});
     outbox_writer writer;
     std::vector<json> sent;
     agent_session session;
