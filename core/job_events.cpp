@@ -2,59 +2,83 @@
 
 #include "core/clock.hpp"
 #include "core/error.hpp"
+#include "core/job_fold.hpp"
 
 namespace orbitmesh::core {
 
 namespace {
 
-[[noreturn]] void illegal(const job_record& r, const event& e, const char* why) {
-    throw error(error_kind::conflict, "job " + r.id + ": event " + e.type + " is not allowed in state " +
-                                          std::string(to_string(r.state)) + " (" + why + ")");
+[[noreturn]] void malformed(const job_record& r, const event& e, const std::string& why) {
+    throw error(error_kind::conflict, "job " + r.id + ": event " + e.type + " " + why);
 }
 
-bool in_flight(job_state s) { return s == job_state::assigned || s == job_state::running; }
+/// The facts of a json event; a field of the wrong type is refused, not guessed at.
+job_event_facts facts_of(const job_record& r, const event& e, job_event_kind kind) {
+    job_event_facts f;
+    f.kind = kind;
+    const auto& d = e.data;
+    if (!d.is_object() && !d.is_null()) malformed(r, e, "has data that is not an object");
+    if (!d.is_object()) return f;
+    try {
+        if (auto it = d.find("attempt"); it != d.end() && it->is_number()) f.attempt = it->get<int>();
+        if (kind == job_event_kind::finished) f.final_state = parse_job_state(d.value("state", std::string{}));
+        if (auto it = d.find("not_before"); it != d.end() && it->is_number()) f.not_before = it->get<std::int64_t>();
+        if (auto it = d.find("counts"); it != d.end() && it->is_boolean()) f.counts = it->get<bool>();
+    } catch (const json::exception& err) {
+        malformed(r, e, std::string("has a field of the wrong type: ") + err.what());
+    }
+    return f;
+}
 
-void require_attempt(const job_record& r, const event& e) {
-    if (e.data.value("attempt", -1) != r.attempt) illegal(r, e, "stale attempt");
+std::string text_field(const json& d, const char* key) {
+    auto it = d.find(key);
+    return it != d.end() && it->is_string() ? it->get<std::string>() : std::string{};
 }
 
 void read_outcome(job_record& r, const json& d) {
     auto ec = d.find("exit_code");
     r.exit_code = (ec != d.end() && ec->is_number()) ? std::optional<int>(ec->get<int>()) : std::nullopt;
-    r.output = d.value("output", json());
-    r.error = d.value("error", std::string{});
-}
-
-void start(job_record& r, const event& e, job_spec spec) {
-    if (r.version != 0) illegal(r, e, "job already exists");
-    r.id = e.data.at("id").get<std::string>();
-    r.spec = std::move(spec);
-    r.state = job_state::pending;
-    r.created_ms = e.time_ms;
-}
-
-void apply_submitted(job_record& r, const event& e) { start(r, e, job_spec_from_json(e.data.at("spec"))); }
-
-void apply_finished(job_record& r, const event& e) {
-    auto to = parse_job_state(e.data.value("state", std::string{}));
-    if (!to || !is_terminal(*to) || *to == job_state::dead) illegal(r, e, "bad final state");
-    if (r.state == job_state::pending) {
-        if (*to != job_state::cancelled && *to != job_state::failed) illegal(r, e, "a pending job can only be cancelled or failed");
-    } else {
-        if (!in_flight(r.state)) illegal(r, e, "job is not in flight");
-        require_attempt(r, e);
-    }
-    r.state = *to;
-    read_outcome(r, e.data);
-    r.finished_ms = e.time_ms;
+    auto out = d.find("output");
+    r.output = out != d.end() ? *out : json();
+    r.error = text_field(d, "error");
 }
 
 void back_to_pending(job_record& r) {
-    r.state = job_state::pending;
     r.agent_id.clear();
     r.agent_name.clear();
     r.progress_percent = -1;
     r.progress_message.clear();
+}
+
+/// Applies an event whose facts are known; `spec` is the parsed spec of a job.submitted.
+void apply_with(job_record& r, const event& e, job_event_kind kind, job_spec* spec) {
+    const auto f = facts_of(r, e, kind);
+    static const json no_data = json::object();
+    const json& d = e.data.is_object() ? e.data : no_data;
+    std::string id;
+    if (kind == job_event_kind::submitted) {
+        id = text_field(d, "id");
+        if (id.empty() && r.version == 0) malformed(r, e, "has no job id");
+    }
+    if (kind == job_event_kind::assigned && r.state == job_state::pending && text_field(d, "agent_id").empty())
+        malformed(r, e, "names no agent_id");
+    const unsigned effects = fold_transition(r, r.id.empty() ? id : r.id, e.type, f, e.version, e.time_ms);
+    if (effects & effect_spec) {
+        r.id = std::move(id);
+        r.spec = std::move(*spec);
+    }
+    if (effects & effect_agent) {
+        r.agent_id = text_field(d, "agent_id");
+        r.agent_name = text_field(d, "agent_name");
+    }
+    if (effects & effect_outcome) read_outcome(r, d);
+    if (effects & effect_clear_agent) back_to_pending(r);
+    if (effects & effect_reason) r.error = text_field(d, "reason");
+    if (effects & effect_clear_outcome) {
+        r.exit_code.reset();
+        r.output = json();
+        r.error.clear();
+    }
 }
 
 }  // namespace
@@ -62,70 +86,20 @@ void back_to_pending(job_record& r) {
 std::string job_stream(std::string_view job_id) { return "job-" + std::string(job_id); }
 
 void apply(job_record& r, const event& e) {
-    const auto& t = e.type;
-    const auto& d = e.data;
-    if (t == job_event::submitted) {
-        apply_submitted(r, e);
-    } else if (t == job_event::assigned) {
-        if (r.state != job_state::pending) illegal(r, e, "only pending jobs are assigned");
-        int attempt = d.at("attempt").get<int>();
-        if (attempt <= r.attempt) illegal(r, e, "attempt numbers only grow");
-        r.state = job_state::assigned;
-        r.attempt = attempt;
-        r.agent_id = d.at("agent_id").get<std::string>();
-        r.agent_name = d.value("agent_name", std::string{});
-        r.not_before_ms = 0;
-        r.assigned_ms = e.time_ms;
-    } else if (t == job_event::started) {
-        if (r.state != job_state::assigned) illegal(r, e, "only assigned jobs start");
-        require_attempt(r, e);
-        r.state = job_state::running;
-        r.started_ms = e.time_ms;
-    } else if (t == job_event::finished) {
-        apply_finished(r, e);
-    } else if (t == job_event::retry_scheduled) {
-        if (!in_flight(r.state)) illegal(r, e, "job is not in flight");
-        require_attempt(r, e);
-        read_outcome(r, d);
-        back_to_pending(r);
-        r.retries_used += 1;
-        r.not_before_ms = d.value("not_before", std::int64_t{0});
-    } else if (t == job_event::requeued) {
-        if (!in_flight(r.state)) illegal(r, e, "job is not in flight");
-        require_attempt(r, e);
-        back_to_pending(r);
-        if (d.value("counts", true)) r.reassigns += 1;
-        r.error = d.value("reason", std::string{});
-    } else if (t == job_event::dead) {
-        if (is_terminal(r.state)) illegal(r, e, "job already ended");
-        read_outcome(r, d);
-        r.state = job_state::dead;
-        r.finished_ms = e.time_ms;
-    } else if (t == job_event::cancel_requested) {
-        if (is_terminal(r.state)) illegal(r, e, "job already ended");
-        r.cancel_requested = true;
-    } else if (t == job_event::retried) {
-        if (!is_terminal(r.state) || r.state == job_state::succeeded) illegal(r, e, "only ended, unsuccessful jobs are retried");
-        back_to_pending(r);
-        r.retries_used = 0;
-        r.cancel_requested = false;
-        r.exit_code.reset();
-        r.output = json();
-        r.error.clear();
-        r.finished_ms = 0;
-        r.not_before_ms = 0;
-    } else {
-        throw error(error_kind::conflict, "job " + r.id + ": unknown event type " + t);
-    }
-    r.version = e.version;
-    r.updated_ms = e.time_ms;
+    const auto kind = parse_job_event_kind(e.type);
+    if (!kind) throw error(error_kind::conflict, "job " + r.id + ": unknown event type " + e.type);
+    if (*kind != job_event_kind::submitted) return apply_with(r, e, *kind, nullptr);
+    if (r.version != 0) illegal_job_transition(r.id, e.type, r.state, "job already exists");
+    auto it = e.data.is_object() ? e.data.find("spec") : e.data.end();
+    if (!e.data.is_object() || it == e.data.end())
+        throw error(error_kind::conflict, "job " + r.id + ": event " + e.type + " has no spec");
+    job_spec spec = job_spec_from_json(*it);  // throws (and changes nothing) for a spec that is not valid
+    apply_with(r, e, *kind, &spec);
 }
 
 void apply_submitted(job_record& r, const event& e, job_spec spec) {
     if (e.type != job_event::submitted) throw error(error_kind::conflict, "job " + r.id + ": " + e.type + " is not job.submitted");
-    start(r, e, std::move(spec));
-    r.version = e.version;
-    r.updated_ms = e.time_ms;
+    apply_with(r, e, job_event_kind::submitted, &spec);
 }
 
 event make_job_event(const job_record& r, std::string_view type, json data) {

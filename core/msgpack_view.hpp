@@ -1,0 +1,97 @@
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string_view>
+
+#include "core/json.hpp"
+
+namespace orbitmesh::core {
+
+/// A read-only view of one MessagePack value inside a buffer the caller keeps alive (event data
+/// as SQLite hands it out): scalars are read and maps walked in place, without allocating, so a
+/// replay can look at millions of events without building a json tree for each. Every read is
+/// bounds-checked; a malformed buffer throws core::error{invalid_input}, it never reads past the
+/// end. Copyable and cheap (two pointers).
+class mp_value {
+public:
+    enum class kind { nil, boolean, integer, floating, string, binary, array, map, ext };
+
+    mp_value() = default;
+    /// The value starting at `data.front()`; the span bounds every read.
+    explicit mp_value(std::span<const std::uint8_t> data);
+
+    kind type() const;
+    bool is_nil() const { return type() == kind::nil; }
+    bool is_string() const { return type() == kind::string; }
+    bool is_number() const { return type() == kind::integer || type() == kind::floating; }
+    bool is_map() const { return type() == kind::map; }
+    bool is_array() const { return type() == kind::array; }
+
+    /// Integers (any width; an unsigned above INT64_MAX throws) and whole floats.
+    std::int64_t as_int() const;
+    double as_double() const;
+    bool as_bool() const;
+    std::string_view as_string() const;
+    /// Elements of an array, entries of a map.
+    std::size_t size() const;
+
+    /// The value under `key` in a map; nullopt when absent or when this is not a map.
+    std::optional<mp_value> find(std::string_view key) const;
+    /// Calls fn(key, value) for every entry of a map, in stored order (keys must be strings).
+    template <typename F>
+    void for_each_entry(F&& fn) const;
+    /// Calls fn(value) for every element of an array.
+    template <typename F>
+    void for_each_element(F&& fn) const;
+
+    /// The bytes of this value (header and contents).
+    std::span<const std::uint8_t> raw() const;
+    /// The value as a json tree (allocates; for the rare paths that need one).
+    json to_json() const;
+
+private:
+    struct header {
+        kind k;
+        std::uint64_t length;  // string/binary bytes, array/map entries; integer payload for ints
+        std::size_t size;      // header bytes
+        bool negative = false;
+    };
+    mp_value(const std::uint8_t* p, const std::uint8_t* end) : p_(p), end_(end) {}
+    header read_header() const;
+    header decode_header() const;
+    const std::uint8_t* first_child() const;
+    static const std::uint8_t* skip(const std::uint8_t* p, const std::uint8_t* end, int depth);
+
+    const std::uint8_t* p_ = nullptr;
+    const std::uint8_t* end_ = nullptr;
+};
+
+template <typename F>
+void mp_value::for_each_entry(F&& fn) const {
+    if (!is_map()) return;
+    const auto n = size();
+    const std::uint8_t* p = first_child();
+    for (std::size_t i = 0; i < n; ++i) {
+        mp_value k(p, end_);
+        const std::uint8_t* v = skip(p, end_, 0);
+        mp_value val(v, end_);
+        p = skip(v, end_, 0);
+        fn(k.as_string(), val);
+    }
+}
+
+template <typename F>
+void mp_value::for_each_element(F&& fn) const {
+    if (!is_array()) return;
+    const auto n = size();
+    const std::uint8_t* p = first_child();
+    for (std::size_t i = 0; i < n; ++i) {
+        mp_value v(p, end_);
+        p = skip(p, end_, 0);
+        fn(v);
+    }
+}
+
+}  // namespace orbitmesh::core
