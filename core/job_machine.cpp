@@ -80,11 +80,23 @@ std::uint16_t targets(std::optional<job_state> from, job_event_kind event) {
 std::string_view to_string(job_event_kind kind) noexcept { return kind_names[static_cast<std::size_t>(kind)]; }
 
 std::optional<job_event_kind> parse_job_event_kind(std::string_view type) noexcept {
-    // Every name starts with "job." and they differ early: compare a few bytes, not whole strings.
-    if (type.size() < 7 || type.compare(0, 4, "job.") != 0) return std::nullopt;
-    for (std::size_t i = 0; i < kind_names.size(); ++i)
-        if (kind_names[i] == type) return static_cast<job_event_kind>(i);
-    return std::nullopt;
+    // Called once per event on replay: the length and one letter pick the only candidate, and
+    // one comparison confirms it.
+    if (type.size() < 8) return std::nullopt;
+    std::optional<job_event_kind> k;
+    switch (type.size()) {
+    case 8: k = job_event_kind::dead; break;
+    case 11: k = type[4] == 's' ? job_event_kind::started : job_event_kind::retried; break;
+    case 12:
+        k = type[4] == 'a' ? job_event_kind::assigned : type[4] == 'f' ? job_event_kind::finished : job_event_kind::requeued;
+        break;
+    case 13: k = job_event_kind::submitted; break;
+    case 19: k = job_event_kind::retry_scheduled; break;
+    case 20: k = job_event_kind::cancel_requested; break;
+    default: return std::nullopt;
+    }
+    if (kind_names[static_cast<std::size_t>(*k)] != type) return std::nullopt;
+    return k;
 }
 
 std::span<const job_transition> job_transitions() noexcept { return table; }

@@ -17,6 +17,8 @@ public:
     json_text& str(std::string_view s);
     json_text& num(std::int64_t v);
     json_text& boolean(bool v);
+    /// A wall-clock time in ms as core::format_time writes it ("" for ms <= 0), without allocating.
+    json_text& time(std::int64_t ms);
     json_text& null();
     json_text& value(const json& v);  // any json value, dumped
     /// A string, or null when empty.

@@ -23,21 +23,20 @@ std::uint64_t big_endian(const std::uint8_t* p, std::size_t n) {
 
 }  // namespace
 
-mp_value::mp_value(std::span<const std::uint8_t> data) : p_(data.data()), end_(data.data() + data.size()) {}
+mp_value::mp_value(std::span<const std::uint8_t> data)
+    : mp_value(data.data(), data.data() + data.size()) {}
 
-mp_value::header mp_value::read_header() const {
-    auto h = decode_header();
-    if (h.size > static_cast<std::size_t>(end_ - p_)) malformed("truncated header");
-    return h;
+mp_value::mp_value(const std::uint8_t* p, const std::uint8_t* end) : p_(p), end_(end), h_(decode_header(p, end)) {
+    if (h_.size > static_cast<std::size_t>(end_ - p_)) malformed("truncated header");
 }
 
-mp_value::header mp_value::decode_header() const {
-    if (p_ == nullptr || p_ >= end_) malformed("value past the end of the buffer");
-    const std::uint8_t b = *p_;
-    const auto avail = static_cast<std::size_t>(end_ - p_);
+mp_value::header mp_value::decode_header(const std::uint8_t* p, const std::uint8_t* end) {
+    if (p == nullptr || p >= end) malformed("value past the end of the buffer");
+    const std::uint8_t b = *p;
+    const auto avail = static_cast<std::size_t>(end - p);
     auto need = [&](std::size_t n) {
         if (avail < 1 + n) malformed("truncated header");
-        return big_endian(p_ + 1, n);
+        return big_endian(p + 1, n);
     };
     if (b <= 0x7f) return {kind::integer, b, 1};
     if (b >= 0xe0) return {kind::integer, static_cast<std::uint64_t>(static_cast<std::int8_t>(b)), 1, true};
@@ -80,10 +79,8 @@ mp_value::header mp_value::decode_header() const {
     }
 }
 
-mp_value::kind mp_value::type() const { return read_header().k; }
-
 std::int64_t mp_value::as_int() const {
-    const auto h = read_header();
+    const auto& h = h_;
     if (h.k == kind::floating) {
         const double d = as_double();
         if (d != static_cast<double>(static_cast<std::int64_t>(d))) malformed("a fraction where an integer belongs");
@@ -96,7 +93,7 @@ std::int64_t mp_value::as_int() const {
 }
 
 double mp_value::as_double() const {
-    const auto h = read_header();
+    const auto& h = h_;
     if (h.k == kind::integer) return h.negative ? static_cast<double>(static_cast<std::int64_t>(h.length))
                                                 : static_cast<double>(h.length);
     if (h.k != kind::floating) malformed("expected a number");
@@ -112,29 +109,41 @@ double mp_value::as_double() const {
 }
 
 bool mp_value::as_bool() const {
-    const auto h = read_header();
+    const auto& h = h_;
     if (h.k != kind::boolean) malformed("expected a boolean");
     return h.length != 0;
 }
 
 std::string_view mp_value::as_string() const {
-    const auto h = read_header();
+    const auto& h = h_;
     if (h.k != kind::string) malformed("expected a string");
     if (h.length > static_cast<std::uint64_t>(end_ - p_) - h.size) malformed("string past the end of the buffer");
     return {reinterpret_cast<const char*>(p_ + h.size), static_cast<std::size_t>(h.length)};
 }
 
 std::size_t mp_value::size() const {
-    const auto h = read_header();
+    const auto& h = h_;
     if (h.k != kind::array && h.k != kind::map) malformed("expected an array or a map");
     return static_cast<std::size_t>(h.length);
 }
 
-const std::uint8_t* mp_value::first_child() const { return p_ + read_header().size; }
+const std::uint8_t* mp_value::after() const {
+    if (stop_ != nullptr) return stop_;
+    switch (h_.k) {
+    case kind::string:
+    case kind::binary:
+    case kind::ext:
+        if (h_.length > static_cast<std::uint64_t>(end_ - p_) - h_.size) malformed("value past the end of the buffer");
+        return p_ + h_.size + h_.length;
+    case kind::array:
+    case kind::map: return stop_ = skip(p_, end_, 0);
+    default: return p_ + h_.size;
+    }
+}
 
 const std::uint8_t* mp_value::skip(const std::uint8_t* p, const std::uint8_t* end, int depth) {
     if (depth > max_depth) malformed("nested deeper than 256 levels");
-    const auto h = mp_value(p, end).read_header();
+    const auto h = mp_value(p, end).h_;
     const auto left = static_cast<std::uint64_t>(end - p) - h.size;
     switch (h.k) {
     case kind::string:
@@ -156,22 +165,20 @@ const std::uint8_t* mp_value::skip(const std::uint8_t* p, const std::uint8_t* en
 }
 
 std::optional<mp_value> mp_value::find(std::string_view key) const {
-    if (p_ == nullptr || p_ >= end_) return std::nullopt;
-    const auto h = read_header();
-    if (h.k != kind::map) return std::nullopt;
-    const std::uint8_t* p = p_ + h.size;
-    for (std::uint64_t i = 0; i < h.length; ++i) {
+    if (p_ == nullptr || h_.k != kind::map) return std::nullopt;
+    const std::uint8_t* p = p_ + h_.size;
+    for (std::uint64_t i = 0; i < h_.length; ++i) {
         mp_value k(p, end_);
-        const std::uint8_t* v = skip(p, end_, 0);
-        if (k.is_string() && k.as_string() == key) return mp_value(v, end_);
-        p = skip(v, end_, 0);
+        mp_value v(k.after(), end_);
+        if (k.is_string() && k.as_string() == key) return v;
+        p = v.after();
     }
     return std::nullopt;
 }
 
 std::span<const std::uint8_t> mp_value::raw() const {
     if (p_ == nullptr) return {};
-    return {p_, static_cast<std::size_t>(skip(p_, end_, 0) - p_)};
+    return {p_, static_cast<std::size_t>(after() - p_)};
 }
 
 json mp_value::to_json() const {

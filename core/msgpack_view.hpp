@@ -22,12 +22,12 @@ public:
     /// The value starting at `data.front()`; the span bounds every read.
     explicit mp_value(std::span<const std::uint8_t> data);
 
-    kind type() const;
-    bool is_nil() const { return type() == kind::nil; }
-    bool is_string() const { return type() == kind::string; }
-    bool is_number() const { return type() == kind::integer || type() == kind::floating; }
-    bool is_map() const { return type() == kind::map; }
-    bool is_array() const { return type() == kind::array; }
+    kind type() const { return h_.k; }
+    bool is_nil() const { return h_.k == kind::nil; }
+    bool is_string() const { return h_.k == kind::string; }
+    bool is_number() const { return h_.k == kind::integer || h_.k == kind::floating; }
+    bool is_map() const { return h_.k == kind::map; }
+    bool is_array() const { return h_.k == kind::array; }
 
     /// Integers (any width; an unsigned above INT64_MAX throws) and whole floats.
     std::int64_t as_int() const;
@@ -53,19 +53,23 @@ public:
 
 private:
     struct header {
-        kind k;
-        std::uint64_t length;  // string/binary bytes, array/map entries; integer payload for ints
-        std::size_t size;      // header bytes
+        kind k = kind::nil;
+        std::uint64_t length = 0;  // string/binary bytes, array/map entries; integer payload for ints
+        std::size_t size = 0;      // header bytes
         bool negative = false;
     };
-    mp_value(const std::uint8_t* p, const std::uint8_t* end) : p_(p), end_(end) {}
-    header read_header() const;
-    header decode_header() const;
-    const std::uint8_t* first_child() const;
+    /// Decodes the header at p (bounds-checked) once; every accessor reads the cached fields.
+    mp_value(const std::uint8_t* p, const std::uint8_t* end);
+    static header decode_header(const std::uint8_t* p, const std::uint8_t* end);
+    const std::uint8_t* first_child() const { return p_ + h_.size; }
+    /// The end of the value starting at p.
     static const std::uint8_t* skip(const std::uint8_t* p, const std::uint8_t* end, int depth);
+    const std::uint8_t* after() const;
 
     const std::uint8_t* p_ = nullptr;
     const std::uint8_t* end_ = nullptr;
+    header h_;
+    mutable const std::uint8_t* stop_ = nullptr;  // after(), once known: containers are walked once
 };
 
 template <typename F>
@@ -75,9 +79,8 @@ void mp_value::for_each_entry(F&& fn) const {
     const std::uint8_t* p = first_child();
     for (std::size_t i = 0; i < n; ++i) {
         mp_value k(p, end_);
-        const std::uint8_t* v = skip(p, end_, 0);
-        mp_value val(v, end_);
-        p = skip(v, end_, 0);
+        mp_value val(k.after(), end_);
+        p = val.after();
         fn(k.as_string(), val);
     }
 }
@@ -89,7 +92,7 @@ void mp_value::for_each_element(F&& fn) const {
     const std::uint8_t* p = first_child();
     for (std::size_t i = 0; i < n; ++i) {
         mp_value v(p, end_);
-        p = skip(p, end_, 0);
+        p = v.after();
         fn(v);
     }
 }

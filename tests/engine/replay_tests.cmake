@@ -1,0 +1,3 @@
+list(APPEND ORBITMESH_ENGINE_TESTS
+  replay_fold_test.cpp
+)
