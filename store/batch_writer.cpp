@@ -116,7 +116,11 @@ void batch_writer::write_group(std::span<const write_batch* const> group, std::v
         if (group.size() == 1) {
             write(*group.front());  // the transaction itself is the unit: no savepoint needed
         } else {
-            for (std::size_t i = 0; i < group.size(); ++i) errors[i] = write_isolated(*group[i]);
+            bool failed = false;
+            for (std::size_t i = 0; i < group.size(); ++i) {
+                errors[i] = write_isolated(*group[i], failed);
+                failed = failed || errors[i] != nullptr;
+            }
         }
         run(commit_);
     } catch (...) {
@@ -127,10 +131,10 @@ void batch_writer::write_group(std::span<const write_batch* const> group, std::v
     }
 }
 
-std::exception_ptr batch_writer::write_isolated(const write_batch& b) {
+std::exception_ptr batch_writer::write_isolated(const write_batch& b, bool earlier_failed) {
     run(savepoint_);
     try {
-        write(b);
+        write(b, earlier_failed);
         run(release_);
         return nullptr;
     } catch (...) {
@@ -144,7 +148,11 @@ std::exception_ptr batch_writer::write_isolated(const write_batch& b) {
     }
 }
 
-void batch_writer::write(const write_batch& b) {
+void batch_writer::write(const write_batch& b, bool earlier_failed) {
+    // A snapshot describes every batch before it: after one of them failed it would describe
+    // events that are not in the log, so it fails too.
+    if (b.snapshot && earlier_failed)
+        throw core::error{core::error_kind::storage, "store " + file_.string() + ": a snapshot after a failed batch is not written"};
     try {
         for (const auto& e : b.events) insert_event(e);
         for (const auto& j : b.jobs) upsert_job(j);

@@ -25,8 +25,8 @@ public:
     void write_group(std::span<const write_batch* const> group, std::vector<std::exception_ptr>& errors);
 
 private:
-    void write(const write_batch& b);
-    std::exception_ptr write_isolated(const write_batch& b);
+    void write(const write_batch& b, bool earlier_failed = false);
+    std::exception_ptr write_isolated(const write_batch& b, bool earlier_failed);
     void insert_event(const core::event& e);
     void upsert_job(const job_row& j);
     void upsert_agent(const core::agent_record& a);

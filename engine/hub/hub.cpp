@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <iostream>
 
+#include "core/agent_machine.hpp"
 #include "core/clock.hpp"
 #include "core/ids.hpp"
 #include "core/job_events.hpp"
@@ -32,17 +33,12 @@ bool starts_with(const std::string& s, std::string_view prefix) { return s.compa
 }  // namespace
 
 void hub::recover() {
+    const std::int64_t from = restore_snapshot();
     std::size_t events = 0, skipped = 0;
     store_.for_each_event([&](const core::event& e) {
         ++events;
         if (starts_with(e.stream, "job-")) {
-            auto& job = jobs_[e.stream.substr(4)];
-            try {
-                core::apply(job, e);
-            } catch (const core::error& err) {
-                ++skipped;
-                hub_log(std::string("recovery: skipped event ") + std::to_string(e.seq) + ": " + err.what());
-            }
+            recover_job_event(e, skipped);
         } else if (starts_with(e.stream, "agent-")) {
             auto id = e.stream.substr(6);
             auto& slot = agents_[id];
@@ -52,17 +48,20 @@ void hub::recover() {
             info["state"] = "disconnected";
             slot->rec = core::agent_record_from_json(info);
             slot->version = e.version;
+            slot->stream_state = e.type == core::agent_event::connected ? core::agent_state::connected
+                                                                         : core::agent_state::disconnected;
         } else {
             for (auto& o : observers_) o->replay(e);
         }
-    });
+    }, from);
     std::size_t pending = 0, in_flight = 0;
     std::int64_t now = core::now_ms();
     store::write_batch batch;
+    std::vector<std::pair<std::string, std::int64_t>> ended;
     for (auto& [id, job] : jobs_) {
-        ++state_counts_[static_cast<std::size_t>(job.state)];
         if (!job.spec.idempotency_key.empty() && now - job.created_ms < opts_.idempotency_window_ms)
             idempotency_[job.spec.idempotency_key] = {id, job.created_ms};
+        if (core::is_terminal(job.state)) ended.emplace_back(id, job.version);
         if (job.state == core::job_state::pending) {
             dispatcher_.enqueue(job);
             ++pending;
@@ -80,21 +79,37 @@ void hub::recover() {
                              [this, id = id, attempt = job.attempt, agent = job.agent_id] { reclaim(id, attempt, agent); });
         }
     }
+    // Rows that lag their events (a crash, or a store from before rows had versions) are
+    // written again, with their idempotency keys.
     std::unordered_map<std::string, std::int64_t> stored_versions;
-    for (const auto& row : store_.load_jobs()) stored_versions.emplace(row.id, row.version);
+    for (auto& [id, version] : store_.load_job_versions()) stored_versions.emplace(std::move(id), version);
     for (const auto& [id, job] : jobs_) {
         auto it = stored_versions.find(id);
-        if (it == stored_versions.end() || it->second != job.version) batch.jobs.push_back(job);
+        if (it != stored_versions.end() && it->second == job.version) continue;
+        batch.jobs.push_back(job);
+        if (!job.spec.idempotency_key.empty()) batch.keys.push_back({"job", job.spec.idempotency_key, id, job.created_ms});
     }
     for (auto& [id, a] : agents_) {
         a->rec.state = core::agent_state::disconnected;
         a->rec.running = static_cast<int>(a->jobs.size());
+        // Its connection died with the old hub: say so in its stream, so the events and the row agree.
+        if (a->stream_state == core::agent_state::connected) record_agent_event(*a, core::agent_event::disconnected, batch, "hub restarted");
         batch.agents.push_back(a->rec);
     }
-    if (!batch.empty()) store_.submit(std::move(batch), [](std::exception_ptr) {});
-    hub_log("recovered " + std::to_string(jobs_.size()) + " jobs (" + std::to_string(pending) + " pending, " +
-            std::to_string(in_flight) + " in flight) and " + std::to_string(agents_.size()) + " agents from " +
-            std::to_string(events) + " events" + (skipped ? ", " + std::to_string(skipped) + " skipped" : ""));
+    dirty_agents_.clear();
+    if (!batch.empty()) {
+        store_.submit(std::move(batch), [self = shared_from_this(), ended = std::move(ended)](std::exception_ptr err) mutable {
+            if (err) return;  // the next start tries again; these jobs simply stay in memory
+            boost::asio::post(self->strand_, [self, ended = std::move(ended)]() mutable { self->rows_committed(std::move(ended)); });
+        });
+    } else {
+        rows_committed(std::move(ended));
+    }
+    hub_log("recovered " + std::to_string(jobs_.size()) + " jobs in memory (" + std::to_string(pending) + " pending, " +
+            std::to_string(in_flight) + " in flight, " + std::to_string(total_jobs_) + " in all) and " +
+            std::to_string(agents_.size()) + " agents from " + std::to_string(events) + " events" +
+            (from > 0 ? " after the snapshot at seq " + std::to_string(from) : "") +
+            (skipped ? ", " + std::to_string(skipped) + " skipped" : ""));
     boost::asio::post(strand_, [self = shared_from_this()] {
         for (auto& o : self->observers_) o->recovered();
         self->periodic_check();
@@ -106,10 +121,13 @@ void hub::persist(store::write_batch batch, std::function<void()> on_committed) 
     auto move_into = [](auto& to, auto& from) {
         to.insert(to.end(), std::make_move_iterator(from.begin()), std::make_move_iterator(from.end()));
     };
+    count_for_snapshot(batch.events.size());
     move_into(staged_.events, batch.events);
     move_into(staged_.jobs, batch.jobs);
     move_into(staged_.agents, batch.agents);
     move_into(staged_.logs, batch.logs);
+    move_into(staged_.runs, batch.runs);
+    move_into(staged_.keys, batch.keys);
     if (on_committed) staged_callbacks_.push_back(std::move(on_committed));
     if (!flush_posted_) {
         flush_posted_ = true;
@@ -119,8 +137,12 @@ void hub::persist(store::write_batch batch, std::function<void()> on_committed) 
 
 void hub::flush_staged() {
     flush_posted_ = false;
+    auto ended = std::make_shared<std::vector<std::pair<std::string, std::int64_t>>>();
     for (const auto& id : ended_jobs_)
-        if (auto* job = find_job(id)) staged_.jobs.push_back(*job);
+        if (auto* job = find_job(id)) {
+            staged_.jobs.push_back(*job);
+            if (core::is_terminal(job->state)) ended->emplace_back(id, job->version);
+        }
     ended_jobs_.clear();
     if (stopping_) stage_dirty_jobs(dirty_jobs_.size());
     if (!dirty_jobs_.empty() && !projection_timer_) {
@@ -140,8 +162,8 @@ void hub::flush_staged() {
     store::write_batch batch = std::move(staged_);
     staged_ = {};
     try {
-        store_.submit(std::move(batch), [self = shared_from_this(), callbacks](std::exception_ptr err) {
-            boost::asio::post(self->strand_, [self, callbacks, err] {
+        store_.submit(std::move(batch), [self = shared_from_this(), callbacks, ended](std::exception_ptr err) {
+            boost::asio::post(self->strand_, [self, callbacks, ended, err] {
                 if (err) {
                     try {
                         std::rethrow_exception(err);
@@ -151,6 +173,7 @@ void hub::flush_staged() {
                     return;
                 }
                 for (auto& cb : *callbacks) cb();
+                if (!ended->empty()) self->rows_committed(std::move(*ended));  // their rows are durable
             });
         });
     } catch (const std::exception& e) {
@@ -274,15 +297,10 @@ void hub::shutdown() {
             for (auto& w : ws) w.reply({{}, gone});
         self->job_waiters_.clear();
         self->log_waiters_.clear();
-        self->flush_staged();
+        self->take_snapshot();  // with every lagging row: the next start folds nothing before it
     });
 }
 
 void hub::post(std::function<void()> fn) { boost::asio::post(strand_, std::move(fn)); }
-
-core::job_record* hub::find_job(const std::string& id) {
-    auto it = jobs_.find(id);
-    return it == jobs_.end() ? nullptr : &it->second;
-}
 
 }  // namespace orbitmesh::engine

@@ -1,5 +1,7 @@
 #pragma once
 #include <array>
+#include <deque>
+#include <optional>
 #include <atomic>
 #include <cstdint>
 #include <functional>
@@ -95,7 +97,23 @@ private:
         persist(std::move(batch), std::move(on_committed));
     }
     void after(std::int64_t delay_ms, std::function<void()> fn) override { deadlines_.after(delay_ms, std::move(fn)); }
+    std::optional<core::json> stored_run(const std::string& run_id) override;
+    std::vector<core::json> stored_runs(std::size_t limit, const std::string& state) override;
+    std::vector<core::event> stream_events(const std::string& stream) override;
 
+    // hub_snapshot.cpp: snapshots of the live state, and starting from one
+    /// Loads the newest snapshot into memory and folds its observers' streams up to it;
+    /// returns its seq (0: none, or unreadable — then the whole log is folded).
+    std::int64_t restore_snapshot();
+    void take_snapshot();
+    void count_for_snapshot(std::size_t events);
+
+    // hub_retention.cpp: finished jobs leaving memory, and coming back from the `jobs` table
+    void rows_committed(std::vector<std::pair<std::string, std::int64_t>> ended);
+    void prune_jobs();
+    core::json list_jobs_json(std::size_t limit, const std::optional<core::job_state>& wanted);
+    /// Folds one job event during recovery (the job from memory, else its row).
+    void recover_job_event(const core::event& e, std::size_t& skipped);
     // hub.cpp: persistence, recovery, timers
     void persist(store::write_batch batch, std::function<void()> on_committed);
     void flush_staged();
@@ -134,7 +152,8 @@ private:
     void send_assign(const std::string& job_id, int attempt);
     void release_slot(const std::string& agent_id, const std::string& job_id);
     void infra_failure(agent_entry& a);
-    void record_agent_event(agent_entry& a, std::string_view type, store::write_batch& batch);
+    void record_agent_event(agent_entry& a, std::string_view type, store::write_batch& batch,
+                            const std::string& reason = {});
     agent_entry* find_agent(const std::string& id_or_name);
 
     boost::asio::io_context& io_;
@@ -165,6 +184,11 @@ private:
     static constexpr std::int64_t projection_tick_ms = 100;
     static constexpr std::size_t projection_rows_per_tick = 100;
     std::array<std::size_t, core::job_state_count> state_counts_{};  // jobs per state, kept by record()
+    std::size_t total_jobs_ = 0;       // every job ever, in memory or not
+    std::size_t pruned_jobs_ = 0;      // finished jobs that left memory (their rows answer for them)
+    std::deque<std::pair<std::string, std::int64_t>> prunable_;  // (job, version) ended, row durable
+    std::size_t events_since_snapshot_ = 0;
+    bool snapshot_posted_ = false;
     ms_histogram dispatch_latency_;  // created -> first assignment
     ms_histogram job_duration_;      // started -> ended
     std::set<std::string> dirty_agents_;

@@ -32,6 +32,13 @@ struct hub_options {
     int breaker_threshold = 5;
     std::int64_t breaker_cooldown_ms = 30'000;
     balance_policy balance = balance_policy::least_loaded;
+    /// Finished jobs (runs) kept in memory; older ones are answered from the `jobs` (`runs`)
+    /// projection and the log, so the hub's memory follows live work, not history.
+    std::size_t retain_jobs = 10'000;
+    std::size_t retain_runs = 1'000;
+    /// A snapshot of the live state after this many events (and at a clean stop), so a start
+    /// folds only the tail; 0 = only at a clean stop.
+    std::size_t snapshot_every = 100'000;
     int io_threads = 2;
     /// When set, the hub also stops (as on SIGTERM) once it becomes true: for in-process hubs
     /// (`run --local`, tests). Polled every 100 ms.

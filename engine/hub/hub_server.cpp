@@ -12,6 +12,7 @@
 #include "engine/hub/http_api.hpp"
 #include "engine/hub/hub.hpp"
 #include "engine/hub/hub_state.hpp"
+#include "engine/hub/replay_routes.hpp"
 #include "engine/workflow/runner.hpp"
 #include "engine/workflow/workflow_routes.hpp"
 #include "transport/asio.hpp"
@@ -33,6 +34,10 @@ void write_port_file(const std::filesystem::path& file, std::uint16_t port) {
     std::filesystem::rename(tmp, file);
 }
 
+std::filesystem::path store_file(const hub_options& opts) {
+    return opts.store_path.empty() ? opts.data_dir / "orbitmesh.db" : opts.store_path;
+}
+
 std::unique_ptr<store::event_store> open_store(const hub_options& opts) {
     std::error_code ec;
     std::filesystem::create_directories(opts.data_dir, ec);
@@ -40,7 +45,7 @@ std::unique_ptr<store::event_store> open_store(const hub_options& opts) {
         throw core::error(core::error_kind::usage,
                           "cannot create the data dir " + opts.data_dir.string() + ": " + ec.message() + " (check --data-dir)");
     store::event_store::options so;
-    so.path = opts.store_path.empty() ? opts.data_dir / "orbitmesh.db" : opts.store_path;
+    so.path = store_file(opts);
     so.mode = opts.durability;
     return store::event_store::open(so);
 }
@@ -89,7 +94,9 @@ int run_hub(const hub_options& opts) {
     strand_poster post = [weak = std::weak_ptr<hub>(h)](std::function<void()> fn) {
         if (auto hp = weak.lock()) hp->post(std::move(fn));
     };
-    auto workflows = std::make_shared<runner>(h->jobs(), post);
+    runner_options ro;
+    ro.keep_finished = std::max<std::size_t>(1, opts.retain_runs);
+    auto workflows = std::make_shared<runner>(h->jobs(), post, ro);
     h->attach(workflows);
     h->recover();
     if (!opts.workflows_dir.empty()) register_workflow_dir(io, *h, workflows, opts.workflows_dir);
@@ -104,7 +111,9 @@ int run_hub(const hub_options& opts) {
         [h](const std::shared_ptr<transport::mesh_peer>& p, const std::string& why) { h->on_close(p, why); },
         nullptr,  // no auth yet: every upgrade to /mesh is accepted
     };
-    transport::server srv(io, so, make_http_api(h, make_workflow_routes(workflows, post)), mesh);
+    auto routes = make_workflow_routes(workflows, post);
+    routes.merge(make_replay_routes(store_file(opts)));
+    transport::server srv(io, so, make_http_api(h, std::move(routes)), mesh);
     srv.start();
     if (!opts.port_file.empty()) write_port_file(opts.port_file, srv.port());
     hub_log("listening on " + opts.host + ":" + std::to_string(srv.port()) + ", data in " + opts.data_dir.string());
