@@ -48,7 +48,7 @@ constexpr const char* upsert_agent_sql =
 // An agent resends output it is unsure about after a reconnect; a line already stored under the
 // same (job, seq) is the same line, so it is skipped rather than failing the whole group.
 constexpr const char* insert_log_sql =
-    "INSERT INTO job_logs(job_id, seq, attempt, stream, data, time) VALUES(?1, ?2, ?3, ?4, ?5, ?6)"
+    "INSERT INTO job_logs(job_id, seq, attempt, stream, data, time, agent_seq) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)"
     " ON CONFLICT(job_id, seq) DO NOTHING";
 
 // Empty optional text is stored as NULL so operators can write `agent_id IS NULL`.
@@ -272,6 +272,7 @@ void batch_writer::insert_log(const log_line& l) {
     insert_log_.bindNoCopy(4, l.stream);
     insert_log_.bindNoCopy(5, l.data);
     insert_log_.bind(6, static_cast<std::int64_t>(l.time_ms));
+    insert_log_.bind(7, static_cast<std::int64_t>(l.agent_seq));
     insert_log_.exec();
 }
 

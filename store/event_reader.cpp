@@ -66,7 +66,7 @@ event_reader::event_reader(std::filesystem::path file)
       stream_events_(db_.getHandle(), stream_events_sql),
       jobs_(db_, "SELECT id, record FROM jobs ORDER BY id"),
       agents_(db_, "SELECT id, record FROM agents ORDER BY id"),
-      logs_(db_, "SELECT job_id, seq, attempt, stream, data, time FROM job_logs"
+      logs_(db_, "SELECT job_id, seq, attempt, stream, data, time, coalesce(agent_seq, 0) FROM job_logs"
                  " WHERE job_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3"),
       last_seq_(db_, "SELECT coalesce(max(seq), 0) FROM events"),
       job_versions_(db_, "SELECT id, coalesce(version, -1) FROM jobs"),
@@ -136,6 +136,7 @@ std::vector<log_line> event_reader::load_logs(const std::string& job_id, std::in
             l.stream = logs_.getColumn(3).getString();
             l.data = logs_.getColumn(4).getString();
             l.time_ms = logs_.getColumn(5).getInt64();
+            l.agent_seq = logs_.getColumn(6).getInt64();
         }
         return out;
     } catch (...) {

@@ -27,6 +27,7 @@ struct log_line {
     std::string stream;      // stdout | stderr | data
     std::string data;
     std::int64_t time_ms = 0;
+    std::int64_t agent_seq = 0;  // the agent's seq of the line (0: unknown)
 };
 
 /// A `jobs` projection row, rendered by whoever builds the batch (off the writer thread, which

@@ -50,9 +50,12 @@ CREATE TABLE job_logs(
 // Version 2 (issue 9): finished runs get a projection table like `jobs` (the hub no longer keeps
 // every run in memory), idempotency keys get theirs (`replay --verify` rebuilds and checks it),
 // job rows carry their stream version as a column (cheap to compare without parsing `record`),
+// output lines keep the agent's own seq (an agent resends what the hub may have missed after a
+// reconnect; a restarted hub tells the lines it already has by it),
 // and the hub keeps snapshots of its live state at a recorded seq so a start folds only the tail.
 constexpr std::string_view v2 = R"sql(
 ALTER TABLE jobs ADD COLUMN version INT;
+ALTER TABLE job_logs ADD COLUMN agent_seq INT;
 CREATE TABLE runs(
     id               TEXT PRIMARY KEY,
     state            TEXT NOT NULL,

@@ -4,6 +4,7 @@ list(APPEND ORBITMESH_ENGINE_SOURCES
   agent/agent_log.cpp
   agent/agent_runtime.cpp
   agent/agent_session.cpp
+  agent/output_buffer.cpp
   agent/child_process.cpp
   agent/echo_handler.cpp
   agent/exec_handler.cpp

@@ -193,6 +193,7 @@ private:
     ms_histogram job_duration_;      // started -> ended
     std::set<std::string> dirty_agents_;
     std::unordered_map<std::string, std::int64_t> log_seq_;  // job -> last output line seq
+    std::unordered_map<std::string, std::pair<int, std::int64_t>> agent_seq_;  // job -> (attempt, agent's last seq taken)
     std::int64_t started_ms_ = core::now_ms();  // wall clock when this hub process started
     std::uint64_t waiter_token_ = 0;
     std::vector<std::shared_ptr<job_observer>> observers_;

@@ -259,6 +259,7 @@ void hub::job_ended(const std::string& job_id) {
         if (it == jobs_.end() || core::is_terminal(it->second.state)) {
             recent_logs_.erase(job_id);
             log_seq_.erase(job_id);
+            agent_seq_.erase(job_id);
         }
     });
 }

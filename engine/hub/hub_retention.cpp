@@ -42,6 +42,7 @@ void hub::prune_jobs() {
         jobs_.erase(it);
         recent_logs_.erase(id);
         log_seq_.erase(id);
+        agent_seq_.erase(id);
         exclusions_.erase(id);
         ++pruned_jobs_;
     }

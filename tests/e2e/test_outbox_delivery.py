@@ -6,7 +6,8 @@ import time
 
 import pytest
 
-from e2e_helpers import (FAST_RECONNECT, job_agent_name, terminal_events_by_job, wait_until)
+from e2e_helpers import (FAST_RECONNECT, assert_store_verifies, job_agent_name, terminal_events_by_job,
+                         wait_until)
 
 
 def line_count(path):
@@ -51,6 +52,7 @@ def test_result_of_a_job_finished_while_hub_down_is_delivered_once(mesh, registr
     registry.stop(hub2.proc)
     terminal, all_types = terminal_events_by_job(hub.db_path, [job_id])
     assert len(terminal[job_id]) == 1, f"terminal events: {all_types.get(job_id)}"
+    assert_store_verifies(mesh, hub.data_dir)
 
 
 @pytest.mark.deadline(90)
@@ -71,3 +73,4 @@ def test_outbox_survives_an_agent_restart_while_the_hub_is_down(mesh, registry):
     assert rec["attempt"] == 1, f"the result in the outbox was not used: {rec}"
     time.sleep(1.0)
     assert line_count(counter) == 1, f"counter has {line_count(counter)} lines: the job ran again"
+    assert_store_verifies(mesh, hub.data_dir)
