@@ -14,7 +14,7 @@ _orbitmesh() {
     esac
     if [ "$cword" -eq 1 ]; then COMPREPLY=($(compgen -W "$commands --help" -- "$cur")); return; fi
     case "${words[1]}" in
-        serve) COMPREPLY=($(compgen -W "--listen --data-dir --store --workflows --port-file --durability --max-frame --max-pending --heartbeat --ack-timeout --reassign-after --max-reassign --idempotency-window --cancel-grace --breaker-threshold --breaker-cooldown --balance --help" -- "$cur")) ;;
+        serve) COMPREPLY=($(compgen -W "--listen --data-dir --store --workflows --port-file --durability --max-frame --max-pending --heartbeat --ack-timeout --reassign-after --max-reassign --idempotency-window --cancel-grace --breaker-threshold --breaker-cooldown --balance --retain-jobs --retain-runs --snapshot-every --help" -- "$cur")) ;;
         agent) COMPREPLY=($(compgen -W "--server --name --tag --capability --concurrency --data-dir --handlers --allow-root --no-shell --reconnect-min --reconnect-max --json-protocol --token --help" -- "$cur")) ;;
         job)
             if [ "$cword" -eq 2 ]; then COMPREPLY=($(compgen -W "submit get cancel logs list retry" -- "$cur")); return; fi
@@ -25,6 +25,9 @@ _orbitmesh() {
                 *) COMPREPLY=($(compgen -W "$client" -- "$cur")) ;;
             esac ;;
         status) COMPREPLY=($(compgen -W "agents jobs runs --watch $client" -- "$cur")) ;;
+        replay)
+            if [ "$prev" = "--export" ]; then COMPREPLY=($(compgen -W "chrome-trace" -- "$cur")); return; fi
+            COMPREPLY=($(compgen -W "--data-dir --until --verify --export $client" -- "$cur")) ;;
         workflow) COMPREPLY=($(compgen -W "validate register list cancel pause resume approve rerun" -- "$cur")) ;;
         completions) COMPREPLY=($(compgen -W "bash zsh fish" -- "$cur")) ;;
         version) COMPREPLY=($(compgen -W "-o --output --help" -- "$cur")) ;;
