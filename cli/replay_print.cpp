@@ -66,6 +66,8 @@ void print_timeline(const core::json& t, const std::string& format) {
         print_run_tree(t["state"]);
     } else if (kind == "job") {
         print_job(t["state"], "table");
+    } else if (kind == "workflow") {
+        std::cout << "  registered versions: " << t["state"]["versions"].dump() << "\n";
     } else {
         const auto& a = t["state"];
         std::cout << "  " << cell(a, "name") << " " << cell(a, "state") << ", concurrency " << count(a, "concurrency") << ", "

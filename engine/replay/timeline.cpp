@@ -127,6 +127,7 @@ std::string describe(const core::event& e) {
     if (t == core::run_event::ending || t == core::run_event::finished)
         return str(d, "state") + (str(d, "error").empty() ? "" : ": " + short_text(str(d, "error")));
     if (t == core::run_event::approval) return str(d, "path") + (d.value("reject", false) ? " rejected by " : " approved by ") + str(d, "approver");
+    if (t == "workflow.registered") return "version " + str(d, "version") + " from " + str(d, "file");
     return d.is_null() || d.empty() ? "" : short_text(d);
 }
 
@@ -253,13 +254,22 @@ timeline load_timeline(const std::filesystem::path& file, const std::string& id,
         load_run(log, t);
         return t;
     }
+    if (key.rfind("workflow-", 0) == 0) key = key.substr(9);
+    if (has_stream(log, "workflow-" + key, t.until)) {
+        t.kind = "workflow";
+        t.events = stream_events(log, "workflow-" + key, t.until);
+        core::json versions = core::json::array();
+        for (const auto& e : t.events) versions.push_back(str(e.data, "version"));
+        t.state = {{"id", key}, {"versions", std::move(versions)}};
+        return t;
+    }
     if (!has_stream(log, "agent-" + key, t.until)) t.id = agent_named(log, key);
     if (!t.id.empty() && has_stream(log, "agent-" + t.id, t.until)) {
         t.kind = "agent";
         load_agent(log, t);
         return t;
     }
-    throw core::error(core::error_kind::not_found, "no job, run or agent \"" + id + "\" in " + file.string() +
+    throw core::error(core::error_kind::not_found, "no job, run, agent or workflow \"" + id + "\" in " + file.string() +
                                                        (until > 0 ? " up to seq " + std::to_string(until) : "") +
                                                        " (`orbitmesh replay --data-dir DIR` lists what the log holds)");
 }
@@ -270,7 +280,7 @@ core::json to_json(const timeline& t) {
         events.push_back({{"seq", e.seq}, {"time", core::format_time(e.time_ms)}, {"stream", e.stream}, {"version", e.version},
                           {"type", e.type}, {"data", e.data}, {"summary", describe(e)}});
     core::json out{{"kind", t.kind}, {"id", t.id}, {"until", t.until}, {"events", std::move(events)}, {"state", t.state}};
-    if (t.kind != "job") out["jobs"] = t.jobs;
+    if (t.kind == "run" || t.kind == "agent") out["jobs"] = t.jobs;
     return out;
 }
 

@@ -15,10 +15,10 @@ class event_scan;
 namespace orbitmesh::engine::replay {
 
 /// One object's history as `orbitmesh replay ID` shows it: a job (its stream), a run (its
-/// stream and the streams of every job it started) or an agent (its stream and every attempt it
-/// was given), folded up to `until`.
+/// stream and the streams of every job it started), an agent (its stream and every attempt it
+/// was given) or a workflow (its registrations), folded up to `until`.
 struct timeline {
-    std::string kind;  // job | run | agent
+    std::string kind;  // job | run | agent | workflow
     std::string id;
     std::int64_t until = 0;             // last seq folded
     std::vector<core::event> events;    // in seq order

@@ -186,7 +186,7 @@ def test_bad_replay_usage_gets_one_line_and_its_exit_code(mesh):
     rc, out, err = replay(mesh, "x", "--until", "yesterday", "--data-dir", hub.data_dir)
     assert "--until yesterday" in assert_one_error_line(rc, out, err, 2, "replay --until yesterday")
     rc, out, err = replay(mesh, "no-such-thing", "--data-dir", hub.data_dir)
-    assert "no job, run or agent" in assert_one_error_line(rc, out, err, 2, "replay unknown")
+    assert "no job, run, agent or workflow" in assert_one_error_line(rc, out, err, 2, "replay unknown")
     rc, out, err = replay(mesh, "--data-dir", mesh.path("nowhere"))
     assert "check --data-dir" in assert_one_error_line(rc, out, err, 2, "replay --data-dir missing")
     rc, out, err = replay(mesh, "x", "--export", "pdf", "f.pdf", "--data-dir", hub.data_dir)
