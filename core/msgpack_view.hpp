@@ -42,9 +42,22 @@ public:
     /// Calls fn(key, value) for every entry of a map, in stored order (keys must be strings).
     template <typename F>
     void for_each_entry(F&& fn) const;
+    /// Like for_each_entry, for callers that walk some values themselves: fn returns the end of
+    /// the value when it walked it, nullptr to have it skipped. Returns the end of the map (and
+    /// remembers it): a value is walked once however it is read.
+    template <typename F>
+    const std::uint8_t* walk_entries(F&& fn) const;
     /// Calls fn(value) for every element of an array.
     template <typename F>
     void for_each_element(F&& fn) const;
+    /// Where this value's header starts.
+    const std::uint8_t* start() const { return p_; }
+    /// This value, knowing where it ends (the caller walked it): raw() and after() are then free.
+    mp_value ending_at(const std::uint8_t* stop) const {
+        mp_value v = *this;
+        v.stop_ = stop;
+        return v;
+    }
 
     /// The bytes of this value (header and contents).
     std::span<const std::uint8_t> raw() const;
@@ -83,6 +96,21 @@ void mp_value::for_each_entry(F&& fn) const {
         p = val.after();
         fn(k.as_string(), val);
     }
+}
+
+template <typename F>
+const std::uint8_t* mp_value::walk_entries(F&& fn) const {
+    if (!is_map()) return after();
+    const auto n = size();
+    const std::uint8_t* p = first_child();
+    for (std::size_t i = 0; i < n; ++i) {
+        mp_value k(p, end_);
+        mp_value val(k.after(), end_);
+        const std::uint8_t* walked = fn(k.as_string(), val);
+        p = walked != nullptr ? walked : val.after();
+    }
+    stop_ = p;
+    return p;
 }
 
 template <typename F>

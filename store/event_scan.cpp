@@ -112,9 +112,13 @@ event_scan::~event_scan() = default;
 
 log_bounds event_scan::bounds() {
     try {
-        SQLite::Statement q(impl_->db, "SELECT coalesce(min(seq), 0), coalesce(max(seq), 0) FROM events");
-        q.executeStep();
-        return {q.getColumn(0).getInt64(), q.getColumn(1).getInt64()};
+        // One aggregate per query: SQLite answers a lone min() or max() of the rowid from the
+        // b-tree's ends; wrapped in anything else it would read the whole table.
+        auto one = [this](const char* sql) {
+            SQLite::Statement q(impl_->db, sql);
+            return q.executeStep() && !q.getColumn(0).isNull() ? q.getColumn(0).getInt64() : std::int64_t{0};
+        };
+        return {one("SELECT min(seq) FROM events"), one("SELECT max(seq) FROM events")};
     } catch (...) {
         throw sqlite::storage_error(file_, "reading the bounds of the event log");
     }

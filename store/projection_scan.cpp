@@ -54,16 +54,14 @@ bool projection_scan::has_table(std::string_view name) {
     return q.getColumn(0).getInt() > 0;
 }
 
-void projection_scan::jobs(std::string_view from, std::string_view to, const std::function<void(const job_row_view&)>& fn) {
+void projection_scan::jobs(std::int64_t after, std::int64_t last, const std::function<void(const job_row_view&)>& fn) {
     const bool versioned = has_table("runs");  // schema 2 added jobs.version with the runs table
-    std::string sql = std::string("SELECT id, state, command, priority, attempt, agent_id, idempotency_key, created, "
-                                  "updated, record, ") +
-                      (versioned ? "coalesce(version, -1)" : "-1") + " FROM jobs WHERE 1";
-    if (!from.empty()) sql += " AND id >= ?1";
-    if (!to.empty()) sql += " AND id < ?2";
-    sqlite::raw_statement q(impl_->db.getHandle(), (sql + " ORDER BY id").c_str());
-    if (!from.empty()) sqlite3_bind_text(q.get(), 1, from.data(), static_cast<int>(from.size()), SQLITE_STATIC);
-    if (!to.empty()) sqlite3_bind_text(q.get(), 2, to.data(), static_cast<int>(to.size()), SQLITE_STATIC);
+    const std::string sql = std::string("SELECT id, state, command, priority, attempt, agent_id, idempotency_key, created, "
+                                        "updated, record, ") +
+                            (versioned ? "coalesce(version, -1)" : "-1") + " FROM jobs WHERE rowid > ?1 AND rowid <= ?2";
+    sqlite::raw_statement q(impl_->db.getHandle(), sql.c_str());
+    sqlite3_bind_int64(q.get(), 1, after);
+    sqlite3_bind_int64(q.get(), 2, last);
     job_row_view v;
     each_row(q, file_, "reading the jobs table", [&](sqlite3_stmt* s) {
         v.id = text(s, 0);
@@ -81,16 +79,9 @@ void projection_scan::jobs(std::string_view from, std::string_view to, const std
     });
 }
 
-std::string projection_scan::job_id_at(std::int64_t n) {
-    SQLite::Statement q(impl_->db, "SELECT id FROM jobs ORDER BY id LIMIT 1 OFFSET ?1");
-    q.bind(1, static_cast<std::int64_t>(n));
-    return q.executeStep() ? q.getColumn(0).getString() : std::string{};
-}
-
-std::int64_t projection_scan::job_count() {
-    SQLite::Statement q(impl_->db, "SELECT count(*) FROM jobs");
-    q.executeStep();
-    return q.getColumn(0).getInt64();
+std::int64_t projection_scan::job_rowid_max() {
+    SQLite::Statement q(impl_->db, "SELECT max(rowid) FROM jobs");
+    return q.executeStep() && !q.getColumn(0).isNull() ? q.getColumn(0).getInt64() : 0;
 }
 
 void projection_scan::agents(const std::function<void(const agent_row_view&)>& fn) {

@@ -52,11 +52,11 @@ public:
     projection_scan& operator=(const projection_scan&) = delete;
 
     bool has_table(std::string_view name);
-    /// Rows with from <= id < to (empty bounds: open), in id order.
-    void jobs(std::string_view from, std::string_view to, const std::function<void(const job_row_view&)>& fn);
-    /// The id `n` rows into the table in id order (for splitting a read in two), or "".
-    std::string job_id_at(std::int64_t n);
-    std::int64_t job_count();
+    /// Rows with after < rowid <= last, in the table's own order (no index: a read by id would
+    /// seek the table once per row). Split a read by rowid ranges to read in parallel.
+    void jobs(std::int64_t after, std::int64_t last, const std::function<void(const job_row_view&)>& fn);
+    /// The highest rowid of the jobs table (0: empty).
+    std::int64_t job_rowid_max();
     void agents(const std::function<void(const agent_row_view&)>& fn);
     void runs(const std::function<void(const run_row_view&)>& fn);
     void keys(const std::function<void(const key_row_view&)>& fn);

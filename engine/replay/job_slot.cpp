@@ -9,6 +9,7 @@
 #include "core/json_text.hpp"
 #include "core/msgpack_view.hpp"
 #include "engine/replay/msgpack_text.hpp"
+#include "engine/replay/spec_reader.hpp"
 
 namespace orbitmesh::engine::replay {
 
@@ -27,16 +28,23 @@ struct event_fields {
                                                       std::string(e.type) + " " + why);
 }
 
-event_fields read_fields(const core::event_view& e) {
+/// Reads the fields of an event in one walk; a spec is read into `spec` on the way.
+event_fields read_fields(const core::event_view& e, spec_view& spec) {
     event_fields f;
     if (e.data.empty()) return f;
     const mp_value d(e.data);
     if (d.is_nil()) return f;
     if (!d.is_map()) refuse(e, "has data that is not a map");
-    d.for_each_entry([&f](std::string_view k, const mp_value& v) {
+    d.walk_entries([&f, &spec](std::string_view k, const mp_value& v) -> const std::uint8_t* {
         switch (k.size()) {
         case 2: if (k == "id") f.id = v; break;
-        case 4: if (k == "spec") f.spec = v; break;
+        case 4:
+            if (k == "spec") {
+                spec = read_spec(v);
+                f.spec = spec.end ? v.ending_at(spec.end) : v;
+                return spec.end;
+            }
+            break;
         case 5: if (k == "state") f.state = v; else if (k == "error") f.error = v; break;
         case 6:
             if (k == "counts") f.counts = v;
@@ -52,99 +60,12 @@ event_fields read_fields(const core::event_view& e) {
             break;
         default: break;
         }
+        return nullptr;
     });
     return f;
 }
 
 std::string_view text_of(const std::optional<mp_value>& v) { return v && v->is_string() ? v->as_string() : std::string_view{}; }
-
-bool one_of(std::string_view s, std::initializer_list<std::string_view> names) {
-    for (auto n : names)
-        if (s == n) return true;
-    return false;
-}
-
-/// The fields of a spec, found in one pass over its map.
-struct spec_view {
-    std::optional<mp_value> command, idempotency_key, mode, on_agent_lost, payload, priority, retries, target,
-        timeout_ms, trace;
-    bool unknown = false;  // a key the hub never writes
-};
-
-spec_view read_spec(const mp_value& spec) {
-    spec_view v;
-    if (!spec.is_map()) {
-        v.unknown = true;
-        return v;
-    }
-    spec.for_each_entry([&v](std::string_view k, const mp_value& x) {
-        if (k == "command") v.command = x;
-        else if (k == "payload") v.payload = x;
-        else if (k == "idempotency_key") v.idempotency_key = x;
-        else if (k == "mode") v.mode = x;
-        else if (k == "on_agent_lost") v.on_agent_lost = x;
-        else if (k == "priority") v.priority = x;
-        else if (k == "retries") v.retries = x;
-        else if (k == "target") v.target = x;
-        else if (k == "timeout_ms") v.timeout_ms = x;
-        else if (k == "trace") v.trace = x;
-        else v.unknown = true;
-    });
-    return v;
-}
-
-bool int_in(const std::optional<mp_value>& v, std::int64_t lo, std::int64_t hi) {
-    return v && v->type() == mp_value::kind::integer && v->as_int() >= lo && v->as_int() <= hi;
-}
-
-bool plain_retries(const mp_value& r) {
-    if (!r.is_map() || r.size() != 3) return false;
-    int n = 0;
-    bool ok = true;
-    r.for_each_entry([&](std::string_view k, const mp_value& v) {
-        n += k == "backoff_ms" || k == "max" || k == "max_delay_ms";
-        ok = ok && v.type() == mp_value::kind::integer && v.as_int() >= 0 && (k != "max" || v.as_int() <= 1000);
-    });
-    return ok && n == 3;
-}
-
-bool plain_target(const mp_value& t) {
-    if (!t.is_map() || t.size() != 3) return false;
-    bool ok = true;
-    int n = 0;
-    t.for_each_entry([&](std::string_view k, const mp_value& v) {
-        if (k == "agent") {
-            ok = ok && v.is_string();
-        } else if (k == "capabilities") {
-            ok = ok && v.is_array();
-            if (ok) v.for_each_element([&](const mp_value& c) { ok = ok && c.is_string(); });
-        } else if (k == "tags") {
-            ok = ok && v.is_map();
-            if (ok) v.for_each_entry([&](std::string_view, const mp_value& x) { ok = ok && x.is_string(); });
-        } else {
-            ok = false;
-        }
-        ++n;
-    });
-    return ok && n == 3;
-}
-
-/// The spec exactly as core::to_json(job_spec) writes a validated one: then rendering from the
-/// bytes equals rendering the parsed spec, and the spec is valid as it stands.
-bool plain_spec(const spec_view& s) {
-    if (s.unknown || !s.command || !s.command->is_string() || !s.payload) return false;
-    const auto c = s.command->as_string();
-    if (c.empty() || c.size() > 128 || c.find(':') != std::string_view::npos) return false;
-    if (!s.idempotency_key || !s.idempotency_key->is_string() || s.idempotency_key->as_string().size() > 512) return false;
-    if (!s.mode || !s.mode->is_string() ||
-        !one_of(s.mode->as_string(), {"request_response", "fire_and_forget", "streaming", "long_running"}))
-        return false;
-    if (!s.on_agent_lost || !s.on_agent_lost->is_string() || !one_of(s.on_agent_lost->as_string(), {"reassign", "wait", "fail"}))
-        return false;
-    if (!int_in(s.priority, -2147483648LL, 2147483647LL) || !int_in(s.timeout_ms, 0, INT64_MAX)) return false;
-    if (s.trace && (!s.trace->is_string() || s.trace->as_string().empty())) return false;
-    return s.retries && plain_retries(*s.retries) && s.target && plain_target(*s.target);
-}
 
 /// `inner` is a view inside `from`; the same bytes inside `copy` (an arena copy of `from`).
 std::string_view rebase(std::string_view inner, std::span<const std::uint8_t> from, std::span<const std::uint8_t> copy) {
@@ -158,7 +79,8 @@ std::string_view rebase(std::string_view inner, std::span<const std::uint8_t> fr
 void fold(job_slot& slot, const core::event_view& e, arena& mem) {
     const auto kind = core::parse_job_event_kind(e.type);
     if (!kind) refuse(e, "is not a job event");
-    const auto f = read_fields(e);
+    spec_view spec;
+    const auto f = read_fields(e, spec);
     core::job_event_facts facts;
     facts.kind = *kind;
     std::optional<int> exit_code;
@@ -172,12 +94,10 @@ void fold(job_slot& slot, const core::event_view& e, arena& mem) {
         refuse(e, std::string("has unreadable data: ") + err.what());
     }
     bool plain = false;
-    spec_view spec;
     std::optional<core::job_spec> parsed;  // only for a spec not in the hub's own shape
     if (*kind == core::job_event_kind::submitted && slot.version == 0) {
         if (text_of(f.id).empty()) refuse(e, "has no job id");
         if (!f.spec) refuse(e, "has no spec");
-        spec = read_spec(*f.spec);
         plain = plain_spec(spec);
         if (!plain) parsed = core::job_spec_from_json(f.spec->to_json());  // valid as the hub reads it, or it throws
     }
@@ -200,6 +120,7 @@ void fold(job_slot& slot, const core::event_view& e, arena& mem) {
             slot.priority = static_cast<int>(spec.priority->as_int());
         }
         slot.plain_spec = plain;
+        if (plain) slot.spec_fields = field_offsets(spec, raw);
         slot.first_seq = e.seq;
     }
     if (effects & core::effect_agent) {
@@ -255,7 +176,7 @@ namespace {
 
 // Keys in the order core::to_json_text writes them (sorted, as json objects print).
 bool write_plain(const job_slot& s, std::string& out) {
-    const spec_view spec = read_spec(mp_value(s.spec));
+    const spec_view spec = view_at(s.spec, s.spec_fields);
     auto field = [](const std::optional<mp_value>& v) -> const mp_value& { return *v; };
     core::json_text w(out);
     w.begin_object();

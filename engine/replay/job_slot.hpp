@@ -1,4 +1,5 @@
 #pragma once
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -32,6 +33,10 @@ struct job_slot {
     std::int64_t first_seq = 0;  // seq of job.submitted
     std::int64_t last_seq = 0;   // seq of the latest event applied
     bool plain_spec = false;     // the spec has exactly the shape the hub writes (fast rendering)
+    /// Where the spec's fields start inside `spec` (offset + 1; 0: absent), in the order command,
+    /// idempotency_key, mode, on_agent_lost, payload, priority, retries, target, timeout_ms,
+    /// trace: rendering reads them without walking the spec again.
+    std::array<std::uint32_t, 10> spec_fields{};
 };
 
 /// Folds one job event into `slot`, reading its data in place and keeping what the slot needs in

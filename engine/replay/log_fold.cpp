@@ -47,7 +47,10 @@ log_state fold_log(const std::filesystem::path& file, const fold_options& opts) 
     if (pause) split(opts.pause_at, last, threads, ranges);
 
     std::vector<log_state> states;
-    for (std::size_t i = 0; i < ranges.size(); ++i) states.emplace_back(i > 0);
+    for (std::size_t i = 0; i < ranges.size(); ++i) {
+        states.emplace_back(i > 0);
+        states.back().reserve(static_cast<std::size_t>(ranges[i].last - ranges[i].after));
+    }
     std::vector<std::exception_ptr> errors(ranges.size());
     std::atomic<std::size_t> next{0};
     auto work = [&](store::event_scan& scan) {

@@ -67,6 +67,11 @@ std::map<core::job_state, std::size_t> log_state::job_counts() const {
     return out;
 }
 
+void log_state::reserve(std::size_t expected) {
+    jobs_.reserve(expected / 4 + 16);
+    index_.reserve(expected / 4 + 16);
+}
+
 void log_state::count(const core::event_view& e, stream_kind k) {
     ++events;
     if (first_seq == 0 || e.seq < first_seq) first_seq = e.seq;

@@ -56,6 +56,9 @@ public:
     log_state(log_state&&) = default;
     log_state& operator=(log_state&&) = default;
 
+    /// Room for the jobs of about `events` events (a job is four or more), so the fold does
+    /// not move hundreds of thousands of slots as it grows.
+    void reserve(std::size_t expected);
     /// Folds one event (events arrive in seq order).
     void fold(const core::event_view& e);
     /// Adds the state of the range right after this one's.

@@ -35,6 +35,18 @@ public:
     }
 
     std::size_t size() const { return size_; }
+    /// Room for `n` ids without growing.
+    void reserve(std::size_t n) {
+        std::size_t want = 1024;
+        while (want < n * 2) want *= 2;
+        if (want <= entries_.size()) return;
+        std::vector<entry> old;
+        old.swap(entries_);
+        entries_.assign(want, entry{});
+        mask_ = want - 1;
+        for (const auto& e : old)
+            if (e.pos != none) place(e.hash, e.pos);
+    }
 
     /// Ids are UUIDv7 text: their last 16 characters are random, so two words of them mixed
     /// make a good hash at a fraction of the cost of hashing all 36 bytes.

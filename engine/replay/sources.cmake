@@ -5,6 +5,7 @@ list(APPEND ORBITMESH_ENGINE_SOURCES
   replay/log_state.cpp
   replay/log_summary.cpp
   replay/msgpack_text.cpp
+  replay/spec_reader.cpp
   replay/timeline.cpp
   replay/verify.cpp
   replay/verify_jobs.cpp

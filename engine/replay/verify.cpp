@@ -195,8 +195,11 @@ verify_report verify_store(const std::filesystem::path& file, const verify_optio
     for (const auto& r : state.refused)
         found.add("event " + std::to_string(r.seq), "fold", r.stream + " " + r.type, "refused: " + r.reason);
     found.count += state.refused_count - state.refused.size();
+    const auto t1 = std::chrono::steady_clock::now();
+    report.fold_seconds = std::chrono::duration<double>(t1 - t0).count();
     const int threads = opts.threads > 0 ? opts.threads : 2;
     detail::check_jobs(file, state, watermark, threads, found);
+    report.jobs_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
     store::event_scan events(file);
     detail::check_agents(rows, state, found);
     detail::check_runs(rows, events, state, watermark, found);
@@ -231,6 +234,7 @@ core::json to_json(const verify_report& r) {
             {"differences", r.difference_count},
             {"first_differences", std::move(diffs)},
             {"seconds", r.seconds},
+            {"phases", {{"fold", r.fold_seconds}, {"jobs", r.jobs_seconds}, {"rest", r.seconds - r.fold_seconds - r.jobs_seconds}}},
             {"events_per_second", r.seconds > 0 ? static_cast<double>(r.events) / r.seconds : 0.0}};
 }
 

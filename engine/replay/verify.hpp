@@ -33,6 +33,8 @@ struct verify_report {
     std::vector<difference> differences;        // the first max_differences, in object order
     std::size_t difference_count = 0;
     double seconds = 0;
+    double fold_seconds = 0;  // of `seconds`: folding the log (snapshot check included)
+    double jobs_seconds = 0;  // comparing the jobs table
     bool ok() const { return difference_count == 0; }
 };
 

@@ -29,24 +29,40 @@ struct lagging_row {
 };
 
 /// Compares one row with the job as rebuilt at the row's version.
-void compare(const store::job_row_view& row, const job_slot& s, std::string& text, findings& out) {
-    const auto who = job_name(row.id);
-    auto column = [&](const char* name, const std::string& stored, const std::string& rebuilt) {
+/// The first column that differs (compared without building strings: this runs for every row).
+bool column_differs(const store::job_row_view& row, const job_slot& s, const std::string& who, findings& out) {
+    auto text = [&](const char* name, std::string_view stored, std::string_view rebuilt) {
         if (stored == rebuilt) return false;
-        out.add(who, name, stored, rebuilt);
+        out.add(who, name, std::string(stored), std::string(rebuilt));
         return true;
     };
-    if (column("state", std::string(row.state), std::string(core::to_string(s.state))) ||
-        column("attempt", std::to_string(row.attempt), std::to_string(s.attempt)) ||
-        column("agent_id", std::string(row.agent_id), std::string(s.agent_id)) ||
-        column("command", std::string(row.command), std::string(s.command)) ||
-        column("priority", std::to_string(row.priority), std::to_string(s.priority)) ||
-        column("idempotency_key", std::string(row.idempotency_key), std::string(s.idempotency_key)) ||
-        column("created", std::to_string(row.created_ms), std::to_string(s.created_ms)) ||
-        column("updated", std::to_string(row.updated_ms), std::to_string(s.updated_ms)))
+    auto number = [&](const char* name, std::int64_t stored, std::int64_t rebuilt) {
+        if (stored == rebuilt) return false;
+        out.add(who, name, std::to_string(stored), std::to_string(rebuilt));
+        return true;
+    };
+    return text("state", row.state, core::to_string(s.state)) || number("attempt", row.attempt, s.attempt) ||
+           text("agent_id", row.agent_id, s.agent_id) || text("command", row.command, s.command) ||
+           number("priority", row.priority, s.priority) ||
+           text("idempotency_key", row.idempotency_key, s.idempotency_key) ||
+           number("created", row.created_ms, s.created_ms) || number("updated", row.updated_ms, s.updated_ms);
+}
+
+bool columns_equal(const store::job_row_view& row, const job_slot& s) {
+    return row.state == core::to_string(s.state) && row.attempt == s.attempt && row.agent_id == s.agent_id &&
+           row.command == s.command && row.priority == s.priority && row.idempotency_key == s.idempotency_key &&
+           row.created_ms == s.created_ms && row.updated_ms == s.updated_ms;
+}
+
+/// Compares one row with the job as rebuilt at the row's version.
+void compare(const store::job_row_view& row, const job_slot& s, std::string& text, findings& out) {
+    if (!columns_equal(row, s)) {
+        column_differs(row, s, job_name(row.id), out);
         return;
+    }
     record_text(s, text);
     if (text == row.record) return;
+    const auto who = job_name(row.id);
     // Not byte-equal: compare field by field. Progress comes from `progress` messages, not events,
     // so a row may carry it where the events cannot.
     core::json stored;
@@ -115,22 +131,21 @@ void check_behind(store::event_scan& events, const lagging_row& row, std::int64_
 void check_jobs(const std::filesystem::path& file, const log_state& state, std::int64_t watermark, int threads,
                 findings& out) {
     std::vector<char> matched(state.jobs().size(), 0);
-    std::string middle;
+    std::int64_t last = 0;
     {
         store::projection_scan rows(file);
-        const auto n = rows.job_count();
-        if (threads > 1 && n > 20'000) middle = rows.job_id_at(n / 2);
+        last = rows.job_rowid_max();
     }
-    // Two halves by id on two threads, each with its own connection; one range when small.
+    // Rowid ranges on up to two threads, each with its own connection; one range when small.
+    const std::size_t n = threads > 1 && last > 20'000 ? 2 : 1;
     std::vector<range_check> parts;
-    parts.push_back({state, matched, findings(out.max), {}, {}});
-    if (!middle.empty()) parts.push_back({state, matched, findings(out.max), {}, {}});
+    for (std::size_t i = 0; i < n; ++i) parts.push_back({state, matched, findings(out.max), {}, {}});
     std::vector<std::exception_ptr> errors(parts.size());
     auto run = [&](std::size_t i) {
         try {
             store::projection_scan rows(file);
-            const std::string_view from = i == 0 ? std::string_view{} : std::string_view(middle);
-            const std::string_view to = i == 0 ? std::string_view(middle) : std::string_view{};
+            const auto from = last * static_cast<std::int64_t>(i) / static_cast<std::int64_t>(n);
+            const auto to = i + 1 == n ? INT64_MAX : last * static_cast<std::int64_t>(i + 1) / static_cast<std::int64_t>(n);
             rows.jobs(from, to, [&p = parts[i]](const store::job_row_view& r) { p.row(r); });
         } catch (...) {
             errors[i] = std::current_exception();
