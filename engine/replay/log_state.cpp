@@ -51,7 +51,8 @@ const job_slot* log_state::find_job(std::string_view id) const {
 }
 
 std::map<stream_kind, kind_stats> log_state::kinds() const {
-    auto out = kinds_;
+    std::map<stream_kind, kind_stats> out;
+    for (std::size_t i = 0; i < kinds_.size(); ++i) out[static_cast<stream_kind>(i)] = kinds_[i];
     out[stream_kind::job].streams = jobs_.size();
     out[stream_kind::agent].streams = agents.size();
     out[stream_kind::run].streams = runs.size();
@@ -76,7 +77,7 @@ void log_state::count(const core::event_view& e, stream_kind k) {
     ++events;
     if (first_seq == 0 || e.seq < first_seq) first_seq = e.seq;
     if (e.seq > last_seq) last_seq = e.seq;
-    auto& s = kinds_[k];
+    auto& s = kinds_[static_cast<std::size_t>(k)];
     ++s.events;
     if (s.first_ms == 0 || e.time_ms < s.first_ms) s.first_ms = e.time_ms;
     if (e.time_ms > s.last_ms) s.last_ms = e.time_ms;
@@ -195,7 +196,8 @@ void log_state::merge(log_state&& later) {
     for (auto& r : later.refused)
         if (refused.size() < max_refused) refused.push_back(std::move(r));
     refused_count += later.refused_count;
-    for (const auto& [k, s] : later.kinds_) {
+    for (std::size_t k = 0; k < kinds_.size(); ++k) {
+        const auto& s = later.kinds_[k];
         auto& mine = kinds_[k];
         mine.events += s.events;
         if (mine.first_ms == 0 || (s.first_ms != 0 && s.first_ms < mine.first_ms)) mine.first_ms = s.first_ms;

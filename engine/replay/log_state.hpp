@@ -1,4 +1,5 @@
 #pragma once
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -98,7 +99,7 @@ private:
     bool deferring_;
     arena mem_;
     std::vector<arena> mems_;  // of merged states: their slots point into them
-    std::map<stream_kind, kind_stats> kinds_;
+    std::array<kind_stats, 5> kinds_{};  // by stream_kind: counted per event, so no map lookup
     std::vector<job_slot> jobs_;
     slot_index index_;
     std::vector<deferred> deferred_;

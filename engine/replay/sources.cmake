@@ -1,4 +1,5 @@
 list(APPEND ORBITMESH_ENGINE_SOURCES
+  replay/arena.cpp
   replay/chrome_trace.cpp
   replay/job_slot.cpp
   replay/log_fold.cpp
