@@ -16,13 +16,11 @@ struct seq_range {
     std::int64_t after, last;
 };
 
-constexpr std::int64_t min_events_per_thread = 50'000;  // below this a thread costs more than it saves
-
 /// `parts` ranges covering (after, last], about equal in events (seq is dense: rowids).
-void split(std::int64_t after, std::int64_t last, int parts, std::vector<seq_range>& out) {
+void split(std::int64_t after, std::int64_t last, int parts, std::int64_t min_range, std::vector<seq_range>& out) {
     if (last <= after) return;
     const std::int64_t n = last - after;
-    parts = static_cast<int>(std::clamp<std::int64_t>(n / min_events_per_thread, 1, parts));
+    parts = static_cast<int>(std::clamp<std::int64_t>(n / std::max<std::int64_t>(1, min_range), 1, parts));
     for (int i = 0; i < parts; ++i)
         out.push_back({after + n * i / parts, i + 1 == parts ? last : after + n * (i + 1) / parts});
 }
@@ -42,9 +40,9 @@ log_state fold_log(const std::filesystem::path& file, const fold_options& opts) 
     const int threads = thread_count(opts.threads);
     const bool pause = opts.at_pause && opts.pause_at > 0 && opts.pause_at < last;
     std::vector<seq_range> ranges;
-    split(0, pause ? opts.pause_at : last, threads, ranges);
+    split(0, pause ? opts.pause_at : last, threads, opts.min_range, ranges);
     const std::size_t pause_after = ranges.size();  // merged up to here: the state at pause_at
-    if (pause) split(opts.pause_at, last, threads, ranges);
+    if (pause) split(opts.pause_at, last, threads, opts.min_range, ranges);
 
     std::vector<log_state> states;
     for (std::size_t i = 0; i < ranges.size(); ++i) {

@@ -10,6 +10,7 @@ namespace orbitmesh::engine::replay {
 struct fold_options {
     std::int64_t until = 0;  // last seq folded; 0 = the whole log
     int threads = 0;         // 0 = one per core, at most 4
+    std::int64_t min_range = 50'000;  // events per range at least (below, a thread costs more than it saves)
     /// When set (0 < pause_at < the last seq folded), `at_pause` sees the state of exactly the
     /// events up to pause_at before the rest is added (a snapshot's seq: verify compares them).
     std::int64_t pause_at = 0;

@@ -182,6 +182,7 @@ verify_report verify_store(const std::filesystem::path& file, const verify_optio
     const std::int64_t watermark = snapshot ? snapshot->seq : 0;
     fold_options fo;
     fo.threads = opts.threads;
+    fo.min_range = opts.min_range;
     if (snapshot) {
         report.snapshot_seq = snapshot->seq;
         fo.pause_at = snapshot->seq;

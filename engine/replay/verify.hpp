@@ -41,6 +41,7 @@ struct verify_report {
 struct verify_options {
     std::size_t max_differences = 20;
     int threads = 0;  // 0: one per core, at most 4
+    std::int64_t min_range = 50'000;  // events per fold range at least (tests split small logs)
 };
 
 /// Rebuilds every projection (jobs, agents, runs, idempotency keys) from the event log of the
