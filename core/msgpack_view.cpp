@@ -190,4 +190,15 @@ json mp_value::to_json() const {
     }
 }
 
+event to_event(const event_view& v) {
+    event e;
+    e.seq = v.seq;
+    e.stream = std::string(v.stream);
+    e.version = v.version;
+    e.type = std::string(v.type);
+    e.time_ms = v.time_ms;
+    e.data = v.data.empty() ? json() : mp_value(v.data).to_json();
+    return e;
+}
+
 }  // namespace orbitmesh::core

@@ -5,6 +5,7 @@
 #include <span>
 #include <string_view>
 
+#include "core/event.hpp"
 #include "core/json.hpp"
 
 namespace orbitmesh::core {
@@ -124,5 +125,9 @@ void mp_value::for_each_element(F&& fn) const {
         fn(v);
     }
 }
+
+/// An event read in place as a core::event of its own (data decoded): for the few events a
+/// replay needs whole. Throws core::error{invalid_input} for data that is not MessagePack.
+event to_event(const event_view& v);
 
 }  // namespace orbitmesh::core

@@ -48,4 +48,16 @@ core::json parse_body(const http_request& req) {
     }
 }
 
+std::vector<std::string> path_segments(const std::string& path) {
+    std::vector<std::string> out;
+    std::size_t start = 0;
+    while (start < path.size()) {
+        auto slash = path.find('/', start);
+        if (slash == std::string::npos) slash = path.size();
+        if (slash > start) out.push_back(path.substr(start, slash - start));
+        start = slash + 1;
+    }
+    return out;
+}
+
 }  // namespace orbitmesh::engine

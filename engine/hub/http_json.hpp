@@ -1,4 +1,6 @@
 #pragma once
+#include <string>
+#include <vector>
 #include <cstdint>
 #include <string>
 
@@ -16,6 +18,8 @@ transport::http_response error_response(const core::error& e);
 core::json parse_body(const transport::http_request& req);
 /// A duration query parameter (`?wait=25s`) in ms, 0 when absent, capped at 5 minutes.
 std::int64_t query_duration(const transport::http_request& req, const std::string& key);
+/// "/api/v1/replay/ID" -> {"api", "v1", "replay", "ID"}.
+std::vector<std::string> path_segments(const std::string& path);
 /// A non-negative integer query parameter, `fallback` when absent.
 std::int64_t query_int(const transport::http_request& req, const std::string& key, std::int64_t fallback);
 

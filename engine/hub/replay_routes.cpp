@@ -21,18 +21,6 @@ using transport::http_request;
 
 constexpr int max_running = 2;  // a verify of a big log reads for seconds: bound them
 
-std::vector<std::string> segments(const std::string& path) {
-    std::vector<std::string> out;
-    std::size_t start = 0;
-    while (start < path.size()) {
-        auto slash = path.find('/', start);
-        if (slash == std::string::npos) slash = path.size();
-        if (slash > start) out.push_back(path.substr(start, slash - start));
-        start = slash + 1;
-    }
-    return out;
-}
-
 /// Runs `work` on its own thread and replies with what it returns (or the error it throws).
 void off_the_hub(const std::shared_ptr<std::atomic<int>>& running, http_reply reply, std::function<core::json()> work) {
     if (running->fetch_add(1) >= max_running) {
@@ -66,7 +54,7 @@ extra_routes make_replay_routes(std::filesystem::path store_file) {
     auto running = std::make_shared<std::atomic<int>>(0);
     extra_routes routes;
     routes["replay"] = [file = store_file, running](http_request req, http_reply reply) {
-        const auto seg = segments(req.path);
+        const auto seg = path_segments(req.path);
         if (req.method != "GET" || seg.size() > 5)
             throw core::error(core::error_kind::not_found, "no route " + req.method + " " + req.path + " (see docs/http-api.md)");
         const auto until = until_of(req);
@@ -82,7 +70,7 @@ extra_routes make_replay_routes(std::filesystem::path store_file) {
         });
     };
     routes["verify"] = [file = store_file, running](http_request req, http_reply reply) {
-        if (req.method != "GET" || segments(req.path).size() != 3)
+        if (req.method != "GET" || path_segments(req.path).size() != 3)
             throw core::error(core::error_kind::not_found, "no route " + req.method + " " + req.path + " (GET /api/v1/verify)");
         off_the_hub(running, std::move(reply), [file] { return replay::to_json(replay::verify_store(file)); });
     };

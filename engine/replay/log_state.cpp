@@ -10,17 +10,6 @@ namespace {
 
 bool has_prefix(std::string_view s, std::string_view p) { return s.compare(0, p.size(), p) == 0; }
 
-core::event to_event(const core::event_view& e) {
-    core::event out;
-    out.seq = e.seq;
-    out.stream = std::string(e.stream);
-    out.version = e.version;
-    out.type = std::string(e.type);
-    out.time_ms = e.time_ms;
-    out.data = e.data.empty() ? core::json() : core::mp_value(e.data).to_json();
-    return out;
-}
-
 }  // namespace
 
 stream_kind kind_of(std::string_view stream) noexcept {
@@ -137,7 +126,7 @@ void log_state::fold_other(const core::event_view& e, stream_kind k) {
             if (fresh) it = agents.emplace(std::string(name), core::agent_history{}).first;
             it->second.id = it->first;
             try {
-                core::apply(it->second, to_event(e));  // leaves the history as it was when it throws
+                core::apply(it->second, core::to_event(e));  // leaves the history as it was when it throws
             } catch (...) {
                 if (fresh) agents.erase(it);
                 throw;
@@ -148,7 +137,7 @@ void log_state::fold_other(const core::event_view& e, stream_kind k) {
             count(e, k);
             const bool fresh = it == runs.end();
             if (fresh) it = runs.emplace(std::string(name), core::run_record{}).first;
-            const auto ev = to_event(e);
+            const auto ev = core::to_event(e);
             try {
                 core::apply(it->second, ev);  // in place: a run has many events, copying it per event is quadratic
             } catch (...) {
@@ -162,7 +151,7 @@ void log_state::fold_other(const core::event_view& e, stream_kind k) {
             }
         } else if (k == stream_kind::workflow) {
             count(e, k);
-            const auto ev = to_event(e);
+            const auto ev = core::to_event(e);
             if (ev.type != "workflow.registered") throw core::error(core::error_kind::conflict, "workflow " + std::string(name) + ": unknown event type " + ev.type);
             workflows[std::string(name)].push_back(ev.data.value("version", std::string{}));
         } else {

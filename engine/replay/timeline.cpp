@@ -17,20 +17,9 @@ namespace orbitmesh::engine::replay {
 
 namespace {
 
-core::event to_event(const core::event_view& v) {
-    core::event e;
-    e.seq = v.seq;
-    e.stream = std::string(v.stream);
-    e.version = v.version;
-    e.type = std::string(v.type);
-    e.time_ms = v.time_ms;
-    e.data = v.data.empty() ? core::json() : core::mp_value(v.data).to_json();
-    return e;
-}
-
 std::vector<core::event> stream_events(store::event_scan& log, const std::string& stream, std::int64_t until) {
     std::vector<core::event> out;
-    log.stream(stream, until, [&](const core::event_view& v) { out.push_back(to_event(v)); });
+    log.stream(stream, until, [&](const core::event_view& v) { out.push_back(core::to_event(v)); });
     return out;
 }
 
@@ -201,7 +190,7 @@ void load_agent(store::event_scan& log, timeline& t) {
         }
         auto it = attempts.find(id);
         if (it == attempts.end() || attempt != it->second) return;
-        auto e = to_event(v);
+        auto e = core::to_event(v);
         by_job[std::string(id)].push_back(e);
         t.events.push_back(std::move(e));
     });

@@ -5,6 +5,7 @@
 #include <map>
 
 #include "core/error.hpp"
+#include "core/msgpack_view.hpp"
 #include "core/run_events.hpp"
 #include "engine/replay/log_fold.hpp"
 #include "engine/replay/verify_detail.hpp"
@@ -88,15 +89,8 @@ std::pair<core::run_record, std::int64_t> run_at(store::event_scan& events, cons
             if (next == 0) next = v.seq;
             return;
         }
-        core::event e;
-        e.seq = v.seq;
-        e.stream = std::string(v.stream);
-        e.version = v.version;
-        e.type = std::string(v.type);
-        e.time_ms = v.time_ms;
-        e.data = v.data.empty() ? core::json() : core::json::from_msgpack(v.data.begin(), v.data.end());
         try {
-            core::apply(r, e);
+            core::apply(r, core::to_event(v));
         } catch (const core::error&) {
             // reported by the fold of the whole log
         }
