@@ -185,7 +185,12 @@ void hub::record(core::job_record& job, std::string_view type, core::json data, 
     auto e = core::make_job_event(job, type, std::move(data));
     const bool fresh = job.version == 0;
     const auto before = job.state;
-    core::apply(job, e);  // throws (and changes nothing) on an illegal transition
+    try {
+        core::apply(job, e);  // the transition table decides; a refused event changes nothing
+    } catch (const core::error& err) {
+        hub_log("refused to record: " + std::string(err.what()));
+        throw;
+    }
     recorded(job, fresh, before, std::move(e), batch);
 }
 
