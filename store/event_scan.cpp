@@ -27,8 +27,10 @@ constexpr const char* prefix_sql =
     "SELECT seq, stream, version, type, data, time FROM events WHERE stream >= ?1 AND stream < ?2"
     " ORDER BY stream, version";
 
+// sqlite3_column_blob, not _text: _text promises a NUL at the end and so copies every value into
+// a buffer of its own; the bytes are the same (UTF-8 as stored) and a view needs no terminator.
 std::string_view text(sqlite3_stmt* s, int col) {
-    const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(s, col));
+    const auto* p = static_cast<const char*>(sqlite3_column_blob(s, col));
     return p == nullptr ? std::string_view{} : std::string_view(p, static_cast<std::size_t>(sqlite3_column_bytes(s, col)));
 }
 

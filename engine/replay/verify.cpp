@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <ctime>
 #include <map>
 
 #include "core/error.hpp"
@@ -166,8 +167,19 @@ void check_keys(store::projection_scan& rows, const log_state& state, std::int64
 
 }  // namespace detail
 
+namespace {
+
+double process_cpu_seconds() {
+    timespec ts{};
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+}
+
+}  // namespace
+
 verify_report verify_store(const std::filesystem::path& file, const verify_options& opts) {
     const auto t0 = std::chrono::steady_clock::now();
+    const double cpu0 = process_cpu_seconds();
     verify_report report;
     report.store = file.string();
     detail::findings found{opts.max_differences};
@@ -191,10 +203,13 @@ verify_report verify_store(const std::filesystem::path& file, const verify_optio
         found.add("event " + std::to_string(r.seq), "fold", r.stream + " " + r.type, "refused: " + r.reason);
     found.count += state.refused_count - state.refused.size();
     const auto t1 = std::chrono::steady_clock::now();
+    const double cpu1 = process_cpu_seconds();
     report.fold_seconds = std::chrono::duration<double>(t1 - t0).count();
+    report.fold_cpu_seconds = cpu1 - cpu0;
     const int threads = opts.threads > 0 ? opts.threads : 2;
     detail::check_jobs(file, state, watermark, threads, found);
     report.jobs_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
+    report.jobs_cpu_seconds = process_cpu_seconds() - cpu1;
     store::event_scan events(file);
     detail::check_agents(rows, state, found);
     detail::check_runs(rows, events, state, watermark, found);
@@ -211,6 +226,7 @@ verify_report verify_store(const std::filesystem::path& file, const verify_optio
     report.differences = std::move(found.list);
     report.difference_count = found.count;
     report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    report.cpu_seconds = process_cpu_seconds() - cpu0;
     return report;
 }
 
@@ -229,7 +245,9 @@ core::json to_json(const verify_report& r) {
             {"differences", r.difference_count},
             {"first_differences", std::move(diffs)},
             {"seconds", r.seconds},
-            {"phases", {{"fold", r.fold_seconds}, {"jobs", r.jobs_seconds}, {"rest", r.seconds - r.fold_seconds - r.jobs_seconds}}},
+            {"cpu_seconds", r.cpu_seconds},
+            {"phases", {{"fold", r.fold_seconds}, {"jobs", r.jobs_seconds}, {"rest", r.seconds - r.fold_seconds - r.jobs_seconds},
+                        {"fold_cpu", r.fold_cpu_seconds}, {"jobs_cpu", r.jobs_cpu_seconds}}},
             {"events_per_second", r.seconds > 0 ? static_cast<double>(r.events) / r.seconds : 0.0}};
 }
 

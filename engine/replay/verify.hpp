@@ -33,8 +33,10 @@ struct verify_report {
     std::vector<difference> differences;        // the first max_differences, in object order
     std::size_t difference_count = 0;
     double seconds = 0;
+    double cpu_seconds = 0;   // CPU time of the whole process meanwhile (every thread)
     double fold_seconds = 0;  // of `seconds`: folding the log (snapshot check included)
     double jobs_seconds = 0;  // comparing the jobs table
+    double fold_cpu_seconds = 0, jobs_cpu_seconds = 0;
     bool ok() const { return difference_count == 0; }
 };
 
