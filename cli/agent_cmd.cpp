@@ -13,7 +13,8 @@ namespace orbitmesh::cli {
 namespace {
 
 struct agent_flags {
-    std::string server, name, data_dir, handlers, token, reconnect_min = "100ms", reconnect_max = "5s";
+    std::string server, name, data_dir, handlers, token, token_file, reconnect_min = "100ms", reconnect_max = "5s";
+    std::string stop_grace = "10s", cgroups = "auto";
     std::vector<std::string> tags, capabilities, allow_roots;
     int concurrency = 0;
     bool no_shell = false, json_format = false;
@@ -43,12 +44,14 @@ engine::agent_options to_options(const agent_flags& f, const global_options& g) 
     o.reconnect_max_ms = positive_duration(f.reconnect_max, "--reconnect-max");
     if (o.reconnect_max_ms < o.reconnect_min_ms)
         throw core::error(core::error_kind::usage, "--reconnect-max must not be below --reconnect-min");
+    o.stop_grace_ms = duration_flag(f.stop_grace, "--stop-grace");
+    if (f.cgroups != "auto" && f.cgroups != "off")
+        throw core::error(core::error_kind::usage, "--cgroups must be auto or off, not \"" + f.cgroups + "\"");
+    o.cgroups = f.cgroups == "auto";
     o.json_format = f.json_format;
     o.version = ORBITMESH_VERSION;
     o.verbose = g.verbose;
-    o.token = f.token.empty() ? g.token : f.token;
-    if (o.token.empty())
-        if (const char* env = std::getenv("ORBITMESH_TOKEN")) o.token = env;
+    o.token = resolve_token(f.token.empty() ? g.token : f.token, f.token_file.empty() ? g.token_file : f.token_file);
     return o;
 }
 
@@ -68,8 +71,13 @@ void add_agent_command(CLI::App& app, command_context& ctx) {
     sub->add_flag("--no-shell", f->no_shell, "Refuse shell and exec jobs");
     sub->add_option("--reconnect-min", f->reconnect_min, "Shortest reconnect delay")->capture_default_str();
     sub->add_option("--reconnect-max", f->reconnect_max, "Longest reconnect delay")->capture_default_str();
+    sub->add_option("--stop-grace", f->stop_grace, "On SIGTERM/SIGINT: time running jobs get between SIGTERM and SIGKILL")
+        ->capture_default_str();
+    sub->add_option("--cgroups", f->cgroups, "auto: a cgroup v2 per job where the agent may create one; off: never")
+        ->capture_default_str();
     sub->add_flag("--json-protocol", f->json_format, "Speak orbitmesh.json (text frames) instead of MessagePack");
-    sub->add_option("--token", f->token, "Access token (env ORBITMESH_TOKEN)");
+    sub->add_option("--token", f->token, "Access token with role agent (env ORBITMESH_TOKEN)");
+    sub->add_option("--token-file", f->token_file, "Read the access token from the first line of this file");
     sub->add_flag("-v,--verbose", ctx.global.verbose, "Log ignored messages and other detail on stderr");
     sub->callback([&ctx, f] {
         ctx.run = [f, &ctx] { return engine::run_agent(to_options(*f, ctx.global)); };

@@ -27,6 +27,9 @@ private:
     std::unique_ptr<transport::http_client> http_;
 };
 
+/// The access token: --token, else the first line of --token-file, else ORBITMESH_TOKEN, else "".
+/// Both flags at once, an unreadable or empty file: core::error{usage}.
+std::string resolve_token(const std::string& token, const std::string& token_file);
 /// The server URL after flag > environment > default.
 std::string resolve_server(const std::string& flag);
 /// Percent-encodes a path segment or query value.

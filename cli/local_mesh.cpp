@@ -6,7 +6,7 @@
 #include "core/error.hpp"
 #include "core/url.hpp"
 #include "engine/agent/agent_runtime.hpp"
-#include "engine/hub/hub_server.hpp"
+#include "engine/serve/hub_server.hpp"
 
 namespace orbitmesh::cli {
 

@@ -2,13 +2,16 @@
 #include <sys/resource.h>
 
 #include <algorithm>
+#include <map>
 
 #include <CLI/CLI.hpp>
 
 #include "cli/command.hpp"
 #include "cli/flag_parsing.hpp"
 #include "core/error.hpp"
-#include "engine/hub/hub_server.hpp"
+#include "engine/auth/auth_mode.hpp"
+#include "engine/serve/hub_server.hpp"
+#include "engine/workflow/http_policy.hpp"
 
 namespace orbitmesh::cli {
 
@@ -29,7 +32,44 @@ struct serve_flags {
     int breaker_threshold = 5;
     std::string balance = "least-loaded";
     std::string store;
+    std::string node, script_timeout = "10s";
+    int script_memory = 128;
+    std::vector<std::string> http_allow, notify_channels;
+    std::size_t http_max_response = 1u << 20;
+    std::string auth, jwt_key, handshake_timeout = "10s";
+    bool insecure_no_auth = false;
+    int max_auth_failures = 30;
+    std::size_t max_connections = 32768;
+    std::size_t max_body = 64u << 20;
 };
+
+// `--notify-channel NAME=URL|log` (repeatable).
+std::map<std::string, std::string> parse_channels(const std::vector<std::string>& flags) {
+    std::map<std::string, std::string> out;
+    for (const auto& f : flags) {
+        auto eq = f.find('=');
+        auto name = f.substr(0, eq);
+        auto where = eq == std::string::npos ? std::string() : f.substr(eq + 1);
+        if (name.empty() || (where != "log" && where.rfind("http://", 0) != 0))
+            throw core::error(core::error_kind::usage, "--notify-channel " + f + ": write NAME=http://HOST:PORT/PATH or NAME=log");
+        out[name] = where;
+    }
+    return out;
+}
+
+/// SPEC §8: who must show a token, with what key, and the limits that keep hostile clients cheap.
+void apply_trust_flags(const serve_flags& f, engine::hub_options& o) {
+    o.require_tokens = engine::auth::tokens_required(o.host, f.auth, f.insecure_no_auth);
+    o.insecure_no_auth = f.insecure_no_auth && !o.require_tokens && !engine::auth::is_loopback(o.host);
+    o.jwt_key_file = f.jwt_key;
+    if (f.max_auth_failures < 0) throw core::error(core::error_kind::usage, "--max-auth-failures must be 0 (no limit) or more");
+    o.max_auth_failures = f.max_auth_failures;
+    if (f.max_connections < 1) throw core::error(core::error_kind::usage, "--max-connections must be at least 1");
+    o.max_connections = f.max_connections;
+    o.handshake_timeout_ms = positive_duration(f.handshake_timeout, "--handshake-timeout");
+    if (f.max_body < 1024) throw core::error(core::error_kind::usage, "--max-body must be at least 1024 bytes");
+    o.max_http_body = f.max_body;
+}
 
 engine::hub_options to_options(const serve_flags& f) {
     engine::hub_options o;
@@ -65,6 +105,16 @@ engine::hub_options to_options(const serve_flags& f) {
     auto b = engine::parse_balance_policy(f.balance);
     if (!b) throw core::error(core::error_kind::usage, "--balance must be least-loaded, round-robin, random or weighted");
     o.balance = *b;
+    o.node = f.node;
+    o.script_timeout_ms = positive_duration(f.script_timeout, "--script-timeout");
+    if (f.script_memory < 16 || f.script_memory > 16384)
+        throw core::error(core::error_kind::usage, "--script-memory must be between 16 and 16384 MiB");
+    o.script_memory_mb = f.script_memory;
+    o.http_allow = f.http_allow;
+    (void)engine::http_policy(o.http_allow);  // a bad rule stops here, before the data dir is touched
+    o.http_max_response = f.http_max_response;
+    o.notify_channels = parse_channels(f.notify_channels);
+    apply_trust_flags(f, o);
     return o;
 }
 
@@ -110,6 +160,23 @@ void add_serve_command(CLI::App& app, command_context& ctx) {
     sub->add_option("--breaker-threshold", f->breaker_threshold, "Infrastructure failures in a row that take an agent out of rotation")->capture_default_str();
     sub->add_option("--breaker-cooldown", f->breaker_cooldown, "How long an agent stays out of rotation")->capture_default_str();
     sub->add_option("--balance", f->balance, "Agent choice: least-loaded, round-robin, random, weighted")->capture_default_str();
+    sub->add_option("--node", f->node, "JavaScript engine for script steps and the original format's ${...} (default: $ORBITMESH_NODE, node or nodejs in PATH)")
+        ->type_name("PATH");
+    sub->add_option("--script-timeout", f->script_timeout, "Time limit of one script step or JavaScript expression batch")->capture_default_str();
+    sub->add_option("--script-memory", f->script_memory, "Heap limit of one script, in MiB")->capture_default_str();
+    sub->add_option("--http-allow", f->http_allow, "Where http steps may send requests: *, HOST, *.DOMAIN, IP or CIDR, optionally :PORT (repeat; default: anywhere but the hub itself and link-local/metadata addresses)")
+        ->type_name("RULE");
+    sub->add_option("--http-max-response", f->http_max_response, "Largest response body an http step accepts, in bytes")->capture_default_str();
+    sub->add_option("--notify-channel", f->notify_channels, "A notification channel: NAME=http://URL (a webhook) or NAME=log; `default` is the one steps get without a channel (default: log)")
+        ->type_name("NAME=URL");
+    sub->add_option("--auth", f->auth, "none or token (default: none on loopback, token on any other address)")->type_name("MODE");
+    sub->add_flag("--insecure-no-auth", f->insecure_no_auth, "Allow --auth none on a non-loopback address (logged loudly)");
+    sub->add_option("--jwt-key", f->jwt_key, "PEM key for tokens: RSA (RS256) or EC P-256 (ES256); default: an HS256 secret in DATA_DIR/jwt-secret")
+        ->type_name("FILE");
+    sub->add_option("--max-auth-failures", f->max_auth_failures, "Failed authentications per address per minute before 429 (0: no limit)")->capture_default_str();
+    sub->add_option("--max-connections", f->max_connections, "Open connections (HTTP and agents); past it new ones are closed")->capture_default_str();
+    sub->add_option("--handshake-timeout", f->handshake_timeout, "A new connection must send its request head (and finish a WebSocket handshake) within this")->capture_default_str();
+    sub->add_option("--max-body", f->max_body, "Largest HTTP request body in bytes; bigger ones get 413")->capture_default_str();
     sub->callback([&ctx, f] {
         ctx.run = [f] {
             auto opts = to_options(*f);

@@ -9,6 +9,7 @@
 #include "cli/command.hpp"
 #include "core/exit_code.hpp"
 #include "core/workflow_diagnostic.hpp"
+#include "engine/workflow/javascript_review.hpp"
 #include "engine/workflow/loader.hpp"
 
 namespace orbitmesh::cli {
@@ -41,11 +42,17 @@ int run_validate(const validate_options& opts, const global_options& global) {
     const bool as_json = global.output == "json";
     core::json all = core::json::array();
     std::size_t failures = 0;
+    auto js = engine::js_engine::locate();
     for (const auto& file : opts.files) {
-        const engine::workflow_check c = engine::check_workflow_file(file);
+        engine::workflow_check c = engine::check_workflow_file(file);
+        const auto notes = engine::review_javascript(c, *js);
         for (const auto& d : c.diagnostics) {
             if (as_json) all.push_back(core::to_json(d));
             else std::cerr << core::format(d) << '\n';
+        }
+        for (const auto& n : notes) {  // which engine evaluates what (the original format)
+            if (as_json) all.push_back({{"file", file}, {"line", n.line}, {"severity", "note"}, {"message", n.message}});
+            else if (!global.quiet) std::cerr << file << (n.line > 0 ? ":" + std::to_string(n.line) : "") << ": note: " << n.message << '\n';
         }
         failures += c.errors() + (opts.strict ? c.warnings() : 0);
         if (global.quiet) continue;

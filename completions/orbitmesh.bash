@@ -10,12 +10,15 @@ _orbitmesh() {
         --mode) COMPREPLY=($(compgen -W "request_response fire_and_forget streaming long_running" -- "$cur")); return ;;
         --on-agent-lost) COMPREPLY=($(compgen -W "reassign wait fail" -- "$cur")); return ;;
         --balance) COMPREPLY=($(compgen -W "least-loaded round-robin random weighted" -- "$cur")); return ;;
+        --auth) COMPREPLY=($(compgen -W "none token" -- "$cur")); return ;;
+        --role) COMPREPLY=($(compgen -W "agent operator admin" -- "$cur")); return ;;
+        --jwt-key|--refresh-token-file) COMPREPLY=($(compgen -f -- "$cur")); return ;;
         --data-dir|--handlers|--port-file|--workflows|--allow-root|--token-file) COMPREPLY=($(compgen -d -- "$cur")); return ;;
     esac
     if [ "$cword" -eq 1 ]; then COMPREPLY=($(compgen -W "$commands --help" -- "$cur")); return; fi
     case "${words[1]}" in
-        serve) COMPREPLY=($(compgen -W "--listen --data-dir --store --workflows --port-file --durability --max-frame --max-pending --heartbeat --ack-timeout --reassign-after --max-reassign --idempotency-window --cancel-grace --breaker-threshold --breaker-cooldown --balance --retain-jobs --retain-runs --snapshot-every --help" -- "$cur")) ;;
-        agent) COMPREPLY=($(compgen -W "--server --name --tag --capability --concurrency --data-dir --handlers --allow-root --no-shell --reconnect-min --reconnect-max --json-protocol --token --help" -- "$cur")) ;;
+        serve) COMPREPLY=($(compgen -W "--listen --data-dir --store --workflows --port-file --durability --max-frame --max-pending --heartbeat --ack-timeout --reassign-after --max-reassign --idempotency-window --cancel-grace --breaker-threshold --breaker-cooldown --balance --node --script-timeout --script-memory --http-allow --http-max-response --notify-channel --auth --insecure-no-auth --jwt-key --max-auth-failures --max-connections --handshake-timeout --max-body --retain-jobs --retain-runs --snapshot-every --help" -- "$cur")) ;;
+        agent) COMPREPLY=($(compgen -W "--server --name --tag --capability --concurrency --data-dir --handlers --allow-root --no-shell --reconnect-min --reconnect-max --stop-grace --cgroups --json-protocol --token --token-file --help" -- "$cur")) ;;
         job)
             if [ "$cword" -eq 2 ]; then COMPREPLY=($(compgen -W "submit get cancel logs list retry" -- "$cur")); return; fi
             case "${words[2]}" in
@@ -29,6 +32,14 @@ _orbitmesh() {
             if [ "$prev" = "--export" ]; then COMPREPLY=($(compgen -W "chrome-trace" -- "$cur")); return; fi
             COMPREPLY=($(compgen -W "--data-dir --until --verify --export $client" -- "$cur")) ;;
         workflow) COMPREPLY=($(compgen -W "validate register list cancel pause resume approve rerun" -- "$cur")) ;;
+        token)
+            if [ "$cword" -eq 2 ]; then COMPREPLY=($(compgen -W "create list revoke refresh" -- "$cur")); return; fi
+            case "${words[2]}" in
+                create) COMPREPLY=($(compgen -W "--role --name --ttl --refresh --refresh-ttl --data-dir --store --jwt-key $client" -- "$cur")) ;;
+                revoke) COMPREPLY=($(compgen -W "--reason $client" -- "$cur")) ;;
+                refresh) COMPREPLY=($(compgen -W "--refresh-token --refresh-token-file $client" -- "$cur")) ;;
+                *) COMPREPLY=($(compgen -W "$client" -- "$cur")) ;;
+            esac ;;
         completions) COMPREPLY=($(compgen -W "bash zsh fish" -- "$cur")) ;;
         version) COMPREPLY=($(compgen -W "-o --output --help" -- "$cur")) ;;
     esac

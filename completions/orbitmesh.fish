@@ -12,12 +12,23 @@ complete -c orbitmesh -n "__fish_seen_subcommand_from replay" -l export -d "Writ
 complete -c orbitmesh -n "__fish_seen_subcommand_from serve" -l retain-jobs -d "Finished jobs kept in memory" -x
 complete -c orbitmesh -n "__fish_seen_subcommand_from serve" -l retain-runs -d "Finished runs kept in memory" -x
 complete -c orbitmesh -n "__fish_seen_subcommand_from serve" -l snapshot-every -d "Events between snapshots" -x
+complete -c orbitmesh -n "__fish_seen_subcommand_from token; and not __fish_seen_subcommand_from create list revoke refresh" -a "create list revoke refresh"
+complete -c orbitmesh -l role -d "Token role" -xa "agent operator admin"
+complete -c orbitmesh -l auth -d "Who must show a token" -xa "none token"
+complete -c orbitmesh -l jwt-key -d "PEM key for tokens" -r
+complete -c orbitmesh -l token -d "Access token" -x
+complete -c orbitmesh -l token-file -d "File holding the access token" -r
 complete -c orbitmesh -l server -d "Hub address" -r
 complete -c orbitmesh -s o -l output -d "Output format" -xa "table json ndjson"
 complete -c orbitmesh -l durability -xa "full normal"
 complete -c orbitmesh -l mode -xa "request_response fire_and_forget streaming long_running"
 complete -c orbitmesh -l on-agent-lost -xa "reassign wait fail"
 complete -c orbitmesh -l balance -xa "least-loaded round-robin random weighted"
+complete -c orbitmesh -l cgroups -d "A cgroup v2 per job" -xa "auto off"
+complete -c orbitmesh -l stop-grace -d "SIGTERM to SIGKILL when the agent stops" -x
 complete -c orbitmesh -l data-dir -r -a "(__fish_complete_directories)"
+complete -c orbitmesh -l node -r -d "JavaScript engine (node)"
+complete -c orbitmesh -l http-allow -r -d "Where http steps may go"
+complete -c orbitmesh -l notify-channel -r -d "NAME=URL or NAME=log"
 complete -c orbitmesh -l wait -d "Follow the job to its end"
 complete -c orbitmesh -s f -l follow -d "Follow output"

@@ -1,6 +1,9 @@
 #include "core/agent.hpp"
 
+#include <limits>
+
 #include "core/clock.hpp"
+#include "core/field_reader.hpp"
 
 namespace orbitmesh::core {
 
@@ -28,24 +31,26 @@ json to_json(const agent_record& a) {
 }
 
 agent_record agent_record_from_json(const json& j) {
+    field_reader r(j, "agent record", error_kind::invalid_input);
     agent_record a;
-    a.id = j.at("id").get<std::string>();
-    a.name = j.value("name", std::string{});
-    a.tags = j.value("tags", std::map<std::string, std::string>{});
-    a.capabilities = j.value("capabilities", std::vector<std::string>{});
-    a.concurrency = j.value("concurrency", 1);
-    a.version = j.value("version", std::string{});
-    a.state = j.value("state", std::string{}) == "connected" ? agent_state::connected : agent_state::disconnected;
-    a.running = j.value("running", 0);
-    if (auto it = j.find("load"); it != j.end() && it->is_object()) {
-        a.cpu = it->value("cpu", 0.0);
-        a.mem = it->value("mem", 0.0);
+    a.id = r.text("id");
+    a.name = r.maybe_text("name").value_or(std::string{});
+    if (auto tags = r.maybe_string_map("tags")) a.tags = std::move(*tags);
+    if (auto caps = r.maybe_strings("capabilities")) a.capabilities = std::move(*caps);
+    a.concurrency = static_cast<int>(r.maybe_integer("concurrency", 0, field_reader::int_max).value_or(1));
+    a.version = r.maybe_text("version").value_or(std::string{});
+    a.state = r.maybe_text("state").value_or(std::string{}) == "connected" ? agent_state::connected : agent_state::disconnected;
+    a.running = static_cast<int>(r.maybe_integer("running", 0, field_reader::int_max).value_or(0));
+    if (auto load = r.maybe_object("load")) {
+        a.cpu = load->maybe_number("cpu", 0, 1e9).value_or(0);
+        a.mem = load->maybe_number("mem", 0, 1e9).value_or(0);
     }
-    a.consecutive_failures = j.value("consecutive_failures", 0);
-    if (auto it = j.find("times"); it != j.end() && it->is_object()) {
-        a.connected_ms = it->value("connected", std::int64_t{0});
-        a.last_seen_ms = it->value("last_seen", std::int64_t{0});
-        a.breaker_until_ms = it->value("breaker_until", std::int64_t{0});
+    a.consecutive_failures = static_cast<int>(r.maybe_integer("consecutive_failures", 0, field_reader::int_max).value_or(0));
+    if (auto times = r.maybe_object("times")) {
+        constexpr auto any_ms = std::numeric_limits<std::int64_t>::max();
+        a.connected_ms = times->maybe_integer("connected", 0, any_ms).value_or(0);
+        a.last_seen_ms = times->maybe_integer("last_seen", 0, any_ms).value_or(0);
+        a.breaker_until_ms = times->maybe_integer("breaker_until", 0, any_ms).value_or(0);
     }
     return a;
 }

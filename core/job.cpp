@@ -6,6 +6,7 @@
 #include "core/clock.hpp"
 #include "core/duration.hpp"
 #include "core/error.hpp"
+#include "core/field_reader.hpp"
 
 namespace orbitmesh::core {
 
@@ -52,15 +53,14 @@ std::optional<E> value_of(const std::array<std::pair<E, std::string_view>, N>& t
 [[noreturn]] void bad(const std::string& msg) { throw error(error_kind::invalid_input, msg); }
 
 /// Reads a duration field given as text ("30s") or as a `<name>_ms` number.
-std::int64_t read_duration(const json& j, const std::string& key, std::int64_t fallback) {
-    if (auto it = j.find(key + "_ms"); it != j.end() && !it->is_null()) {
-        if (!it->is_number() || it->get<double>() < 0) bad("job field \"" + key + "_ms\" must be a non-negative number");
-        return it->get<std::int64_t>();
+std::int64_t read_duration(field_reader& r, const std::string& key, std::int64_t fallback) {
+    if (auto ms = r.maybe_number(key + "_ms", 0, 1e15)) return static_cast<std::int64_t>(*ms);
+    auto text = r.maybe_text(key);
+    if (!text) {
+        if (r.has(key)) r.fail(key, "must be a duration such as \"30s\"");
+        return fallback;
     }
-    auto it = j.find(key);
-    if (it == j.end() || it->is_null()) return fallback;
-    if (!it->is_string()) bad("job field \"" + key + "\" must be a duration such as \"30s\"");
-    return parse_duration_or_throw(it->get<std::string>(), "job field \"" + key + "\"");
+    return parse_duration_or_throw(*text, "job field \"" + r.path_of(key) + "\"");
 }
 
 std::string iso_or_null_time(std::int64_t ms) { return format_time(ms); }
@@ -116,53 +116,47 @@ json to_json(const job_spec& s) {
 
 namespace {
 
-void read_target(const json& j, job_target& t) {
-    if (!j.is_object()) bad("job field \"target\" must be an object {agent, capabilities, tags}");
-    if (auto it = j.find("agent"); it != j.end() && !it->is_null()) t.agent = it->get<std::string>();
-    if (auto it = j.find("capabilities"); it != j.end() && !it->is_null())
-        t.capabilities = it->get<std::vector<std::string>>();
-    if (auto it = j.find("tags"); it != j.end() && !it->is_null())
-        t.tags = it->get<std::map<std::string, std::string>>();
+void read_target(field_reader t, job_target& out) {
+    out.agent = t.maybe_text("agent").value_or(std::string{});
+    if (auto caps = t.maybe_strings("capabilities")) out.capabilities = std::move(*caps);
+    if (auto tags = t.maybe_string_map("tags")) out.tags = std::move(*tags);
 }
 
-void read_retries(const json& j, retry_policy& r) {
-    if (j.is_number_integer()) {
-        r.max = j.get<int>();
+void read_retries(field_reader& j, retry_policy& r) {
+    const json* v = j.get("retries");
+    if (!v) return;
+    if (!v->is_object()) {
+        r.max = static_cast<int>(j.integer("retries", 0, field_reader::int_max));  // a count
         return;
     }
-    if (!j.is_object()) bad("job field \"retries\" must be a count or {max, backoff, max_delay}");
-    if (auto it = j.find("max"); it != j.end()) r.max = it->get<int>();
-    r.backoff_ms = read_duration(j, "backoff", r.backoff_ms);
-    r.max_delay_ms = read_duration(j, "max_delay", r.max_delay_ms);
+    auto retries = j.object("retries");
+    r.max = static_cast<int>(retries.maybe_integer("max", 0, field_reader::int_max).value_or(r.max));
+    r.backoff_ms = read_duration(retries, "backoff", r.backoff_ms);
+    r.max_delay_ms = read_duration(retries, "max_delay", r.max_delay_ms);
 }
 
 }  // namespace
 
-job_spec job_spec_from_json(const json& j) {
-    if (!j.is_object()) bad("a job must be a JSON object");
+job_spec job_spec_from_json(const json& j, std::string_view what) {
+    field_reader r(j, what, error_kind::invalid_input);
     job_spec s;
-    try {
-        s.command = j.value("command", std::string{});
-        s.payload = j.value("payload", json());
-        if (auto it = j.find("target"); it != j.end() && !it->is_null()) read_target(*it, s.target);
-        s.priority = j.value("priority", 0);
-        s.timeout_ms = read_duration(j, "timeout", 0);
-        if (auto it = j.find("retries"); it != j.end() && !it->is_null()) read_retries(*it, s.retries);
-        s.idempotency_key = j.value("idempotency_key", std::string{});
-        s.trace = j.value("trace", std::string{});
-        if (auto it = j.find("mode"); it != j.end() && !it->is_null()) {
-            auto m = parse_job_mode(it->get<std::string>());
-            if (!m) bad("unknown job mode \"" + it->get<std::string>() +
-                        "\" (use request_response, fire_and_forget, streaming or long_running)");
-            s.mode = *m;
-        }
-        if (auto it = j.find("on_agent_lost"); it != j.end() && !it->is_null()) {
-            auto p = parse_agent_lost_policy(it->get<std::string>());
-            if (!p) bad("unknown on_agent_lost \"" + it->get<std::string>() + "\" (use reassign, wait or fail)");
-            s.on_agent_lost = *p;
-        }
-    } catch (const json::exception& e) {
-        bad(std::string("job has a field of the wrong type: ") + e.what());
+    s.command = r.maybe_text("command").value_or(std::string{});
+    s.payload = r.value("payload");
+    if (auto t = r.maybe_object("target")) read_target(std::move(*t), s.target);
+    s.priority = static_cast<int>(r.maybe_integer("priority", -field_reader::int_max, field_reader::int_max).value_or(0));
+    s.timeout_ms = read_duration(r, "timeout", 0);
+    read_retries(r, s.retries);
+    s.idempotency_key = r.maybe_text("idempotency_key").value_or(std::string{});
+    s.trace = r.maybe_text("trace").value_or(std::string{});
+    if (auto mode = r.maybe_text("mode")) {
+        auto m = parse_job_mode(*mode);
+        if (!m) bad("unknown job mode \"" + *mode + "\" (use request_response, fire_and_forget, streaming or long_running)");
+        s.mode = *m;
+    }
+    if (auto policy = r.maybe_text("on_agent_lost")) {
+        auto p = parse_agent_lost_policy(*policy);
+        if (!p) bad("unknown on_agent_lost \"" + *policy + "\" (use reassign, wait or fail)");
+        s.on_agent_lost = *p;
     }
     validate(s);
     return s;

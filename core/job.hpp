@@ -87,8 +87,10 @@ struct job_record {
 };
 
 json to_json(const job_spec& s);
-/// Reads a spec from the HTTP/JSON form. Throws core::error{invalid_input}.
-job_spec job_spec_from_json(const json& j);
+/// Reads a spec from the HTTP/JSON form. Throws core::error{invalid_input} naming the field
+/// (`job field "target.tags.role" must be a string, got an integer`); `what` names the spec in
+/// that text ("job", "jobs[3]").
+job_spec job_spec_from_json(const json& j, std::string_view what = "job");
 json to_json(const job_record& r);
 job_record job_record_from_json(const json& j);
 

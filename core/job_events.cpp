@@ -1,46 +1,74 @@
 #include "core/job_events.hpp"
 
+#include <limits>
+
 #include "core/clock.hpp"
 #include "core/error.hpp"
+#include "core/field_reader.hpp"
 #include "core/job_fold.hpp"
 
 namespace orbitmesh::core {
 
 namespace {
 
-[[noreturn]] void malformed(const job_record& r, const event& e, const std::string& why) {
-    throw error(error_kind::conflict, "job " + r.id + ": event " + e.type + " " + why);
+/// Everything a json job event carries, read with every field's type checked before the record
+/// changes (the fold either applies a whole event or throws with the record untouched): a field
+/// of the wrong type is core::error{invalid_input} naming it, never guessed at.
+struct event_fields {
+    job_event_facts facts;
+    std::string id, agent_id, agent_name, reason;
+    std::optional<int> exit_code;
+    json output;
+    std::string error;
+};
+
+void read_outcome(field_reader& d, event_fields& f) {
+    if (auto code = d.get("exit_code"); code && code->is_number())  // older events may carry a float
+        f.exit_code = static_cast<int>(d.number("exit_code", std::numeric_limits<int>::min(), field_reader::int_max));
+    f.output = d.value("output");
+    f.error = d.maybe_text("error").value_or(std::string{});
 }
 
-/// The facts of a json event; a field of the wrong type is refused, not guessed at.
-job_event_facts facts_of(const job_record& r, const event& e, job_event_kind kind) {
-    job_event_facts f;
-    f.kind = kind;
-    const auto& d = e.data;
-    if (!d.is_object() && !d.is_null()) malformed(r, e, "has data that is not an object");
-    if (!d.is_object()) return f;
-    try {
-        if (auto it = d.find("attempt"); it != d.end() && it->is_number()) f.attempt = it->get<int>();
-        if (kind == job_event_kind::finished) f.final_state = parse_job_state(d.value("state", std::string{}));
-        if (auto it = d.find("not_before"); it != d.end() && it->is_number()) f.not_before = it->get<std::int64_t>();
-        if (auto it = d.find("counts"); it != d.end() && it->is_boolean()) f.counts = it->get<bool>();
-    } catch (const json::exception& err) {
-        malformed(r, e, std::string("has a field of the wrong type: ") + err.what());
+event_fields fields_of(const job_record& r, const event& e, job_event_kind kind) {
+    event_fields f;
+    f.facts.kind = kind;
+    static const json no_data = json::object();
+    field_reader d(e.data.is_null() ? no_data : e.data, e.type, error_kind::invalid_input);
+    using k = job_event_kind;
+    const bool assignable = r.state == job_state::pending && r.version != 0;
+    // The attempt is read where the fence or the assignment uses it, as the record's own fold did.
+    if (kind == k::assigned && assignable)
+        f.facts.attempt = static_cast<int>(d.integer("attempt", 1, field_reader::int_max));
+    else if (kind == k::started || kind == k::retry_scheduled || kind == k::requeued ||
+             (kind == k::finished && r.state != job_state::pending))
+        f.facts.attempt = static_cast<int>(d.maybe_integer("attempt", 0, field_reader::int_max).value_or(-1));
+    switch (kind) {
+    case k::submitted: f.id = d.text("id"); break;
+    case k::assigned:
+        if (assignable) {
+            f.agent_id = d.text("agent_id");
+            if (f.agent_id.empty()) throw error(error_kind::conflict, "job " + r.id + ": event " + e.type + " names no agent_id");
+        }
+        f.agent_name = d.maybe_text("agent_name").value_or(std::string{});
+        break;
+    case k::finished:
+        f.facts.final_state = parse_job_state(d.maybe_text("state").value_or(std::string{}));
+        read_outcome(d, f);
+        break;
+    case k::retry_scheduled:
+        f.facts.not_before = d.maybe_integer("not_before", 0, std::numeric_limits<std::int64_t>::max()).value_or(0);
+        read_outcome(d, f);
+        break;
+    case k::dead: read_outcome(d, f); break;
+    case k::requeued:
+        f.facts.counts = d.maybe_boolean("counts").value_or(true);
+        f.reason = d.maybe_text("reason").value_or(std::string{});
+        break;
+    case k::started:
+    case k::cancel_requested:
+    case k::retried: break;
     }
     return f;
-}
-
-std::string text_field(const json& d, const char* key) {
-    auto it = d.find(key);
-    return it != d.end() && it->is_string() ? it->get<std::string>() : std::string{};
-}
-
-void read_outcome(job_record& r, const json& d) {
-    auto ec = d.find("exit_code");
-    r.exit_code = (ec != d.end() && ec->is_number()) ? std::optional<int>(ec->get<int>()) : std::nullopt;
-    auto out = d.find("output");
-    r.output = out != d.end() ? *out : json();
-    r.error = text_field(d, "error");
 }
 
 void back_to_pending(job_record& r) {
@@ -50,30 +78,26 @@ void back_to_pending(job_record& r) {
     r.progress_message.clear();
 }
 
-/// Applies an event whose facts are known; `spec` is the parsed spec of a job.submitted.
+/// Applies an event: its fields read and checked, then the transition table's verdict, then the
+/// effects; `spec` is the parsed spec of a job.submitted.
 void apply_with(job_record& r, const event& e, job_event_kind kind, job_spec* spec) {
-    const auto f = facts_of(r, e, kind);
-    static const json no_data = json::object();
-    const json& d = e.data.is_object() ? e.data : no_data;
-    std::string id;
-    if (kind == job_event_kind::submitted) {
-        id = text_field(d, "id");
-        if (id.empty() && r.version == 0) malformed(r, e, "has no job id");
-    }
-    if (kind == job_event_kind::assigned && r.state == job_state::pending && text_field(d, "agent_id").empty())
-        malformed(r, e, "names no agent_id");
-    const unsigned effects = fold_transition(r, r.id.empty() ? id : r.id, e.type, f, e.version, e.time_ms);
+    auto f = fields_of(r, e, kind);
+    const unsigned effects = fold_transition(r, r.id.empty() ? f.id : r.id, e.type, f.facts, e.version, e.time_ms);
     if (effects & effect_spec) {
-        r.id = std::move(id);
+        r.id = std::move(f.id);
         r.spec = std::move(*spec);
     }
     if (effects & effect_agent) {
-        r.agent_id = text_field(d, "agent_id");
-        r.agent_name = text_field(d, "agent_name");
+        r.agent_id = std::move(f.agent_id);
+        r.agent_name = std::move(f.agent_name);
     }
-    if (effects & effect_outcome) read_outcome(r, d);
+    if (effects & effect_outcome) {
+        r.exit_code = f.exit_code;
+        r.output = std::move(f.output);
+        r.error = std::move(f.error);
+    }
     if (effects & effect_clear_agent) back_to_pending(r);
-    if (effects & effect_reason) r.error = text_field(d, "reason");
+    if (effects & effect_reason) r.error = std::move(f.reason);
     if (effects & effect_clear_outcome) {
         r.exit_code.reset();
         r.output = json();
@@ -90,10 +114,10 @@ void apply(job_record& r, const event& e) {
     if (!kind) throw error(error_kind::conflict, "job " + r.id + ": unknown event type " + e.type);
     if (*kind != job_event_kind::submitted) return apply_with(r, e, *kind, nullptr);
     if (r.version != 0) illegal_job_transition(r.id, e.type, r.state, "job already exists");
-    auto it = e.data.is_object() ? e.data.find("spec") : e.data.end();
-    if (!e.data.is_object() || it == e.data.end())
-        throw error(error_kind::conflict, "job " + r.id + ": event " + e.type + " has no spec");
-    job_spec spec = job_spec_from_json(*it);  // throws (and changes nothing) for a spec that is not valid
+    field_reader d(e.data, e.type, error_kind::invalid_input);
+    if (!d.get("spec")) d.object("spec");  // reports it as missing
+    // Throws (and changes nothing) for a spec that is not valid, naming the field.
+    job_spec spec = job_spec_from_json(*d.get("spec"), "job.submitted field \"spec\": job");
     apply_with(r, e, *kind, &spec);
 }
 

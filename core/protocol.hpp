@@ -1,9 +1,5 @@
 #pragma once
-#include <optional>
-#include <string>
 #include <string_view>
-
-#include "core/json.hpp"
 
 namespace orbitmesh::core::protocol {
 
@@ -21,6 +17,7 @@ inline constexpr int close_unsupported = 1003;  // text frame on a msgpack conne
 inline constexpr int close_invalid = 1007;      // undecodable frame, not a map, missing fields
 inline constexpr int close_policy = 1008;       // frame before hello, rejected agent
 inline constexpr int close_too_big = 1009;
+inline constexpr int close_internal = 1011;     // a bug on the hub while handling a message
 
 /// Message type names (the `t` field), SPEC §2.
 namespace msg {
@@ -40,10 +37,5 @@ inline constexpr std::string_view reply = "reply";
 inline constexpr std::string_view twin_desired = "twin_desired";
 inline constexpr std::string_view twin_reported = "twin_reported";
 }  // namespace msg
-
-/// Checks that `m` is a map with a known string `t` and the minimum fields of its type, with the
-/// right JSON types. Returns a one-line reason when it is not (for the close frame and the log).
-/// Unknown fields are allowed so versions can mix.
-std::optional<std::string> check_message(const json& m);
 
 }  // namespace orbitmesh::core::protocol

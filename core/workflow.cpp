@@ -21,6 +21,8 @@ constexpr type_name step_type_table[] = {
     {"sub_workflow", step_type::sub_workflow},
     {"transform", step_type::transform},
     {"notify", step_type::notify},
+    {"script", step_type::script},
+    {"http", step_type::http},
     {"if", step_type::conditional},
     {"wait", step_type::delay},
     {"event", step_type::wait_for_event},
@@ -28,6 +30,7 @@ constexpr type_name step_type_table[] = {
     {"loop", step_type::foreach},
     {"map", step_type::transform},
     {"approve", step_type::approval},
+    {"notification", step_type::notify},
 };
 
 }  // namespace

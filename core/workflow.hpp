@@ -44,6 +44,17 @@ struct workflow_trigger {
     // event
     std::string event_type;
     std::string filter;           // bare expression; "" = every event of the type
+    // The original's job_completion and file_watch triggers are event triggers with these keys
+    // (engine/workflow/trigger_mapping.hpp decides whether an event matches them).
+    std::string origin;                     // "", "job_completion" or "file_watch"
+    std::string command_pattern;            // job_completion: glob over the job's command; "" = any
+    std::vector<std::string> job_states;    // job_completion: end states; empty = failed and succeeded alike
+    std::string agent_pattern;              // glob over the agent's name (or id); "" = any
+    std::string watch_path;                 // file_watch: directory or file the agent watches
+    std::string watch_filter = "*";         // file_watch: glob over file names
+    bool include_subdirectories = true;
+    std::vector<std::string> change_types;  // created, modified, deleted, renamed; empty = all
+    std::int64_t debounce_ms = 1000;
     source_pos pos;
 };
 
@@ -72,6 +83,9 @@ struct workflow {
     int concurrency = 0;              // max runs at once; 0 = unlimited
     bool enabled = true;
     std::string source_file;          // where it was loaded from, for diagnostics
+    /// Read in the original OrbitMesh's dialect (`${…}` expressions, steps in list order); the
+    /// reason names what gave it away (docs/original-format.md). "" = our own format.
+    std::string original_dialect;
 };
 
 /// Every step, nested ones included, in file order (parents before their children).

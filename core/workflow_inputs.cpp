@@ -31,13 +31,13 @@ json coerce(const std::string& type, const json& v) {
 std::string check_param(const input_param& p, json& value) {
     value = coerce(p.type, value);
     if (!input_value_matches(p.type, value))
-        return "input \"" + p.name + "\" must be " + p.type + ", got " + value.dump();
+        return "input \"" + p.name + "\" must be " + p.type + ", got " + value.dump(-1, ' ', false, json::error_handler_t::replace);
     if (p.allowed_values.empty()) return {};
     for (const auto& a : p.allowed_values)
         if (a == value) return {};
     std::string allowed;
-    for (const auto& a : p.allowed_values) allowed += (allowed.empty() ? "" : ", ") + a.dump();
-    return "input \"" + p.name + "\" is " + value.dump() + " but must be one of " + allowed;
+    for (const auto& a : p.allowed_values) allowed += (allowed.empty() ? "" : ", ") + a.dump(-1, ' ', false, json::error_handler_t::replace);
+    return "input \"" + p.name + "\" is " + value.dump(-1, ' ', false, json::error_handler_t::replace) + " but must be one of " + allowed;
 }
 
 }  // namespace

@@ -13,7 +13,8 @@
 namespace orbitmesh::core {
 
 /// Step types of SPEC §4. parse_step_type also reads the original format's aliases.
-enum class step_type { job, parallel, conditional, foreach, delay, wait_for_event, approval, sub_workflow, transform, notify };
+enum class step_type { job, parallel, conditional, foreach, delay, wait_for_event, approval, sub_workflow, transform, notify,
+                       script, http };
 std::string_view to_string(step_type t) noexcept;
 std::optional<step_type> parse_step_type(std::string_view s) noexcept;
 std::vector<std::string_view> step_type_names();
@@ -46,6 +47,7 @@ struct job_action {
     std::int64_t timeout_ms = 0;  // per attempt; 0 = none
     step_retry retry;
     bool fan_out_all = false;     // `fan_out: all`: one job per matching agent
+    bool per_agent_results = false;  // the original's `pattern:` jobs: output [{agentId, agentName, status, result, error, exitCode}]
 };
 
 struct workflow_step;
@@ -88,15 +90,41 @@ struct sub_workflow_step {
     bool wait_for_completion = true;
 };
 struct transform_step { std::string expression; };
+/// `notify` and the original's `notification`: `channel` is `webhook` (POST to `target`), `log`
+/// (the hub's log), or a name the hub's configuration maps to one of those (`default` = log).
 struct notify_step {
     std::string channel = "webhook";
-    std::string target;  // URL
-    json message;        // string or object; may hold ${{ … }}
+    std::string target;    // URL
+    json message;          // string or object; may hold ${{ … }}
+    std::string title;     // `title` or the original `subject`; may hold ${{ … }}
+    std::string severity;  // info, warning, error, critical (free text); may hold ${{ … }}
+};
+/// The original's `type: script`: JavaScript run on the hub in the sandbox (docs/javascript.md).
+struct script_step {
+    std::string language = "javascript";
+    std::string code;      // the body of `function (context) { … }`; its return value is the output
+    int code_line = 0;     // file line of the code's first line
+};
+/// An outbound HTTP request made by the hub; output {status, headers, body}.
+struct http_step {
+    std::string method = "GET";
+    std::string url;                    // may hold ${{ … }}
+    json headers = json::object();      // NAME: VALUE; values may hold ${{ … }}
+    json body;                          // null, a string, or JSON sent as application/json
+    std::vector<int> expected_status;   // empty = any 2xx
+};
+/// An original-format `${…}` that only JavaScript can evaluate; the field holds `${{ __js.KEY }}`.
+struct js_field {
+    std::string key;     // e0, e1, … within the step
+    std::string source;  // the JavaScript as written
+    std::string field;   // where: "message", "payload", "condition", …
+    int line = 0;
 };
 
 /// Alternatives in step_type order, so `config.index() == static_cast<size_t>(type)`.
 using step_config = std::variant<job_step, parallel_step, conditional_step, foreach_step, delay_step,
-                                 wait_for_event_step, approval_step, sub_workflow_step, transform_step, notify_step>;
+                                 wait_for_event_step, approval_step, sub_workflow_step, transform_step, notify_step,
+                                 script_step, http_step>;
 
 /// One step of a workflow, with where each of its keys was written.
 struct workflow_step {
@@ -106,12 +134,18 @@ struct workflow_step {
     std::vector<std::string> depends_on;  // ids of steps in the same step list
     std::string condition;                // bare expression; "" = always run
     std::int64_t timeout_ms = 0;          // 0 = none
+    /// A timeout computed when the step starts (`"${{ inputs.n * 30 }}s"`, the original's
+    /// `"${plan.timeout * 2}s"`): a template giving a duration. "" = `timeout_ms` as written.
+    std::string timeout_template;
     step_retry retry;
     bool continue_on_error = false;
     std::string output_variable;
     std::optional<job_action> compensation;
     std::optional<agent_lost_policy> on_agent_lost;
     step_config config;
+    std::vector<js_field> js;   // original dialect: expressions evaluated by JavaScript first
+    bool implicit_order = false;  // original dialect: depends_on is the step before it in its list
+    std::string dialect_note;     // original dialect: how a construct was read, for `workflow validate`
 
     source_pos pos;                               // the step's first key
     std::map<std::string, source_pos, std::less<>> key_pos;  // every key as written

@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages OrbitMesh needs to build, test and benchmark.
+# openssl: the auth tests make RSA keys at test time; clang-14 + libfuzzer-14-dev: scripts/fuzz.sh
+# (libFuzzer ships with clang, not GCC).
 # Idempotent: packages already present are left alone; apt-get update runs only when needed.
 #   scripts/install-deps.sh [--peers]
 #   --peers  also install the peers `bench/run --peers` measures side by side: gearman-job-server
@@ -20,6 +22,8 @@ packages=(
   libboost1.74-dev libboost-system1.74-dev libmsgpack-cxx-dev libyaml-cpp-dev nlohmann-json3-dev libcli11-dev
   catch2 libsqlite3-dev libsqlitecpp-dev libssl-dev libjemalloc-dev sqlite3
   python3 python3-pytest python3-websocket python3-msgpack
+  nodejs
+  openssl clang-14 libfuzzer-14-dev
 )
 if [ "$peers" -eq 1 ]; then
   packages+=(gearman-job-server beanstalkd redis-server python3-celery python3-redis)

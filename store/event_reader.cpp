@@ -21,6 +21,11 @@ constexpr const char* all_events_sql =
 constexpr const char* stream_events_sql =
     "SELECT seq, stream, version, type, data, time FROM events WHERE stream = ?2 AND seq > ?1 ORDER BY seq";
 
+// A range on the UNIQUE(stream, version) index: "token-" <= stream < "token." (the prefix with its
+// last byte bumped), then sorted by seq; only the matching streams' rows are read.
+constexpr const char* prefix_events_sql =
+    "SELECT seq, stream, version, type, data, time FROM events WHERE stream >= ?1 AND stream < ?2 ORDER BY seq";
+
 std::string_view text_column(sqlite3_stmt* s, int col) {
     const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(s, col));
     return p == nullptr ? std::string_view{} : std::string_view(p, static_cast<std::size_t>(sqlite3_column_bytes(s, col)));
@@ -64,6 +69,7 @@ event_reader::event_reader(std::filesystem::path file)
       db_(sqlite::open_connection(file_, {.use = sqlite::role::reader})),
       all_events_(db_.getHandle(), all_events_sql),
       stream_events_(db_.getHandle(), stream_events_sql),
+      prefix_events_(db_.getHandle(), prefix_events_sql),
       jobs_(db_, "SELECT id, record FROM jobs ORDER BY id"),
       agents_(db_, "SELECT id, record FROM agents ORDER BY id"),
       logs_(db_, "SELECT job_id, seq, attempt, stream, data, time, coalesce(agent_seq, 0) FROM job_logs"
@@ -82,6 +88,17 @@ void event_reader::for_each_event(const std::function<void(const core::event&)>&
     sqlite3_bind_int64(query.get(), 1, after_seq);
     if (!stream.empty()) sqlite3_bind_text(query.get(), 2, stream.data(), static_cast<int>(stream.size()), SQLITE_STATIC);
     scan(query, fn);
+}
+
+void event_reader::for_each_event_in(std::string_view prefix, const std::function<void(const core::event&)>& fn) {
+    if (prefix.empty() || static_cast<unsigned char>(prefix.back()) == 0xff)
+        throw core::error{core::error_kind::internal, "for_each_event_in needs a prefix not ending in 0xff"};
+    std::string upper(prefix);
+    upper.back() = static_cast<char>(upper.back() + 1);
+    statement_scope scope(prefix_events_);
+    sqlite3_bind_text(prefix_events_.get(), 1, prefix.data(), static_cast<int>(prefix.size()), SQLITE_STATIC);
+    sqlite3_bind_text(prefix_events_.get(), 2, upper.data(), static_cast<int>(upper.size()), SQLITE_STATIC);
+    scan(prefix_events_, fn);
 }
 
 void event_reader::scan(const sqlite::raw_statement& query, const std::function<void(const core::event&)>& fn) {

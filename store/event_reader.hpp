@@ -5,6 +5,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <SQLiteCpp/Database.h>
@@ -25,6 +26,8 @@ public:
     /// Streams events with seq > after_seq in seq order, one row at a time (see event_store).
     void for_each_event(const std::function<void(const core::event&)>& fn, std::int64_t after_seq,
                         const std::string& stream);
+    /// Events of the streams named `prefix…`, in seq order (see event_store).
+    void for_each_event_in(std::string_view prefix, const std::function<void(const core::event&)>& fn);
     std::vector<core::job_record> load_jobs();
     std::vector<core::agent_record> load_agents();
     std::vector<log_line> load_logs(const std::string& job_id, std::int64_t after_seq, std::size_t limit);
@@ -43,7 +46,7 @@ private:
 
     std::filesystem::path file_;
     SQLite::Database db_;
-    sqlite::raw_statement all_events_, stream_events_;
+    sqlite::raw_statement all_events_, stream_events_, prefix_events_;
     SQLite::Statement jobs_, agents_, logs_, last_seq_;
     SQLite::Statement job_versions_, job_, run_, run_counts_, snapshot_;
 };

@@ -72,6 +72,9 @@ public:
                         const std::string& stream) override {
         reader().for_each_event(fn, after_seq, stream);
     }
+    void for_each_event_in(std::string_view prefix, const std::function<void(const core::event&)>& fn) override {
+        reader().for_each_event_in(prefix, fn);
+    }
     std::vector<core::job_record> load_jobs() override { return reader().load_jobs(); }
     std::vector<core::agent_record> load_agents() override { return reader().load_agents(); }
     std::vector<log_line> load_logs(const std::string& job_id, std::int64_t after_seq, std::size_t limit) override {

@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/agent.hpp"
@@ -129,6 +130,9 @@ public:
     /// Calls `fn` for every event with seq > after_seq in seq order (streams: all when empty).
     virtual void for_each_event(const std::function<void(const core::event&)>& fn, std::int64_t after_seq = 0,
                                 const std::string& stream = {}) = 0;
+    /// Calls `fn` for every event of the streams whose name starts with `prefix` ("token-"), in seq
+    /// order. Reads the (stream, version) index, not the whole log.
+    virtual void for_each_event_in(std::string_view prefix, const std::function<void(const core::event&)>& fn) = 0;
     /// The projection tables as stored.
     virtual std::vector<core::job_record> load_jobs() = 0;
     virtual std::vector<core::agent_record> load_agents() = 0;

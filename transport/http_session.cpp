@@ -17,6 +17,8 @@ namespace protocol = core::protocol;
 /// A keep-alive connection with no request for this long is closed.
 constexpr auto idle_timeout = std::chrono::seconds(30);
 constexpr auto write_timeout = std::chrono::seconds(30);
+/// After its head, a request's body must be in within this.
+constexpr auto body_timeout = std::chrono::seconds(60);
 
 std::string lower(std::string_view s) {
     std::string out(s);
@@ -24,7 +26,8 @@ std::string lower(std::string_view s) {
     return out;
 }
 
-http_request to_request(http::request<http::string_body>& req, const std::string& remote) {
+/// The request's head as the engine sees it (the body is added once read).
+http_request to_request(const http::request<http::string_body>& req, const std::string& remote) {
     http_request r;
     r.method = std::string(req.method_string());
     split_target(to_sv(req.target()), r.path, r.query);
@@ -33,7 +36,6 @@ http_request to_request(http::request<http::string_body>& req, const std::string
         auto [it, inserted] = r.headers.emplace(lower(to_sv(field.name_string())), value);
         if (!inserted) it->second += ", " + value;
     }
-    r.body = std::move(req.body());
     r.remote = remote;
     return r;
 }
@@ -103,37 +105,81 @@ void http_session::shut_down() {
 }
 
 net::awaitable<void> http_session::read_request() {
+    // stop() may have found this connection between a reply and its next read (reading_ false):
+    // it must not start another.
+    if (ctx_->stopping()) {
+        finish();
+        co_return;
+    }
     http::request_parser<http::string_body> parser;
+    parser.header_limit(static_cast<std::uint32_t>(std::min<std::size_t>(ctx_->opts.max_http_header, 64u << 10)));
     parser.body_limit(ctx_->opts.max_http_body);
-    stream_.expires_after(idle_timeout);
+    // The first request of a connection must arrive within the handshake deadline; later ones may
+    // idle for keep-alive's sake.
+    stream_.expires_after(first_request_ ? std::chrono::duration_cast<std::chrono::steady_clock::duration>(ctx_->opts.handshake_timeout)
+                                         : std::chrono::steady_clock::duration(idle_timeout));
     error_code ec;
     reading_ = true;
-    co_await http::async_read(stream_, buffer_, parser, with_ec(ec));
+    co_await http::async_read_header(stream_, buffer_, parser, with_ec(ec));
     reading_ = false;
     if (finished_) co_return;
-    if (ec == http::error::body_limit) {
-        auto msg = "request body larger than " + std::to_string(ctx_->opts.max_http_body) + " bytes";
-        co_await write_response(to_beast(error_response(413, core::error_kind::invalid_input, msg), 11, false));
-    } else if (ec && is_parse_error(ec)) {
-        auto msg = "malformed HTTP request: " + ec.message();
-        co_await write_response(to_beast(error_response(400, core::error_kind::invalid_input, msg), 11, false));
-    } else if (ec) {
+    if (ec) co_return co_await answer_read_error(ec);
+    first_request_ = false;
+    if (websocket::is_upgrade(parser.get())) {
+        if (!parser.is_done()) {
+            auto msg = "a WebSocket upgrade request must not have a body";
+            co_return co_await write_response(to_beast(error_response(400, core::error_kind::invalid_input, msg), 11, false));
+        }
+        co_return co_await upgrade(parser.release());
+    }
+    http_request request = to_request(parser.get(), remote_);
+    const unsigned version = parser.get().version();
+    if (auto refusal = check_gate(request))
+        co_return co_await write_response(to_beast(std::move(*refusal), version, false));  // body unread: close after
+    stream_.expires_after(body_timeout);
+    reading_ = true;
+    if (!parser.is_done()) co_await http::async_read(stream_, buffer_, parser, with_ec(ec));
+    reading_ = false;
+    if (finished_) co_return;
+    if (ec) co_return co_await answer_read_error(ec);
+    request.body = std::move(parser.get().body());
+    dispatch(std::move(request), version, parser.get().keep_alive());
+}
+
+net::awaitable<void> http_session::answer_read_error(const error_code& ec) {
+    std::optional<http_response> answer;
+    if (ec == http::error::header_limit)
+        answer = error_response(431, core::error_kind::invalid_input,
+                                "request headers larger than " + std::to_string(ctx_->opts.max_http_header) + " bytes");
+    else if (ec == http::error::body_limit)
+        answer = error_response(413, core::error_kind::invalid_input,
+                                "request body larger than " + std::to_string(ctx_->opts.max_http_body) + " bytes");
+    else if (is_parse_error(ec))
+        answer = error_response(400, core::error_kind::invalid_input, "malformed HTTP request: " + ec.message());
+    if (!answer) {
         finish();  // closed, reset or idle past the timeout: nothing to answer
-    } else if (websocket::is_upgrade(parser.get())) {
-        co_await upgrade(parser.release());
-    } else {
-        dispatch(parser.release());
+        co_return;
+    }
+    co_await write_response(to_beast(std::move(*answer), 11, false));
+}
+
+std::optional<http_response> http_session::check_gate(http_request& head) {
+    if (!ctx_->gate) return std::nullopt;
+    try {
+        return ctx_->gate(head);
+    } catch (const std::exception& e) {
+        return error_response(500, core::error_kind::internal, std::string("request check failed: ") + e.what());
     }
 }
 
-void http_session::dispatch(http::request<http::string_body> req) {
-    auto reply = make_reply(req.version(), req.keep_alive());
+void http_session::dispatch(http_request req, unsigned version, bool keep_alive) {
+    auto reply = make_reply(version, keep_alive);
     if (!ctx_->http) {
         reply(error_response(404, core::error_kind::not_found, "no HTTP handler"));
         return;
     }
     try {
-        ctx_->http(to_request(req, remote_), reply);
+        ctx_->http(std::move(req), reply);
     } catch (const std::exception& e) {  // ignored by the once-guard when the handler already replied
         reply(error_response(500, core::error_kind::internal, std::string("request handler failed: ") + e.what()));
     }
@@ -167,7 +213,6 @@ net::awaitable<void> http_session::write_response(http::response<http::string_bo
 
 net::awaitable<void> http_session::upgrade(http::request<http::string_body> req) {
     http_request info = to_request(req, remote_);
-    info.body.clear();
     std::optional<http_response> refusal;
     if (info.path != "/mesh") {
         refusal = error_response(404, core::error_kind::not_found, "no WebSocket endpoint at " + info.path + " (use /mesh)");

@@ -1,6 +1,7 @@
 #pragma once
 // Private to transport/: one HTTP/1.1 connection on the hub's listener.
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "transport/beast.hpp"
@@ -21,8 +22,10 @@ public:
 private:
     net::awaitable<void> read_request();
     net::awaitable<void> write_response(http::response<http::string_body> res);
+    net::awaitable<void> answer_read_error(const error_code& ec);
+    std::optional<http_response> check_gate(http_request& head);
     net::awaitable<void> upgrade(http::request<http::string_body> req);
-    void dispatch(http::request<http::string_body> req);
+    void dispatch(http_request req, unsigned version, bool keep_alive);
     http_reply make_reply(unsigned version, bool keep_alive);
     void finish();
 
@@ -33,6 +36,7 @@ private:
     std::uint64_t id_;
     std::string remote_;
     bool reading_ = false;   // strand only: a read is pending (safe to cut on stop)
+    bool first_request_ = true;  // strand only: the handshake deadline applies
     bool upgraded_ = false;  // strand only: stream_ now belongs to a ws_session
     bool finished_ = false;  // strand only
 };

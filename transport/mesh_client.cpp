@@ -28,6 +28,7 @@ struct connection {
     mesh_client::callbacks cb;
     std::atomic<bool> open{false};          // handshake done, not yet ended
     std::optional<std::string> local_close;  // strand: close() came before the handshake finished
+    int refused_status = 0;                  // strand: the HTTP status of a declined upgrade
 };
 
 /// "the hub refused the connection: HTTP 401 Unauthorized: <message>".
@@ -147,7 +148,10 @@ net::awaitable<std::string> mesh_client::impl::handshake(connection& conn) {
     error_code ec;
     co_await ws.async_handshake(res, opts.url.host_port(), opts.url.path, with_ec(ec));
     std::string where = "the hub at " + opts.url.host_port();
-    if (ec == websocket::error::upgrade_declined) co_return where + " refused the connection: " + describe_refusal(res);
+    if (ec == websocket::error::upgrade_declined) {
+        conn.refused_status = static_cast<int>(res.result_int());
+        co_return where + " refused the connection: " + describe_refusal(res);
+    }
     if (ec) co_return "WebSocket handshake with " + opts.url.host_port() + " failed: " + ec.message();
     auto chosen = to_sv(res[http::field::sec_websocket_protocol]);
     if (opts.json_format && chosen != protocol::subprotocol_json)
@@ -163,6 +167,7 @@ void mesh_client::impl::finish(const std::shared_ptr<connection>& conn, const st
         std::lock_guard lock(mu);
         if (current == conn) current.reset();
     }
+    if (conn->refused_status != 0 && conn->cb.on_refused && !abandoned) conn->cb.on_refused(conn->refused_status);
     if (conn->cb.on_closed && !abandoned) conn->cb.on_closed(reason);
 }
 

@@ -37,6 +37,10 @@ public:
         /// Called exactly once per connect() that did not end in on_connected, or after it when the
         /// connection ends; `reason` says why (connect refused, close code and text, ...).
         std::function<void(const std::string& reason)> on_closed;
+        /// Optional: the hub answered the upgrade with an HTTP error instead of switching
+        /// protocols (401 bad token, 403 wrong role, 429 too many failures). Called with that status
+        /// just before on_closed, whose reason carries the hub's message.
+        std::function<void(int status)> on_refused = {};
     };
 
     mesh_client(boost::asio::io_context& io, options opts);

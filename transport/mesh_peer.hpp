@@ -39,9 +39,10 @@ struct mesh_handler {
     /// The connection is gone (closed by either side, errored, or timed out). Called exactly once.
     std::function<void(const std::shared_ptr<mesh_peer>&, const std::string& reason)> on_close;
     /// Optional: decides on an upgrade request to `/mesh` before the handshake (auth). Return a
-    /// response (e.g. 401 with a JSON error) to refuse it, std::nullopt to accept. Runs on the
+    /// response (e.g. 401 with a JSON error) to refuse it, std::nullopt to accept; what it leaves
+    /// in the request's `context` stays with the peer (upgrade_request()). Runs on the
     /// connection's strand; may be called concurrently for different connections.
-    std::function<std::optional<http_response>(const http_request&)> on_upgrade;
+    std::function<std::optional<http_response>(http_request&)> on_upgrade;
 };
 
 }  // namespace orbitmesh::transport

@@ -2,6 +2,8 @@
 
 #include <sys/socket.h>
 
+#include <cstdio>
+
 #include "core/error.hpp"
 #include "transport/beast.hpp"
 #include "transport/http_session.hpp"
@@ -26,11 +28,16 @@ bool is_resource_exhaustion(const error_code& ec) {
     return ec == net::error::no_descriptors || ec == net::error::no_buffer_space || ec == net::error::no_memory;
 }
 
+void log_line(const std::string& text) {
+    std::string line = "orbitmesh: " + text + "\n";
+    std::fwrite(line.data(), 1, line.size(), stderr);
+}
+
 }  // namespace
 
 struct server::impl : std::enable_shared_from_this<impl> {
-    impl(net::io_context& io_ctx, server_options o, http_handler h, mesh_handler m)
-        : io(io_ctx), ctx(std::make_shared<server_context>(std::move(o), std::move(h), std::move(m))),
+    impl(net::io_context& io_ctx, server_options o, http_handler h, mesh_handler m, http_gate g)
+        : io(io_ctx), ctx(std::make_shared<server_context>(std::move(o), std::move(h), std::move(m), std::move(g))),
           acceptor(net::make_strand(io_ctx)) {}
 
     net::io_context& io;
@@ -40,6 +47,7 @@ struct server::impl : std::enable_shared_from_this<impl> {
     std::atomic<bool> started{false};
     std::atomic<bool> stopped{false};
     std::atomic<int> listen_fd{-1};
+    std::int64_t last_full_log_ms = 0;  // acceptor strand only
 
     tcp::endpoint resolve_listen_endpoint() const;
     void bind_and_listen();
@@ -106,12 +114,21 @@ void server::impl::start_session(tcp::socket socket) {
     socket.set_option(tcp::no_delay(true), ec);  // small frames are the common case: no Nagle delay
     auto id = ctx->next_id();
     auto session = std::make_shared<http_session>(ctx, std::move(socket), id, format_endpoint(remote));
-    if (!ctx->add(id, session)) return;  // stopping: the socket closes with the session
+    auto admitted = ctx->admit(id, session);
+    if (admitted == server_context::admission::full) {
+        // Closed before a byte is read: a flood of connections costs an accept and a close each.
+        auto now = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
+        if (now - last_full_log_ms >= 1000) {
+            last_full_log_ms = now;
+            log_line("connection limit of " + std::to_string(ctx->opts.max_connections) + " reached (--max-connections): closing new connections, e.g. from " + format_endpoint(remote));
+        }
+    }
+    if (admitted != server_context::admission::admitted) return;  // the socket closes with the session
     session->start();
 }
 
-server::server(boost::asio::io_context& io, server_options opts, http_handler http, mesh_handler mesh)
-    : impl_(std::make_shared<impl>(io, std::move(opts), std::move(http), std::move(mesh))) {}
+server::server(boost::asio::io_context& io, server_options opts, http_handler http, mesh_handler mesh, http_gate gate)
+    : impl_(std::make_shared<impl>(io, std::move(opts), std::move(http), std::move(mesh), std::move(gate))) {}
 
 server::~server() { stop(); }
 

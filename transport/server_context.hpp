@@ -22,17 +22,28 @@ public:
 /// Options, handlers and the registry of live sessions. Thread-safe.
 class server_context {
 public:
-    server_context(server_options o, http_handler h, mesh_handler m)
-        : opts(std::move(o)), http(std::move(h)), mesh(std::move(m)) {}
+    server_context(server_options o, http_handler h, mesh_handler m, http_gate g)
+        : opts(std::move(o)), http(std::move(h)), mesh(std::move(m)), gate(std::move(g)) {}
 
     const server_options opts;
     const http_handler http;
     const mesh_handler mesh;
+    const http_gate gate;
 
     std::uint64_t next_id() { return next_id_.fetch_add(1, std::memory_order_relaxed); }
     bool stopping() const { return stopping_.load(std::memory_order_acquire); }
 
-    /// Registers (or replaces) a live session; false once stopping (the caller closes it).
+    enum class admission { admitted, stopping, full };
+    /// Registers a new connection unless the server is stopping or holds max_connections already.
+    admission admit(std::uint64_t id, std::weak_ptr<closable> s) {
+        std::lock_guard lock(mu_);
+        if (stopping_) return admission::stopping;
+        if (opts.max_connections != 0 && sessions_.size() >= opts.max_connections) return admission::full;
+        sessions_[id] = std::move(s);
+        return admission::admitted;
+    }
+    /// Replaces a live session's entry (an HTTP connection that became a WebSocket); false once
+    /// stopping (the caller closes it).
     bool add(std::uint64_t id, std::weak_ptr<closable> s) {
         std::lock_guard lock(mu_);
         if (stopping_) return false;

@@ -60,6 +60,7 @@ net::awaitable<bool> ws_session::accept_upgrade(http::request<http::string_body>
     // closes a connection with no hello within 10 s and an agent that misses 3 heartbeats.
     auto timeouts = websocket::stream_base::timeout::suggested(beast::role_type::server);
     timeouts.idle_timeout = websocket::stream_base::none();
+    timeouts.handshake_timeout = std::chrono::duration_cast<std::chrono::steady_clock::duration>(ctx_->opts.handshake_timeout);
     ws.set_option(timeouts);
     ws.set_option(websocket::stream_base::decorator([subprotocol](websocket::response_type& res) {
         res.set(http::field::server, "orbitmesh");

@@ -7,14 +7,18 @@
 #include <cstdlib>
 
 #include "core/clock.hpp"
+#include "core/duration.hpp"
 #include "core/error.hpp"
 #include "core/exit_code.hpp"
 #include "engine/agent/agent_identity.hpp"
 #include "engine/agent/agent_log.hpp"
 #include "engine/agent/agent_session.hpp"
+#include "engine/agent/builtin_handlers.hpp"
 #include "engine/agent/child_process.hpp"
+#include "engine/agent/data_dir_lock.hpp"
 #include "engine/agent/handler_registry.hpp"
 #include "engine/agent/hub_connection.hpp"
+#include "engine/agent/job_containment.hpp"
 #include "transport/asio.hpp"
 #include "engine/agent/system_facts.hpp"
 #include "store/outbox.hpp"
@@ -26,9 +30,9 @@ using namespace agent;
 
 namespace {
 
-// How long a first SIGINT/SIGTERM waits for running jobs to finish and their results to be
-// acknowledged before the agent leaves anyway.
-constexpr std::int64_t drain_budget_ms = 5000;
+// After a first SIGINT/SIGTERM, how long results not yet acknowledged may keep the agent once no
+// job runs (and how long past the stop grace a process that survived SIGKILL may).
+constexpr std::int64_t settle_ms = 2000;
 // After abandoning jobs, how long to wait for their processes to be reaped.
 constexpr std::int64_t reap_budget_ms = 2000;
 constexpr int blocking_threads = 2;
@@ -45,6 +49,17 @@ agent_options resolved(agent_options o) {
     }
     if (o.version.empty()) o.version = "unknown";
     return o;
+}
+
+/// Attempts an earlier run of this agent was running when it ended: killed now, and absent from
+/// hello's `running`, so the hub requeues them at once ("came back without the job").
+void report_lost(const std::vector<job_containment::leftover>& lost) {
+    for (const auto& l : lost)
+        log_line("job " + l.job_id + " attempt " + std::to_string(l.attempt) +
+                 " was running when this agent last stopped: " +
+                 (l.killed == 0 ? std::string("none of its processes was left")
+                                : "killed " + std::to_string(l.killed) + " leftover process(es)") +
+                 "; reported lost, not running");
 }
 
 agent_profile profile_for(const agent_options& o, std::string agent_id, const handler_registry& reg) {
@@ -67,7 +82,8 @@ public:
                    [this](const core::json& m) { connection_->send(m); }),
           signals_(io_),
           poll_(io_),
-          stop_token_(o.stop_token) {
+          stop_token_(o.stop_token),
+          stop_grace_ms_(o.stop_grace_ms) {
         if (!stop_token_) {  // an in-process agent leaves its host program's signals alone
             signals_.add(SIGINT);
             signals_.add(SIGTERM);
@@ -78,7 +94,8 @@ public:
         mo.token = o.token;
         hub_connection::callbacks cb{
             [this] { return session_.hello(); }, [this] { return session_.heartbeat(); },
-            [this] { session_.on_welcome(); }, [this](core::json m) { session_.on_message(std::move(m)); }};
+            [this] { session_.on_welcome(); }, [this](core::json m) { session_.on_message(std::move(m)); },
+            [this](const std::string& reason) { rejected(reason); }};
         connection_ = std::make_unique<hub_connection>(
             io_, mo, reconnect_backoff(o.reconnect_min_ms, o.reconnect_max_ms), std::move(cb));
     }
@@ -126,24 +143,44 @@ private:
         });
     }
 
+    /// Takes no new jobs and stops the running ones: SIGTERM to each job's group now, SIGKILL
+    /// after the stop grace; their results are dropped, so the hub runs them again elsewhere.
+    /// Then waits (bounded) for results already stored to be acknowledged, and leaves.
     void begin_drain(int sig) {
+        const auto n = session_.running_count();
+        log_line(std::string("received ") + (sig == SIGINT ? "SIGINT" : "SIGTERM") + ": taking no new jobs" +
+                 (n == 0 ? std::string()
+                         : "; stopping " + std::to_string(n) + " running job(s) (SIGTERM now, SIGKILL after " +
+                               core::format_duration(stop_grace_ms_) + "); the hub runs them again elsewhere") +
+                 "; send it again to exit now");
         session_.begin_drain();
-        log_line(std::string("received ") + (sig == SIGINT ? "SIGINT" : "SIGTERM") +
-                 ": taking no new jobs, waiting up to " + std::to_string(drain_budget_ms / 1000) + "s for " +
-                 std::to_string(session_.running_count()) + " running job(s); send it again to exit now");
-        auto deadline = core::steady_ms() + drain_budget_ms;
-        poll_until([this, deadline] { return session_.idle() || core::steady_ms() >= deadline; },
-                   [this] {
-                       if (auto n = session_.running_count(); n > 0)
-                           log_line(std::to_string(n) + " job(s) still running after " +
-                                    std::to_string(drain_budget_ms / 1000) +
-                                    "s: stopping them; the hub will run them again elsewhere");
-                       finish(core::exit_ok);
-                   });
+        session_.abandon_jobs(stop_grace_ms_);
+        const auto started = core::steady_ms();
+        const auto deadline = started + stop_grace_ms_ + settle_ms;
+        poll_until(
+            [this, started, deadline] {
+                auto now = core::steady_ms();
+                if (session_.running_count() > 0) return now >= deadline;
+                return session_.idle() || now >= started + settle_ms;
+            },
+            [this] {
+                if (auto left = session_.running_count(); left > 0)
+                    log_line(std::to_string(left) +
+                             " job(s) still running after SIGKILL; leaving them to their supervisors");
+                finish(core::exit_ok);
+            });
+    }
+
+    /// 401/403 on the upgrade: exit 3 with one line (SPEC §1), like any client that cannot
+    /// authenticate; running jobs are abandoned to the hub as on a second signal.
+    void rejected(const std::string& reason) {
+        std::string line = "orbitmesh: error: " + reason + " (check the agent's --token, --token-file or ORBITMESH_TOKEN)\n";
+        [[maybe_unused]] auto n = ::write(STDERR_FILENO, line.data(), line.size());
+        finish(core::exit_unavailable);
     }
 
     void leave_now() {
-        log_line("second signal: exiting now");
+        log_line("second signal: killing what still runs and exiting now");
         finish(core::exit_interrupted);
     }
 
@@ -192,6 +229,7 @@ private:
     net::steady_timer reaper_{io_};
     net::steady_timer stop_poll_{io_};
     std::shared_ptr<std::atomic<bool>> stop_token_;
+    std::int64_t stop_grace_ms_;
     int signals_seen_ = 0;
     bool finishing_ = false;
     int exit_code_ = core::exit_ok;
@@ -205,11 +243,19 @@ int run_agent(const agent_options& opts) {
     // A peer or a job's stdin going away must give EPIPE, not kill the agent. Jobs get the
     // default disposition back when they are spawned.
     ::signal(SIGPIPE, SIG_IGN);
+    data_dir_lock lock(o.data_dir);  // first: what follows kills "leftovers" recorded there
     auto agent_id = load_or_create_agent_id(o.data_dir);
-    auto registry = make_registry({o.no_shell, o.handlers_dir, o.allowed_roots, o.data_dir});
+    // Before any thread of the agent's: its fork server is a copy of it (see fork_server.hpp).
+    auto containment = std::make_shared<job_containment>(
+        job_containment::options{o.data_dir / "running", agent_id, o.cgroups, true});
+    report_lost(containment->kill_leftovers());  // before hello: they must not be running anywhere
+    auto registry = make_registry({o.no_shell, o.handlers_dir, o.allowed_roots, o.data_dir, containment});
+    for (auto& h : make_file_watch_handlers({std::make_shared<const path_guard>(o.allowed_roots), o.server, o.token, agent_id, o.name}))
+        registry.add(std::move(h));
     auto box = store::outbox::open(o.data_dir / "outbox.db");
     log_line("\"" + o.name + "\" (" + agent_id + ") starting with " + std::to_string(o.concurrency) +
              " slot(s); data in " + o.data_dir.string());
+    log_line("job processes: " + containment->describe());
     agent_process agent(o, agent_id, registry, std::move(box));
     return agent.run();
 }

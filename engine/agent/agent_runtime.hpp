@@ -22,6 +22,9 @@ struct agent_options {
     std::filesystem::path handlers_dir;       // plugin executables; empty = none
     std::vector<std::filesystem::path> allowed_roots;  // for file.*; default: data_dir/files
     bool no_shell = false;
+    /// On SIGTERM/SIGINT running jobs get SIGTERM, then SIGKILL after this long (--stop-grace).
+    std::int64_t stop_grace_ms = 10'000;
+    bool cgroups = true;  // a cgroup v2 per job where the agent may create one (--cgroups auto|off)
     std::int64_t reconnect_min_ms = 100;
     std::int64_t reconnect_max_ms = 5000;
     bool json_format = false;  // speak orbitmesh.json instead of msgpack
@@ -34,9 +37,10 @@ struct agent_options {
     bool verbose = false;  // -v: also log ignored messages and stray cancels
 };
 
-/// Runs an agent until SIGINT/SIGTERM: dials the hub, registers, runs pushed jobs, reconnects with
-/// decorrelated jitter. Returns the process exit code. Throws core::error{usage|storage} for bad
-/// options or an unusable data dir (before connecting).
+/// Runs an agent until SIGINT/SIGTERM: locks its data dir, kills what an earlier run of it left
+/// behind, dials the hub, registers, runs pushed jobs, reconnects with decorrelated jitter.
+/// Returns the process exit code. Throws core::error{usage|storage} for bad options or an
+/// unusable or busy data dir (before connecting).
 int run_agent(const agent_options& opts);
 
 }  // namespace orbitmesh::engine

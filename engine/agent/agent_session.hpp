@@ -55,8 +55,9 @@ public:
     void begin_drain() { runner_.drain(); }
     /// Nothing runs and every result has been acknowledged.
     bool idle() const { return runner_.running_count() == 0 && results_.empty(); }
-    /// Kill everything running now and drop its results (the hub reassigns them).
-    void abandon_jobs() { runner_.abandon_all(); }
+    /// Stop everything running (SIGTERM, SIGKILL after `grace_ms`) and drop its results (the hub
+    /// reassigns them).
+    void abandon_jobs(std::int64_t grace_ms = 0) { runner_.abandon_all(grace_ms); }
     std::size_t running_count() const { return runner_.running_count(); }
 
 private:

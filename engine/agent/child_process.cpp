@@ -3,19 +3,20 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/eventfd.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <set>
 
 #include "core/clock.hpp"
+#include "engine/agent/job_containment.hpp"
+#include "engine/agent/job_supervisor.hpp"
 #include "engine/agent/line_splitter.hpp"
 
 namespace orbitmesh::engine::agent {
@@ -25,16 +26,14 @@ namespace {
 // How long output may keep arriving after the main process exited (from background children
 // still holding the pipes) before the rest of the group is killed.
 constexpr std::int64_t linger_ms = 250;
-// Poll tick used only when pidfd_open is unavailable.
-constexpr int exit_poll_ms = 20;
 
 void close_fd(int& fd) {
     if (fd >= 0) ::close(fd);
     fd = -1;
 }
 
-/// Moves a descriptor above 0..2, so dup2() onto a standard descriptor in the child always
-/// produces a fresh, inheritable copy even when the agent itself runs with stdio closed.
+/// Moves a descriptor above 0..2, so the supervisor's dup2() onto a standard descriptor always
+/// produces a fresh copy even when the agent itself runs with stdio closed.
 int above_stdio(int fd) {
     if (fd > 2) return fd;
     int moved = ::fcntl(fd, F_DUPFD_CLOEXEC, 3);
@@ -49,6 +48,19 @@ int make_pipe(int fds[2]) {
     return fds[0] < 0 || fds[1] < 0 ? EMFILE : 0;
 }
 
+/// The job's stdio pipes; stdin is /dev/null unless it has data. Returns 0 or an errno (the
+/// caller closes whatever was opened).
+int make_stdio(bool with_stdin, int in[2], int out[2], int err[2]) {
+    int rc = make_pipe(out);
+    if (rc == 0) rc = make_pipe(err);
+    if (rc == 0 && with_stdin) rc = make_pipe(in);
+    if (rc == 0 && !with_stdin) {
+        in[0] = above_stdio(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+        if (in[0] < 0) rc = errno;
+    }
+    return rc;
+}
+
 std::vector<char*> c_strings(std::vector<std::string>& v) {
     std::vector<char*> out;
     out.reserve(v.size() + 1);
@@ -57,44 +69,14 @@ std::vector<char*> c_strings(std::vector<std::string>& v) {
     return out;
 }
 
-/// Signals a job should start with default dispositions even if the agent ignores them.
-sigset_t default_signals() {
-    sigset_t set;
-    sigemptyset(&set);
-    for (int sig : {SIGPIPE, SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGCHLD, SIGUSR1, SIGUSR2, SIGALRM, SIGTSTP,
-                    SIGTTIN, SIGTTOU, SIGXFSZ})
-        sigaddset(&set, sig);
-    return set;
+void send_command(int fd, char c) {
+    if (fd < 0) return;
+    while (::write(fd, &c, 1) < 0 && errno == EINTR) {
+    }
 }
 
-/// posix_spawn (vfork-fast, and it reports exec failures such as ENOENT as its result) into a
-/// new session, with the given stdio, no other inherited descriptors and default signal handling.
-int spawn_with(process_spec& spec, int in_fd, int out_fd, int err_fd, pid_t& pid) {
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, in_fd, 0);
-    posix_spawn_file_actions_adddup2(&fa, out_fd, 1);
-    posix_spawn_file_actions_adddup2(&fa, err_fd, 2);
-    if (!spec.cwd.empty()) posix_spawn_file_actions_addchdir_np(&fa, spec.cwd.c_str());
-    posix_spawn_file_actions_addclosefrom_np(&fa, 3);
-    posix_spawnattr_t attr;
-    posix_spawnattr_init(&attr);
-    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-    sigset_t none, defaults = default_signals();
-    sigemptyset(&none);
-    posix_spawnattr_setsigmask(&attr, &none);
-    posix_spawnattr_setsigdefault(&attr, &defaults);
-    auto argv = c_strings(spec.argv);
-    auto envp = c_strings(spec.env);
-    int rc = spec.search_path ? posix_spawnp(&pid, argv[0], &fa, &attr, argv.data(), envp.data())
-                              : posix_spawn(&pid, argv[0], &fa, &attr, argv.data(), envp.data());
-    posix_spawn_file_actions_destroy(&fa);
-    posix_spawnattr_destroy(&attr);
-    return rc;
-}
-
-/// Pids spawned and not yet reaped by a child_process. Spawning and reaping orphans both hold
-/// the lock, so the orphan reaper never takes a child whose watcher has not registered it yet.
+/// Supervisors spawned and not yet reaped by a child_process. Spawning and reaping orphans both
+/// hold the lock, so the orphan reaper never takes a child whose watcher has not registered it yet.
 struct owned_pids {
     std::mutex mu;
     std::set<pid_t> pids;
@@ -106,6 +88,17 @@ owned_pids& owned() {
 }
 
 }  // namespace
+
+int child_process::launch(const supervisor_launch& l, supervisor_handle& h) {
+    if (auto* server = containment_ ? containment_->spawner() : nullptr) {
+        int rc = server->start_supervisor(l, h);
+        if (rc != EMSGSIZE && rc != EPIPE) return rc;  // else fork it here
+    }
+    std::lock_guard lock(owned().mu);
+    int rc = start_supervisor(l, h);
+    if (rc == 0) owned().pids.insert(h.pid);
+    return rc;
+}
 
 void child_process::reap_orphans() {
     std::error_code ec;
@@ -119,24 +112,30 @@ void child_process::reap_orphans() {
 }
 
 struct child_process::watch_state {
-    pid_t pid = -1;
-    int pidfd = -1;
+    supervisor_handle sup;
+    containment_ticket ticket;
     int out_fd = -1;
     int err_fd = -1;
     int in_fd = -1;
     std::size_t in_off = 0;
     line_splitter out_lines;
     line_splitter err_lines;
+    std::string status_buf;  // partial supervisor_report bytes
     bool term_sent = false;
     bool kill_sent = false;
-    std::int64_t kill_deadline = 0;
-    bool exited = false;
+    bool exited = false;           // the job's main process ended (reported by the supervisor)
+    bool supervisor_gone = false;  // its status pipe reached EOF
+    bool supervisor_lost = false;  // it ended without reporting the job's exit
     std::int64_t linger_deadline = 0;
     process_exit result;
 };
 
-child_process::child_process(process_spec spec, line_fn on_line, exit_fn on_exit)
-    : spec_(std::move(spec)), on_line_(std::move(on_line)), on_exit_(std::move(on_exit)) {
+child_process::child_process(spawn_plan plan, std::shared_ptr<job_containment> containment, line_fn on_line,
+                             exit_fn on_exit)
+    : plan_(std::move(plan)),
+      containment_(std::move(containment)),
+      on_line_(std::move(on_line)),
+      on_exit_(std::move(on_exit)) {
     wake_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     thread_ = std::thread([this] { run(); });
 }
@@ -156,16 +155,17 @@ child_process::~child_process() {
 void child_process::terminate(std::int64_t grace_ms) {
     {
         std::lock_guard lock(mu_);
-        if (stop_requested_) return;
+        auto kill_at = core::steady_ms() + std::max<std::int64_t>(0, grace_ms);
+        if (stop_requested_ && kill_at >= kill_at_ms_) return;
         stop_requested_ = true;
-        grace_ms_ = std::max<std::int64_t>(0, grace_ms);
+        kill_at_ms_ = kill_at;
     }
     std::uint64_t one = 1;
     [[maybe_unused]] auto n = ::write(wake_fd_, &one, sizeof one);
 }
 
 void child_process::run() {
-    // A write to a closed stdin pipe must give EPIPE here, not kill the agent.
+    // A write to a closed pipe must give EPIPE here, not kill the agent.
     sigset_t pipe_set;
     sigemptyset(&pipe_set);
     sigaddset(&pipe_set, SIGPIPE);
@@ -179,6 +179,7 @@ void child_process::run() {
         watch(w);
         reap(w, w.result);
     }
+    if (containment_) containment_->end(w.ticket, w.supervisor_lost);
     // Nothing below may touch members: the callback can release the last owner of `this`.
     on_line_ = nullptr;
     auto done = std::move(on_exit_);
@@ -186,37 +187,32 @@ void child_process::run() {
 }
 
 int child_process::spawn(watch_state& w) {
+    // Without a PATH search, a relative program is found from the job's working directory, as
+    // exec finds it after the chdir.
+    std::string program = plan_.argv.front();
+    if (plan_.search_path)
+        if (int rc = resolve_program(plan_.argv.front(), program); rc != 0) return rc;
     int out[2] = {-1, -1}, err[2] = {-1, -1}, in[2] = {-1, -1};
-    int rc = make_pipe(out);
-    if (rc == 0) rc = make_pipe(err);
-    if (rc == 0 && spec_.stdin_data) rc = make_pipe(in);
-    if (rc == 0 && !spec_.stdin_data) {
-        in[0] = above_stdio(::open("/dev/null", O_RDONLY | O_CLOEXEC));
-        if (in[0] < 0) rc = errno;
-    }
-    pid_t pid = -1;
+    int rc = make_stdio(plan_.stdin_data.has_value(), in, out, err);
     if (rc == 0) {
-        std::lock_guard lock(owned().mu);
-        rc = spawn_with(spec_, in[0], out[1], err[1], pid);
-        if (rc == 0) owned().pids.insert(pid);
+        if (containment_) w.ticket = containment_->begin(plan_.job_id, plan_.attempt);
+        auto argv = c_strings(plan_.argv);
+        auto envp = c_strings(plan_.env);
+        supervisor_launch l{program.c_str(), argv.data(), envp.data(), plan_.cwd.empty() ? nullptr : plan_.cwd.c_str(),
+                            in[0], out[1], err[1], w.ticket.cgroup_procs_fd, w.ticket.cgroup_kill_fd,
+                            w.ticket.record.cgroup.empty() ? nullptr : w.ticket.record.cgroup.c_str()};
+        rc = launch(l, w.sup);
     }
-    close_fd(in[0]);
-    close_fd(out[1]);
-    close_fd(err[1]);
+    w.ticket.close_fds();  // the supervisor has its own copies
+    for (int* fd : {&in[0], &out[1], &err[1]}) close_fd(*fd);
     if (rc != 0) {
-        close_fd(in[1]);
-        close_fd(out[0]);
-        close_fd(err[0]);
+        for (int* fd : {&in[1], &out[0], &err[0]}) close_fd(*fd);
         return rc;
     }
-    w.pid = pid;
     w.out_fd = out[0];
     w.err_fd = err[0];
     w.in_fd = in[1];
     if (w.in_fd >= 0) ::fcntl(w.in_fd, F_SETFL, ::fcntl(w.in_fd, F_GETFL) | O_NONBLOCK);
-    // glibc 2.36's <sys/pidfd.h> lacks extern "C", so call it directly; -1 on old kernels means
-    // falling back to a poll tick.
-    w.pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
     return 0;
 }
 
@@ -230,7 +226,7 @@ void child_process::watch(watch_state& w) {
         add(w.out_fd, POLLIN);
         add(w.err_fd, POLLIN);
         add(w.in_fd, POLLOUT);
-        add(w.exited ? -1 : w.pidfd, POLLIN);
+        add(w.sup.status_fd, POLLIN);
         add(wake_fd_, POLLIN);
 
         auto now = core::steady_ms();
@@ -239,15 +235,22 @@ void child_process::watch(watch_state& w) {
             auto left = std::max<std::int64_t>(0, deadline - now);
             timeout = timeout < 0 ? left : std::min(timeout, left);
         };
-        if (!w.exited && w.pidfd < 0) until(now + exit_poll_ms);
-        if (w.term_sent && !w.kill_sent) until(w.kill_deadline);
+        if (w.term_sent && !w.kill_sent) {
+            std::lock_guard lock(mu_);
+            until(kill_at_ms_);
+        }
         if (w.exited) until(w.linger_deadline);
 
         if (::poll(fds, static_cast<nfds_t>(n), static_cast<int>(timeout)) < 0 && errno != EINTR) break;
         std::uint64_t drained;
         while (::read(wake_fd_, &drained, sizeof drained) > 0) {
         }
-        apply_stop_request(w);
+        bool stopping = false;
+        {
+            std::lock_guard lock(mu_);
+            stopping = stop_requested_;
+        }
+        if (!w.exited) apply_stop_request(w);
         for (int i = 0; i < n; ++i) {
             if (fds[i].revents == 0) continue;
             if (fds[i].fd == w.out_fd)
@@ -256,39 +259,59 @@ void child_process::watch(watch_state& w) {
                 read_pipe(w, 2);
             else if (fds[i].fd == w.in_fd)
                 write_stdin(w);
+            else if (fds[i].fd == w.sup.status_fd)
+                read_status(w);
         }
-        if (!w.exited) {
-            siginfo_t info{};
-            // WNOWAIT leaves a zombie, so the group id stays ours until reap() kills the rest.
-            int rc = ::waitid(P_PID, static_cast<id_t>(w.pid), &info, WEXITED | WNOHANG | WNOWAIT);
-            // ECHILD means someone else reaped it: never spin on a child that is gone.
-            if ((rc == 0 && info.si_pid == w.pid) || (rc < 0 && errno == ECHILD)) {
-                w.exited = true;
-                w.linger_deadline = core::steady_ms() + linger_ms;
-            }
-        }
+        if (w.supervisor_gone) break;
         bool pipes_done = w.out_fd < 0 && w.err_fd < 0;
-        if (w.exited && (pipes_done || core::steady_ms() >= w.linger_deadline)) break;
+        if (w.exited && (pipes_done || stopping || core::steady_ms() >= w.linger_deadline)) break;
     }
 }
 
 void child_process::apply_stop_request(watch_state& w) {
     bool requested;
-    std::int64_t grace;
+    std::int64_t kill_at;
     {
         std::lock_guard lock(mu_);
         requested = stop_requested_;
-        grace = grace_ms_;
+        kill_at = kill_at_ms_;
     }
-    auto now = core::steady_ms();
-    if (requested && !w.term_sent && !w.exited) {
-        ::kill(-w.pid, SIGTERM);
+    if (requested && !w.term_sent) {
+        send_command(w.sup.control_fd, supervisor_terminate);
         w.term_sent = true;
-        w.kill_deadline = now + grace;
     }
-    if (w.term_sent && !w.kill_sent && now >= w.kill_deadline) {
-        ::kill(-w.pid, SIGKILL);
+    if (w.term_sent && !w.kill_sent && core::steady_ms() >= kill_at) {
+        send_command(w.sup.control_fd, supervisor_kill);
         w.kill_sent = true;
+    }
+}
+
+void child_process::read_status(watch_state& w) {
+    char buf[sizeof(supervisor_report) * 8];
+    auto got = ::read(w.sup.status_fd, buf, sizeof buf);
+    if (got < 0 && (errno == EINTR || errno == EAGAIN)) return;
+    if (got <= 0) {
+        close_fd(w.sup.status_fd);
+        w.supervisor_gone = true;
+        return;
+    }
+    w.status_buf.append(buf, static_cast<std::size_t>(got));
+    while (w.status_buf.size() >= sizeof(supervisor_report)) {
+        supervisor_report r;
+        std::memcpy(&r, w.status_buf.data(), sizeof r);
+        w.status_buf.erase(0, sizeof r);
+        if (r.kind == supervisor_report::started) {
+            if (containment_) containment_->started(w.ticket, r.pid);
+        } else if (r.kind == supervisor_report::spawn_failed) {
+            w.result.spawned = false;
+            w.result.spawn_errno = r.value;
+            w.result.spawn_stage = r.stage;
+        } else if (r.kind == supervisor_report::exited && !w.exited) {
+            w.exited = true;
+            w.linger_deadline = core::steady_ms() + linger_ms;
+            w.result.term_signal = r.signal;
+            w.result.exit_code = r.signal != 0 ? 128 + r.signal : r.value;
+        }
     }
 }
 
@@ -322,7 +345,7 @@ void child_process::read_pipe(watch_state& w, int which) {
 }
 
 void child_process::write_stdin(watch_state& w) {
-    const auto& data = *spec_.stdin_data;
+    const auto& data = *plan_.stdin_data;
     while (w.in_off < data.size()) {
         auto n = ::write(w.in_fd, data.data() + w.in_off, data.size() - w.in_off);
         if (n < 0 && errno == EINTR) continue;
@@ -334,23 +357,21 @@ void child_process::write_stdin(watch_state& w) {
 }
 
 void child_process::reap(watch_state& w, process_exit& out) {
-    // Whatever is left of the group dies with the job (see the class comment).
-    ::kill(-w.pid, SIGKILL);
-    int status = 0;
-    pid_t got;
-    while ((got = ::waitpid(w.pid, &status, 0)) < 0 && errno == EINTR) {
-    }
-    {
+    // Closing the control pipe tells the supervisor the job is over: it kills whatever is left
+    // of the group (see the class comment), reaps the leader, reports and exits.
+    close_fd(w.sup.control_fd);
+    while (w.sup.status_fd >= 0) read_status(w);
+    if (w.sup.pid > 0) {  // ours, not the fork server's
+        while (::waitpid(w.sup.pid, nullptr, 0) < 0 && errno == EINTR) {
+        }
         std::lock_guard lock(owned().mu);
-        owned().pids.erase(w.pid);
+        owned().pids.erase(w.sup.pid);
     }
-    if (got != w.pid) {
-        out.exit_code = -1;  // reaped elsewhere: the status is unknown
-    } else if (WIFEXITED(status)) {
-        out.exit_code = WEXITSTATUS(status);
-    } else if (WIFSIGNALED(status)) {
-        out.term_signal = WTERMSIG(status);
-        out.exit_code = 128 + out.term_signal;
+    // A supervisor killed from outside took only the leader with it (PR_SET_PDEATHSIG): the rest
+    // of the group is containment's to find.
+    if (out.spawned && !w.exited) {
+        w.supervisor_lost = out.supervisor_lost = true;
+        out.exit_code = -1;
     }
     auto emit_out = [&](std::string line) {
         if (on_line_) on_line_(false, std::move(line));
@@ -367,7 +388,6 @@ void child_process::reap(watch_state& w, process_exit& out) {
     close_fd(w.out_fd);
     close_fd(w.err_fd);
     close_fd(w.in_fd);
-    close_fd(w.pidfd);
 }
 
 }  // namespace orbitmesh::engine::agent

@@ -33,6 +33,7 @@ std::vector<std::string> argv_from(const core::json& v) {
 
 class exec_handler final : public handler {
 public:
+    explicit exec_handler(containment_ptr containment) : containment_(std::move(containment)) {}
     std::string name() const override { return "exec"; }
 
     void start(const std::shared_ptr<job_context>& ctx) override {
@@ -47,12 +48,17 @@ public:
         } else {
             job.argv = argv_from(p);
         }
-        start_process_job(ctx, std::move(job));
+        start_process_job(ctx, std::move(job), containment_);
     }
+
+private:
+    containment_ptr containment_;
 };
 
 }  // namespace
 
-std::shared_ptr<handler> make_exec_handler() { return std::make_shared<exec_handler>(); }
+std::shared_ptr<handler> make_exec_handler(containment_ptr containment) {
+    return std::make_shared<exec_handler>(std::move(containment));
+}
 
 }  // namespace orbitmesh::engine::agent

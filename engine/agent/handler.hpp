@@ -78,7 +78,8 @@ public:
     /// What to do on cancel or timeout; `grace_ms` is how long before forcing. Without one, a stop
     /// finishes the job at once (its late result is ignored). io thread only.
     void set_stop_handler(std::function<void(std::int64_t grace_ms)> fn);
-    /// Asks the handler to stop. Idempotent; io thread only.
+    /// Asks the handler to stop. Each call reaches the stop handler (which must tolerate that; a
+    /// process job keeps the earliest SIGKILL time), only the first counts otherwise. io thread only.
     void request_stop(std::int64_t grace_ms);
     bool stop_requested() const { return stop_requested_; }
 

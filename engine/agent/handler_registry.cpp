@@ -42,7 +42,7 @@ bool is_plugin_file(const fs::directory_entry& e) {
            ::access(e.path().c_str(), X_OK) == 0;
 }
 
-void add_plugins(handler_registry& reg, const fs::path& dir, bool no_shell) {
+void add_plugins(handler_registry& reg, const fs::path& dir, bool no_shell, const containment_ptr& containment) {
     std::error_code ec;
     fs::directory_iterator it(dir, ec);
     if (ec)
@@ -59,7 +59,7 @@ void add_plugins(handler_registry& reg, const fs::path& dir, bool no_shell) {
             log_line("plugin \"" + f.string() + "\" ignored: --no-shell removes \"" + name + "\"");
             continue;
         }
-        if (!reg.add(make_plugin_handler(name, fs::absolute(f))))
+        if (!reg.add(make_plugin_handler(name, fs::absolute(f), containment)))
             log_line("plugin \"" + f.string() + "\" ignored: a handler named \"" + name +
                      "\" already exists");
     }
@@ -70,8 +70,8 @@ void add_plugins(handler_registry& reg, const fs::path& dir, bool no_shell) {
 handler_registry make_registry(const registry_config& cfg) {
     handler_registry reg;
     if (!cfg.no_shell) {
-        reg.add(make_shell_handler());
-        reg.add(make_exec_handler());
+        reg.add(make_shell_handler(cfg.containment));
+        reg.add(make_exec_handler(cfg.containment));
     }
     reg.add(make_echo_handler());
     reg.add(make_sleep_handler());
@@ -81,7 +81,7 @@ handler_registry make_registry(const registry_config& cfg) {
     reg.add(make_file_read_handler(guard));
     reg.add(make_file_write_handler(guard));
     reg.add(make_file_stat_handler(guard));
-    if (!cfg.handlers_dir.empty()) add_plugins(reg, cfg.handlers_dir, cfg.no_shell);
+    if (!cfg.handlers_dir.empty()) add_plugins(reg, cfg.handlers_dir, cfg.no_shell, cfg.containment);
     return reg;
 }
 

@@ -10,6 +10,8 @@
 
 namespace orbitmesh::engine::agent {
 
+class job_containment;
+
 /// The handlers an agent offers, by canonical name. Filled at start, read-only afterwards.
 class handler_registry {
 public:
@@ -30,6 +32,7 @@ struct registry_config {
     std::filesystem::path handlers_dir;                // plugin executables; empty = none
     std::vector<std::filesystem::path> allowed_roots;  // file.* confinement
     std::filesystem::path disk_path;                   // where system.* measure free disk
+    std::shared_ptr<job_containment> containment;      // for shell, exec and plugins; may be null
 };
 
 /// The built-in handlers plus one plugin per executable in `handlers_dir` (named after the file

@@ -1,6 +1,7 @@
 #include "engine/agent/hub_connection.hpp"
 
 #include <cstdio>
+#include <utility>
 
 #include "core/protocol.hpp"
 #include "engine/agent/agent_log.hpp"
@@ -56,6 +57,7 @@ void hub_connection::connect() {
     cb.on_connected = [this] { on_connected(); };
     cb.on_message = [this](core::json m) { on_message(std::move(m)); };
     cb.on_closed = [this](const std::string& reason) { on_closed(reason); };
+    cb.on_refused = [this](int status) { refused_status_ = status; };
     client_.connect(std::move(cb));
 }
 
@@ -103,6 +105,11 @@ void hub_connection::on_closed(const std::string& reason) {
     ++epoch_;
     timers_->beat.cancel();
     if (stopping_) return;
+    const int refused = std::exchange(refused_status_, 0);
+    if ((refused == 401 || refused == 403) && cb_.on_rejected) {
+        stopping_ = true;
+        return cb_.on_rejected(reason);
+    }
     auto delay = backoff_.next();
     if (was_welcomed)
         log_line("lost the connection to hub at " + where_ + ": " + reason + "; reconnecting in " +

@@ -20,6 +20,9 @@ public:
         std::function<core::json()> heartbeat;
         std::function<void()> on_welcome;  // after the first heartbeat went out
         std::function<void(core::json)> on_message;
+        /// The hub turned our credential away (HTTP 401 or 403 on the upgrade): retrying with the
+        /// same token cannot help, so the connection stops for good and says why, once.
+        std::function<void(const std::string& reason)> on_rejected = {};
     };
     /// A hub that accepted the socket must say welcome within this time, or we try again.
     static constexpr std::int64_t welcome_timeout_ms = 10'000;
@@ -58,6 +61,7 @@ private:
     bool connected_ = false;
     bool welcomed_ = false;
     bool stopping_ = false;
+    int refused_status_ = 0;  // HTTP status of the last declined upgrade
     std::uint64_t epoch_ = 0;  // bumps per connection so stale timer callbacks do nothing
 };
 

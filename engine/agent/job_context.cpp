@@ -80,11 +80,14 @@ void job_context::run_blocking(std::function<job_result()> work) {
 void job_context::set_stop_handler(std::function<void(std::int64_t)> fn) { stop_handler_ = std::move(fn); }
 
 void job_context::request_stop(std::int64_t grace_ms) {
-    if (stop_requested_ || finished_applied_) return;
+    if (finished_applied_) return;
+    const bool first = !stop_requested_;
     stop_requested_ = true;
+    // A later request goes to the handler too: a shorter grace (the agent's second signal) may
+    // bring the SIGKILL closer.
     if (stop_handler_) {
         stop_handler_(grace_ms);
-    } else {
+    } else if (first) {
         finish(job_result{job_status::cancelled, std::nullopt, nullptr, {}});
     }
 }

@@ -151,12 +151,12 @@ bool job_runner::cancel(const std::string& job_id, const std::string& reason, st
     return any;
 }
 
-void job_runner::abandon_all() {
+void job_runner::abandon_all(std::int64_t grace_ms) {
     draining_ = true;
     for (const auto& [k, slot] : jobs_) {
         auto& j = *slot_jobs_[slot];
         j.abandoned = true;
-        j.ctx->request_stop(0);
+        j.ctx->request_stop(grace_ms);
     }
 }
 

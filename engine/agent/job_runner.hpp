@@ -44,8 +44,10 @@ public:
     bool cancel(const std::string& job_id, const std::string& reason, std::int64_t grace_ms);
     /// Refuses new jobs from now on (nack "draining"); running ones go on.
     void drain() { draining_ = true; }
-    /// Stops everything at once and drops the results: on agent exit the hub reassigns them.
-    void abandon_all();
+    /// Stops everything (SIGTERM now, SIGKILL after `grace_ms`) and drops the results: the hub
+    /// reassigns them once the agent is gone. Refuses new jobs from then on; a later call with a
+    /// shorter grace brings the SIGKILL closer.
+    void abandon_all(std::int64_t grace_ms = 0);
 
     std::vector<std::pair<std::string, int>> running() const;
     std::size_t running_count() const { return jobs_.size(); }

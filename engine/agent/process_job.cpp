@@ -6,6 +6,7 @@
 
 #include "core/error.hpp"
 #include "engine/agent/child_process.hpp"
+#include "engine/agent/job_supervisor.hpp"
 
 extern char** environ;
 
@@ -53,14 +54,18 @@ job_result to_result(const process_job& job, process_exit&& ex) {
     if (!ex.spawned) {
         r.status = job_status::failed;
         r.exit_code = ex.spawn_errno == ENOENT ? 127 : 126;
-        r.error = job.label + ": cannot run \"" + job.argv.front() +
-                  "\": " + std::generic_category().message(ex.spawn_errno);
+        r.error = ex.spawn_stage == supervisor_report::stage_exec
+                      ? job.label + ": cannot run \"" + job.argv.front() + "\""
+                      : job.label + ": " + describe_stage(ex.spawn_stage);
+        if (ex.spawn_stage == supervisor_report::stage_cwd) r.error += " \"" + job.cwd.string() + "\"";
+        r.error += ": " + std::generic_category().message(ex.spawn_errno);
         r.output = nullptr;
         return r;
     }
     if (ex.exit_code < 0) {
         r.status = job_status::failed;
-        r.error = job.label + ": the process ended with an unknown status";
+        r.error = job.label + (ex.supervisor_lost ? ": the job's supervisor was killed; its processes were stopped"
+                                                  : ": the process ended with an unknown status");
         return r;
     }
     r.exit_code = ex.exit_code;
@@ -98,7 +103,8 @@ void read_process_options(const core::json& payload, process_job& job) {
         job.stdin_data = it->is_string() ? it->get<std::string>() : it->dump();
 }
 
-void start_process_job(const std::shared_ptr<job_context>& ctx, process_job job) {
+void start_process_job(const std::shared_ptr<job_context>& ctx, process_job job,
+                       std::shared_ptr<job_containment> containment) {
     if (job.argv.empty() || job.argv.front().empty())
         throw core::error(core::error_kind::invalid_input, job.label + ": nothing to run");
     std::error_code ec;
@@ -106,8 +112,9 @@ void start_process_job(const std::shared_ptr<job_context>& ctx, process_job job)
         throw core::error(core::error_kind::invalid_input, job.label + ": working directory \"" +
                                                                job.cwd.string() +
                                                                "\" does not exist or is not a directory");
-    process_spec spec{job.argv, job.search_path, full_environment(ctx->env(), job.env), job.cwd,
-                      job.stdin_data};
+    const auto& req = ctx->request();
+    spawn_plan plan{job.argv,       job.search_path, full_environment(ctx->env(), job.env), job.cwd,
+                    job.stdin_data, req.job_id,      req.attempt};
     std::weak_ptr<job_context> weak = ctx;
     auto on_line = [weak](bool is_err, std::string line) {
         if (auto c = weak.lock())
@@ -116,7 +123,8 @@ void start_process_job(const std::shared_ptr<job_context>& ctx, process_job job)
     auto on_exit = [weak, job = std::move(job)](process_exit ex) {
         if (auto c = weak.lock()) c->finish(to_result(job, std::move(ex)));
     };
-    auto child = std::make_shared<child_process>(std::move(spec), std::move(on_line), std::move(on_exit));
+    auto child = std::make_shared<child_process>(std::move(plan), std::move(containment), std::move(on_line),
+                                                 std::move(on_exit));
     // The context owns the process through its stop handler until the job has finished.
     ctx->set_stop_handler([child](std::int64_t grace_ms) { child->terminate(grace_ms); });
 }

@@ -11,6 +11,8 @@
 
 namespace orbitmesh::engine::agent {
 
+class job_containment;
+
 /// A job that is one child process: shell, exec and plugin handlers all end up here.
 struct process_job {
     std::string label;  // handler name for messages: `exec: cannot run "x": ...`
@@ -28,6 +30,8 @@ void read_process_options(const core::json& payload, process_job& job);
 
 /// Starts `job` for `ctx`: output streams line by line, cancel/timeout terminate the process
 /// group, and the job finishes with the exit status (succeeded iff 0). Returns at once.
-void start_process_job(const std::shared_ptr<job_context>& ctx, process_job job);
+/// `containment` (may be null) records the job's processes and gives it a cgroup.
+void start_process_job(const std::shared_ptr<job_context>& ctx, process_job job,
+                       std::shared_ptr<job_containment> containment);
 
 }  // namespace orbitmesh::engine::agent

@@ -8,6 +8,7 @@ namespace {
 
 class shell_handler final : public handler {
 public:
+    explicit shell_handler(containment_ptr containment) : containment_(std::move(containment)) {}
     std::string name() const override { return "shell"; }
 
     void start(const std::shared_ptr<job_context>& ctx) override {
@@ -23,12 +24,17 @@ public:
             throw core::error(core::error_kind::invalid_input,
                               "shell: payload must be a script string or {script, env, cwd, stdin}");
         }
-        start_process_job(ctx, std::move(job));
+        start_process_job(ctx, std::move(job), containment_);
     }
+
+private:
+    containment_ptr containment_;
 };
 
 }  // namespace
 
-std::shared_ptr<handler> make_shell_handler() { return std::make_shared<shell_handler>(); }
+std::shared_ptr<handler> make_shell_handler(containment_ptr containment) {
+    return std::make_shared<shell_handler>(std::move(containment));
+}
 
 }  // namespace orbitmesh::engine::agent

@@ -4,19 +4,28 @@ list(APPEND ORBITMESH_ENGINE_SOURCES
   agent/agent_log.cpp
   agent/agent_runtime.cpp
   agent/agent_session.cpp
-  agent/output_buffer.cpp
+  agent/cgroup_tree.cpp
   agent/child_process.cpp
+  agent/data_dir_lock.cpp
   agent/echo_handler.cpp
   agent/exec_handler.cpp
   agent/file_handlers.cpp
+  agent/file_watch_handlers.cpp
+  agent/file_watcher.cpp
+  agent/fork_server.cpp
   agent/handler_registry.cpp
   agent/hub_connection.cpp
   agent/io_post.cpp
+  agent/job_containment.cpp
   agent/job_context.cpp
+  agent/job_records.cpp
   agent/job_runner.cpp
+  agent/job_supervisor.cpp
   agent/outbox_writer.cpp
+  agent/output_buffer.cpp
   agent/path_guard.cpp
   agent/plugin_handler.cpp
+  agent/proc_scan.cpp
   agent/process_job.cpp
   agent/reconnect_backoff.cpp
   agent/shell_handler.cpp

@@ -1,6 +1,7 @@
 #include "engine/hub/deadline_queue.hpp"
 
 #include "core/clock.hpp"
+#include "engine/hub/strand_guard.hpp"
 
 namespace orbitmesh::engine {
 
@@ -34,7 +35,7 @@ void deadline_queue::fire() {
     for (int n = 0; n < 10'000 && !entries_.empty() && entries_.begin()->first <= now; ++n) {
         auto fn = std::move(entries_.begin()->second);
         entries_.erase(entries_.begin());
-        fn();
+        guarded(fn, [] { return "a deadline callback"; });  // one broken callback must not stop the others
     }
     arm();
 }

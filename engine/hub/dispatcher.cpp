@@ -1,5 +1,7 @@
 #include "engine/hub/dispatcher.hpp"
 
+#include <fnmatch.h>
+
 #include <algorithm>
 #include <charconv>
 
@@ -30,7 +32,10 @@ void dispatcher::remove(const std::string& job_id) {
 bool dispatcher::can_run(const core::job_spec& spec, const agent_view& agent) {
     const auto& a = *agent.record;
     const auto& t = spec.target;
-    if (!t.agent.empty() && t.agent != a.id && t.agent != a.name) return false;
+    // SPEC §4: an agent id or a name glob (the original's `pattern: "web-*"`).
+    if (!t.agent.empty() && t.agent != a.id && t.agent != a.name &&
+        (t.agent.find_first_of("*?[") == std::string::npos || ::fnmatch(t.agent.c_str(), a.name.c_str(), 0) != 0))
+        return false;
     for (const auto& cap : t.capabilities)
         if (std::find(a.capabilities.begin(), a.capabilities.end(), cap) == a.capabilities.end()) return false;
     for (const auto& [k, v] : t.tags) {

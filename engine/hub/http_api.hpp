@@ -1,18 +1,18 @@
 #pragma once
-#include <map>
 #include <memory>
-#include <string>
 
 #include "engine/hub/hub.hpp"
-#include "transport/http_types.hpp"
+#include "engine/hub/route_table.hpp"
 
 namespace orbitmesh::engine {
 
-/// More routes under `/api/v1/<collection>/…`, by collection name ("workflows", "runs", ...).
-using extra_routes = std::map<std::string, transport::http_handler>;
+/// Who may do what over HTTP (SPEC §8): reading and driving work is for operators, tokens for
+/// admins (admin may do everything); agents talk only on /mesh.
+inline constexpr core::role_set operators{core::role::operator_, core::role::admin};
+inline constexpr core::role_set admins{core::role::admin};
 
-/// The HTTP/JSON API of docs/http-api.md over a hub. Thread-safe; replies may come later. A
-/// route handler may throw core::error; it becomes the JSON error response.
-transport::http_handler make_http_api(std::shared_ptr<hub> h, extra_routes extra = {});
+/// Adds the hub's own routes of docs/http-api.md to `table`: health, metrics, stats, jobs, agents.
+/// Handlers are thread-safe; replies may come later.
+void add_hub_routes(route_table& table, std::shared_ptr<hub> h);
 
 }  // namespace orbitmesh::engine

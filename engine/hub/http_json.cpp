@@ -4,11 +4,26 @@
 #include <charconv>
 
 #include "core/duration.hpp"
+#include "engine/hub/hub_log.hpp"
 
 namespace orbitmesh::engine {
 
 using transport::http_request;
 using transport::http_response;
+
+void reply_on_strand(const strand_post& post, const http_request& req, transport::http_reply reply,
+                     std::function<void(const json_reply&)> fn) {
+    post([what = req.method + " " + req.path, reply = std::move(reply), fn = std::move(fn)] {
+        json_reply answer = [reply](int status, core::json body) { reply(json_response(status, body)); };
+        try {
+            fn(answer);
+        } catch (const core::error& e) {
+            reply(error_response(e));
+        } catch (const std::exception& e) {
+            reply(internal_error_response(what, e));
+        }
+    });
+}
 
 http_response json_response(int status, const core::json& body) {
     http_response r;
@@ -43,21 +58,21 @@ core::json parse_body(const http_request& req) {
     if (req.body.empty()) return core::json::object();
     try {
         return core::json::parse(req.body);
-    } catch (const core::json::exception& e) {
-        throw core::error(core::error_kind::invalid_input, std::string("request body is not valid JSON: ") + e.what());
+    } catch (const core::json::parse_error& e) {
+        throw core::error(core::error_kind::invalid_input,
+                          "request body is not valid JSON: syntax error at byte " + std::to_string(e.byte) + " of " +
+                              std::to_string(req.body.size()));
     }
 }
 
-std::vector<std::string> path_segments(const std::string& path) {
-    std::vector<std::string> out;
-    std::size_t start = 0;
-    while (start < path.size()) {
-        auto slash = path.find('/', start);
-        if (slash == std::string::npos) slash = path.size();
-        if (slash > start) out.push_back(path.substr(start, slash - start));
-        start = slash + 1;
-    }
-    return out;
+core::field_reader body_fields(core::json& body) {
+    return core::field_reader(body, "request body", core::error_kind::invalid_input);
+}
+
+http_response internal_error_response(const std::string& what, const std::exception& e) {
+    hub_log("error: internal error handling " + what + ": " + e.what());
+    return json_response(500, {{"error", core::to_string(core::error_kind::internal)},
+                               {"message", "internal error handling " + what + "; the hub logged the details"}});
 }
 
 }  // namespace orbitmesh::engine

@@ -1,9 +1,5 @@
 #include "engine/hub/hub.hpp"
 
-#include <cstdio>
-#include <iostream>
-
-#include "core/agent_machine.hpp"
 #include "core/clock.hpp"
 #include "core/ids.hpp"
 #include "core/job_events.hpp"
@@ -11,11 +7,6 @@
 #include "engine/hub/hub_state.hpp"
 
 namespace orbitmesh::engine {
-
-void hub_log(const std::string& line) {
-    std::string out = "orbitmesh serve: " + line + "\n";
-    std::fwrite(out.data(), 1, out.size(), stderr);
-}
 
 hub::hub(boost::asio::io_context& io, hub_options opts, store::event_store& store)
     : io_(io),
@@ -26,96 +17,7 @@ hub::hub(boost::asio::io_context& io, hub_options opts, store::event_store& stor
       dispatcher_(opts_.balance),
       session_prefix_(core::new_id()) {}
 
-namespace {
-
-bool starts_with(const std::string& s, std::string_view prefix) { return s.compare(0, prefix.size(), prefix) == 0; }
-
-}  // namespace
-
-void hub::recover() {
-    const std::int64_t from = restore_snapshot();
-    std::size_t events = 0, skipped = 0;
-    store_.for_each_event([&](const core::event& e) {
-        ++events;
-        if (starts_with(e.stream, "job-")) {
-            recover_job_event(e, skipped);
-        } else if (starts_with(e.stream, "agent-")) {
-            auto id = e.stream.substr(6);
-            auto& slot = agents_[id];
-            if (!slot) slot = std::make_unique<agent_entry>();
-            auto info = e.data;
-            info["id"] = id;
-            info["state"] = "disconnected";
-            slot->rec = core::agent_record_from_json(info);
-            slot->version = e.version;
-            slot->stream_state = e.type == core::agent_event::connected ? core::agent_state::connected
-                                                                         : core::agent_state::disconnected;
-        } else {
-            for (auto& o : observers_) o->replay(e);
-        }
-    }, from);
-    std::size_t pending = 0, in_flight = 0;
-    std::int64_t now = core::now_ms();
-    store::write_batch batch;
-    std::vector<std::pair<std::string, std::int64_t>> ended;
-    for (auto& [id, job] : jobs_) {
-        if (!job.spec.idempotency_key.empty() && now - job.created_ms < opts_.idempotency_window_ms)
-            idempotency_[job.spec.idempotency_key] = {id, job.created_ms};
-        if (core::is_terminal(job.state)) ended.emplace_back(id, job.version);
-        if (job.state == core::job_state::pending) {
-            dispatcher_.enqueue(job);
-            ++pending;
-        } else if (job.state == core::job_state::assigned || job.state == core::job_state::running) {
-            ++in_flight;
-            auto& slot = agents_[job.agent_id];
-            if (!slot) {
-                slot = std::make_unique<agent_entry>();
-                slot->rec.id = job.agent_id;
-                slot->rec.name = job.agent_name;
-            }
-            slot->jobs.insert(id);
-            // The hub was down: give the agent reassign_after to come back and claim its work.
-            deadlines_.after(opts_.reassign_after_ms,
-                             [this, id = id, attempt = job.attempt, agent = job.agent_id] { reclaim(id, attempt, agent); });
-        }
-    }
-    // Rows that lag their events (a crash, or a store from before rows had versions) are
-    // written again, with their idempotency keys.
-    std::unordered_map<std::string, std::int64_t> stored_versions;
-    for (auto& [id, version] : store_.load_job_versions()) stored_versions.emplace(std::move(id), version);
-    for (const auto& [id, job] : jobs_) {
-        auto it = stored_versions.find(id);
-        if (it != stored_versions.end() && it->second == job.version) continue;
-        batch.jobs.push_back(job);
-        if (!job.spec.idempotency_key.empty()) batch.keys.push_back({"job", job.spec.idempotency_key, id, job.created_ms});
-    }
-    for (auto& [id, a] : agents_) {
-        a->rec.state = core::agent_state::disconnected;
-        a->rec.running = static_cast<int>(a->jobs.size());
-        // Its connection died with the old hub: say so in its stream, so the events and the row agree.
-        if (a->stream_state == core::agent_state::connected) record_agent_event(*a, core::agent_event::disconnected, batch, "hub restarted");
-        batch.agents.push_back(a->rec);
-    }
-    dirty_agents_.clear();
-    if (!batch.empty()) {
-        store_.submit(std::move(batch), [self = shared_from_this(), ended = std::move(ended)](std::exception_ptr err) mutable {
-            if (err) return;  // the next start tries again; these jobs simply stay in memory
-            boost::asio::post(self->strand_, [self, ended = std::move(ended)]() mutable { self->rows_committed(std::move(ended)); });
-        });
-    } else {
-        rows_committed(std::move(ended));
-    }
-    hub_log("recovered " + std::to_string(jobs_.size()) + " jobs in memory (" + std::to_string(pending) + " pending, " +
-            std::to_string(in_flight) + " in flight, " + std::to_string(total_jobs_) + " in all) and " +
-            std::to_string(agents_.size()) + " agents from " + std::to_string(events) + " events" +
-            (from > 0 ? " after the snapshot at seq " + std::to_string(from) : "") +
-            (skipped ? ", " + std::to_string(skipped) + " skipped" : ""));
-    boost::asio::post(strand_, [self = shared_from_this()] {
-        for (auto& o : self->observers_) o->recovered();
-        self->periodic_check();
-        self->schedule_dispatch();
-    });
-}
+hub::~hub() = default;
 
 void hub::persist(store::write_batch batch, std::function<void()> on_committed) {
     auto move_into = [](auto& to, auto& from) {
@@ -131,7 +33,7 @@ void hub::persist(store::write_batch batch, std::function<void()> on_committed) 
     if (on_committed) staged_callbacks_.push_back(std::move(on_committed));
     if (!flush_posted_) {
         flush_posted_ = true;
-        boost::asio::post(strand_, [self = shared_from_this()] { self->flush_staged(); });
+        post([self = shared_from_this()] { self->flush_staged(); });
     }
 }
 
@@ -172,8 +74,9 @@ void hub::flush_staged() {
                     }
                     return;
                 }
-                for (auto& cb : *callbacks) cb();
-                if (!ended->empty()) self->rows_committed(std::move(*ended));  // their rows are durable
+                for (auto& cb : *callbacks) guarded(cb, [] { return "a callback after a commit"; });
+                if (!ended->empty())  // their rows are durable
+                    guarded([&] { self->rows_committed(std::move(*ended)); }, [] { return "pruning finished jobs"; });
             });
         });
     } catch (const std::exception& e) {
@@ -231,7 +134,7 @@ void hub::fail_fatally(const std::string& what) {
 void hub::schedule_dispatch() {
     if (dispatch_posted_ || stopping_) return;
     dispatch_posted_ = true;
-    boost::asio::post(strand_, [self = shared_from_this()] {
+    post([self = shared_from_this()] {
         self->dispatch_posted_ = false;
         self->dispatch();
     });
@@ -292,7 +195,7 @@ void hub::periodic_check() {
 }
 
 void hub::shutdown() {
-    boost::asio::post(strand_, [self = shared_from_this()] {
+    post([self = shared_from_this()] {
         self->stopping_ = true;
         self->deadlines_.clear();
         core::error gone(core::error_kind::unavailable, "the hub is shutting down; retry against the restarted hub");
@@ -306,6 +209,8 @@ void hub::shutdown() {
     });
 }
 
-void hub::post(std::function<void()> fn) { boost::asio::post(strand_, std::move(fn)); }
+void hub::post(std::function<void()> fn) {
+    boost::asio::post(strand_, [fn = std::move(fn)] { guarded(fn, [] { return "a task on the hub strand"; }); });
+}
 
 }  // namespace orbitmesh::engine

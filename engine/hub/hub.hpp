@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "core/agent.hpp"
+#include "core/agent_messages.hpp"
 #include "core/clock.hpp"
 #include "core/error.hpp"
 #include "core/job.hpp"
@@ -40,8 +41,10 @@ public:
         std::optional<core::error> error;
     };
     using job_reply = std::function<void(outcome<core::json>)>;
+    using submit_reply = std::function<void(outcome<core::json>, bool created)>;
 
     hub(boost::asio::io_context& io, hub_options opts, store::event_store& store);
+    ~hub() override;  // out of line: the per-agent state is private to the hub's .cpp files
     /// Rebuilds jobs and agents by folding the event log, re-queues pending work and starts the
     /// agent-loss clock for jobs that were in flight. Call once, before serving.
     void recover();
@@ -49,8 +52,7 @@ public:
     // Client API (HTTP). Replies carry JSON records (core::to_json).
     /// Creates jobs (or finds them by idempotency key); replies after commit with their records,
     /// or with `{id, state, idempotency_key}` summaries when `summaries` (batch submits: cheaper).
-    void submit(std::vector<core::job_spec> specs, std::function<void(outcome<core::json>, bool created)> reply,
-                bool summaries = false);
+    void submit(std::vector<core::job_spec> specs, submit_reply reply, bool summaries = false);
     void get_job(const std::string& id, std::int64_t wait_ms, job_reply reply);
     void list_jobs(std::size_t limit, std::string state, job_reply reply);
     void cancel_job(const std::string& id, std::string reason, job_reply reply);
@@ -65,10 +67,15 @@ public:
     void invoke_agent(const std::string& id_or_name, std::string method, core::json args, std::int64_t timeout_ms,
                       job_reply reply);
 
-    // Agent connections (transport callbacks).
+    // Agent connections (transport callbacks; mesh_intake.hpp parses what the hub is given).
     void on_open(const std::shared_ptr<transport::mesh_peer>& peer);
-    void on_message(const std::shared_ptr<transport::mesh_peer>& peer, core::json msg);
+    void on_message(const std::shared_ptr<transport::mesh_peer>& peer, core::protocol::agent_message msg);
     void on_close(const std::shared_ptr<transport::mesh_peer>& peer, const std::string& reason);
+
+    /// Closes (1008, `reason`) every agent connection whose upgrade was authenticated by token
+    /// `token_id`, or by any token of refresh family `family` when that is not empty: revocation
+    /// reaches open connections at once. Thread-safe.
+    void close_sessions_of(std::string token_id, std::string family, std::string reason);
 
     /// Stops timers and waiters (they get 503); the store is flushed by the caller.
     void shutdown();
@@ -101,10 +108,23 @@ private:
     std::vector<core::json> stored_runs(std::size_t limit, const std::string& state) override;
     std::vector<core::event> stream_events(const std::string& stream) override;
 
-    // hub_snapshot.cpp: snapshots of the live state, and starting from one
+    /// Posts `fn(reply)` to the strand behind the last guard (hub_state.hpp): an exception escaping
+    /// it is logged and fails the request through `reply` (a copy kept for that).
+    template <class Reply, class Fn>
+    void on_strand(const char* what, Reply reply, Fn fn);
+
+    // hub_recovery.cpp: the fold of the event log at start-up, from the newest snapshot
     /// Loads the newest snapshot into memory and folds its observers' streams up to it;
     /// returns its seq (0: none, or unreadable — then the whole log is folded).
     std::int64_t restore_snapshot();
+    void fold_event(const core::event& e);
+    /// Folds one job event (the job from memory, else its row); counts follow.
+    void fold_job_event(const core::event& e);
+    void keep_version(const core::event& e);
+    std::pair<std::size_t, std::size_t> resume_recovered_jobs();  // (pending, in flight)
+    void rewrite_lagging_rows();
+
+    // hub_snapshot.cpp: snapshots of the live state
     void take_snapshot();
     void count_for_snapshot(std::size_t events);
 
@@ -112,9 +132,8 @@ private:
     void rows_committed(std::vector<std::pair<std::string, std::int64_t>> ended);
     void prune_jobs();
     core::json list_jobs_json(std::size_t limit, const std::optional<core::job_state>& wanted);
-    /// Folds one job event during recovery (the job from memory, else its row).
-    void recover_job_event(const core::event& e, std::size_t& skipped);
-    // hub.cpp: persistence, recovery, timers
+
+    // hub.cpp: persistence, timers
     void persist(store::write_batch batch, std::function<void()> on_committed);
     void flush_staged();
     void record(core::job_record& job, std::string_view type, core::json data, store::write_batch& batch);
@@ -126,8 +145,7 @@ private:
     void periodic_check();
 
     // hub_jobs.cpp: client operations
-    void submit_on_strand(std::vector<core::job_spec>& specs, std::function<void(outcome<core::json>, bool)>& reply,
-                          bool summaries);
+    void submit_on_strand(std::vector<core::job_spec>& specs, submit_reply& reply, bool summaries);
     void begin_cancel(core::job_record& job, const std::string& why, std::function<void()> done);
     void finish_job(core::job_record& job, core::job_state state, const core::json& result, store::write_batch& batch);
     void settle_failure(core::job_record& job, core::job_state state, const core::json& result, store::write_batch& batch);
@@ -138,14 +156,15 @@ private:
     void stage_dirty_jobs(std::size_t limit);
 
     // hub_agents.cpp: the mesh protocol
-    void handle_hello(const std::shared_ptr<transport::mesh_peer>& peer, session& s, const core::json& m);
-    void handle_ack(agent_entry& a, const core::json& m);
-    void handle_nack(agent_entry& a, const core::json& m);
-    void handle_result(agent_entry& a, const std::shared_ptr<transport::mesh_peer>& peer, const core::json& m);
-    void handle_output(agent_entry& a, const core::json& m);
-    void handle_progress(agent_entry& a, const core::json& m);
-    void handle_heartbeat(agent_entry& a, const core::json& m);
-    void handle_reply(const core::json& m);
+    void handle_message(const std::shared_ptr<transport::mesh_peer>& peer, core::protocol::agent_message& m);
+    void handle_hello(const std::shared_ptr<transport::mesh_peer>& peer, session& s, core::protocol::hello& m);
+    void handle_ack(agent_entry& a, const core::protocol::ack& m);
+    void handle_nack(agent_entry& a, const core::protocol::nack& m);
+    void handle_result(agent_entry& a, const std::shared_ptr<transport::mesh_peer>& peer, core::protocol::result& m);
+    void handle_output(agent_entry& a, core::protocol::output& m);
+    void handle_progress(agent_entry& a, core::protocol::progress& m);
+    void handle_heartbeat(agent_entry& a, const core::protocol::heartbeat& m);
+    void handle_reply(core::protocol::reply& m);
     void agent_lost(agent_entry& a, const std::string& reason);
     void reclaim(const std::string& job_id, int attempt, const std::string& agent_id);
     void requeue(core::job_record& job, const std::string& reason, bool counts, store::write_batch& batch);

@@ -14,9 +14,19 @@ namespace orbitmesh::engine {
 
 namespace msg = core::protocol::msg;
 
+namespace {
+
+/// The principal the upgrade was authenticated as (engine/serve puts it there); open when none.
+core::principal principal_of(const transport::mesh_peer& peer) {
+    if (const auto* who = std::any_cast<core::principal>(&peer.upgrade_request().context)) return *who;
+    return {};
+}
+
+}  // namespace
+
 void hub::on_open(const std::shared_ptr<transport::mesh_peer>& peer) {
-    boost::asio::post(strand_, [self = shared_from_this(), peer] {
-        self->sessions_[peer->id()] = session{};
+    post([self = shared_from_this(), peer] {
+        self->sessions_[peer->id()] = session{{}, principal_of(*peer), peer};
         std::weak_ptr<transport::mesh_peer> weak = peer;
         self->deadlines_.after(10'000, [self, weak] {
             auto p = weak.lock();
@@ -28,36 +38,16 @@ void hub::on_open(const std::shared_ptr<transport::mesh_peer>& peer) {
     });
 }
 
-void hub::on_message(const std::shared_ptr<transport::mesh_peer>& peer, core::json m) {
-    auto kind = m.find("t");
-    bool heartbeat = kind != m.end() && kind->is_string() && kind->get_ref<const std::string&>() == msg::heartbeat;
-    auto handle = [self = shared_from_this(), peer, m = std::move(m)] {
-        auto sit = self->sessions_.find(peer->id());
-        if (sit == self->sessions_.end()) return;  // closed or replaced
-        if (auto problem = core::protocol::check_message(m)) {
-            hub_log("agent connection " + peer->remote_address() + ": closing 1007: " + *problem);
-            return peer->close(core::protocol::close_invalid, *problem);
-        }
-        const auto& t = m["t"].get_ref<const std::string&>();
-        if (sit->second.agent_id.empty()) {
-            if (t != msg::hello) {
-                hub_log("agent connection " + peer->remote_address() + ": closing 1008: " + t + " before hello");
-                return peer->close(core::protocol::close_policy, "expected hello as the first message, got " + t);
-            }
-            return self->handle_hello(peer, sit->second, m);
-        }
-        auto ait = self->agents_.find(sit->second.agent_id);
-        if (ait == self->agents_.end()) return;
-        auto& a = *ait->second;
-        a.last_seen_steady = core::steady_ms();
-        if (t == msg::heartbeat) self->handle_heartbeat(a, m);
-        else if (t == msg::ack) self->handle_ack(a, m);
-        else if (t == msg::nack) self->handle_nack(a, m);
-        else if (t == msg::result) self->handle_result(a, peer, m);
-        else if (t == msg::output) self->handle_output(a, m);
-        else if (t == msg::progress) self->handle_progress(a, m);
-        else if (t == msg::reply) self->handle_reply(m);
-        // twin_reported and others: accepted and ignored for now (versions can mix).
+void hub::on_message(const std::shared_ptr<transport::mesh_peer>& peer, core::protocol::agent_message m) {
+    const bool heartbeat = std::holds_alternative<core::protocol::heartbeat>(m);
+    auto handle = [self = shared_from_this(), peer, m = std::move(m)]() mutable {
+        guarded([&] { self->handle_message(peer, m); },
+                [&] { return std::string(core::protocol::type_of(m)) + " from " + peer->remote_address(); },
+                [&](const std::exception&) {
+                    peer->close(core::protocol::close_internal,
+                                "internal error handling " + std::string(core::protocol::type_of(m)) +
+                                    "; the hub logged the details");
+                });
     };
     // A heartbeat is a few field writes: dispatch runs it right here, on the io thread that read
     // it, when the hub strand is idle, instead of waking the other io thread for it (10,000
@@ -69,8 +59,55 @@ void hub::on_message(const std::shared_ptr<transport::mesh_peer>& peer, core::js
         boost::asio::post(strand_, std::move(handle));
 }
 
+void hub::handle_message(const std::shared_ptr<transport::mesh_peer>& peer, core::protocol::agent_message& m) {
+    namespace p = core::protocol;
+    auto sit = sessions_.find(peer->id());
+    if (sit == sessions_.end()) return;  // closed or replaced
+    if (sit->second.agent_id.empty()) {
+        if (auto* h = std::get_if<p::hello>(&m)) return handle_hello(peer, sit->second, *h);
+        auto t = std::string(p::type_of(m));
+        hub_log("agent connection " + peer->remote_address() + ": closing 1008: " + t + " before hello");
+        return peer->close(p::close_policy, "expected hello as the first message, got " + t);
+    }
+    auto ait = agents_.find(sit->second.agent_id);
+    if (ait == agents_.end()) return;
+    auto& a = *ait->second;
+    a.last_seen_steady = core::steady_ms();
+    struct visitor {
+        hub& h;
+        agent_entry& a;
+        const std::shared_ptr<transport::mesh_peer>& peer;
+        void operator()(p::heartbeat& x) { h.handle_heartbeat(a, x); }
+        void operator()(p::ack& x) { h.handle_ack(a, x); }
+        void operator()(p::result& x) { h.handle_result(a, peer, x); }
+        void operator()(p::output& x) { h.handle_output(a, x); }
+        void operator()(p::nack& x) { h.handle_nack(a, x); }
+        void operator()(p::progress& x) { h.handle_progress(a, x); }
+        void operator()(p::reply& x) { h.handle_reply(x); }
+        void operator()(p::hello&) {}
+        void operator()(p::twin_reported&) {}
+    };
+    std::visit(visitor{*this, a, peer}, m);
+    // A second hello on a registered connection and twin_reported: accepted and ignored for now.
+}
+
+void hub::close_sessions_of(std::string token_id, std::string family, std::string reason) {
+    post([self = shared_from_this(), token_id = std::move(token_id), family = std::move(family), reason = std::move(reason)] {
+        for (auto& entry : self->sessions_) {
+            const auto& s = entry.second;
+            const auto& who = s.who;
+            if (who.token_id.empty() || (who.token_id != token_id && (family.empty() || who.family != family))) continue;
+            if (auto p = s.peer.lock()) {
+                hub_log("agent connection " + p->remote_address() + " (" + (s.agent_id.empty() ? "before hello" : s.agent_id) +
+                        "): closing 1008: " + reason);
+                p->close(core::protocol::close_policy, reason);
+            }
+        }
+    });
+}
+
 void hub::on_close(const std::shared_ptr<transport::mesh_peer>& peer, const std::string& reason) {
-    boost::asio::post(strand_, [self = shared_from_this(), peer, reason] {
+    post([self = shared_from_this(), peer, reason] {
         auto sit = self->sessions_.find(peer->id());
         if (sit == self->sessions_.end()) return;
         std::string agent_id = sit->second.agent_id;
@@ -80,14 +117,12 @@ void hub::on_close(const std::shared_ptr<transport::mesh_peer>& peer, const std:
     });
 }
 
-void hub::handle_hello(const std::shared_ptr<transport::mesh_peer>& peer, session& s, const core::json& m) {
-    int version = m["protocol"].get<int>();
-    if (version < 1 || version > core::protocol::version)
-        return peer->close(core::protocol::close_policy, "unsupported protocol version " + std::to_string(version) +
+void hub::handle_hello(const std::shared_ptr<transport::mesh_peer>& peer, session& s, core::protocol::hello& m) {
+    if (m.protocol < 1 || m.protocol > core::protocol::version)
+        return peer->close(core::protocol::close_policy, "unsupported protocol version " + std::to_string(m.protocol) +
                                                              " (this hub speaks 1.." +
                                                              std::to_string(core::protocol::version) + ")");
-    const auto& id = m["agent_id"].get_ref<const std::string&>();
-    if (id.empty() || id.size() > 128) return peer->close(core::protocol::close_invalid, "hello has a bad agent_id");
+    const auto& id = m.agent_id;
     auto& slot = agents_[id];
     if (!slot) slot = std::make_unique<agent_entry>();
     auto& a = *slot;
@@ -100,27 +135,20 @@ void hub::handle_hello(const std::shared_ptr<transport::mesh_peer>& peer, sessio
     a.connection = peer->id();
     a.last_seen_steady = core::steady_ms();
     a.rec.id = id;
-    a.rec.name = m["name"].get<std::string>();
-    a.rec.version = m["version"].get<std::string>();
-    a.rec.concurrency = std::max(1, m["concurrency"].get<int>());
-    try {
-        a.rec.tags = m["tags"].get<std::map<std::string, std::string>>();
-        a.rec.capabilities = m["capabilities"].get<std::vector<std::string>>();
-        a.handlers.clear();
-        if (auto h = m.find("handlers"); h != m.end() && h->is_array())
-            for (const auto& name : *h)
-                if (name.is_string()) a.handlers.insert(core::canonical_command(name.get<std::string>()));
-    } catch (const core::json::exception&) {
-        return peer->close(core::protocol::close_invalid, "hello tags must map strings to strings and capabilities be strings");
-    }
+    a.rec.name = std::move(m.name);
+    a.rec.version = std::move(m.version);
+    a.rec.concurrency = m.concurrency;
+    a.rec.tags = std::move(m.tags);
+    a.rec.capabilities = std::move(m.capabilities);
+    a.handlers.clear();
+    if (m.handlers)
+        for (const auto& name : *m.handlers) a.handlers.insert(core::canonical_command(name));
     a.rec.state = core::agent_state::connected;
     a.rec.connected_ms = a.rec.last_seen_ms = core::now_ms();
 
     // Reconcile: jobs the hub thinks it runs versus what it says it holds.
     std::set<std::pair<std::string, int>> held;
-    for (const auto& r : m["running"])
-        if (r.is_object() && r.contains("job_id") && r["job_id"].is_string())
-            held.emplace(r["job_id"].get<std::string>(), r.value("attempt", 0));
+    for (auto& r : m.running) held.emplace(std::move(r.job_id), r.attempt);
     store::write_batch batch;
     for (const auto& job_id : std::vector<std::string>(a.jobs.begin(), a.jobs.end())) {
         auto* job = find_job(job_id);
@@ -161,18 +189,17 @@ void hub::record_agent_event(agent_entry& a, std::string_view type, store::write
     dirty_agents_.insert(a.rec.id);
 }
 
-void hub::handle_heartbeat(agent_entry& a, const core::json& m) {
-    const auto& load = m["load"];
-    a.rec.cpu = load.value("cpu", 0.0);
-    a.rec.mem = load.value("mem", 0.0);
+void hub::handle_heartbeat(agent_entry& a, const core::protocol::heartbeat& m) {
+    a.rec.cpu = m.cpu;
+    a.rec.mem = m.mem;
     a.rec.last_seen_ms = core::now_ms();
 }
 
-void hub::handle_progress(agent_entry& a, const core::json& m) {
-    auto* job = find_job(m["job_id"].get<std::string>());
-    if (!job || job->agent_id != a.rec.id || job->attempt != m["attempt"].get<int>()) return;
-    job->progress_percent = std::clamp(m["percent"].get<double>(), 0.0, 100.0);
-    job->progress_message = m.value("message", std::string{});
+void hub::handle_progress(agent_entry& a, core::protocol::progress& m) {
+    auto* job = find_job(m.job_id);
+    if (!job || job->agent_id != a.rec.id || job->attempt != m.attempt) return;
+    job->progress_percent = m.percent;
+    job->progress_message = std::move(m.message);
     dirty_jobs_.insert(job->id);
 }
 
@@ -203,9 +230,9 @@ void hub::send_assign(const std::string& job_id, int attempt) {
     });
 }
 
-void hub::handle_ack(agent_entry& a, const core::json& m) {
-    auto* job = find_job(m["job_id"].get<std::string>());
-    int attempt = m["attempt"].get<int>();
+void hub::handle_ack(agent_entry& a, const core::protocol::ack& m) {
+    auto* job = find_job(m.job_id);
+    int attempt = m.attempt;
     if (!job || job->agent_id != a.rec.id || job->attempt != attempt || job->state != core::job_state::assigned) return;
     a.rec.consecutive_failures = 0;
     store::write_batch batch;
@@ -233,11 +260,11 @@ void hub::handle_ack(agent_entry& a, const core::json& m) {
     if (ended) schedule_dispatch();
 }
 
-void hub::handle_nack(agent_entry& a, const core::json& m) {
-    auto* job = find_job(m["job_id"].get<std::string>());
-    int attempt = m["attempt"].get<int>();
+void hub::handle_nack(agent_entry& a, const core::protocol::nack& m) {
+    auto* job = find_job(m.job_id);
+    int attempt = m.attempt;
     if (!job || job->agent_id != a.rec.id || job->attempt != attempt || job->state != core::job_state::assigned) return;
-    const auto& reason = m["reason"].get_ref<const std::string&>();
+    const auto& reason = m.reason;
     bool busy = reason == "busy" || reason == "draining";
     if (!busy) infra_failure(a);
     // Try elsewhere first: keep this agent out of this job's way for a while.

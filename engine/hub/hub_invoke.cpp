@@ -6,9 +6,9 @@
 namespace orbitmesh::engine {
 
 void hub::invoke_agent(const std::string& id_or_name, std::string method, core::json args, std::int64_t timeout_ms,
-                       job_reply reply) {
-    boost::asio::post(strand_, [self = shared_from_this(), id_or_name, method = std::move(method), args = std::move(args),
-                                timeout_ms, reply = std::move(reply)]() mutable {
+                       job_reply request) {
+    on_strand("invoke_agent", std::move(request), [self = shared_from_this(), id_or_name, method = std::move(method),
+                                                 args = std::move(args), timeout_ms](job_reply& reply) {
         auto* a = self->find_agent(id_or_name);
         if (!a)
             return reply({{}, core::error(core::error_kind::not_found,
@@ -28,14 +28,13 @@ void hub::invoke_agent(const std::string& id_or_name, std::string method, core::
     });
 }
 
-void hub::handle_reply(const core::json& m) {
-    auto it = calls_.find(m["call_id"].get<std::string>());
+void hub::handle_reply(core::protocol::reply& m) {
+    auto it = calls_.find(m.call_id);
     if (it == calls_.end()) return;  // timed out already
     auto cb = std::move(it->second.reply);
     calls_.erase(it);
-    if (auto e = m.find("error"); e != m.end() && !e->is_null())
-        return cb({{}, core::error(core::error_kind::failed, "agent error: " + (e->is_string() ? e->get<std::string>() : e->dump()))});
-    cb({core::json{{"value", m.value("value", core::json())}}, std::nullopt});
+    if (m.error) return cb({{}, core::error(core::error_kind::failed, "agent error: " + *m.error)});
+    cb({core::json{{"value", std::move(m.value)}}, std::nullopt});
 }
 
 }  // namespace orbitmesh::engine

@@ -18,14 +18,14 @@ core::error not_found(const std::string& id) {
 
 }  // namespace
 
-void hub::submit(std::vector<core::job_spec> specs, std::function<void(outcome<core::json>, bool)> reply,
-                 bool summaries) {
-    boost::asio::post(strand_, [self = shared_from_this(), specs = std::move(specs), reply = std::move(reply),
-                                summaries]() mutable { self->submit_on_strand(specs, reply, summaries); });
+void hub::submit(std::vector<core::job_spec> specs, submit_reply request, bool summaries) {
+    on_strand("submit", std::move(request),
+              [self = shared_from_this(), specs = std::move(specs), summaries](submit_reply& reply) mutable {
+                  self->submit_on_strand(specs, reply, summaries);
+              });
 }
 
-void hub::submit_on_strand(std::vector<core::job_spec>& specs, std::function<void(outcome<core::json>, bool)>& reply,
-                           bool summaries) {
+void hub::submit_on_strand(std::vector<core::job_spec>& specs, submit_reply& reply, bool summaries) {
     if (stopping_) {
         reply({{}, core::error(core::error_kind::unavailable, "the hub is shutting down; submit again shortly")}, false);
         return;
@@ -72,8 +72,8 @@ void hub::submit_on_strand(std::vector<core::job_spec>& specs, std::function<voi
     schedule_dispatch();
 }
 
-void hub::get_job(const std::string& id, std::int64_t wait_ms, job_reply reply) {
-    boost::asio::post(strand_, [self = shared_from_this(), id, wait_ms, reply = std::move(reply)]() mutable {
+void hub::get_job(const std::string& id, std::int64_t wait_ms, job_reply request) {
+    on_strand("get_job", std::move(request), [self = shared_from_this(), id, wait_ms](job_reply& reply) {
         auto* job = self->find_job(id);
         if (!job) return reply({{}, not_found(id)});
         if (wait_ms <= 0 || core::is_terminal(job->state) || self->stopping_)
@@ -94,8 +94,8 @@ void hub::get_job(const std::string& id, std::int64_t wait_ms, job_reply reply) 
     });
 }
 
-void hub::list_jobs(std::size_t limit, std::string state, job_reply reply) {
-    boost::asio::post(strand_, [self = shared_from_this(), limit, state = std::move(state), reply = std::move(reply)] {
+void hub::list_jobs(std::size_t limit, std::string state, job_reply request) {
+    on_strand("list_jobs", std::move(request), [self = shared_from_this(), limit, state = std::move(state)](job_reply& reply) {
         const auto wanted = core::parse_job_state(state);
         if (!state.empty() && !wanted)
             return reply({{}, core::error(core::error_kind::invalid_input,
@@ -107,8 +107,8 @@ void hub::list_jobs(std::size_t limit, std::string state, job_reply reply) {
     });
 }
 
-void hub::stats(job_reply reply) {
-    boost::asio::post(strand_, [self = shared_from_this(), reply = std::move(reply)] {
+void hub::stats(job_reply request) {
+    on_strand("stats", std::move(request), [self = shared_from_this()](job_reply& reply) {
         core::json jobs = core::json::object();
         for (std::size_t i = 0; i < core::job_state_count; ++i)
             jobs[std::string(core::to_string(static_cast<core::job_state>(i)))] = self->state_counts_[i];
@@ -130,8 +130,8 @@ void hub::stats(job_reply reply) {
     });
 }
 
-void hub::cancel_job(const std::string& id, std::string reason, job_reply reply) {
-    boost::asio::post(strand_, [self = shared_from_this(), id, reason = std::move(reason), reply = std::move(reply)] {
+void hub::cancel_job(const std::string& id, std::string reason, job_reply request) {
+    on_strand("cancel_job", std::move(request), [self = shared_from_this(), id, reason = std::move(reason)](job_reply& reply) {
         auto* job = self->find_job(id);
         if (!job) return reply({{}, not_found(id)});
         if (core::is_terminal(job->state))
@@ -182,8 +182,8 @@ void hub::begin_cancel(core::job_record& job, const std::string& why, std::funct
     });
 }
 
-void hub::retry_job(const std::string& id, job_reply reply) {
-    boost::asio::post(strand_, [self = shared_from_this(), id, reply = std::move(reply)] {
+void hub::retry_job(const std::string& id, job_reply request) {
+    on_strand("retry_job", std::move(request), [self = shared_from_this(), id](job_reply& reply) {
         auto* job = self->find_job(id);
         if (!job) return reply({{}, not_found(id)});
         if (!core::is_terminal(job->state) || job->state == core::job_state::succeeded)

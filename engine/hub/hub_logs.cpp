@@ -19,10 +19,10 @@ core::json line_json(const store::log_line& l) {
 
 }  // namespace
 
-void hub::handle_output(agent_entry& a, const core::json& m) {
-    const auto& job_id = m["job_id"].get_ref<const std::string&>();
+void hub::handle_output(agent_entry& a, core::protocol::output& m) {
+    const auto& job_id = m.job_id;
     auto* job = find_job(job_id);
-    if (!job || job->agent_id != a.rec.id || job->attempt != m["attempt"].get<int>() || core::is_terminal(job->state))
+    if (!job || job->agent_id != a.rec.id || job->attempt != m.attempt || core::is_terminal(job->state))
         return;  // output of a stale attempt is dropped like its result
     auto seq_it = log_seq_.find(job_id);
     if (seq_it == log_seq_.end()) {
@@ -40,9 +40,9 @@ void hub::handle_output(agent_entry& a, const core::json& m) {
     }
     // After a reconnect the agent sends again every line the hub may have missed (it cannot know
     // which arrived): its own per-attempt seq tells the ones already taken.
-    std::int64_t agent_seq = 0;
-    if (auto s = m.find("seq"); s != m.end() && s->is_number_integer()) {
-        agent_seq = s->get<std::int64_t>();
+    // Agents number an attempt's lines from 1; 0 is a line with no number of its own.
+    const std::int64_t agent_seq = m.seq;
+    if (agent_seq > 0) {
         auto& last = agent_seq_[job_id];
         if (last.first == job->attempt && agent_seq <= last.second) return;
         last = {job->attempt, agent_seq};
@@ -51,8 +51,8 @@ void hub::handle_output(agent_entry& a, const core::json& m) {
     line.job_id = job_id;
     line.attempt = job->attempt;
     line.seq = ++seq_it->second;
-    line.stream = m["stream"].is_string() ? m["stream"].get<std::string>() : "stdout";
-    line.data = m["data"].is_string() ? m["data"].get<std::string>() : m["data"].dump();
+    line.stream = std::move(m.stream);
+    line.data = std::move(m.data);
     if (line.data.size() > max_line_bytes) line.data.resize(max_line_bytes);
     line.time_ms = core::now_ms();
     line.agent_seq = agent_seq;
@@ -93,8 +93,8 @@ core::json hub::logs_reply(const std::string& job_id, std::int64_t after, std::s
             {"done", terminal && !more}};
 }
 
-void hub::job_logs(const std::string& id, std::int64_t after, std::int64_t wait_ms, std::size_t limit, job_reply reply) {
-    boost::asio::post(strand_, [self = shared_from_this(), id, after, wait_ms, limit, reply = std::move(reply)]() mutable {
+void hub::job_logs(const std::string& id, std::int64_t after, std::int64_t wait_ms, std::size_t limit, job_reply request) {
+    on_strand("job_logs", std::move(request), [self = shared_from_this(), id, after, wait_ms, limit](job_reply& reply) {
         auto* job = self->find_job(id);
         if (!job)
             return reply({{}, core::error(core::error_kind::not_found, "job " + id + " not found (list jobs with `orbitmesh job list`)")});

@@ -5,7 +5,9 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <map>
 #include <string>
+#include <vector>
 
 #include "engine/hub/dispatcher.hpp"
 #include "store/event_store.hpp"
@@ -39,7 +41,22 @@ struct hub_options {
     /// A snapshot of the live state after this many events (and at a clean stop), so a start
     /// folds only the tail; 0 = only at a clean stop.
     std::size_t snapshot_every = 100'000;
+    // The trust boundary (SPEC §8; engine/auth, engine/serve/http_front).
+    bool require_tokens = false;          // --auth token (else none: everyone acts as admin)
+    bool insecure_no_auth = false;        // --insecure-no-auth: no auth on a non-loopback address, logged loudly
+    std::filesystem::path jwt_key_file;   // --jwt-key PEM (RS256/ES256); empty = HS256 secret in the data dir
+    int max_auth_failures = 30;           // failed authentications per address per minute, then 429; 0 = no limit
+    std::size_t max_connections = 32768;  // open HTTP + agent connections
+    std::int64_t handshake_timeout_ms = 10'000;  // accept -> first request head / WebSocket handshake done
+    std::size_t max_http_body = 64u << 20;
     int io_threads = 2;
+    // Steps of the original format (docs/original-format.md): JavaScript, http, notification channels.
+    std::string node;                           // the JavaScript engine; "" = $ORBITMESH_NODE or PATH
+    std::int64_t script_timeout_ms = 10'000;
+    int script_memory_mb = 128;
+    std::vector<std::string> http_allow;        // allow-list rules; empty = any target but the protected ones
+    std::size_t http_max_response = 1u << 20;
+    std::map<std::string, std::string> notify_channels;  // NAME -> URL or "log"
     /// When set, the hub also stops (as on SIGTERM) once it becomes true: for in-process hubs
     /// (`run --local`, tests). Polled every 100 ms.
     std::shared_ptr<std::atomic<bool>> stop_token;

@@ -12,9 +12,9 @@ namespace orbitmesh::engine {
 
 namespace msg = core::protocol::msg;
 
-void hub::handle_result(agent_entry& a, const std::shared_ptr<transport::mesh_peer>& peer, const core::json& m) {
-    const auto job_id = m["job_id"].get<std::string>();
-    int attempt = m["attempt"].get<int>();
+void hub::handle_result(agent_entry& a, const std::shared_ptr<transport::mesh_peer>& peer, core::protocol::result& m) {
+    const auto& job_id = m.job_id;
+    int attempt = m.attempt;
     auto* job = find_job(job_id);
     core::json ack = {{"t", msg::result_ack}, {"job_id", job_id}, {"attempt", attempt}};
     bool current = job && job->agent_id == a.rec.id && job->attempt == attempt &&
@@ -34,10 +34,10 @@ void hub::handle_result(agent_entry& a, const std::shared_ptr<transport::mesh_pe
         persist({}, [peer, ack] { peer->send(ack); });
         return;
     }
-    const auto& status = m["status"].get_ref<const std::string&>();
-    core::json result = {{"exit_code", m.value("exit_code", core::json())},
-                         {"output", m.value("output", core::json())},
-                         {"error", m.value("error", core::json()).is_string() ? m["error"].get<std::string>() : ""}};
+    const auto& status = m.status;
+    core::json result = {{"exit_code", m.exit_code ? core::json(*m.exit_code) : core::json()},
+                         {"output", std::move(m.output)},
+                         {"error", std::move(m.error)}};
     store::write_batch batch;
     if (status == "succeeded") {
         a.rec.consecutive_failures = 0;
@@ -51,7 +51,7 @@ void hub::handle_result(agent_entry& a, const std::shared_ptr<transport::mesh_pe
         if (status != "failed" && status != "timed_out") result["error"] = "agent reported unknown status \"" + status + "\"";
         settle_failure(*job, status == "timed_out" ? core::job_state::timed_out : core::job_state::failed, result, batch);
     }
-    persist(std::move(batch), [this, peer, ack, job_id] {
+    persist(std::move(batch), [this, peer, ack = std::move(ack), job_id = job_id] {
         peer->send(ack);
         auto* j = find_job(job_id);
         if (j && core::is_terminal(j->state)) job_ended(job_id);
@@ -152,8 +152,8 @@ hub::agent_entry* hub::find_agent(const std::string& id_or_name) {
     return nullptr;
 }
 
-void hub::list_agents(job_reply reply) {
-    boost::asio::post(strand_, [self = shared_from_this(), reply = std::move(reply)] {
+void hub::list_agents(job_reply request) {
+    on_strand("list_agents", std::move(request), [self = shared_from_this()](job_reply& reply) {
         core::json out = core::json::array();
         for (auto& [id, a] : self->agents_) out.push_back(core::to_json(a->rec));
         std::sort(out.begin(), out.end(), [](const core::json& x, const core::json& y) { return x["name"] < y["name"]; });
@@ -161,8 +161,8 @@ void hub::list_agents(job_reply reply) {
     });
 }
 
-void hub::get_agent(const std::string& id_or_name, job_reply reply) {
-    boost::asio::post(strand_, [self = shared_from_this(), id_or_name, reply = std::move(reply)] {
+void hub::get_agent(const std::string& id_or_name, job_reply request) {
+    on_strand("get_agent", std::move(request), [self = shared_from_this(), id_or_name](job_reply& reply) {
         auto* a = self->find_agent(id_or_name);
         if (!a)
             return reply({{}, core::error(core::error_kind::not_found,

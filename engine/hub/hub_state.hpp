@@ -6,7 +6,10 @@
 #include <set>
 #include <string>
 
+#include "core/principal.hpp"
 #include "engine/hub/hub.hpp"
+#include "engine/hub/hub_log.hpp"
+#include "engine/hub/strand_guard.hpp"
 
 namespace orbitmesh::engine {
 
@@ -23,6 +26,8 @@ struct hub::agent_entry {
 
 struct hub::session {
     std::string agent_id;  // empty until hello
+    core::principal who;   // what authenticated the upgrade (closed when its token is revoked)
+    std::weak_ptr<transport::mesh_peer> peer;
 };
 
 struct hub::job_waiter {
@@ -37,10 +42,25 @@ struct hub::log_waiter {
     job_reply reply;
 };
 
+/// A failed request's error: a core::error as itself, anything else as `internal` with context.
+inline core::error request_error(const char* what, const std::exception& e) {
+    if (const auto* known = dynamic_cast<const core::error*>(&e)) return *known;
+    return core::error(core::error_kind::internal, std::string("internal error in ") + what + "; the hub logged the details");
+}
+
+inline void fail_request(hub::job_reply& reply, core::error e) { reply({{}, std::move(e)}); }
+inline void fail_request(hub::submit_reply& reply, core::error e) { reply({{}, std::move(e)}, false); }
+
+template <class Reply, class Fn>
+void hub::on_strand(const char* what, Reply reply, Fn fn) {
+    boost::asio::post(strand_, [what, reply = std::move(reply), fn = std::move(fn)]() mutable {
+        auto fail = reply;  // fn may move `reply` into a waiter before it throws
+        guarded([&] { fn(reply); }, [what] { return what; },
+                [&](const std::exception& e) { fail_request(fail, request_error(what, e)); });
+    });
+}
+
 /// `agent-<id>`: the stream of an agent's connection events.
 inline std::string agent_stream(const std::string& id) { return "agent-" + id; }
-
-/// One stderr line from the hub (stdout stays for results).
-void hub_log(const std::string& line);
 
 }  // namespace orbitmesh::engine

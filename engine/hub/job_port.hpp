@@ -56,7 +56,8 @@ public:
     virtual void add_stats(core::json& /*stats*/) const {}
     /// A start from a snapshot: takes the observer's part of it, and returns the streams to fold
     /// again up to the snapshot's seq before the tail is replayed (names; a name ending in '-' is
-    /// a prefix: every stream starting with it).
+    /// a prefix: every stream starting with it). An observer whose state lives in its own streams
+    /// must name them here, or it starts without what happened before the snapshot.
     virtual std::vector<std::string> restore(const core::hub_snapshot& /*s*/) { return {}; }
     /// A snapshot is being taken: add the observer's part, and stage every projection row that
     /// lags its events into `batch` (the snapshot's batch leaves every row current).

@@ -50,31 +50,27 @@ std::int64_t resolve(const std::filesystem::path& file, const std::string& until
 
 }  // namespace
 
-extra_routes make_replay_routes(std::filesystem::path store_file) {
+void add_replay_routes(route_table& t, std::filesystem::path store_file) {
+    using P = const route_params&;
+    using W = const core::principal&;
     auto running = std::make_shared<std::atomic<int>>(0);
-    extra_routes routes;
-    routes["replay"] = [file = store_file, running](http_request req, http_reply reply) {
-        const auto seg = path_segments(req.path);
-        if (req.method != "GET" || seg.size() > 5)
-            throw core::error(core::error_kind::not_found, "no route " + req.method + " " + req.path + " (see docs/http-api.md)");
-        const auto until = until_of(req);
-        if (seg.size() == 3)
-            return off_the_hub(running, std::move(reply), [file, until] { return replay::log_summary(file, resolve(file, until)); });
-        const auto id = seg[3];
-        if (seg.size() == 5 && seg[4] != "chrome-trace")
-            throw core::error(core::error_kind::not_found, "no route GET " + req.path + " (replay/ID/chrome-trace?)");
-        const bool trace = seg.size() == 5;
-        off_the_hub(running, std::move(reply), [file, until, id, trace] {
-            const auto t = replay::load_timeline(file, id, resolve(file, until));
-            return trace ? replay::chrome_trace(t) : replay::to_json(t);
-        });
+    t.add("GET", "/api/v1/replay", operators, [file = store_file, running](const http_request& req, P, W, http_reply reply) {
+        off_the_hub(running, std::move(reply),
+                    [file, until = until_of(req)] { return replay::log_summary(file, resolve(file, until)); });
+    });
+    auto timeline = [file = store_file, running](bool trace) {
+        return [file, running, trace](const http_request& req, P p, W, http_reply reply) {
+            off_the_hub(running, std::move(reply), [file, until = until_of(req), id = p[0], trace] {
+                const auto tl = replay::load_timeline(file, id, resolve(file, until));
+                return trace ? replay::chrome_trace(tl) : replay::to_json(tl);
+            });
+        };
     };
-    routes["verify"] = [file = store_file, running](http_request req, http_reply reply) {
-        if (req.method != "GET" || path_segments(req.path).size() != 3)
-            throw core::error(core::error_kind::not_found, "no route " + req.method + " " + req.path + " (GET /api/v1/verify)");
+    t.add("GET", "/api/v1/replay/{id}", operators, timeline(false));
+    t.add("GET", "/api/v1/replay/{id}/chrome-trace", operators, timeline(true));
+    t.add("GET", "/api/v1/verify", operators, [file = store_file, running](const http_request&, P, W, http_reply reply) {
         off_the_hub(running, std::move(reply), [file] { return replay::to_json(replay::verify_store(file)); });
-    };
-    return routes;
+    });
 }
 
 }  // namespace orbitmesh::engine

@@ -8,13 +8,15 @@ list(APPEND ORBITMESH_ENGINE_SOURCES
   hub/hub_agents.cpp
   hub/hub_invoke.cpp
   hub/hub_jobs.cpp
+  hub/hub_log.cpp
   hub/hub_logs.cpp
   hub/hub_port.cpp
   hub/hub_recovery.cpp
+  hub/hub_results.cpp
   hub/hub_retention.cpp
   hub/hub_snapshot.cpp
-  hub/hub_results.cpp
-  hub/hub_server.cpp
+  hub/mesh_intake.cpp
   hub/metrics.cpp
   hub/replay_routes.cpp
+  hub/route_table.cpp
 )

@@ -73,6 +73,7 @@ void check_expression_field(const source_node& n, diagnostics_sink& sink, const 
         sink.error(n.pos, what + " must be an expression, not " + describe(n), "write e.g. inputs.count > 3");
         return;
     }
+    if (sink.original_dialect()) return;  // what our language cannot parse is JavaScript there
     if (auto d = core::check_expression_field(n.text)) sink.error(position_in(n, d->column), what + ": " + d->message, d->hint);
 }
 

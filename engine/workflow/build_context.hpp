@@ -23,9 +23,14 @@ public:
     void add(core::diagnostic d);
     const std::string& file() const noexcept { return file_; }
     std::vector<core::diagnostic>& list() noexcept { return list_; }
+    /// The file is in the original dialect: an expression field our language cannot parse is
+    /// JavaScript (evaluated by the engine at run time), not an error.
+    void set_original_dialect(bool on) noexcept { original_ = on; }
+    bool original_dialect() const noexcept { return original_; }
 
 private:
     std::string file_;
+    bool original_ = false;
     std::vector<core::diagnostic> list_;
 };
 

@@ -9,6 +9,7 @@
 #include "core/error.hpp"
 #include "engine/workflow/build_context.hpp"
 #include "engine/workflow/json_reader.hpp"
+#include "engine/workflow/original_dialect.hpp"
 #include "engine/workflow/workflow_builder.hpp"
 #include "engine/workflow/yaml_reader.hpp"
 
@@ -89,8 +90,12 @@ workflow_check check_workflow_text(std::string_view text, const std::string& fil
         const bool json = looks_like_json(text, file, options.format);
         const source_node root = json ? read_json(text, options.limits) : read_yaml(text, options.limits);
         result.parsed = true;
+        auto original = detect_original_dialect(root, text, sink);
+        sink.set_original_dialect(!original.empty());
         result.workflow = build_workflow(root, sink, default_id(file));
         result.workflow.source_file = file;
+        result.workflow.original_dialect = original;
+        if (!original.empty()) apply_original_dialect(result.workflow, sink);
     } catch (const source_error& e) {
         sink.error(e.pos(), e.what(), e.hint());
     }

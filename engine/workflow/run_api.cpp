@@ -67,10 +67,10 @@ void runner::pause_run(const std::string& id, bool pause, api_reply reply) {
     reply(200, core::to_json(r->rec));
 }
 
-void runner::approve(const std::string& id, const core::json& body, api_reply reply) {
+void runner::approve(const std::string& id, const approval_request& req, api_reply reply) {
     auto* r = find_or_load(id);
     if (!r) throw no_run(id);
-    auto step = body.value("step", std::string{});
+    const auto& step = req.step;
     const core::step_record* rec = r->rec.find(step);
     for (const auto& [path, s] : r->rec.steps)
         if (!rec && s.id == step && s.wait.kind == "approval") rec = &s;
@@ -78,17 +78,17 @@ void runner::approve(const std::string& id, const core::json& body, api_reply re
         throw core::error(core::error_kind::conflict, "step " + step + " of run " + id +
                                                           " is not waiting for approval (check the step id in the run record)");
     const auto& a = std::get<core::approval_step>(def_of(*r, rec->path)->config);
-    auto who = body.value("approver", std::string{});
+    const auto& who = req.approver;
     if (!a.approvers.empty() && std::find(a.approvers.begin(), a.approvers.end(), who) == a.approvers.end())
         throw core::error(core::error_kind::unauthorized,
                           "approver \"" + who + "\" may not approve step " + rec->path + " (allowed: " +
-                              core::json(a.approvers).dump() + ")");
+                              core::json(a.approvers).dump(-1, ' ', false, core::json::error_handler_t::replace) + ")");
     for (const auto& x : rec->approvals)
         if (x.approver == who && !who.empty())
             throw core::error(core::error_kind::conflict, who + " already approved step " + rec->path);
     auto path = rec->path;
-    bool reject = body.value("reject", false);
-    auto comment = body.value("comment", std::string{});
+    bool reject = req.reject;
+    const auto& comment = req.comment;
     store::write_batch batch;
     record(*r, core::run_event::approval, {{"path", path}, {"approver", who}, {"reject", reject}, {"comment", comment}}, batch);
     flush(*r, std::move(batch));

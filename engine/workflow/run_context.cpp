@@ -1,4 +1,6 @@
 // What expressions see (`inputs`, `vars`, `steps`, `run`, `item`, `index`) and where a step lives.
+#include <set>
+
 #include "engine/workflow/runner.hpp"
 
 namespace orbitmesh::engine {
@@ -19,6 +21,18 @@ void set_locals(core::json& locals, const core::workflow_step* def, const core::
     if (fe) {
         locals[fe->item_variable] = item;
         locals[fe->index_variable] = index;
+    }
+}
+
+// The original's engine laid a run's inputs over its workflow variables as bare names
+// (`${service_name}`, `${config.url}`); step outputs set later won over both.
+void overlay_inputs(core::json& ctx, const core::json& inputs, const core::json& vars, const core::json& defaults) {
+    static const std::set<std::string> ours = {"inputs", "input", "vars", "steps", "run", "item", "index", "context"};
+    if (!inputs.is_object()) return;
+    for (const auto& [k, v] : inputs.items()) {
+        if (ours.count(k)) continue;
+        const bool output = vars.contains(k) && !(defaults.is_object() && defaults.contains(k) && defaults[k] == vars[k]);
+        if (!output) ctx[k] = v;
     }
 }
 
@@ -44,6 +58,7 @@ core::json runner::context(const live_run& r, const scope& sc) const {
                    {"index", nullptr}};
     for (const auto& [k, v] : r.rec.vars.items())
         if (!ctx.contains(k)) ctx[k] = v;  // bare variables (the original format's `${diskInfo.x}`)
+    if (r.wf && !r.wf->original_dialect.empty()) overlay_inputs(ctx, r.rec.inputs, r.rec.vars, r.wf->variables);
     for (const auto& [k, v] : sc.locals.items()) ctx[k] = v;
     return ctx;
 }

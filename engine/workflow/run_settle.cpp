@@ -1,5 +1,6 @@
 // Step outcomes: jobs ending, retries with backoff, step timeouts, elapsed waits, child runs.
 #include <cmath>
+#include <map>
 
 #include "core/clock.hpp"
 #include "core/duration.hpp"
@@ -33,8 +34,21 @@ std::int64_t backoff_ms(const core::step_retry& r, int attempt) {
     return r.max_delay_ms > 0 ? std::min<std::int64_t>(static_cast<std::int64_t>(d), r.max_delay_ms) : static_cast<std::int64_t>(d);
 }
 
+/// One element of an original-format `pattern:` job's output, in the original's words.
+core::json per_agent_result(const core::job_record* job) {
+    if (!job) return {{"status", "Failed"}, {"error", "the job is unknown to the hub"}};
+    static const std::map<core::job_state, const char*> names{{core::job_state::succeeded, "Completed"},
+                                                              {core::job_state::cancelled, "Cancelled"},
+                                                              {core::job_state::timed_out, "TimedOut"}};
+    auto name = names.find(job->state);
+    return {{"agentId", job->agent_id}, {"agentName", job->agent_name}, {"jobId", job->id},
+            {"status", name == names.end() ? "Failed" : name->second}, {"result", job->output}, {"error", job->error},
+            {"exitCode", job->exit_code ? core::json(*job->exit_code) : core::json()}};
+}
+
 bool retriable(core::step_type t) {
-    return t == core::step_type::job || t == core::step_type::notify || t == core::step_type::sub_workflow;
+    return t == core::step_type::job || t == core::step_type::notify || t == core::step_type::sub_workflow ||
+           t == core::step_type::script || t == core::step_type::http;
 }
 
 }  // namespace
@@ -50,7 +64,7 @@ void runner::on_step_job(live_run& r, const std::string& path) {
         const auto* job = port_.job(id);
         if (job && !core::is_terminal(job->state)) return;  // fan_out: wait for every agent
         auto st = job ? step_state_of(job->state) : core::step_state::failed;
-        outputs.push_back(job ? job->output : core::json());
+        outputs.push_back(def->job()->per_agent_results ? per_agent_result(job) : job ? job->output : core::json());
         if (st != core::step_state::succeeded && state == core::step_state::succeeded) {
             state = st;
             error = job ? "job " + id + " " + std::string(core::to_string(job->state)) + (job->error.empty() ? "" : ": " + job->error)
@@ -95,7 +109,7 @@ void runner::step_timed_out(const std::string& run_id, const std::string& path, 
     const auto* def = def_of(*r, path);
     for (const auto& id : rec->job_ids) cancel_once(id, "step " + path + " of run " + run_id + " timed out");
     settle(*r, path, core::step_state::timed_out, nullptr,
-           "step " + path + " timed out after " + core::format_duration(def ? def->timeout_ms : 0));
+           "step " + path + " timed out after " + core::format_duration(rec->detail.value("timeout_ms", def ? def->timeout_ms : 0)));
     advance(*r);
 }
 

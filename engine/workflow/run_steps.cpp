@@ -1,11 +1,14 @@
 // Starting steps: conditions, containers, job/transform/delay/wait/approval/sub_workflow/notify.
+#include <optional>
 #include <thread>
 
 #include "core/clock.hpp"
+#include "core/duration.hpp"
 #include "core/error.hpp"
 #include "core/expression_template.hpp"
 #include "core/run_events.hpp"
 #include "core/url.hpp"
+#include "engine/workflow/notification_channels.hpp"
 #include "engine/workflow/runner.hpp"
 #include "transport/http_client.hpp"
 
@@ -35,16 +38,68 @@ core::json foreach_items(const core::foreach_step& fe, const core::json& ctx) {
     return items;
 }
 
+/// The condition as written: the original format's JavaScript rather than its `__js.eN` slot.
+std::string shown_condition(const core::workflow_step& s) {
+    for (const auto& f : s.js)
+        if (s.condition == "__js." + f.key) return "${" + f.source + "}";
+    return s.condition;
+}
+
+/// A template as the file wrote it: in the original format, `${{ X }}` and the JavaScript slots
+/// give back its `${X}`.
+std::string shown_template(const core::workflow_step& s, std::string text, bool original) {
+    for (const auto& f : s.js) {
+        const std::string slot = "${{ __js." + f.key + " }}";
+        for (auto at = text.find(slot); at != std::string::npos; at = text.find(slot, at))
+            text.replace(at, slot.size(), "${" + f.source + "}");
+    }
+    if (!original) return text;
+    for (auto at = text.find("${{ "); at != std::string::npos; at = text.find("${{ ", at)) {
+        const auto close = text.find(" }}", at + 4);
+        if (close == std::string::npos) break;
+        text.replace(close, 3, "}");
+        text.replace(at, 4, "${");
+    }
+    return text;
+}
+
+/// A copy of `s` whose timeout is the value of its template now (it may read step outputs).
+core::workflow_step with_timeout(const core::workflow_step& s, const core::json& ctx, bool original) {
+    const auto value = core::interpolate(core::json(s.timeout_template), ctx);
+    const std::string what = "timeout " + shown_template(s, s.timeout_template, original);
+    if (value.is_number())
+        throw core::error(core::error_kind::invalid_input,
+                          what + " gave the bare number " + value.dump() + ", which is ambiguous (write its unit: \"…s\", \"…m\")");
+    const std::string text = core::stringify(value);
+    const auto ms = core::parse_duration(text);
+    if (!ms)
+        throw core::error(core::error_kind::invalid_input,
+                          what + " gave \"" + text + "\", which is not a duration (use 250ms, 30s, 5m, 1h, 2d, 1m30s or HH:MM:SS)");
+    core::workflow_step out = s;
+    out.timeout_ms = *ms;
+    if (auto* job = out.job()) job->timeout_ms = *ms;
+    return out;
+}
+
 }  // namespace
 
-void runner::start_step(live_run& r, const step_def& s, const std::string& path, const scope& sc) {
+void runner::start_step(live_run& r, const step_def& s, const std::string& path, const scope& sc_in) {
     namespace ev = core::run_event;
     store::write_batch batch;
     auto base = step_base(s, path);
     try {
+        // The original format's JavaScript ${…} are evaluated first, off the strand; the walk
+        // starts the step again once their values are in.
+        std::weak_ptr<runner> weak = weak_from_this();
+        if (!js_ready(r, s, path, sc_in, [weak, id = r.rec.id] {
+                auto self = weak.lock();
+                if (auto* run = self ? self->find_live(id) : nullptr) self->advance(*run);
+            }))
+            return;
+        const scope sc = with_js(r, s, path, sc_in);
         auto ctx = context(r, sc);
         if (!s.condition.empty() && !core::truthy(eval_field(s.condition, ctx))) {
-            record(r, ev::step_skipped, with(base, {{"reason", "condition is false: " + s.condition}}), batch);
+            record(r, ev::step_skipped, with(base, {{"reason", "condition is false: " + shown_condition(s)}}), batch);
             return flush(r, std::move(batch));
         }
         switch (s.type) {
@@ -74,14 +129,30 @@ void runner::start_step(live_run& r, const step_def& s, const std::string& path,
     flush(r, std::move(batch));
 }
 
-void runner::start_leaf(live_run& r, const step_def& s, const std::string& path, const scope& sc, int attempt) {
+void runner::start_leaf(live_run& r, const step_def& s, const std::string& path, const scope& sc_in, int attempt) {
     store::write_batch batch;
     try {
-        switch (s.type) {
-        case core::step_type::job: start_job(r, s, path, sc, attempt, batch); break;
-        case core::step_type::sub_workflow: start_sub_workflow(r, s, path, sc, attempt, batch); break;
-        case core::step_type::notify: start_notify(r, s, path, sc, attempt, batch); break;
-        default: start_waiting(r, s, path, sc, attempt, batch); break;
+        std::weak_ptr<runner> weak = weak_from_this();
+        if (!js_ready(r, s, path, sc_in, [weak, id = r.rec.id, path, attempt] {  // a retry after a hub restart
+                auto self = weak.lock();
+                auto* run = self ? self->find_live(id) : nullptr;
+                const auto* def = run ? self->def_of(*run, path) : nullptr;
+                const auto* rec = run ? run->rec.find(path) : nullptr;
+                if (def && run->js_values.count(path) && !(rec && core::is_terminal(rec->state)))
+                    self->start_leaf(*run, *def, path, self->scope_of(*run, path), attempt);
+            }))
+            return;
+        const scope sc = with_js(r, s, path, sc_in);
+        std::optional<step_def> timed;  // a computed timeout, evaluated for this attempt
+        if (!s.timeout_template.empty()) timed = with_timeout(s, context(r, sc), r.wf && !r.wf->original_dialect.empty());
+        const step_def& d = timed ? *timed : s;
+        switch (d.type) {
+        case core::step_type::job: start_job(r, d, path, sc, attempt, batch); break;
+        case core::step_type::sub_workflow: start_sub_workflow(r, d, path, sc, attempt, batch); break;
+        case core::step_type::notify: start_notify(r, d, path, sc, attempt, batch); break;
+        case core::step_type::script: start_script(r, d, path, sc, attempt, batch); break;
+        case core::step_type::http: start_http(r, d, path, sc, attempt, batch); break;
+        default: start_waiting(r, d, path, sc, attempt, batch); break;
         }
     } catch (const core::error& e) {
         flush(r, std::move(batch));
@@ -104,6 +175,7 @@ core::job_spec runner::job_spec_for(const core::job_action& a, const step_def* s
     auto text = [&ctx](const std::string& v) { return core::stringify(core::interpolate(core::json(v), ctx)); };
     spec.command = text(a.command);
     spec.target.agent = text(a.target.agent);
+    if (spec.target.agent == "*") spec.target.agent.clear();  // the original's `pattern: "*"`, also when computed
     for (auto& [key, value] : spec.target.tags) value = text(value);
     for (auto& cap : spec.target.capabilities) cap = text(cap);
     spec.priority = a.priority;
@@ -132,7 +204,9 @@ void runner::start_job(live_run& r, const step_def& s, const std::string& path, 
     } else {
         ids.push_back(port_.create_job(spec, batch));
     }
-    record(r, core::run_event::step_started, with(step_base(s, path), {{"attempt", attempt}, {"job_ids", ids}}), batch);
+    auto started = with(step_base(s, path), {{"attempt", attempt}, {"job_ids", ids}});
+    if (!s.timeout_template.empty()) started["detail"] = {{"timeout_ms", s.timeout_ms}};  // re-armed from it after a restart
+    record(r, core::run_event::step_started, std::move(started), batch);
     if (s.timeout_ms > 0) arm_step_timeout(r, path, attempt, s.timeout_ms);
 }
 
@@ -189,21 +263,18 @@ void runner::start_sub_workflow(live_run& r, const step_def& s, const std::strin
 void runner::start_notify(live_run& r, const step_def& s, const std::string& path, const scope& sc, int attempt,
                           store::write_batch& batch) {
     const auto& n = std::get<core::notify_step>(s.config);
-    auto ctx = context(r, sc);
-    auto target = core::stringify(core::interpolate(n.target, ctx));
-    if (target.rfind("http://", 0) != 0)
-        throw core::error(core::error_kind::invalid_input,
-                          "notify target " + target + " is not an http:// URL (https is not supported for webhooks yet)");
+    auto note = render_notification(n, context(r, sc), opts_.notify_channels);
+    if (note.to_log) return notify_log(r, s, path, attempt, std::move(note), batch);
+    auto target = note.url;
     auto url = core::parse_server_url(target);
     if (target.find(':', 7) == std::string::npos || target.find(':', 7) > target.find('/', 7)) url.port = 80;
-    auto msg = core::interpolate(n.message, ctx);
-    core::json body = msg.is_object() ? msg : core::json{{"message", msg}};
+    core::json body = std::move(note.body);
     body["run"] = r.rec.id;
     body["step"] = path;
     record(r, core::run_event::step_started, with(step_base(s, path), {{"attempt", attempt}}), batch);
     std::weak_ptr<runner> weak = weak_from_this();
     auto timeout = std::chrono::milliseconds(opts_.notify_timeout_ms);
-    std::thread([weak, post = post_, url, text = body.dump(), run = r.rec.id, path, attempt, timeout] {
+    std::thread([weak, post = post_, url, text = body.dump(-1, ' ', false, core::json::error_handler_t::replace), run = r.rec.id, path, attempt, timeout] {
         bool ok = false;
         std::string error;
         try {

@@ -44,6 +44,8 @@ void runner::on_applied(live_run& r, const core::event& e) {
         jobs_[d["job_id"].get<std::string>()] = {r.rec.id, d.value("path", ""), true};
     } else if (e.type == ev::started && !r.rec.idempotency_key.empty()) {
         idempotency_[r.rec.idempotency_key] = r.rec.id;
+    } else if (e.type == ev::step_finished || e.type == ev::step_skipped) {
+        r.js_values.erase(d.value("path", ""));
     } else if (e.type == ev::finished) {
         for (const auto& [path, s] : r.rec.steps)
             for (const auto& id : s.job_ids) jobs_.erase(id);
@@ -250,10 +252,11 @@ void runner::resume_after_recovery(live_run& r) {
         if (s->state == core::step_state::waiting) {
             arm_wait(r, path, s->attempts, s->wait.until_ms);
         } else if (s->state == core::step_state::running && def->type == core::step_type::job) {
-            if (def->timeout_ms > 0)
-                arm_step_timeout(r, path, s->attempts, s->attempt_started_ms + def->timeout_ms - core::now_ms());
+            if (const auto t = s->detail.value("timeout_ms", def->timeout_ms); t > 0)  // computed ones are in detail
+                arm_step_timeout(r, path, s->attempts, s->attempt_started_ms + t - core::now_ms());
             on_step_job(r, path);  // a job that ended while the hub was down settles now
-        } else if (s->state == core::step_state::running && def->type == core::step_type::notify) {
+        } else if (s->state == core::step_state::running &&
+                   (def->type == core::step_type::notify || def->type == core::step_type::script || def->type == core::step_type::http)) {
             start_leaf(r, *def, path, scope_of(r, path), s->attempts + 1);  // at least once
         } else if (s->state == core::step_state::running && def->type == core::step_type::sub_workflow) {
             auto child = s->detail.value("child_run", std::string{});

@@ -15,9 +15,14 @@
 #include "core/run.hpp"
 #include "core/workflow.hpp"
 #include "engine/hub/job_port.hpp"
+#include "engine/workflow/http_policy.hpp"
+#include "engine/workflow/js_engine.hpp"
 #include "engine/workflow/workflow_registry.hpp"
 
 namespace orbitmesh::engine {
+
+class step_pool;
+struct rendered_notification;
 
 /// Runs `fn` on the hub strand (hub::post); used by worker threads to hand results back.
 using strand_poster = std::function<void(std::function<void()>)>;
@@ -33,11 +38,28 @@ struct run_request {
     std::int64_t timeout_ms = 0;  // 0 = the workflow's timeout
 };
 
+/// `POST /api/v1/runs/ID/approve`: who approves (or rejects) which waiting step.
+struct approval_request {
+    std::string step;  // the step's id or path
+    std::string approver;
+    bool reject = false;
+    std::string comment;
+};
+
 struct runner_options {
     std::size_t max_feed = 10'000;        // client events kept per run
     std::size_t keep_finished = 1'000;    // finished runs kept in memory; older ones read from the log and `runs`
     std::size_t max_waiters = 1'000;      // held requests per run
     std::int64_t notify_timeout_ms = 5'000;
+    // The original format's steps (docs/original-format.md, docs/javascript.md).
+    std::shared_ptr<js_engine> js;          // null: found in PATH when first needed
+    js_limits script_limits;                // a step's own timeout lowers timeout_ms
+    std::map<std::string, std::string> notify_channels;  // name -> webhook URL or "log"
+    http_policy http;                       // where http steps may go
+    std::int64_t http_timeout_ms = 30'000;  // when the step sets none
+    std::size_t http_max_response = 1u << 20;
+    std::size_t workers = 2;                // threads for script and http steps
+    std::size_t max_queued = 1'000;         // their waiting work, past which steps fail
 };
 
 /// The workflow runner (SPEC §4): registry, event-sourced runs in `run-<id>` streams, steps
@@ -46,6 +68,9 @@ struct runner_options {
 class runner : public job_observer, public std::enable_shared_from_this<runner> {
 public:
     runner(job_port& port, strand_poster post, runner_options opts = {});
+    ~runner() override;
+    /// Where the hub listens, so http steps cannot call it (set once it is bound).
+    void set_hub_address(const std::string& host, std::uint16_t port);
 
     // job_observer
     void replay(const core::event& e) override;
@@ -67,7 +92,7 @@ public:
     core::json list_runs(std::size_t limit, const std::string& state) const;
     void cancel_run(const std::string& id, const std::string& reason, api_reply reply);
     void pause_run(const std::string& id, bool pause, api_reply reply);
-    void approve(const std::string& id, const core::json& body, api_reply reply);
+    void approve(const std::string& id, const approval_request& req, api_reply reply);
     void rerun(const std::string& id, const std::string& from, api_reply reply);
     void run_events(const std::string& id, std::int64_t after, std::int64_t wait_ms, api_reply reply);
     /// Wakes waits for `type` whose correlation key matches; replies `{matched}` once committed.
@@ -93,6 +118,8 @@ private:
         std::int64_t feed_seq = 0;
         std::vector<waiter> feed_waiters;
         std::vector<waiter> end_waiters;
+        std::map<std::string, core::json> js_values;  // path -> {eN: value} of its JavaScript fields
+        std::set<std::string> js_pending;             // paths whose JavaScript is being evaluated
     };
     struct scope {
         std::string prefix;                 // "" or "par/" or "each[2]/"
@@ -151,6 +178,10 @@ private:
                             store::write_batch& batch);
     void start_notify(live_run& r, const step_def& s, const std::string& path, const scope& sc, int attempt,
                       store::write_batch& batch);
+    void start_script(live_run& r, const step_def& s, const std::string& path, const scope& sc, int attempt,
+                      store::write_batch& batch);
+    void start_http(live_run& r, const step_def& s, const std::string& path, const scope& sc, int attempt,
+                    store::write_batch& batch);
     core::job_spec job_spec_for(const core::job_action& a, const step_def* s, const core::json& ctx) const;
     void arm_step_timeout(live_run& r, const std::string& path, int attempt, std::int64_t delay_ms);
     void arm_wait(live_run& r, const std::string& path, int attempt, std::int64_t until_ms);
@@ -163,6 +194,18 @@ private:
     void retry_due(const std::string& run_id, const std::string& path, int attempt);
     void notify_done(const std::string& run_id, const std::string& path, int attempt, bool ok, std::string error);
     void child_finished(const live_run& child);
+
+    // run_script.cpp: JavaScript (script steps, the original's ${…}), the worker pool
+    bool js_ready(live_run& r, const step_def& s, const std::string& path, const scope& sc, std::function<void()> then);
+    void js_evaluated(const std::string& run_id, const std::string& path, std::vector<js_outcome> out);
+    scope with_js(const live_run& r, const step_def& s, const std::string& path, const scope& sc) const;
+    void script_done(const std::string& run_id, const std::string& path, int attempt, js_outcome out);
+    void offload(const std::string& what, std::function<void(const std::atomic<bool>&)> work);
+    const js_engine& javascript();
+    // run_http.cpp: http steps; also ends notifications to the log channel
+    void notify_log(live_run& r, const step_def& s, const std::string& path, int attempt, rendered_notification note,
+                    store::write_batch& batch);
+    void offload_done(const std::string& run_id, const std::string& path, int attempt, core::json output, std::string error);
 
     // run_ending.cpp: failure, cancel, compensation, finish
     void begin_ending(live_run& r, core::run_state state, const std::string& error, bool abort_running,
@@ -208,6 +251,7 @@ private:
     std::map<std::string, std::int64_t> pruned_counts_;  // runs per state no longer in memory
     static constexpr std::int64_t rows_tick_ms = 100;
     static constexpr std::size_t rows_per_tick = 100;
+    std::shared_ptr<step_pool> pool_;  // started on the first script or http step
 };
 
 }  // namespace orbitmesh::engine

@@ -27,3 +27,21 @@ list(APPEND ORBITMESH_ENGINE_SOURCES
   workflow/workflow_registry.cpp
   workflow/workflow_routes.cpp
 )
+# The original OrbitMesh's step types and JavaScript (issue 16): the sandboxed engine, script,
+# http and notification steps, the original dialect of the loader, trigger mappings.
+list(APPEND ORBITMESH_ENGINE_SOURCES
+  workflow/js_engine.cpp
+  workflow/js_process.cpp
+  workflow/js_program.cpp
+  workflow/original_dialect.cpp
+  workflow/original_pattern.cpp
+  workflow/original_steps.cpp
+  workflow/original_triggers.cpp
+  workflow/trigger_mapping.cpp
+  workflow/http_policy.cpp
+  workflow/step_pool.cpp
+  workflow/notification_channels.cpp
+  workflow/run_http.cpp
+  workflow/run_script.cpp
+  workflow/javascript_review.cpp
+)

@@ -32,11 +32,8 @@ bool read_identity(map_reader& r, core::workflow_step& s) {
     if (*type_text == "shell" || *type_text == "exec" || *type_text == "echo")
         hint = *type_text + " is a command, not a step type: write command: " + *type_text +
                (*type_text == "shell" ? ", or run: SCRIPT" : "");
-    if (*type_text == "script")
-        hint = "script steps of the original format are not supported: run the script in a job step (run:) or "
-               "compute values with a transform step";
     if (hint.empty()) hint = "use job, parallel, conditional, foreach, delay, wait_for_event, approval, sub_workflow, "
-                             "transform or notify";
+                             "transform, notify, script or http";
     r.sink().error(r.node().find("type")->pos, r.owner() + " has unknown type " + in_quotes(*type_text), hint);
     return false;
 }
@@ -49,13 +46,29 @@ void read_dependencies(map_reader& r, core::workflow_step& s) {
     for (auto& d : r.text_list("needs")) s.depends_on.push_back(std::move(d));
 }
 
+// A timeout written with an expression (`"${{ inputs.n * 30 }}s"`, or the original's
+// `"${plan.timeout * 2}s"`) is a template the runner evaluates when the step starts.
+void read_timeout(map_reader& r, core::workflow_step& s) {
+    const source_node* t = r.node().find("timeout");
+    const bool computed = t != nullptr && t->is_scalar() &&
+                          (t->text.find("${{") != std::string::npos ||
+                           (r.sink().original_dialect() && t->text.find("${") != std::string::npos));
+    if (!computed) {
+        s.timeout_ms = r.duration("timeout").value_or(0);
+        return;
+    }
+    r.get("timeout");
+    check_value(*t, r.sink(), r.owner() + " timeout");
+    s.timeout_template = t->text;
+}
+
 void read_common(map_reader& r, core::workflow_step& s) {
     read_dependencies(r, s);
     if (const source_node* c = r.get("condition"); c != nullptr && !c->is_null()) {
         check_expression_field(*c, r.sink(), r.owner() + " condition");
         if (c->is_scalar()) s.condition = c->text;
     }
-    s.timeout_ms = r.duration("timeout").value_or(0);
+    read_timeout(r, s);
     read_retry(r, s.retry);
     s.continue_on_error = r.boolean("continue_on_error").value_or(false);
     s.output_variable = r.text("output_variable").value_or("");

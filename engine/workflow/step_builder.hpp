@@ -26,6 +26,13 @@ bool read_retry(map_reader& r, core::step_retry& retry);
 /// `compensation:` as a job spec map or a script string.
 std::optional<core::job_action> read_compensation(const source_node& n, diagnostics_sink& sink, const std::string& owner);
 
+/// The original format's step keys (original_steps.cpp): `args:` merged into a job's payload,
+/// `notify`/`notification`, `script` and `http` steps.
+void merge_args(map_reader& r, core::job_action& a);
+core::step_config read_notify(map_reader& r);
+core::step_config read_script(map_reader& r);
+core::step_config read_http(map_reader& r);
+
 /// The keys of one step type beyond the common ones, and the config read from them.
 std::vector<std::string_view> step_type_keys(core::step_type t);
 core::step_config read_step_config(core::step_type t, map_reader& r, const core::workflow_step& s);

@@ -14,7 +14,7 @@ struct type_keys {
 
 const std::vector<type_keys>& key_table() {
     static const std::vector<type_keys> table = {
-        {core::step_type::job, {"command", "run", "payload", "target", "pattern", "capabilities", "tags", "required_tags", "priority", "fan_out"}},
+        {core::step_type::job, {"command", "run", "payload", "args", "target", "pattern", "capabilities", "tags", "required_tags", "priority", "fan_out"}},
         {core::step_type::parallel, {"branches", "max_concurrency", "fail_fast"}},
         {core::step_type::conditional, {"expression", "then", "else"}},
         {core::step_type::foreach, {"collection", "steps", "loop_steps", "item_variable", "index_variable", "max_concurrency"}},
@@ -23,7 +23,9 @@ const std::vector<type_keys>& key_table() {
         {core::step_type::approval, {"approvers", "required_approvals", "message", "timeout_action"}},
         {core::step_type::sub_workflow, {"workflow_id", "workflow_version", "input", "wait_for_completion"}},
         {core::step_type::transform, {"expression"}},
-        {core::step_type::notify, {"channel", "target", "message"}},
+        {core::step_type::notify, {"channel", "target", "message", "title", "subject", "severity"}},
+        {core::step_type::script, {"language", "script"}},
+        {core::step_type::http, {"method", "url", "headers", "body", "expected_status"}},
     };
     return table;
 }
@@ -59,6 +61,7 @@ std::string variable_name(map_reader& r, std::string_view key, std::string fallb
 core::step_config read_job(map_reader& r, const core::workflow_step& s) {
     core::job_step j;
     read_job_action(r, j.action);
+    merge_args(r, j.action);
     j.action.timeout_ms = s.timeout_ms;
     j.action.retry = s.retry;
     if (auto f = r.text("fan_out")) {
@@ -148,20 +151,6 @@ core::step_config read_sub_workflow(map_reader& r) {
     return w;
 }
 
-core::step_config read_notify(map_reader& r) {
-    core::notify_step n;
-    if (auto c = r.text("channel"); c && *c != "webhook")
-        r.error(*r.get("channel"), "channel", in_quotes(*c) + " is not supported",
-                "use channel: webhook; Slack and Teams accept an incoming-webhook URL as target");
-    if (r.require("target", "target: the URL to POST to")) n.target = template_text(r, "target");
-    if (r.require("message", "message: the text or JSON to send")) {
-        const source_node* m = r.get("message");
-        check_value(*m, r.sink(), r.owner() + " message");
-        n.message = m->is_scalar() ? core::json(m->text) : to_json(*m);
-    }
-    return n;
-}
-
 }  // namespace
 
 std::vector<std::string_view> step_type_keys(core::step_type t) {
@@ -204,6 +193,8 @@ core::step_config read_step_config(core::step_type t, map_reader& r, const core:
         return x;
     }
     case core::step_type::notify: return read_notify(r);
+    case core::step_type::script: return read_script(r);
+    case core::step_type::http: return read_http(r);
     }
     return core::job_step{};
 }

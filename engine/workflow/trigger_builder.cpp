@@ -3,6 +3,7 @@
 #include <cctype>
 
 #include "core/workflow_suggest.hpp"
+#include "engine/workflow/original_triggers.hpp"
 #include "engine/workflow/workflow_builder.hpp"
 
 namespace orbitmesh::engine {
@@ -43,21 +44,6 @@ void read_schedule(map_reader& r, core::workflow_trigger& t) {
     t.max_concurrent = static_cast<int>(r.integer("max_concurrent", 1, 100'000).value_or(1));
 }
 
-void read_input_mapping(map_reader& r, core::workflow_trigger& t) {
-    const source_node* m = r.get("input_mapping");
-    if (m == nullptr || m->is_null()) return;
-    if (!m->is_mapping()) {
-        r.error(*m, "input_mapping", "must be a map INPUT: EXPRESSION, not " + describe(*m));
-        return;
-    }
-    map_reader duplicates_check(*m, r.sink(), r.owner() + " input_mapping");
-    t.input_mapping = core::json::object();
-    for (const auto& c : m->children) {
-        check_expression_field(c, r.sink(), r.owner() + " input_mapping " + in_quotes(c.key));
-        if (c.is_scalar()) t.input_mapping[c.key] = c.text;
-    }
-}
-
 // Keys a trigger of type `t` reads beyond id, name, type, enabled.
 std::vector<std::string_view> trigger_keys(core::trigger_type t) {
     switch (t) {
@@ -73,9 +59,9 @@ std::optional<core::trigger_type> read_type(map_reader& r) {
     if (!r.require("type", "type: manual, schedule, webhook or event")) return std::nullopt;
     const std::string type = r.text("type").value_or("");
     if (auto t = core::parse_trigger_type(type)) return t;
-    std::string hint = core::did_you_mean(type, {"manual", "schedule", "webhook", "event"});
-    if (type == "job_completion") hint = "use an event trigger on job completion events";
-    if (hint.empty()) hint = "use manual, schedule, webhook or event";
+    if (is_original_trigger(type)) return core::trigger_type::event;
+    std::string hint = core::did_you_mean(type, {"manual", "schedule", "webhook", "event", "job_completion", "file_watch"});
+    if (hint.empty()) hint = "use manual, schedule, webhook or event (or the original's job_completion, file_watch)";
     r.sink().error(r.node().find("type")->pos, r.owner() + " has unknown type " + in_quotes(type), hint);
     return std::nullopt;
 }
@@ -107,6 +93,11 @@ std::optional<core::workflow_trigger> build_trigger(const source_node& n, std::s
         read_input_mapping(r, t);
         break;
     case core::trigger_type::event:
+        if (auto original = r.text("type"); original && is_original_trigger(*original)) {
+            read_original_trigger(*original, r, t);
+            r.finish(original_trigger_keys(*original));
+            return t;
+        }
         if (r.require("event_type", "event_type: the event that starts a run")) t.event_type = r.text("event_type").value_or("");
         if (const source_node* f = r.get("filter"); f != nullptr && !f->is_null()) {
             check_expression_field(*f, sink, r.owner() + " filter");
@@ -122,6 +113,21 @@ std::optional<core::workflow_trigger> build_trigger(const source_node& n, std::s
 }
 
 }  // namespace
+
+void read_input_mapping(map_reader& r, core::workflow_trigger& t) {
+    const source_node* m = r.get("input_mapping");
+    if (m == nullptr || m->is_null()) return;
+    if (!m->is_mapping()) {
+        r.error(*m, "input_mapping", "must be a map INPUT: EXPRESSION, not " + describe(*m));
+        return;
+    }
+    map_reader duplicates_check(*m, r.sink(), r.owner() + " input_mapping");
+    t.input_mapping = core::json::object();
+    for (const auto& c : m->children) {
+        check_expression_field(c, r.sink(), r.owner() + " input_mapping " + in_quotes(c.key));
+        if (c.is_scalar()) t.input_mapping[c.key] = c.text;
+    }
+}
 
 std::vector<core::workflow_trigger> build_triggers(const source_node& list, diagnostics_sink& sink,
                                                    std::vector<core::input_param>& inputs) {

@@ -13,7 +13,7 @@ namespace {
 
 const std::vector<std::string_view> top_level_keys = {
     "id", "name", "version", "description", "tags", "variables", "inputs", "timeout", "triggers", "steps",
-    "error_handling", "concurrency", "enabled", "max_retries",
+    "error_handling", "concurrency", "enabled", "max_retries", "format",
 };
 
 core::input_param build_param(const source_node& n, std::string name, diagnostics_sink& sink, const std::string& owner) {
@@ -42,10 +42,10 @@ core::input_param build_param(const source_node& n, std::string name, diagnostic
         else r.error(*a, "allowed_values", "must be a list, not " + describe(*a));
     }
     if (type_known && p.default_value && !p.default_value->is_null() && !core::input_value_matches(p.type, *p.default_value))
-        r.error(*r.get("default"), "default", p.default_value->dump() + " is not " + p.type);
+        r.error(*r.get("default"), "default", p.default_value->dump(-1, ' ', false, core::json::error_handler_t::replace) + " is not " + p.type);
     if (p.default_value && !p.allowed_values.empty() &&
         std::find(p.allowed_values.begin(), p.allowed_values.end(), *p.default_value) == p.allowed_values.end())
-        r.error(*r.get("default"), "default", p.default_value->dump() + " is not one of allowed_values");
+        r.error(*r.get("default"), "default", p.default_value->dump(-1, ' ', false, core::json::error_handler_t::replace) + " is not one of allowed_values");
     r.finish({"name", "type", "description", "required", "default", "allowed_values"});
     return p;
 }
@@ -97,6 +97,7 @@ void read_identity(map_reader& r, core::workflow& wf, std::string_view default_i
     wf.description = r.text("description").value_or("");
     wf.tags = r.text_list("tags");
     wf.enabled = r.boolean("enabled").value_or(true);
+    r.get("format");  // read before the build: see detect_original_dialect
 }
 
 }  // namespace

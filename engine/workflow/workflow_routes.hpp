@@ -6,8 +6,9 @@
 
 namespace orbitmesh::engine {
 
-/// The `workflows`, `runs` and `events` collections of docs/http-api.md over a runner. Handlers
-/// parse on the calling thread and run the runner on the hub strand through `post`.
-extra_routes make_workflow_routes(std::shared_ptr<runner> rn, strand_poster post);
+/// Adds the `workflows`, `runs` and `events` routes of docs/http-api.md over a runner (operators
+/// and admins). Handlers parse on the calling thread and run the runner on the hub strand through
+/// `post`.
+void add_workflow_routes(route_table& table, std::shared_ptr<runner> rn, strand_poster post);
 
 }  // namespace orbitmesh::engine

@@ -85,3 +85,28 @@ TEST_CASE("job record: JSON round trip keeps state, attempt and agent") {
     CHECK(back.agent_name == "alpha");
     CHECK(to_json(back) == to_json(r));
 }
+
+TEST_CASE("job events: a field of the wrong type throws naming it and leaves the record untouched") {
+    auto r = submitted();
+    const auto before = to_json(r);
+    auto reason = [&](std::string_view type, json data) -> std::string {
+        try {
+            step(r, type, std::move(data));
+        } catch (const error& e) {
+            return e.what();
+        }
+        return "applied";
+    };
+    CHECK(reason(job_event::assigned, {{"attempt", 1}, {"agent_id", 7}}) ==
+          "job.assigned field \"agent_id\" must be a string, got an integer");
+    CHECK(reason(job_event::assigned, {{"attempt", "1"}, {"agent_id", "a1"}}) ==
+          "job.assigned field \"attempt\" must be an integer of at least 1, got a string");
+    CHECK(to_json(r) == before);
+    step(r, job_event::assigned, {{"attempt", 1}, {"agent_id", "a1"}});
+    const auto assigned = to_json(r);
+    CHECK(reason(job_event::finished, {{"attempt", 1}, {"state", "failed"}, {"error", 5}}) ==
+          "job.finished field \"error\" must be a string, got an integer");
+    CHECK(reason(job_event::requeued, {{"attempt", 1}, {"counts", "yes"}}) ==
+          "job.requeued field \"counts\" must be true or false, got a string");
+    CHECK(to_json(r) == assigned);
+}

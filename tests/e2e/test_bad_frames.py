@@ -66,6 +66,50 @@ def test_bad_frames_close_only_their_connection_with_a_code_and_reason(mesh, hub
     assert not problems, "\n".join(problems)
 
 
+# Sent after a valid hello (and its welcome): each must close with 1007 and name the field.
+AFTER_HELLO = {
+    "heartbeat load.cpu a string": ({"t": "heartbeat", "load": {"cpu": "lots"}}, '"load.cpu"'),
+    "heartbeat load a list": ({"t": "heartbeat", "load": [1, 2]}, '"load"'),
+    "ack attempt a string": ({"t": "ack", "job_id": "j", "attempt": "1"}, '"attempt"'),
+    "result exit_code a map": ({"t": "result", "job_id": "j", "attempt": 1, "status": "failed",
+                                "exit_code": {"x": 1}}, '"exit_code"'),
+    "progress percent out of range": ({"t": "progress", "job_id": "j", "attempt": 1,
+                                       "percent": 1e9}, '"percent"'),
+    "output stream unknown": ({"t": "output", "job_id": "j", "attempt": 1, "seq": 1,
+                               "stream": "tty", "data": "x"}, '"stream"'),
+}
+
+
+@pytest.mark.deadline(120)
+def test_a_nested_field_of_the_wrong_type_closes_with_1007_naming_the_field(mesh, hub):
+    mesh.start_agent(hub, "steady", concurrency=2)
+    problems = []
+    for i, (what, (bad, field)) in enumerate(AFTER_HELLO.items()):
+        client = RawClient(hub.ws_url)
+        try:
+            client.send(hello(f"0190aaaa-0000-7000-8000-00000000010{i}", f"nested-{i}"))
+            welcome, seen = client.wait_for(lambda m: m.get("t") == "welcome", 5, "welcome")
+            assert welcome is not None, f"{what}: no welcome; got {seen!r}"
+            client.send(bad)
+            code, reason = client.wait_close(timeout=10)
+        finally:
+            client.close()
+        if code != 1007 or field not in reason:
+            problems.append(f"{what}: close {code} {reason!r} (expected 1007 naming {field})")
+    bad_hello = hello("0190aaaa-0000-7000-8000-000000000199", "nested-hello",
+                      running=[{"job_id": "j1", "attempt": "1"}])
+    code, reason = close_of(hub, lambda c: c.send(bad_hello))
+    if code != 1007 or '"running[0].attempt"' not in reason:
+        problems.append(f"hello running[0].attempt a string: close {code} {reason!r}")
+    assert hub.proc.alive(), f"hub died:\n{hub.proc.log_tail()}"
+    rec = hub.wait_job(hub.submit({"command": "echo", "payload": "still here"})["id"])
+    assert rec["state"] == "succeeded" and rec["output"] == "still here", rec
+    assert hub.agent_record("steady")["state"] == "connected"
+    assert not problems, "\n".join(problems)
+    assert "closing 1007: heartbeat field \"load.cpu\" must be a number" in hub.proc.log_tail(1 << 20), \
+        "the hub does not log why it closed the connection"
+
+
 def test_unsupported_protocol_version_is_closed_with_a_reason(mesh, hub):
     def send(c):
         msg = hello("0190aaaa-0000-7000-8000-000000000001", "future")

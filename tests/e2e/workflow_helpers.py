@@ -24,3 +24,11 @@ def run_record(hub, run_id):
 def wait_run(hub, run_id, timeout=60.0, states=RUN_DONE):
     return wait_until(lambda: (lambda r: r if r["state"] in states else None)(run_record(hub, run_id)),
                       timeout, f"run {run_id} to reach {states}", interval=0.1)
+
+
+def step(run, step_id):
+    """The record of step `step_id` in a run record."""
+    for s in run["steps"]:
+        if s["id"] == step_id:
+            return s
+    raise AssertionError(f"no step {step_id!r}: {[s['id'] for s in run['steps']]}")

@@ -170,7 +170,7 @@ TEST_CASE("agent plugins: an executable in the handlers dir is a handler named a
     write_file(dir.path / "broken", "#!/bin/sh\necho nope >&2\nexit 4\n", true);
     write_file(dir.path / "notes.txt", "not executable");
 
-    auto reg = make_registry({false, dir.path, {dir.path / "files"}, dir.path});
+    auto reg = make_registry({false, dir.path, {dir.path / "files"}, dir.path, nullptr});
     CHECK(reg.find("notes") == nullptr);
     auto greet = reg.find("greet");
     REQUIRE(greet);
@@ -189,12 +189,12 @@ TEST_CASE("agent plugins: an executable in the handlers dir is a handler named a
 
 TEST_CASE("agent registry: --no-shell removes shell and exec, names are canonical") {
     temp_dir dir;
-    auto full = make_registry({false, {}, {dir.path}, dir.path});
+    auto full = make_registry({false, {}, {dir.path}, dir.path, nullptr});
     CHECK(full.find("shell"));
     CHECK(full.find("system:info"));
     CHECK(full.find("orbit:system.info") == full.find("system.info"));
 
-    auto locked = make_registry({true, {}, {dir.path}, dir.path});
+    auto locked = make_registry({true, {}, {dir.path}, dir.path, nullptr});
     CHECK(locked.find("shell") == nullptr);
     CHECK(locked.find("exec") == nullptr);
     CHECK(locked.find("echo"));

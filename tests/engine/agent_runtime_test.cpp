@@ -3,12 +3,16 @@
 
 #include <catch2/catch.hpp>
 #include <condition_variable>
+#include <spawn.h>
+#include <sys/wait.h>
 #include <future>
 #include <mutex>
 #include <thread>
 
 #include "agent_test_support.hpp"
 #include "engine/agent/agent_runtime.hpp"
+#include "engine/agent/job_records.hpp"
+#include "engine/agent/proc_scan.hpp"
 #include "store/outbox.hpp"
 #include "transport/server.hpp"
 
@@ -48,6 +52,8 @@ public:
         thread_.join();
     }
     std::uint16_t port() const { return server_->port(); }
+    /// Called on the hub's thread with each hello, before the welcome goes out.
+    std::function<void(const json&)> on_hello;
 
     void send(json m) {
         std::lock_guard lock(mu_);
@@ -73,6 +79,7 @@ public:
 
 private:
     void received(const std::shared_ptr<transport::mesh_peer>& p, json m) {
+        if (m["t"] == "hello" && on_hello) on_hello(m);
         if (m["t"] == "hello")
             p->send({{"t", "welcome"}, {"session", "s1"}, {"heartbeat_ms", 200}, {"server_time", 0}});
         std::lock_guard lock(mu_);
@@ -170,31 +177,78 @@ TEST_CASE(
     CHECK(box->pending().empty());
 }
 
-TEST_CASE("agent runtime: SIGTERM drains: running jobs finish and report, new ones are refused") {
+TEST_CASE("agent runtime: SIGTERM stops running jobs (SIGTERM, SIGKILL after the grace) and refuses new ones") {
     temp_dir dir;
     fake_hub hub;
-    agent_thread agent(options_for(hub.port(), dir.path / "agent"));
+    auto o = options_for(hub.port(), dir.path / "agent");
+    o.stop_grace_ms = 500;
+    agent_thread agent(o);
     REQUIRE(hub.wait_for(fake_hub::of("hello")));
 
-    hub.send({{"t", "assign"},
-              {"job_id", "slow"},
-              {"attempt", 1},
-              {"command", "shell"},
-              {"payload", "sleep 0.5; echo done"},
-              {"timeout_ms", 0}});
+    auto trace = dir.path / "trace";
+    auto script = "trap 'echo term >> " + trace.string() + "' TERM; echo $$ >> " + trace.string() +
+                  "; while :; do sleep 0.05; done";
+    hub.send({{"t", "assign"}, {"job_id", "slow"}, {"attempt", 1}, {"command", "shell"}, {"payload", script}, {"timeout_ms", 0}});
     REQUIRE(hub.wait_for(fake_hub::of("ack", "slow")));
+    auto lines = [&] {
+        std::ifstream in(trace);
+        std::vector<std::string> out;
+        for (std::string l; std::getline(in, l);) out.push_back(l);
+        return out;
+    };
+    auto deadline = steady::now() + 5s;
+    while (lines().empty() && steady::now() < deadline) std::this_thread::sleep_for(10ms);
+    REQUIRE(lines().size() == 1);
+    int shell = std::stoi(lines().front());
+
+    auto termed = now_ms();
     ::kill(::getpid(), SIGTERM);
-    std::this_thread::sleep_for(100ms);
+    std::this_thread::sleep_for(150ms);
     hub.send({{"t", "assign"}, {"job_id", "late"}, {"attempt", 1}, {"command", "echo"}, {"payload", 1}});
     auto nack = hub.wait_for(fake_hub::of("nack", "late"));
     REQUIRE(nack);
     CHECK((*nack)["reason"] == "draining");
+    CHECK(process_alive(shell));  // it traps SIGTERM: only the SIGKILL after the grace ends it
 
-    auto result = hub.wait_for(fake_hub::of("result", "slow"));
-    REQUIRE(result);
-    CHECK((*result)["status"] == "succeeded");
-    CHECK((*result)["output"] == "done");
-    hub.send({{"t", "result_ack"}, {"job_id", "slow"}, {"attempt", 1}});
-    REQUIRE(agent.exit.wait_for(5s) == std::future_status::ready);
+    REQUIRE(agent.exit.wait_for(10s) == std::future_status::ready);
     CHECK(agent.exit.get() == 0);
+    CHECK(now_ms() - termed >= 450);
+    CHECK_FALSE(process_alive(shell));
+    CHECK(lines().size() == 2);
+    CHECK(lines().back() == "term");
+    // Its result is dropped: the hub runs it again elsewhere once the agent is gone.
+    CHECK_FALSE(hub.wait_for(fake_hub::of("result", "slow"), 100ms));
+}
+
+TEST_CASE("agent runtime: what an earlier run left is killed before hello, which does not list it") {
+    temp_dir dir;
+    auto data_dir = dir.path / "agent";
+    orbitmesh::engine::agent::job_records records(data_dir / "running");
+    std::string path = "/bin/sleep", arg = "30", id = "ORBITMESH_JOB_ID=old-job", attempt = "ORBITMESH_ATTEMPT=1";
+    char* argv[] = {path.data(), arg.data(), nullptr};
+    char* envp[] = {id.data(), attempt.data(), nullptr};
+    posix_spawnattr_t attr;
+    posix_spawnattr_init(&attr);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID);
+    pid_t leftover = -1;
+    REQUIRE(posix_spawn(&leftover, path.c_str(), nullptr, &attr, argv, envp) == 0);
+    posix_spawnattr_destroy(&attr);
+    auto start = orbitmesh::engine::agent::read_proc(leftover)->start_time;
+    REQUIRE(records
+                .write(records.file_for("old-job", 1),
+                       {"old-job", 1, orbitmesh::engine::agent::current_boot_id(), leftover, start, ""})
+                .empty());
+
+    fake_hub hub;
+    std::atomic<int> alive_at_hello{-1};
+    hub.on_hello = [&](const json&) { alive_at_hello = process_alive(leftover) ? 1 : 0; };
+    agent_thread agent(options_for(hub.port(), data_dir));
+    auto hello = hub.wait_for(fake_hub::of("hello"));
+    REQUIRE(hello);
+    CHECK(alive_at_hello == 0);
+    CHECK((*hello)["running"] == json::array());
+    CHECK(records.load_all().empty());
+    CHECK(agent.stop() == 0);
+    ::kill(leftover, SIGKILL);
+    ::waitpid(leftover, nullptr, 0);
 }

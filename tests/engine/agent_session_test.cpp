@@ -65,7 +65,7 @@ struct session_fixture {
     io_fixture fx;
     temp_dir dir;
     std::shared_ptr<outbox_state> box = std::make_shared<outbox_state>();
-    handler_registry reg = make_registry({false, {}, {dir.path}, dir.path});
+    handler_registry reg = make_registry({false, {}, {dir.path}, dir.path, nullptr});
     outbox_writer writer;
     std::vector<json> sent;
     agent_session session;
@@ -352,7 +352,7 @@ TEST_CASE("agent session: after a restart the outbox gives back a result's outpu
         {json{{"t", "output"}, {"job_id", "r1"}, {"attempt", 2}, {"seq", 1}, {"stream", "stdout"}, {"data", "kept"}}}};
     io_fixture fx;
     temp_dir dir;
-    auto reg = make_registry({false, {}, {dir.path}, dir.path});
+    auto reg = make_registry({false, {}, {dir.path}, dir.path, nullptr});
     outbox_writer writer(fx.io, std::make_unique<memory_outbox>(box));
     std::vector<json> sent;
     agent_session session(fx.io, fx.pool, reg, writer, agent_profile{"agent-1", "a", "0", {}, {}, 1, dir.path},

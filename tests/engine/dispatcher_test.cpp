@@ -105,6 +105,10 @@ TEST_CASE("dispatcher: targeting by agent name, tags and handler") {
     CHECK(dispatcher::can_run(s, v));
     s.target.agent = "beta";
     CHECK_FALSE(dispatcher::can_run(s, v));
+    s.target.agent = "al*";  // a name glob (SPEC §4, the original's pattern:)
+    CHECK(dispatcher::can_run(s, v));
+    s.target.agent = "b?ta";
+    CHECK_FALSE(dispatcher::can_run(s, v));
     s.target.agent.clear();
     s.target.tags = {{"zone", "b"}};
     CHECK_FALSE(dispatcher::can_run(s, v));

@@ -1,4 +1,4 @@
-#include "engine/hub/hub_server.hpp"
+#include "engine/serve/hub_server.hpp"
 
 #include <atomic>
 #include <csignal>
@@ -9,10 +9,15 @@
 #include <pthread.h>
 
 #include "core/error.hpp"
+#include "engine/auth/key_files.hpp"
+#include "engine/auth/token_routes.hpp"
 #include "engine/hub/http_api.hpp"
+#include "engine/hub/http_json.hpp"
 #include "engine/hub/hub.hpp"
-#include "engine/hub/hub_state.hpp"
+#include "engine/hub/hub_log.hpp"
+#include "engine/hub/mesh_intake.hpp"
 #include "engine/hub/replay_routes.hpp"
+#include "engine/serve/http_front.hpp"
 #include "engine/workflow/runner.hpp"
 #include "engine/workflow/workflow_routes.hpp"
 #include "transport/asio.hpp"
@@ -84,6 +89,82 @@ void register_workflow_dir(net::io_context& io, hub& h, const std::shared_ptr<ru
     if (left > 0) throw core::error(core::error_kind::storage, "the workflows of " + dir.string() + " could not be recorded");
 }
 
+/// The outermost guard: an exception escaping any io handler (the hub's own handlers are guarded
+/// where they know which connection or request to fail) is logged and the thread carries on.
+void run_io(net::io_context& io) {
+    for (;;) {
+        try {
+            io.run();
+            return;
+        } catch (const std::exception& e) {
+            hub_log(std::string("error: internal error escaped an io handler: ") + e.what() + "; carrying on");
+        }
+    }
+}
+
+runner_options runner_options_of(const hub_options& opts) {
+    runner_options ro;
+    ro.js = js_engine::locate(opts.node);
+    ro.script_limits.timeout_ms = opts.script_timeout_ms;
+    ro.script_limits.memory_mb = opts.script_memory_mb;
+    ro.http = http_policy(opts.http_allow);
+    ro.http_max_response = opts.http_max_response;
+    ro.notify_channels = opts.notify_channels;
+    ro.keep_finished = std::max<std::size_t>(1, opts.retain_runs);
+    return ro;
+}
+
+/// Tokens (SPEC §8): the service that issues and revokes them, attached to the hub before it
+/// recovers so it folds the `token-*` streams; revocations close the connections that used them.
+std::shared_ptr<auth::token_service> attach_tokens(hub& h, store::event_store& store, std::shared_ptr<const auth::jwt_key> key,
+                                                   std::shared_ptr<auth::revocation_list> revoked) {
+    auto scan = [&store](const std::function<void(const core::event&)>& fn) { store.for_each_event_in("token-", fn); };
+    auto close = [weak = h.weak_from_this()](const std::string& id, const std::string& family, const std::string& reason) {
+        if (auto hp = weak.lock()) hp->close_sessions_of(id, family, reason);
+    };
+    auto tokens = std::make_shared<auth::token_service>(h.jobs(), std::move(key), std::move(revoked), scan, close);
+    h.attach(tokens);
+    return tokens;
+}
+
+/// Every HTTP route, each with who may call it; `GET /api/v1/routes` shows the table itself.
+std::shared_ptr<route_table> all_routes(const std::shared_ptr<hub>& h, const std::shared_ptr<runner>& workflows,
+                                        const strand_poster& post, const std::shared_ptr<auth::token_service>& tokens,
+                                        const std::shared_ptr<auth::authenticator>& authn,
+                                        const std::filesystem::path& store) {
+    auto routes = std::make_shared<route_table>();
+    add_hub_routes(*routes, h);
+    add_workflow_routes(*routes, workflows, post);
+    add_replay_routes(*routes, store);
+    auth::add_token_routes(*routes, tokens, post, authn);
+    routes->add("GET", "/api/v1/routes", admins,
+                [table = routes.get()](const transport::http_request&, const route_params&, const core::principal&,
+                                       transport::http_reply reply) { reply(json_response(200, table->describe())); });
+    return routes;
+}
+
+void log_auth(const hub_options& opts, const auth::jwt_key& key) {
+    if (opts.require_tokens) {
+        hub_log("auth: tokens required (" + std::string(auth::jwt_alg_name(key.alg())) + ")");
+    } else if (opts.insecure_no_auth) {
+        hub_log("WARNING: authentication is OFF on " + opts.host + " (--insecure-no-auth): anyone who can reach this "
+                "port can run commands on every agent");
+    } else {
+        hub_log("auth: none (loopback only); `--auth token` requires tokens");
+    }
+}
+
+transport::server_options server_options_of(const hub_options& opts) {
+    transport::server_options so;
+    so.host = opts.host;
+    so.port = opts.port;
+    so.max_frame = opts.max_frame;
+    so.max_http_body = opts.max_http_body;
+    so.max_connections = opts.max_connections;
+    so.handshake_timeout = std::chrono::milliseconds(opts.handshake_timeout_ms);
+    return so;
+}
+
 }  // namespace
 
 int run_hub(const hub_options& opts) {
@@ -94,27 +175,25 @@ int run_hub(const hub_options& opts) {
     strand_poster post = [weak = std::weak_ptr<hub>(h)](std::function<void()> fn) {
         if (auto hp = weak.lock()) hp->post(std::move(fn));
     };
-    runner_options ro;
-    ro.keep_finished = std::max<std::size_t>(1, opts.retain_runs);
-    auto workflows = std::make_shared<runner>(h->jobs(), post, ro);
+    auto workflows = std::make_shared<runner>(h->jobs(), post, runner_options_of(opts));
     h->attach(workflows);
+    auto key = auth::load_hub_key(opts.data_dir, opts.jwt_key_file);
+    auto revoked = std::make_shared<auth::revocation_list>();
+    auto tokens = attach_tokens(*h, *store, key, revoked);
     h->recover();
     if (!opts.workflows_dir.empty()) register_workflow_dir(io, *h, workflows, opts.workflows_dir);
 
-    transport::server_options so;
-    so.host = opts.host;
-    so.port = opts.port;
-    so.max_frame = opts.max_frame;
-    transport::mesh_handler mesh{
-        [h](const std::shared_ptr<transport::mesh_peer>& p) { h->on_open(p); },
-        [h](const std::shared_ptr<transport::mesh_peer>& p, core::json m) { h->on_message(p, std::move(m)); },
-        [h](const std::shared_ptr<transport::mesh_peer>& p, const std::string& why) { h->on_close(p, why); },
-        nullptr,  // no auth yet: every upgrade to /mesh is accepted
-    };
-    auto routes = make_workflow_routes(workflows, post);
-    routes.merge(make_replay_routes(store_file(opts)));
-    transport::server srv(io, so, make_http_api(h, std::move(routes)), mesh);
+    auth::authenticator::options ao;
+    ao.mode = opts.require_tokens ? auth::auth_mode::token : auth::auth_mode::none;
+    ao.limits.max_failures = opts.max_auth_failures;
+    auto authn = std::make_shared<auth::authenticator>(ao, key, revoked);
+    auto door = make_front_door(all_routes(h, workflows, post, tokens, authn, store_file(opts)), authn);
+    auto mesh = make_mesh_handler(h);
+    mesh.on_upgrade = door.mesh_gate;
+    transport::server srv(io, server_options_of(opts), door.handler, mesh, door.gate);
     srv.start();
+    workflows->set_hub_address(opts.host, srv.port());
+    log_auth(opts, *key);
     if (!opts.port_file.empty()) write_port_file(opts.port_file, srv.port());
     hub_log("listening on " + opts.host + ":" + std::to_string(srv.port()) + ", data in " + opts.data_dir.string());
 
@@ -154,9 +233,9 @@ int run_hub(const hub_options& opts) {
     for (int i = 1; i < std::max(1, opts.io_threads); ++i)
         threads.emplace_back([&] {
             pthread_setname_np(pthread_self(), "om-io");
-            io.run();
+            run_io(io);
         });
-    io.run();
+    run_io(io);
     io.stop();
     for (auto& t : threads) t.join();
     store->close();
