@@ -40,6 +40,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
 
+#include "bench/command_line.hpp"
 #include "core/json.hpp"
 #include "core/protocol.hpp"
 #include "transport/codec.hpp"
@@ -69,51 +70,34 @@ struct options {
     std::string json_file;
 };
 
-[[noreturn]] void usage(const std::string& why) {
-    std::fprintf(stderr,
-                 "frame_bench: error: %s\n"
-                 "usage: frame_bench --port N [--encoding msgpack|json] [--messages N] [--per-frame K] "
-                 "[--runs N] [--warmup N] [--hub-pid PID] [--json FILE]\n",
-                 why.c_str());
-    std::exit(2);
-}
-
 [[noreturn]] void fail(const std::string& why) {
     std::fprintf(stderr, "frame_bench: error: %s\n", why.c_str());
     std::exit(1);
 }
 
-int whole_number(const std::string& flag, const char* value, long min, long max) {
-    char* end = nullptr;
-    long v = std::strtol(value, &end, 10);
-    if (*value == '\0' || *end != '\0' || v < min || v > max)
-        usage(flag + " needs a whole number from " + std::to_string(min) + " to " + std::to_string(max) + ", got \"" +
-              value + "\"");
-    return static_cast<int>(v);
-}
-
 options parse(int argc, char** argv) {
+    bench::command_line cl("frame_bench",
+                           "usage: frame_bench --port N [--encoding msgpack|json] [--messages N] [--per-frame K] "
+                           "[--runs N] [--warmup N] [--hub-pid PID] [--json FILE]",
+                           argc, argv);
     options o;
-    for (int i = 1; i < argc; ++i) {
-        std::string a = argv[i];
-        auto value = [&]() -> const char* {
-            if (i + 1 >= argc) usage(a + " needs a value");
-            return argv[++i];
-        };
-        if (a == "--port") o.port = whole_number(a, value(), 1, 65535);
-        else if (a == "--messages") o.messages = whole_number(a, value(), 1, 100'000'000);
-        else if (a == "--per-frame") o.per_frame = whole_number(a, value(), 1, 100'000);
-        else if (a == "--runs") o.runs = whole_number(a, value(), 1, 1000);
-        else if (a == "--warmup") o.warmup = whole_number(a, value(), 0, 100'000'000);
-        else if (a == "--hub-pid") o.hub_pid = whole_number(a, value(), 1, 1 << 30);
-        else if (a == "--json") o.json_file = value();
+    while (const char* flag = cl.next_flag()) {
+        const std::string a = flag;
+        auto number = [&](long min, long max) { return static_cast<int>(cl.whole_number(min, max)); };
+        if (a == "--port") o.port = number(1, 65535);
+        else if (a == "--messages") o.messages = number(1, 100'000'000);
+        else if (a == "--per-frame") o.per_frame = number(1, 100'000);
+        else if (a == "--runs") o.runs = number(1, 1000);
+        else if (a == "--warmup") o.warmup = number(0, 100'000'000);
+        else if (a == "--hub-pid") o.hub_pid = number(1, 1 << 30);
+        else if (a == "--json") o.json_file = cl.value();
         else if (a == "--encoding") {
-            std::string e = value();
-            if (e != "msgpack" && e != "json") usage("--encoding is msgpack or json, got \"" + e + "\"");
+            std::string e = cl.value();
+            if (e != "msgpack" && e != "json") cl.usage_error("--encoding is msgpack or json, got \"" + e + "\"");
             o.json_text = e == "json";
-        } else usage("unknown flag " + a);
+        } else cl.usage_error("unknown flag " + a);
     }
-    if (o.port == 0) usage("--port is required (the hub's HTTP port on 127.0.0.1)");
+    if (o.port == 0) cl.usage_error("--port is required (the hub's HTTP port on 127.0.0.1)");
     if (o.warmup < 0) o.warmup = std::max(1000, o.messages / 10);
     return o;
 }

@@ -50,7 +50,7 @@ output parse_output(field_reader& r) {
     o.seq = r.integer("seq", 0, std::numeric_limits<std::int64_t>::max());
     o.stream = r.text("stream");
     if (o.stream != "stdout" && o.stream != "stderr" && o.stream != "data")
-        r.fail("stream", "must be stdout, stderr or data, got \"" + o.stream.substr(0, 16) + "\"");
+        r.fail("stream", "must be stdout, stderr or data, got \"" + printable(o.stream, 16) + "\"");
     auto data = r.required_value("data");
     o.data = data.is_string() ? std::move(data.get_ref<std::string&>()) : data.dump(-1, ' ', false, json::error_handler_t::replace);
     return o;
@@ -97,7 +97,7 @@ agent_message parse_agent_message(json&& m) {
     if (!m.is_object()) throw error(error_kind::protocol, "message is not a map");
     auto t = m.find("t");
     if (t == m.end() || !t->is_string()) throw error(error_kind::protocol, "message has no string field \"t\"");
-    const std::string type = t->get<std::string>();  // a copy: the reader's errors name it
+    const std::string type = printable(t->get_ref<const std::string&>(), 64);  // errors name it: keep it printable
     field_reader r(m, type, error_kind::protocol);
     // Most frequent first: heartbeats, then the per-job messages.
     if (type == msg::heartbeat) return parse_heartbeat(r);
@@ -112,7 +112,7 @@ agent_message parse_agent_message(json&& m) {
     if (type == msg::reply) return parse_reply(r);
     if (type == msg::twin_reported) return parse_twin_reported(r);
     if (sent_by_hub(type)) throw error(error_kind::protocol, type + " is a hub-to-agent message; an agent may not send it");
-    throw error(error_kind::protocol, "unknown message type \"" + type.substr(0, 64) + "\"");
+    throw error(error_kind::protocol, "unknown message type \"" + type + "\"");
 }
 
 std::string_view type_of(const agent_message& m) noexcept {

@@ -16,6 +16,29 @@ std::int64_t steady_ms() noexcept {
     return duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count();
 }
 
+namespace {
+
+class system_clock_impl final : public clock {
+public:
+    std::int64_t now_ms() const noexcept override { return core::now_ms(); }
+    std::int64_t steady_ms() const noexcept override { return core::steady_ms(); }
+};
+
+}  // namespace
+
+const clock& clock::system() noexcept {
+    static const system_clock_impl real;
+    return real;
+}
+
+manual_clock::manual_clock() noexcept : wall_(core::now_ms()), steady_(core::steady_ms()) {}
+
+void manual_clock::advance(std::int64_t ms) noexcept {
+    if (ms <= 0) return;
+    wall_ += ms;
+    steady_ += ms;
+}
+
 std::string format_time(std::int64_t ms) {
     if (ms <= 0) return "";
     std::time_t secs = static_cast<std::time_t>(ms / 1000);

@@ -4,6 +4,7 @@
 #include <string>
 #include <string_view>
 
+#include "core/clock.hpp"
 #include "core/json.hpp"
 
 namespace orbitmesh::core {
@@ -33,7 +34,9 @@ struct event_view {
     std::int64_t time_ms = 0;
 };
 
-/// The next event of a stream whose last version is `last_version`, stamped now.
-event make_event(std::string stream, std::int64_t last_version, std::string_view type, json data);
+/// The next event of a stream whose last version is `last_version`, stamped `time_ms` (the wall
+/// clock's now unless the caller keeps its own clock).
+event make_event(std::string stream, std::int64_t last_version, std::string_view type, json data,
+                 std::int64_t time_ms = now_ms());
 
 }  // namespace orbitmesh::core

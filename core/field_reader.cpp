@@ -55,9 +55,14 @@ field_reader::field_reader(const json* value, json* writable, std::string_view w
                            std::string(describe_type(*value_)));
 }
 
-std::string field_reader::path_of(std::string_view key) const {
-    return path_ + std::string(key.substr(0, max_key_in_path));
+std::string printable(std::string_view s, std::size_t max) {
+    std::string out(s.substr(0, max));
+    for (char& c : out)
+        if (c < 0x20 || c > 0x7e) c = '?';
+    return out;
 }
+
+std::string field_reader::path_of(std::string_view key) const { return path_ + printable(key, max_key_in_path); }
 
 void field_reader::fail(std::string_view key, const std::string& problem) const {
     throw error(kind_, std::string(what_) + " field \"" + path_of(key) + "\" " + problem);
@@ -209,7 +214,7 @@ std::optional<std::map<std::string, std::string>> field_reader::maybe_string_map
     std::map<std::string, std::string> out;
     for (const auto& [k, item] : v->items()) {
         if (!item.is_string())
-            throw error(kind_, std::string(what_) + " field \"" + path_of(key) + "." + k.substr(0, max_key_in_path) +
+            throw error(kind_, std::string(what_) + " field \"" + path_of(key) + "." + printable(k, max_key_in_path) +
                                    "\" must be a string, got " + std::string(describe_type(item)));
         out.emplace(k, item.get<std::string>());
     }

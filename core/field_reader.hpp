@@ -77,4 +77,8 @@ private:
 /// "a string", "an integer", "a map", ...: what an error says a value was.
 std::string_view describe_type(const json& v) noexcept;
 
+/// At most `max` bytes of `s` fit for a one-line error (and a WebSocket close reason, which must
+/// be UTF-8): anything but printable ASCII becomes '?'.
+std::string printable(std::string_view s, std::size_t max);
+
 }  // namespace orbitmesh::core

@@ -126,8 +126,8 @@ void apply_submitted(job_record& r, const event& e, job_spec spec) {
     apply_with(r, e, job_event_kind::submitted, &spec);
 }
 
-event make_job_event(const job_record& r, std::string_view type, json data) {
-    return make_event(job_stream(r.id), r.version, type, std::move(data));
+event make_job_event(const job_record& r, std::string_view type, json data, std::int64_t time_ms) {
+    return make_event(job_stream(r.id), r.version, type, std::move(data), time_ms);
 }
 
 }  // namespace orbitmesh::core

@@ -31,7 +31,7 @@ void apply(job_record& r, const event& e);
 /// record, without reading the spec back out of the event data (the hub's submit path).
 void apply_submitted(job_record& r, const event& e, job_spec spec);
 
-/// Builds the next event of a job's stream (version = r.version + 1, time = now).
-event make_job_event(const job_record& r, std::string_view type, json data);
+/// Builds the next event of a job's stream (version = r.version + 1, stamped `time_ms`).
+event make_job_event(const job_record& r, std::string_view type, json data, std::int64_t time_ms = now_ms());
 
 }  // namespace orbitmesh::core

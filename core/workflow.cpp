@@ -53,21 +53,6 @@ std::vector<std::string_view> step_type_names() {
     return out;
 }
 
-std::string_view to_string(backoff_kind b) noexcept {
-    switch (b) {
-    case backoff_kind::linear: return "linear";
-    case backoff_kind::fixed: return "fixed";
-    default: return "exponential";
-    }
-}
-
-std::optional<backoff_kind> parse_backoff_kind(std::string_view s) noexcept {
-    if (s == "exponential") return backoff_kind::exponential;
-    if (s == "linear") return backoff_kind::linear;
-    if (s == "fixed" || s == "constant") return backoff_kind::fixed;
-    return std::nullopt;
-}
-
 std::string_view to_string(trigger_type t) noexcept {
     switch (t) {
     case trigger_type::schedule: return "schedule";

@@ -9,6 +9,7 @@
 
 #include "core/job.hpp"
 #include "core/json.hpp"
+#include "core/retry_delay.hpp"
 
 namespace orbitmesh::core {
 
@@ -24,10 +25,6 @@ struct source_pos {
     int line = 0;
     int column = 0;
 };
-
-enum class backoff_kind { exponential, linear, fixed };
-std::string_view to_string(backoff_kind b) noexcept;
-std::optional<backoff_kind> parse_backoff_kind(std::string_view s) noexcept;
 
 /// `retry: {max, delay, backoff, max_delay}` (or the original `max_retries`/`retry_delay`).
 struct step_retry {

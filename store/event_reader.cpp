@@ -108,10 +108,8 @@ void event_reader::scan(const sqlite::raw_statement& query, const std::function<
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
         try {
             read_event(s, e);
-        } catch (const core::json::exception& err) {
-            throw core::error{core::error_kind::storage,
-                              "store " + file_.string() + ": event " + std::to_string(sqlite3_column_int64(s, 0)) +
-                                  " has unreadable data (" + err.what() + "); restore the store from a backup"};
+        } catch (const core::json::exception&) {
+            e.data = core::json(core::json::value_t::discarded);  // the caller decides (the hub skips it)
         }
         fn(e);  // the caller's exceptions pass through untouched; the scope still resets the query
     }

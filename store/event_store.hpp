@@ -127,7 +127,9 @@ public:
     /// Drains the writer, checkpoints, closes. Idempotent.
     virtual void close() = 0;
 
-    /// Calls `fn` for every event with seq > after_seq in seq order (streams: all when empty).
+    /// Calls `fn` for every event with seq > after_seq in seq order (streams: all when empty). An
+    /// event whose data does not decode arrives with `data.is_discarded()`, for the caller to
+    /// report and skip by its seq.
     virtual void for_each_event(const std::function<void(const core::event&)>& fn, std::int64_t after_seq = 0,
                                 const std::string& stream = {}) = 0;
     /// Calls `fn` for every event of the streams whose name starts with `prefix` ("token-"), in seq

@@ -4,7 +4,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <openssl/rand.h>
 
 #include <cerrno>
 #include <cstring>
@@ -12,6 +11,7 @@
 #include <sstream>
 
 #include "core/error.hpp"
+#include "transport/signing_key.hpp"
 
 namespace orbitmesh::engine::auth {
 
@@ -40,9 +40,13 @@ std::string read_small_file(const fs::path& file) {
 
 /// Writes a new random secret to `file` unless one exists; never replaces one.
 void create_secret(const fs::path& file) {
-    unsigned char raw[secret_bytes];
-    if (RAND_bytes(raw, sizeof raw) != 1) fail(file, "no randomness from OpenSSL to make a secret");
-    std::string text = base64url_encode(std::string_view(reinterpret_cast<const char*>(raw), sizeof raw)) + "\n";
+    std::string raw;
+    try {
+        raw = transport::random_bytes(secret_bytes);
+    } catch (const core::error&) {
+        fail(file, "no randomness from OpenSSL to make a secret");
+    }
+    std::string text = base64url_encode(raw) + "\n";
     auto tmp = file;
     tmp += ".tmp" + std::to_string(::getpid());
     int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);

@@ -1,35 +1,21 @@
 #pragma once
+#include <cstddef>
 #include <cstdint>
 #include <functional>
-#include <map>
-#include <memory>
-
-#include "transport/asio.hpp"
 
 namespace orbitmesh::engine {
 
-/// Many deadlines served by one steady timer. Callbacks run on the given strand; there is no
+/// Deadlines on the hub strand: `fn` runs there `delay_ms` from now by the hub's clock. There is no
 /// cancellation: a callback re-checks whether it still matters when it fires. Not thread-safe:
-/// call only from that strand.
+/// call only on the strand. The hub's is timer_deadlines; tests drive their own.
 class deadline_queue {
 public:
-    using strand = boost::asio::strand<boost::asio::io_context::executor_type>;
-
-    explicit deadline_queue(strand s) : strand_(s), timer_(s) {}
+    virtual ~deadline_queue() = default;
     /// Runs `fn` on the strand `delay_ms` from now (0 = as soon as possible).
-    void after(std::int64_t delay_ms, std::function<void()> fn);
+    virtual void after(std::int64_t delay_ms, std::function<void()> fn) = 0;
     /// Drops every pending deadline (shutdown).
-    void clear();
-    std::size_t size() const { return entries_.size(); }
-
-private:
-    void arm();
-    void fire();
-
-    strand strand_;
-    boost::asio::steady_timer timer_;
-    std::multimap<std::int64_t, std::function<void()>> entries_;  // steady ms -> callback
-    std::int64_t armed_for_ = 0;                                  // 0 = timer idle
+    virtual void clear() = 0;
+    virtual std::size_t size() const = 0;
 };
 
 }  // namespace orbitmesh::engine

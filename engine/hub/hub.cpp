@@ -5,16 +5,20 @@
 #include "core/job_events.hpp"
 #include "core/protocol.hpp"
 #include "engine/hub/hub_state.hpp"
+#include "engine/hub/timer_deadlines.hpp"
 
 namespace orbitmesh::engine {
 
-hub::hub(boost::asio::io_context& io, hub_options opts, store::event_store& store)
+hub::hub(boost::asio::io_context& io, hub_options opts, store::event_store& store, const core::clock& clock,
+         std::unique_ptr<deadline_queue> deadlines)
     : io_(io),
       strand_(boost::asio::make_strand(io)),
       opts_(std::move(opts)),
       store_(store),
-      deadlines_(strand_),
+      clock_(clock),
+      deadlines_(deadlines ? std::move(deadlines) : std::make_unique<timer_deadlines>(strand_, clock)),
       dispatcher_(opts_.balance),
+      breaker_(opts_.breaker_threshold, opts_.breaker_cooldown_ms),
       session_prefix_(core::new_id()) {}
 
 hub::~hub() = default;
@@ -49,7 +53,7 @@ void hub::flush_staged() {
     if (stopping_) stage_dirty_jobs(dirty_jobs_.size());
     if (!dirty_jobs_.empty() && !projection_timer_) {
         projection_timer_ = true;
-        deadlines_.after(projection_tick_ms, [this] {
+        deadlines_->after(projection_tick_ms, [this] {
             projection_timer_ = false;
             stage_dirty_jobs(projection_rows_per_tick);
             persist({}, nullptr);
@@ -85,7 +89,7 @@ void hub::flush_staged() {
 }
 
 void hub::record(core::job_record& job, std::string_view type, core::json data, store::write_batch& batch) {
-    auto e = core::make_job_event(job, type, std::move(data));
+    auto e = core::make_job_event(job, type, std::move(data), clock_.now_ms());
     const bool fresh = job.version == 0;
     const auto before = job.state;
     try {
@@ -143,13 +147,13 @@ void hub::schedule_dispatch() {
 void hub::dispatch() {
     if (dispatcher_.size() == 0) return;
     std::vector<agent_view> views;
-    std::int64_t now = core::now_ms();
+    std::int64_t now = clock_.now_ms();
     for (auto& [id, a] : agents_) {
-        if (!a->peer || a->rec.breaker_until_ms > now) continue;
+        if (!a->peer || circuit_breaker::is_open(a->rec, now)) continue;
         views.push_back({&a->rec, &a->handlers, static_cast<int>(a->jobs.size())});
     }
     if (views.empty()) return;
-    std::int64_t steady = core::steady_ms();
+    std::int64_t steady = clock_.steady_ms();
     auto choices = dispatcher_.match(
         views, now, [this](const std::string& id) -> const core::job_record* { return find_job(id); },
         [this, steady](const std::string& job, const std::string& agent) {
@@ -176,7 +180,7 @@ void hub::dispatch() {
 
 void hub::periodic_check() {
     if (stopping_) return;
-    std::int64_t steady = core::steady_ms();
+    std::int64_t steady = clock_.steady_ms();
     std::vector<std::shared_ptr<transport::mesh_peer>> silent;
     for (auto& [id, a] : agents_)
         if (a->peer && steady - a->last_seen_steady > 3 * opts_.heartbeat_ms) silent.push_back(a->peer);
@@ -185,26 +189,23 @@ void hub::periodic_check() {
         peer->close(core::protocol::close_going_away, "missed 3 heartbeats");
         on_close(peer, "missed 3 heartbeats");
     }
-    std::int64_t now = core::now_ms();
+    std::int64_t now = clock_.now_ms();
     for (auto it = idempotency_.begin(); it != idempotency_.end();)
         it = now - it->second.second > opts_.idempotency_window_ms ? idempotency_.erase(it) : std::next(it);
     for (auto it = exclusions_.begin(); it != exclusions_.end();)
         it = it->second.second < steady ? exclusions_.erase(it) : std::next(it);
     schedule_dispatch();  // agents whose circuit breaker closed again, retries whose backoff ended
-    deadlines_.after(opts_.heartbeat_ms, [this] { periodic_check(); });
+    deadlines_->after(opts_.heartbeat_ms, [this] { periodic_check(); });
 }
 
 void hub::shutdown() {
     post([self = shared_from_this()] {
         self->stopping_ = true;
-        self->deadlines_.clear();
+        self->deadlines_->clear();
         core::error gone(core::error_kind::unavailable, "the hub is shutting down; retry against the restarted hub");
-        for (auto& [id, ws] : self->job_waiters_)
-            for (auto& w : ws) w.reply({{}, gone});
-        for (auto& [id, ws] : self->log_waiters_)
-            for (auto& w : ws) w.reply({{}, gone});
-        self->job_waiters_.clear();
-        self->log_waiters_.clear();
+        for (auto& w : self->job_waiters_.drain()) w.reply({{}, gone});
+        for (auto& w : self->log_waiters_.drain()) w.reply({{}, gone});
+        for (auto& c : self->calls_.drain()) c.reply({{}, gone});
         self->take_snapshot();  // with every lagging row: the next start folds nothing before it
     });
 }

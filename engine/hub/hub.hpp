@@ -18,11 +18,14 @@
 #include "core/clock.hpp"
 #include "core/error.hpp"
 #include "core/job.hpp"
+#include "engine/hub/circuit_breaker.hpp"
 #include "engine/hub/deadline_queue.hpp"
 #include "engine/hub/dispatcher.hpp"
 #include "engine/hub/histogram.hpp"
 #include "engine/hub/hub_options.hpp"
 #include "engine/hub/job_port.hpp"
+#include "engine/hub/waiter_list.hpp"
+#include "transport/asio.hpp"
 #include "store/event_store.hpp"
 #include "transport/mesh_peer.hpp"
 
@@ -33,7 +36,7 @@ namespace orbitmesh::engine {
 /// and only after the events they report are committed (accepted means durable).
 class hub : public std::enable_shared_from_this<hub>, private job_port {
 public:
-    using strand = deadline_queue::strand;
+    using strand = boost::asio::strand<boost::asio::io_context::executor_type>;
     /// Either a value or an error; exactly one is set.
     template <typename T>
     struct outcome {
@@ -43,7 +46,10 @@ public:
     using job_reply = std::function<void(outcome<core::json>)>;
     using submit_reply = std::function<void(outcome<core::json>, bool created)>;
 
-    hub(boost::asio::io_context& io, hub_options opts, store::event_store& store);
+    /// `clock` and `deadlines` are the seams tests drive (the system clock and a timer_deadlines on
+    /// the hub strand when not given); `clock` must outlive the hub.
+    hub(boost::asio::io_context& io, hub_options opts, store::event_store& store,
+        const core::clock& clock = core::clock::system(), std::unique_ptr<deadline_queue> deadlines = nullptr);
     ~hub() override;  // out of line: the per-agent state is private to the hub's .cpp files
     /// Rebuilds jobs and agents by folding the event log, re-queues pending work and starts the
     /// agent-loss clock for jobs that were in flight. Call once, before serving.
@@ -92,8 +98,18 @@ public:
 private:
     struct agent_entry;
     struct session;
-    struct job_waiter;
-    struct log_waiter;
+    struct job_waiter {  // GET /jobs/ID?wait=
+        job_reply reply;
+    };
+    struct log_waiter {  // GET /jobs/ID/logs?wait=
+        std::int64_t after = 0;
+        std::size_t limit = 0;
+        job_reply reply;
+    };
+    struct pending_call {  // an invoke waiting for the agent's reply
+        std::string agent_id;
+        job_reply reply;
+    };
 
     // job_port (hub_port.cpp)
     std::string create_job(core::job_spec spec, store::write_batch& batch) override;
@@ -103,7 +119,7 @@ private:
     void commit(store::write_batch batch, std::function<void()> on_committed) override {
         persist(std::move(batch), std::move(on_committed));
     }
-    void after(std::int64_t delay_ms, std::function<void()> fn) override { deadlines_.after(delay_ms, std::move(fn)); }
+    void after(std::int64_t delay_ms, std::function<void()> fn) override { deadlines_->after(delay_ms, std::move(fn)); }
     std::optional<core::json> stored_run(const std::string& run_id) override;
     std::vector<core::json> stored_runs(std::size_t limit, const std::string& state) override;
     std::vector<core::event> stream_events(const std::string& stream) override;
@@ -133,61 +149,76 @@ private:
     void prune_jobs();
     core::json list_jobs_json(std::size_t limit, const std::optional<core::job_state>& wanted);
 
-    // hub.cpp: persistence, timers
+    // hub.cpp: persistence, projection rows, dispatch, the periodic check
     void persist(store::write_batch batch, std::function<void()> on_committed);
     void flush_staged();
     void record(core::job_record& job, std::string_view type, core::json data, store::write_batch& batch);
     /// Bookkeeping after an event was applied to `job`: stage it, state counts, projection row.
     void recorded(core::job_record& job, bool fresh, core::job_state before, core::event e, store::write_batch& batch);
+    void stage_dirty_jobs(std::size_t limit);
     void fail_fatally(const std::string& what);
     void schedule_dispatch();
     void dispatch();
     void periodic_check();
+    core::job_record* find_job(const std::string& id);
 
-    // hub_jobs.cpp: client operations
+    // hub_jobs.cpp: client operations and how jobs end
     void submit_on_strand(std::vector<core::job_spec>& specs, submit_reply& reply, bool summaries);
     void begin_cancel(core::job_record& job, const std::string& why, std::function<void()> done);
     void finish_job(core::job_record& job, core::job_state state, const core::json& result, store::write_batch& batch);
     void settle_failure(core::job_record& job, core::job_state state, const core::json& result, store::write_batch& batch);
     void job_ended(const std::string& job_id);
+    /// job_ended() if the job is terminal now (after a commit that may have ended it).
+    void end_if_terminal(const std::string& job_id);
+
+    // hub_logs.cpp: output lines from agents and their readers
+    void handle_output(agent_entry& a, core::protocol::output& m);
     void notify_logs(const std::string& job_id);
     core::json logs_reply(const std::string& job_id, std::int64_t after, std::size_t limit);
-    core::job_record* find_job(const std::string& id);
-    void stage_dirty_jobs(std::size_t limit);
 
-    // hub_agents.cpp: the mesh protocol
+    // hub_agents.cpp: the mesh protocol up to the result (sessions, hello, ack/nack, heartbeats, assign)
     void handle_message(const std::shared_ptr<transport::mesh_peer>& peer, core::protocol::agent_message& m);
     void handle_hello(const std::shared_ptr<transport::mesh_peer>& peer, session& s, core::protocol::hello& m);
+    /// hello's reconciliation: jobs the hub has on the agent that it does not list are requeued
+    /// (returned); attempts it lists that are no longer current get a `cancel`.
+    std::vector<std::string> reconcile(agent_entry& a, const std::shared_ptr<transport::mesh_peer>& peer,
+                                       std::vector<core::protocol::running_job>& running, store::write_batch& batch);
     void handle_ack(agent_entry& a, const core::protocol::ack& m);
     void handle_nack(agent_entry& a, const core::protocol::nack& m);
-    void handle_result(agent_entry& a, const std::shared_ptr<transport::mesh_peer>& peer, core::protocol::result& m);
-    void handle_output(agent_entry& a, core::protocol::output& m);
     void handle_progress(agent_entry& a, core::protocol::progress& m);
     void handle_heartbeat(agent_entry& a, const core::protocol::heartbeat& m);
-    void handle_reply(core::protocol::reply& m);
+    void send_assign(const std::string& job_id, int attempt);
+    void record_agent_event(agent_entry& a, std::string_view type, store::write_batch& batch,
+                            const std::string& reason = {});
+
+    // hub_results.cpp: results, agent loss, reassignment, the circuit breaker, agent lookups
+    void handle_result(agent_entry& a, const std::shared_ptr<transport::mesh_peer>& peer, core::protocol::result& m);
     void agent_lost(agent_entry& a, const std::string& reason);
     void reclaim(const std::string& job_id, int attempt, const std::string& agent_id);
     void requeue(core::job_record& job, const std::string& reason, bool counts, store::write_batch& batch);
-    void send_assign(const std::string& job_id, int attempt);
     void release_slot(const std::string& agent_id, const std::string& job_id);
     void infra_failure(agent_entry& a);
-    void record_agent_event(agent_entry& a, std::string_view type, store::write_batch& batch,
-                            const std::string& reason = {});
     agent_entry* find_agent(const std::string& id_or_name);
+
+    // hub_invoke.cpp: request-response calls to agents
+    void handle_reply(core::protocol::reply& m);
 
     boost::asio::io_context& io_;
     strand strand_;
     hub_options opts_;
     store::event_store& store_;
-    deadline_queue deadlines_;
+    const core::clock& clock_;
+    std::unique_ptr<deadline_queue> deadlines_;
     dispatcher dispatcher_;
+    circuit_breaker breaker_;
 
     std::map<std::string, core::job_record> jobs_;  // by id; ids are time-ordered
     std::unordered_map<std::string, std::pair<std::string, std::int64_t>> idempotency_;  // key -> (job, created)
     std::unordered_map<std::string, std::unique_ptr<agent_entry>> agents_;
     std::unordered_map<std::uint64_t, session> sessions_;  // by peer id
-    std::unordered_map<std::string, std::vector<job_waiter>> job_waiters_;
-    std::unordered_map<std::string, std::vector<log_waiter>> log_waiters_;
+    waiter_list<job_waiter> job_waiters_;  // by job id
+    waiter_list<log_waiter> log_waiters_;  // by job id
+    waiter_list<pending_call> calls_;      // by invoke call id
     std::unordered_map<std::string, std::vector<store::log_line>> recent_logs_;  // in-flight jobs' output
     std::unordered_map<std::string, std::pair<std::string, std::int64_t>> exclusions_;  // job -> (agent, until)
 
@@ -213,14 +244,8 @@ private:
     std::set<std::string> dirty_agents_;
     std::unordered_map<std::string, std::int64_t> log_seq_;  // job -> last output line seq
     std::unordered_map<std::string, std::pair<int, std::int64_t>> agent_seq_;  // job -> (attempt, agent's last seq taken)
-    std::int64_t started_ms_ = core::now_ms();  // wall clock when this hub process started
-    std::uint64_t waiter_token_ = 0;
+    std::int64_t started_ms_ = clock_.now_ms();  // wall clock when this hub process started
     std::vector<std::shared_ptr<job_observer>> observers_;
-    struct pending_call {
-        std::string agent_id;
-        job_reply reply;
-    };
-    std::unordered_map<std::string, pending_call> calls_;  // invoke call_id -> caller
     std::uint64_t call_counter_ = 0;
     store::write_batch staged_;
     std::vector<std::function<void()>> staged_callbacks_;

@@ -7,6 +7,7 @@
 #include "core/clock.hpp"
 #include "core/job_events.hpp"
 #include "core/protocol.hpp"
+#include "engine/hub/attempt_fence.hpp"
 #include "engine/hub/hub.hpp"
 #include "engine/hub/hub_state.hpp"
 
@@ -28,7 +29,7 @@ void hub::on_open(const std::shared_ptr<transport::mesh_peer>& peer) {
     post([self = shared_from_this(), peer] {
         self->sessions_[peer->id()] = session{{}, principal_of(*peer), peer};
         std::weak_ptr<transport::mesh_peer> weak = peer;
-        self->deadlines_.after(10'000, [self, weak] {
+        self->deadlines_->after(10'000, [self, weak] {
             auto p = weak.lock();
             if (!p) return;
             auto it = self->sessions_.find(p->id());
@@ -72,7 +73,7 @@ void hub::handle_message(const std::shared_ptr<transport::mesh_peer>& peer, core
     auto ait = agents_.find(sit->second.agent_id);
     if (ait == agents_.end()) return;
     auto& a = *ait->second;
-    a.last_seen_steady = core::steady_ms();
+    a.last_seen_steady = clock_.steady_ms();
     struct visitor {
         hub& h;
         agent_entry& a;
@@ -133,7 +134,7 @@ void hub::handle_hello(const std::shared_ptr<transport::mesh_peer>& peer, sessio
     s.agent_id = id;
     a.peer = peer;
     a.connection = peer->id();
-    a.last_seen_steady = core::steady_ms();
+    a.last_seen_steady = clock_.steady_ms();
     a.rec.id = id;
     a.rec.name = std::move(m.name);
     a.rec.version = std::move(m.version);
@@ -144,31 +145,39 @@ void hub::handle_hello(const std::shared_ptr<transport::mesh_peer>& peer, sessio
     if (m.handlers)
         for (const auto& name : *m.handlers) a.handlers.insert(core::canonical_command(name));
     a.rec.state = core::agent_state::connected;
-    a.rec.connected_ms = a.rec.last_seen_ms = core::now_ms();
+    a.rec.connected_ms = a.rec.last_seen_ms = clock_.now_ms();
 
-    // Reconcile: jobs the hub thinks it runs versus what it says it holds.
-    std::set<std::pair<std::string, int>> held;
-    for (auto& r : m.running) held.emplace(std::move(r.job_id), r.attempt);
     store::write_batch batch;
-    for (const auto& job_id : std::vector<std::string>(a.jobs.begin(), a.jobs.end())) {
-        auto* job = find_job(job_id);
-        if (job && !held.count({job_id, job->attempt}) && !core::is_terminal(job->state))
-            requeue(*job, "agent " + a.rec.name + " came back without the job", true, batch);
-    }
-    for (const auto& [job_id, attempt] : held) {
-        auto* job = find_job(job_id);
-        bool current = job && job->agent_id == id && job->attempt == attempt && !core::is_terminal(job->state);
-        if (!current)  // a stale attempt still running there: stop it (its result will be rejected anyway)
-            peer->send({{"t", msg::cancel}, {"job_id", job_id}, {"attempt", attempt}, {"reason", "stale attempt"},
-                        {"grace_ms", opts_.cancel_grace_ms}});
-    }
+    auto ended = reconcile(a, peer, m.running, batch);
     a.rec.running = static_cast<int>(a.jobs.size());
     record_agent_event(a, core::agent_event::connected, batch);
     auto session_id = session_prefix_ + "-" + std::to_string(++session_counter_);
-    persist(std::move(batch), nullptr);
+    persist(std::move(batch), [this, ended] {
+        for (const auto& job_id : ended) end_if_terminal(job_id);
+    });
     peer->send({{"t", msg::welcome}, {"session", session_id}, {"heartbeat_ms", opts_.heartbeat_ms},
-                {"server_time", core::now_ms()}});
+                {"server_time", clock_.now_ms()}});
     schedule_dispatch();
+}
+
+std::vector<std::string> hub::reconcile(agent_entry& a, const std::shared_ptr<transport::mesh_peer>& peer,
+                                        std::vector<core::protocol::running_job>& running, store::write_batch& batch) {
+    std::set<std::pair<std::string, int>> held;
+    for (auto& r : running) held.emplace(std::move(r.job_id), r.attempt);
+    std::vector<std::string> requeued;
+    for (const auto& job_id : std::vector<std::string>(a.jobs.begin(), a.jobs.end())) {
+        auto* job = find_job(job_id);
+        if (!job || held.count({job_id, job->attempt}) || core::is_terminal(job->state)) continue;
+        requeue(*job, "agent " + a.rec.name + " came back without the job", true, batch);
+        requeued.push_back(job_id);
+    }
+    for (const auto& [job_id, attempt] : held) {
+        // A stale attempt still running there: stop it (its result would be rejected anyway).
+        if (attempt_fence(attempt, a.rec.id).admits(find_job(job_id))) continue;
+        peer->send({{"t", msg::cancel}, {"job_id", job_id}, {"attempt", attempt}, {"reason", "stale attempt"},
+                    {"grace_ms", opts_.cancel_grace_ms}});
+    }
+    return requeued;
 }
 
 void hub::record_agent_event(agent_entry& a, std::string_view type, store::write_batch& batch, const std::string& reason) {
@@ -183,7 +192,7 @@ void hub::record_agent_event(agent_entry& a, std::string_view type, store::write
     core::json data{{"name", a.rec.name}, {"tags", a.rec.tags}, {"capabilities", a.rec.capabilities},
                     {"concurrency", a.rec.concurrency}, {"version", a.rec.version}};
     if (*kind == core::agent_event_kind::disconnected && !reason.empty()) data["reason"] = reason;
-    auto e = core::make_event(agent_stream(a.rec.id), a.version++, type, std::move(data));
+    auto e = core::make_event(agent_stream(a.rec.id), a.version++, type, std::move(data), clock_.now_ms());
     a.stream_state = *kind == core::agent_event_kind::connected ? core::agent_state::connected : core::agent_state::disconnected;
     batch.events.push_back(std::move(e));
     dirty_agents_.insert(a.rec.id);
@@ -192,12 +201,12 @@ void hub::record_agent_event(agent_entry& a, std::string_view type, store::write
 void hub::handle_heartbeat(agent_entry& a, const core::protocol::heartbeat& m) {
     a.rec.cpu = m.cpu;
     a.rec.mem = m.mem;
-    a.rec.last_seen_ms = core::now_ms();
+    a.rec.last_seen_ms = clock_.now_ms();
 }
 
 void hub::handle_progress(agent_entry& a, core::protocol::progress& m) {
     auto* job = find_job(m.job_id);
-    if (!job || job->agent_id != a.rec.id || job->attempt != m.attempt) return;
+    if (!attempt_fence(m.attempt, a.rec.id).admits(job)) return;
     job->progress_percent = m.percent;
     job->progress_message = std::move(m.message);
     dirty_jobs_.insert(job->id);
@@ -205,7 +214,7 @@ void hub::handle_progress(agent_entry& a, core::protocol::progress& m) {
 
 void hub::send_assign(const std::string& job_id, int attempt) {
     auto* job = find_job(job_id);
-    if (!job || job->state != core::job_state::assigned || job->attempt != attempt) return;
+    if (!attempt_fence(attempt).admits_unacked(job)) return;
     auto it = agents_.find(job->agent_id);
     if (it == agents_.end() || !it->second->peer) return;  // agent loss handling will reclaim it
     const auto& s = job->spec;
@@ -213,19 +222,16 @@ void hub::send_assign(const std::string& job_id, int attempt) {
                             {"idempotency_key", s.idempotency_key.empty() ? job_id : s.idempotency_key},
                             {"command", s.command}, {"payload", s.payload}, {"mode", core::to_string(s.mode)},
                             {"timeout_ms", s.timeout_ms}, {"trace", s.trace}});
-    deadlines_.after(opts_.ack_timeout_ms, [this, job_id, attempt] {
+    deadlines_->after(opts_.ack_timeout_ms, [this, job_id, attempt] {
         auto* j = find_job(job_id);
-        if (!j || j->state != core::job_state::assigned || j->attempt != attempt) return;
+        if (!attempt_fence(attempt).admits_unacked(j)) return;
         auto ait = agents_.find(j->agent_id);
         std::string agent = j->agent_id;
         if (ait != agents_.end()) infra_failure(*ait->second);
         store::write_batch batch;
-        exclusions_[job_id] = {agent, core::steady_ms() + opts_.ack_timeout_ms};
+        exclusions_[job_id] = {agent, clock_.steady_ms() + opts_.ack_timeout_ms};
         requeue(*j, "no ack from agent within the ack timeout", true, batch);
-        persist(std::move(batch), [this, job_id] {
-            auto* k = find_job(job_id);
-            if (k && core::is_terminal(k->state)) job_ended(job_id);
-        });
+        persist(std::move(batch), [this, job_id] { end_if_terminal(job_id); });
         schedule_dispatch();
     });
 }
@@ -233,25 +239,24 @@ void hub::send_assign(const std::string& job_id, int attempt) {
 void hub::handle_ack(agent_entry& a, const core::protocol::ack& m) {
     auto* job = find_job(m.job_id);
     int attempt = m.attempt;
-    if (!job || job->agent_id != a.rec.id || job->attempt != attempt || job->state != core::job_state::assigned) return;
-    a.rec.consecutive_failures = 0;
+    if (!attempt_fence(attempt, a.rec.id).admits_unacked(job)) return;
+    // An ACK alone does not reset the breaker: the handler may still fail to start (a result
+    // without an exit code), and that failure has to count.
     store::write_batch batch;
     record(*job, core::job_event::started, {{"attempt", attempt}}, batch);
     bool ended = false;
     if (job->spec.mode == core::job_mode::fire_and_forget) {  // done when ACKed
+        circuit_breaker::success(a.rec);
         finish_job(*job, core::job_state::succeeded, core::json::object(), batch);
         ended = true;
     } else if (job->spec.timeout_ms > 0) {
         // The agent enforces the timeout; this guard ends the job if the agent goes quiet.
-        deadlines_.after(job->spec.timeout_ms + opts_.cancel_grace_ms + 5000, [this, id = job->id, attempt] {
+        deadlines_->after(job->spec.timeout_ms + opts_.cancel_grace_ms + 5000, [this, id = job->id, attempt] {
             auto* j = find_job(id);
-            if (!j || core::is_terminal(j->state) || j->attempt != attempt) return;
+            if (!attempt_fence(attempt).admits(j)) return;
             store::write_batch b;
             settle_failure(*j, core::job_state::timed_out, {{"error", "no result from the agent within the job timeout"}}, b);
-            persist(std::move(b), [this, id] {
-                auto* k = find_job(id);
-                if (k && core::is_terminal(k->state)) job_ended(id);
-            });
+            persist(std::move(b), [this, id] { end_if_terminal(id); });
             schedule_dispatch();
         });
     }
@@ -263,16 +268,18 @@ void hub::handle_ack(agent_entry& a, const core::protocol::ack& m) {
 void hub::handle_nack(agent_entry& a, const core::protocol::nack& m) {
     auto* job = find_job(m.job_id);
     int attempt = m.attempt;
-    if (!job || job->agent_id != a.rec.id || job->attempt != attempt || job->state != core::job_state::assigned) return;
+    if (!attempt_fence(attempt, a.rec.id).admits_unacked(job)) return;
     const auto& reason = m.reason;
     bool busy = reason == "busy" || reason == "draining";
     if (!busy) infra_failure(a);
-    // Try elsewhere first: keep this agent out of this job's way for a while.
-    exclusions_[job->id] = {a.rec.id, core::steady_ms() + (busy ? 500 : 30'000)};
+    // Try elsewhere first: keep this agent out of this job's way for a while, then offer it again.
+    const std::int64_t skip_ms = busy ? 500 : 30'000;
+    exclusions_[job->id] = {a.rec.id, clock_.steady_ms() + skip_ms};
     store::write_batch batch;
     requeue(*job, "agent " + a.rec.name + " refused the job: " + reason, false, batch);
-    persist(std::move(batch), nullptr);
-    deadlines_.after(busy ? 500 : 0, [this] { schedule_dispatch(); });
+    persist(std::move(batch), [this, id = job->id] { end_if_terminal(id); });
+    schedule_dispatch();
+    deadlines_->after(skip_ms, [this] { schedule_dispatch(); });
 }
 
 }  // namespace orbitmesh::engine

@@ -16,23 +16,18 @@ void hub::invoke_agent(const std::string& id_or_name, std::string method, core::
         if (!a->peer)
             return reply({{}, core::error(core::error_kind::unavailable, "agent " + a->rec.name + " is not connected")});
         std::string call_id = self->session_prefix_ + "-call-" + std::to_string(++self->call_counter_);
-        self->calls_[call_id] = {a->rec.id, std::move(reply)};
         a->peer->send({{"t", core::protocol::msg::invoke}, {"call_id", call_id}, {"method", method}, {"args", args}});
-        self->deadlines_.after(timeout_ms, [self, call_id, method] {
-            auto it = self->calls_.find(call_id);
-            if (it == self->calls_.end()) return;
-            auto cb = std::move(it->second.reply);
-            self->calls_.erase(it);
-            cb({{}, core::error(core::error_kind::timeout, "agent did not answer " + method + " in time")});
-        });
+        hold(self->calls_, *self->deadlines_, call_id, pending_call{a->rec.id, std::move(reply)}, timeout_ms,
+             [method](pending_call c) {
+                 c.reply({{}, core::error(core::error_kind::timeout, "agent did not answer " + method + " in time")});
+             });
     });
 }
 
 void hub::handle_reply(core::protocol::reply& m) {
-    auto it = calls_.find(m.call_id);
-    if (it == calls_.end()) return;  // timed out already
-    auto cb = std::move(it->second.reply);
-    calls_.erase(it);
+    auto calls = calls_.take_all(m.call_id);
+    if (calls.empty()) return;  // timed out already
+    auto& cb = calls.front().reply;
     if (m.error) return cb({{}, core::error(core::error_kind::failed, "agent error: " + *m.error)});
     cb({core::json{{"value", std::move(m.value)}}, std::nullopt});
 }

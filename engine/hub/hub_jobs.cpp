@@ -5,6 +5,8 @@
 #include "core/ids.hpp"
 #include "core/job_events.hpp"
 #include "core/protocol.hpp"
+#include "core/retry_delay.hpp"
+#include "engine/hub/attempt_fence.hpp"
 #include "engine/hub/hub.hpp"
 #include "engine/hub/hub_state.hpp"
 
@@ -40,7 +42,7 @@ void hub::submit_on_strand(std::vector<core::job_spec>& specs, submit_reply& rep
     store::write_batch batch;
     auto ids = std::make_shared<std::vector<std::string>>();
     bool created = false;
-    std::int64_t now = core::now_ms();
+    std::int64_t now = clock_.now_ms();
     for (auto& spec : specs) {
         if (!spec.idempotency_key.empty()) {
             auto it = idempotency_.find(spec.idempotency_key);
@@ -78,18 +80,8 @@ void hub::get_job(const std::string& id, std::int64_t wait_ms, job_reply request
         if (!job) return reply({{}, not_found(id)});
         if (wait_ms <= 0 || core::is_terminal(job->state) || self->stopping_)
             return reply({core::to_json(*job), std::nullopt});
-        auto token = ++self->waiter_token_;
-        self->job_waiters_[id].push_back({token, std::move(reply)});
-        self->deadlines_.after(wait_ms, [self, id, token] {
-            auto it = self->job_waiters_.find(id);
-            if (it == self->job_waiters_.end()) return;
-            auto& ws = it->second;
-            auto w = std::find_if(ws.begin(), ws.end(), [&](const job_waiter& x) { return x.token == token; });
-            if (w == ws.end()) return;
-            auto cb = std::move(w->reply);
-            ws.erase(w);
-            if (ws.empty()) self->job_waiters_.erase(it);
-            if (auto* j = self->find_job(id)) cb({core::to_json(*j), std::nullopt});
+        hold(self->job_waiters_, *self->deadlines_, id, job_waiter{std::move(reply)}, wait_ms, [self, id](job_waiter w) {
+            if (auto* j = self->find_job(id)) w.reply({core::to_json(*j), std::nullopt});
         });
     });
 }
@@ -123,6 +115,9 @@ void hub::stats(job_reply request) {
                                   {"events", st.events},
                                   {"rows", st.rows},
                                   {"commit_seconds", static_cast<double>(st.commit_micros) / 1e6}}},
+                       {"held", {{"job_waits", self->job_waiters_.size()},
+                                 {"log_waits", self->log_waiters_.size()},
+                                 {"invokes", self->calls_.size()}}},
                        {"dispatch_latency_ms", self->dispatch_latency_.to_json()},
                        {"job_duration_ms", self->job_duration_.to_json()}};
         for (const auto& o : self->observers_) o->add_stats(out);
@@ -169,9 +164,9 @@ void hub::begin_cancel(core::job_record& job, const std::string& why, std::funct
                 it->second->peer->send({{"t", core::protocol::msg::cancel}, {"job_id", id}, {"attempt", attempt},
                                         {"reason", why}, {"grace_ms", opts_.cancel_grace_ms}});
             // If the agent never confirms (or is gone), the hub ends the job itself.
-            deadlines_.after(reachable ? opts_.cancel_grace_ms + 5000 : 0, [this, id, attempt] {
+            deadlines_->after(reachable ? opts_.cancel_grace_ms + 5000 : 0, [this, id, attempt] {
                 auto* k = find_job(id);
-                if (!k || core::is_terminal(k->state) || k->attempt != attempt) return;
+                if (!attempt_fence(attempt).admits(k)) return;
                 store::write_batch b;
                 finish_job(*k, core::job_state::cancelled,
                            {{"error", "cancelled; the agent did not confirm before the grace period ended"}}, b);
@@ -226,14 +221,13 @@ void hub::settle_failure(core::job_record& job, core::job_state state, const cor
     auto data = outcome_data(job, result);
     std::string agent = job.agent_id;
     if (job.retries_used < r.max && !job.cancel_requested) {
-        std::int64_t delay = r.backoff_ms;
-        for (int i = 0; i < job.retries_used && delay < r.max_delay_ms; ++i) delay *= 2;
-        delay = std::min(delay, r.max_delay_ms);
-        data["not_before"] = core::now_ms() + delay;
+        const std::int64_t delay =
+            core::retry_delay_ms(core::backoff_kind::exponential, r.backoff_ms, r.max_delay_ms, job.retries_used + 1);
+        data["not_before"] = clock_.now_ms() + delay;
         record(job, core::job_event::retry_scheduled, std::move(data), batch);
         if (!agent.empty()) release_slot(agent, job.id);
         dispatcher_.enqueue(job);
-        deadlines_.after(delay, [this] { schedule_dispatch(); });
+        deadlines_->after(delay, [this] { schedule_dispatch(); });
     } else if (r.max > 0) {
         record(job, core::job_event::dead, std::move(data), batch);
         if (!agent.empty()) release_slot(agent, job.id);
@@ -242,19 +236,19 @@ void hub::settle_failure(core::job_record& job, core::job_state state, const cor
     }
 }
 
+void hub::end_if_terminal(const std::string& job_id) {
+    if (auto* job = find_job(job_id); job && core::is_terminal(job->state)) job_ended(job_id);
+}
+
 void hub::job_ended(const std::string& job_id) {
-    if (auto it = job_waiters_.find(job_id); it != job_waiters_.end()) {
-        auto waiters = std::move(it->second);
-        job_waiters_.erase(it);
-        if (auto* job = find_job(job_id))
-            for (auto& w : waiters) w.reply({core::to_json(*job), std::nullopt});
-    }
+    if (auto* job = find_job(job_id); job && job_waiters_.contains(job_id))
+        for (auto& w : job_waiters_.take_all(job_id)) w.reply({core::to_json(*job), std::nullopt});
     notify_logs(job_id);
     if (auto* job = find_job(job_id))
         for (auto& o : observers_) o->job_ended(*job);
     // Keep the live output of a finished job a little while for late `logs -f` readers, then let
     // the store serve it.
-    deadlines_.after(60'000, [this, job_id] {
+    deadlines_->after(60'000, [this, job_id] {
         auto it = jobs_.find(job_id);  // not find_job: a job that left memory has nothing here either
         if (it == jobs_.end() || core::is_terminal(it->second.state)) {
             recent_logs_.erase(job_id);

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/clock.hpp"
+#include "engine/hub/attempt_fence.hpp"
 #include "engine/hub/hub.hpp"
 #include "engine/hub/hub_state.hpp"
 
@@ -22,7 +23,7 @@ core::json line_json(const store::log_line& l) {
 void hub::handle_output(agent_entry& a, core::protocol::output& m) {
     const auto& job_id = m.job_id;
     auto* job = find_job(job_id);
-    if (!job || job->agent_id != a.rec.id || job->attempt != m.attempt || core::is_terminal(job->state))
+    if (!attempt_fence(m.attempt, a.rec.id).admits(job))
         return;  // output of a stale attempt is dropped like its result
     auto seq_it = log_seq_.find(job_id);
     if (seq_it == log_seq_.end()) {
@@ -54,7 +55,7 @@ void hub::handle_output(agent_entry& a, core::protocol::output& m) {
     line.stream = std::move(m.stream);
     line.data = std::move(m.data);
     if (line.data.size() > max_line_bytes) line.data.resize(max_line_bytes);
-    line.time_ms = core::now_ms();
+    line.time_ms = clock_.now_ms();
     line.agent_seq = agent_seq;
     auto& recent = recent_logs_[job_id];
     if (recent.size() >= max_recent_lines) recent.erase(recent.begin(), recent.begin() + max_recent_lines / 2);
@@ -102,28 +103,14 @@ void hub::job_logs(const std::string& id, std::int64_t after, std::int64_t wait_
         if (!out["lines"].empty() || out["done"].get<bool>() || core::is_terminal(job->state) || wait_ms <= 0 ||
             self->stopping_)
             return reply({std::move(out), std::nullopt});
-        auto token = ++self->waiter_token_;
-        self->log_waiters_[id].push_back({token, after, limit, std::move(reply)});
-        self->deadlines_.after(wait_ms, [self, id, token] {
-            auto it = self->log_waiters_.find(id);
-            if (it == self->log_waiters_.end()) return;
-            auto& ws = it->second;
-            auto w = std::find_if(ws.begin(), ws.end(), [&](const log_waiter& x) { return x.token == token; });
-            if (w == ws.end()) return;
-            auto waiter = std::move(*w);
-            ws.erase(w);
-            if (ws.empty()) self->log_waiters_.erase(it);
-            waiter.reply({self->logs_reply(id, waiter.after, waiter.limit), std::nullopt});
-        });
+        hold(self->log_waiters_, *self->deadlines_, id, log_waiter{after, limit, std::move(reply)}, wait_ms,
+             [self, id](log_waiter w) { w.reply({self->logs_reply(id, w.after, w.limit), std::nullopt}); });
     });
 }
 
 void hub::notify_logs(const std::string& job_id) {
-    auto it = log_waiters_.find(job_id);
-    if (it == log_waiters_.end()) return;
-    auto waiters = std::move(it->second);
-    log_waiters_.erase(it);
-    for (auto& w : waiters) w.reply({logs_reply(job_id, w.after, w.limit), std::nullopt});
+    if (!log_waiters_.contains(job_id)) return;
+    for (auto& w : log_waiters_.take_all(job_id)) w.reply({logs_reply(job_id, w.after, w.limit), std::nullopt});
 }
 
 }  // namespace orbitmesh::engine

@@ -13,7 +13,8 @@ std::string hub::create_job(core::job_spec spec, store::write_batch& batch) {
     core::job_record job;
     job.id = core::new_id();
     std::string id = job.id;
-    auto e = core::make_job_event(job, core::job_event::submitted, {{"id", id}, {"spec", core::to_json(spec)}});
+    auto e = core::make_job_event(job, core::job_event::submitted, {{"id", id}, {"spec", core::to_json(spec)}},
+                                  clock_.now_ms());
     core::apply_submitted(job, e, std::move(spec));
     if (!job.spec.idempotency_key.empty())  // the idempotency_keys projection, with the event that made it
         batch.keys.push_back({"job", job.spec.idempotency_key, id, job.created_ms});
@@ -27,9 +28,9 @@ std::string hub::create_job(core::job_spec spec, store::write_batch& batch) {
 
 std::vector<core::agent_record> hub::agents_for(const core::job_spec& spec) {
     std::vector<core::agent_record> out;
-    std::int64_t now = core::now_ms();
+    std::int64_t now = clock_.now_ms();
     for (auto& [id, a] : agents_) {
-        if (!a->peer || a->rec.breaker_until_ms > now) continue;
+        if (!a->peer || circuit_breaker::is_open(a->rec, now)) continue;
         agent_view view{&a->rec, &a->handlers, static_cast<int>(a->jobs.size())};
         if (dispatcher::can_run(spec, view)) out.push_back(a->rec);
     }

@@ -97,6 +97,7 @@ std::int64_t hub::restore_snapshot() {
 }
 
 void hub::fold_event(const core::event& e) {
+    if (e.data.is_discarded()) throw core::error(core::error_kind::storage, "its data is not readable MessagePack");
     if (starts_with(e.stream, "job-")) {
         fold_job_event(e);
     } else if (starts_with(e.stream, "agent-")) {
@@ -154,7 +155,7 @@ void hub::keep_version(const core::event& e) {
 
 std::pair<std::size_t, std::size_t> hub::resume_recovered_jobs() {
     std::size_t pending = 0, in_flight = 0;
-    const std::int64_t now = core::now_ms();
+    const std::int64_t now = clock_.now_ms();
     for (auto& [id, job] : jobs_) {
         if (!job.spec.idempotency_key.empty() && now - job.created_ms < opts_.idempotency_window_ms)
             idempotency_[job.spec.idempotency_key] = {id, job.created_ms};
@@ -171,7 +172,7 @@ std::pair<std::size_t, std::size_t> hub::resume_recovered_jobs() {
             }
             slot->jobs.insert(id);
             // The hub was down: give the agent reassign_after to come back and claim its work.
-            deadlines_.after(opts_.reassign_after_ms,
+            deadlines_->after(opts_.reassign_after_ms,
                              [this, id = id, attempt = job.attempt, agent = job.agent_id] { reclaim(id, attempt, agent); });
         }
     }

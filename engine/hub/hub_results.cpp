@@ -5,6 +5,7 @@
 #include "core/clock.hpp"
 #include "core/job_events.hpp"
 #include "core/protocol.hpp"
+#include "engine/hub/attempt_fence.hpp"
 #include "engine/hub/hub.hpp"
 #include "engine/hub/hub_state.hpp"
 
@@ -17,9 +18,7 @@ void hub::handle_result(agent_entry& a, const std::shared_ptr<transport::mesh_pe
     int attempt = m.attempt;
     auto* job = find_job(job_id);
     core::json ack = {{"t", msg::result_ack}, {"job_id", job_id}, {"attempt", attempt}};
-    bool current = job && job->agent_id == a.rec.id && job->attempt == attempt &&
-                   (job->state == core::job_state::assigned || job->state == core::job_state::running);
-    if (!current) {
+    if (!attempt_fence(attempt, a.rec.id).admits(job)) {
         // Already recorded (a resend from the outbox after a lost result_ack) or a stale attempt:
         // either way the agent may drop it; only a stale one is flagged as rejected.
         bool duplicate = job && job->attempt == attempt && core::is_terminal(job->state);
@@ -40,21 +39,20 @@ void hub::handle_result(agent_entry& a, const std::shared_ptr<transport::mesh_pe
                          {"error", std::move(m.error)}};
     store::write_batch batch;
     if (status == "succeeded") {
-        a.rec.consecutive_failures = 0;
+        circuit_breaker::success(a.rec);
         finish_job(*job, core::job_state::succeeded, result, batch);
     } else if (status == "cancelled") {
         finish_job(*job, core::job_state::cancelled, result, batch);
     } else {
         // No exit code means the handler could not run at all: count it against the agent.
         if (result["exit_code"].is_null() && status != "timed_out") infra_failure(a);
-        else a.rec.consecutive_failures = 0;
+        else circuit_breaker::success(a.rec);
         if (status != "failed" && status != "timed_out") result["error"] = "agent reported unknown status \"" + status + "\"";
         settle_failure(*job, status == "timed_out" ? core::job_state::timed_out : core::job_state::failed, result, batch);
     }
     persist(std::move(batch), [this, peer, ack = std::move(ack), job_id = job_id] {
         peer->send(ack);
-        auto* j = find_job(job_id);
-        if (j && core::is_terminal(j->state)) job_ended(job_id);
+        end_if_terminal(job_id);
     });
     schedule_dispatch();
 }
@@ -65,15 +63,9 @@ void hub::agent_lost(agent_entry& a, const std::string& reason) {
     a.rec.state = core::agent_state::disconnected;
     hub_log("agent " + a.rec.name + " (" + a.rec.id + ") disconnected: " + reason + "; " +
             std::to_string(a.jobs.size()) + " jobs in flight");
-    for (auto it = calls_.begin(); it != calls_.end();) {  // calls to it will never be answered
-        if (it->second.agent_id != a.rec.id) {
-            ++it;
-            continue;
-        }
-        auto cb = std::move(it->second.reply);
-        it = calls_.erase(it);
-        cb({{}, core::error(core::error_kind::unavailable, "agent " + a.rec.name + " disconnected before answering")});
-    }
+    // Calls to it will never be answered.
+    for (auto& c : calls_.take_if([&](const pending_call& c) { return c.agent_id == a.rec.id; }))
+        c.reply({{}, core::error(core::error_kind::unavailable, "agent " + a.rec.name + " disconnected before answering")});
     store::write_batch batch;
     record_agent_event(a, core::agent_event::disconnected, batch, reason);
     std::vector<std::string> ended;
@@ -86,7 +78,7 @@ void hub::agent_lost(agent_entry& a, const std::string& reason) {
             continue;
         }
         if (job->spec.on_agent_lost == core::agent_lost_policy::wait) continue;
-        deadlines_.after(opts_.reassign_after_ms,
+        deadlines_->after(opts_.reassign_after_ms,
                          [this, job_id, attempt = job->attempt, agent = a.rec.id] { reclaim(job_id, attempt, agent); });
     }
     persist(std::move(batch), [this, ended] {
@@ -96,8 +88,7 @@ void hub::agent_lost(agent_entry& a, const std::string& reason) {
 
 void hub::reclaim(const std::string& job_id, int attempt, const std::string& agent_id) {
     auto* job = find_job(job_id);
-    if (!job || core::is_terminal(job->state) || job->attempt != attempt || job->agent_id != agent_id) return;
-    if (job->state != core::job_state::assigned && job->state != core::job_state::running) return;
+    if (!attempt_fence(attempt, agent_id).admits(job)) return;
     auto ait = agents_.find(agent_id);
     if (ait != agents_.end() && ait->second->peer) return;  // it came back in time and kept the job
     store::write_batch batch;
@@ -107,14 +98,15 @@ void hub::reclaim(const std::string& job_id, int attempt, const std::string& age
     } else {
         requeue(*job, "agent_lost: agent " + name + " disconnected", true, batch);
     }
-    persist(std::move(batch), [this, job_id] {
-        auto* j = find_job(job_id);
-        if (j && core::is_terminal(j->state)) job_ended(job_id);
-    });
+    persist(std::move(batch), [this, job_id] { end_if_terminal(job_id); });
     schedule_dispatch();
 }
 
 void hub::requeue(core::job_record& job, const std::string& reason, bool counts, store::write_batch& batch) {
+    if (job.cancel_requested) {  // it must not run again: the cancellation ends it here
+        finish_job(job, core::job_state::cancelled, {{"error", "cancelled; " + reason}}, batch);
+        return;
+    }
     if (counts && job.reassigns >= opts_.max_reassign) {
         finish_job(job, core::job_state::failed,
                    {{"error", reason + "; gave up after " + std::to_string(job.reassigns) + " reassignments (serve --max-reassign)"}},
@@ -135,14 +127,12 @@ void hub::release_slot(const std::string& agent_id, const std::string& job_id) {
 }
 
 void hub::infra_failure(agent_entry& a) {
-    if (++a.rec.consecutive_failures < opts_.breaker_threshold) return;
-    a.rec.breaker_until_ms = core::now_ms() + opts_.breaker_cooldown_ms;
-    a.rec.consecutive_failures = 0;
+    if (!breaker_.failure(a.rec, clock_.now_ms())) return;
     dirty_agents_.insert(a.rec.id);
     hub_log("agent " + a.rec.name + " failed " + std::to_string(opts_.breaker_threshold) +
             " jobs in a row for infrastructure reasons; out of rotation for " +
             std::to_string(opts_.breaker_cooldown_ms / 1000) + "s");
-    deadlines_.after(opts_.breaker_cooldown_ms + 10, [this] { schedule_dispatch(); });
+    deadlines_->after(opts_.breaker_cooldown_ms + 10, [this] { schedule_dispatch(); });
 }
 
 hub::agent_entry* hub::find_agent(const std::string& id_or_name) {

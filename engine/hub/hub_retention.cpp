@@ -38,7 +38,7 @@ void hub::prune_jobs() {
         auto it = jobs_.find(id);
         // Skip a job touched since (retried: live again; or a newer version's row pending).
         if (it == jobs_.end() || it->second.version != version || !core::is_terminal(it->second.state)) continue;
-        if (job_waiters_.count(id) || log_waiters_.count(id) || dirty_jobs_.count(id)) continue;
+        if (job_waiters_.contains(id) || log_waiters_.contains(id) || dirty_jobs_.count(id)) continue;
         jobs_.erase(it);
         recent_logs_.erase(id);
         log_seq_.erase(id);

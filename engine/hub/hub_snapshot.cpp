@@ -24,7 +24,7 @@ void hub::count_for_snapshot(std::size_t events) {
 void hub::take_snapshot() {
     events_since_snapshot_ = 0;
     core::hub_snapshot s;
-    s.time_ms = core::now_ms();
+    s.time_ms = clock_.now_ms();
     for (const auto& [id, job] : jobs_)
         if (!core::is_terminal(job.state)) s.jobs.push_back(job);
     for (std::size_t i = 0; i < core::job_state_count; ++i) s.job_counts[i] = static_cast<std::int64_t>(state_counts_[i]);

@@ -30,18 +30,6 @@ struct hub::session {
     std::weak_ptr<transport::mesh_peer> peer;
 };
 
-struct hub::job_waiter {
-    std::uint64_t token = 0;
-    job_reply reply;
-};
-
-struct hub::log_waiter {
-    std::uint64_t token = 0;
-    std::int64_t after = 0;
-    std::size_t limit = 0;
-    job_reply reply;
-};
-
 /// A failed request's error: a core::error as itself, anything else as `internal` with context.
 inline core::error request_error(const char* what, const std::exception& e) {
     if (const auto* known = dynamic_cast<const core::error*>(&e)) return *known;
@@ -57,6 +45,17 @@ void hub::on_strand(const char* what, Reply reply, Fn fn) {
         auto fail = reply;  // fn may move `reply` into a waiter before it throws
         guarded([&] { fn(reply); }, [what] { return what; },
                 [&](const std::exception& e) { fail_request(fail, request_error(what, e)); });
+    });
+}
+
+/// Holds `w` in `list` under `key` until something takes it or `wait_ms` pass; then `expired(w)`
+/// answers it. The one expiry of the hub's three kinds of held requests.
+template <class W, class Expired>
+void hold(waiter_list<W>& list, deadline_queue& deadlines, const std::string& key, W w, std::int64_t wait_ms,
+          Expired expired) {
+    auto token = list.add(key, std::move(w));
+    deadlines.after(wait_ms, [&list, key, token, expired = std::move(expired)]() mutable {
+        if (auto held = list.take(key, token)) expired(std::move(*held));
     });
 }
 

@@ -1,7 +1,6 @@
 #include "engine/hub/mesh_intake.hpp"
 
 #include "core/protocol.hpp"
-#include "engine/hub/hub_log.hpp"
 
 namespace orbitmesh::engine {
 
@@ -12,8 +11,7 @@ transport::mesh_handler make_mesh_handler(std::shared_ptr<hub> h) {
         core::protocol::agent_message parsed;
         try {
             parsed = core::protocol::parse_agent_message(std::move(msg));
-        } catch (const core::error& e) {
-            hub_log("agent connection " + p->remote_address() + ": closing 1007: " + e.what());
+        } catch (const core::error& e) {  // the close is logged with its reason by the link
             return p->close(core::protocol::close_invalid, e.what());
         }
         h->on_message(p, std::move(parsed));

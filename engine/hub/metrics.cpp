@@ -50,6 +50,10 @@ std::string prometheus_text(const core::json& stats) {
     for (const auto& [state, n] : stats.at("jobs").items())
         if (state != "total") sample(out, "orbitmesh_jobs", n, "state=\"" + state + "\"");
     gauge(out, "orbitmesh_queue_depth", "Jobs waiting to be dispatched.", stats.at("queue_depth"));
+    if (auto held = stats.find("held"); held != stats.end()) {
+        header(out, "orbitmesh_held_requests", "gauge", "Requests held open: ?wait= long polls and invoke calls.");
+        for (const auto& [kind, n] : held->items()) sample(out, "orbitmesh_held_requests", n, "kind=\"" + kind + "\"");
+    }
     const auto& store = stats.at("store");
     counter(out, "orbitmesh_events_appended_total", "Events appended to the log by this hub process.", store.at("events"));
     counter(out, "orbitmesh_store_commits_total", "Store transactions committed by this hub process.", store.at("commits"));

@@ -1,5 +1,4 @@
 list(APPEND ORBITMESH_ENGINE_SOURCES
-  hub/deadline_queue.cpp
   hub/dispatcher.cpp
   hub/histogram.cpp
   hub/http_api.cpp
@@ -19,4 +18,5 @@ list(APPEND ORBITMESH_ENGINE_SOURCES
   hub/metrics.cpp
   hub/replay_routes.cpp
   hub/route_table.cpp
+  hub/timer_deadlines.cpp
 )

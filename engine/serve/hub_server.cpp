@@ -238,6 +238,7 @@ int run_hub(const hub_options& opts) {
     run_io(io);
     io.stop();
     for (auto& t : threads) t.join();
+    workflows->drain_notifications();  // webhooks in flight finish (bounded); queued ones are re-sent after a restart
     store->close();
     if (h->failed()) return 1;
     hub_log("stopped");

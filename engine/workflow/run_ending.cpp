@@ -3,6 +3,7 @@
 
 #include "core/clock.hpp"
 #include "core/error.hpp"
+#include "core/retry_delay.hpp"
 #include "core/run_events.hpp"
 #include "engine/workflow/runner.hpp"
 
@@ -91,7 +92,7 @@ void runner::on_compensation_job(live_run& r, const std::string& path, const cor
     const auto& retry = def->compensation->retry;
     if (job.state != core::job_state::succeeded && attempt <= retry.max) {
         std::weak_ptr<runner> weak = weak_from_this();
-        auto delay = std::min<std::int64_t>(retry.delay_ms * attempt, retry.max_delay_ms > 0 ? retry.max_delay_ms : 60'000);
+        auto delay = core::retry_delay_ms(retry.backoff, retry.delay_ms, retry.max_delay_ms, attempt);
         port_.after(delay, [weak, id = r.rec.id, path, attempt, job_id = job.id] {
             auto self = weak.lock();
             auto* run = self ? self->find_live(id) : nullptr;

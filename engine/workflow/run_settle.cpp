@@ -1,9 +1,9 @@
 // Step outcomes: jobs ending, retries with backoff, step timeouts, elapsed waits, child runs.
-#include <cmath>
 #include <map>
 
 #include "core/clock.hpp"
 #include "core/duration.hpp"
+#include "core/retry_delay.hpp"
 #include "core/run_events.hpp"
 #include "engine/workflow/runner.hpp"
 
@@ -24,14 +24,6 @@ core::step_state step_state_of(core::job_state s) {
 core::step_retry retry_of(const core::workflow_step& s) {
     if (s.retry.max > 0 || !s.job()) return s.retry;
     return s.job()->retry;
-}
-
-std::int64_t backoff_ms(const core::step_retry& r, int attempt) {
-    double factor = 1;
-    if (r.backoff == core::backoff_kind::exponential) factor = std::pow(2.0, std::min(attempt - 1, 40));
-    if (r.backoff == core::backoff_kind::linear) factor = attempt;
-    auto d = static_cast<double>(r.delay_ms) * factor;
-    return r.max_delay_ms > 0 ? std::min<std::int64_t>(static_cast<std::int64_t>(d), r.max_delay_ms) : static_cast<std::int64_t>(d);
 }
 
 /// One element of an original-format `pattern:` job's output, in the original's words.
@@ -84,7 +76,7 @@ void runner::settle(live_run& r, const std::string& path, core::step_state state
     auto retry = retry_of(*def);
     if (state != core::step_state::succeeded && !r.rec.ending && retriable(def->type) && rec->attempts >= 1 &&
         rec->attempts <= retry.max) {
-        auto until = core::now_ms() + backoff_ms(retry, rec->attempts);
+        auto until = core::now_ms() + core::retry_delay_ms(retry.backoff, retry.delay_ms, retry.max_delay_ms, rec->attempts);
         int attempt = rec->attempts;
         record(r, core::run_event::step_waiting,
                {{"path", path}, {"kind", "retry"}, {"until", until}, {"attempt", attempt}, {"error", error}}, batch);

@@ -1,6 +1,5 @@
 // Starting steps: conditions, containers, job/transform/delay/wait/approval/sub_workflow/notify.
 #include <optional>
-#include <thread>
 
 #include "core/clock.hpp"
 #include "core/duration.hpp"
@@ -10,7 +9,6 @@
 #include "core/url.hpp"
 #include "engine/workflow/notification_channels.hpp"
 #include "engine/workflow/runner.hpp"
-#include "transport/http_client.hpp"
 
 namespace orbitmesh::engine {
 
@@ -273,22 +271,15 @@ void runner::start_notify(live_run& r, const step_def& s, const std::string& pat
     body["step"] = path;
     record(r, core::run_event::step_started, with(step_base(s, path), {{"attempt", attempt}}), batch);
     std::weak_ptr<runner> weak = weak_from_this();
-    auto timeout = std::chrono::milliseconds(opts_.notify_timeout_ms);
-    std::thread([weak, post = post_, url, text = body.dump(-1, ' ', false, core::json::error_handler_t::replace), run = r.rec.id, path, attempt, timeout] {
-        bool ok = false;
-        std::string error;
-        try {
-            transport::http_client client(url);
-            auto res = client.request("POST", url.path.empty() ? "/" : url.path, text, timeout);
-            ok = res.status >= 200 && res.status < 300;
-            if (!ok) error = "webhook " + url.host_port() + " answered HTTP " + std::to_string(res.status);
-        } catch (const std::exception& e) {
-            error = std::string("webhook POST failed: ") + e.what();
-        }
-        post([weak, run, path, attempt, ok, error] {
-            if (auto self = weak.lock()) self->notify_done(run, path, attempt, ok, error);
+    auto report = [weak, post = post_, run = r.rec.id, path, attempt](std::string error) {
+        post([weak, run, path, attempt, error = std::move(error)] {
+            if (auto self = weak.lock()) self->notify_done(run, path, attempt, error.empty(), error);
         });
-    }).detach();
+    };
+    notify_delivery d{url, body.dump(-1, ' ', false, core::json::error_handler_t::replace), std::chrono::milliseconds(opts_.notify_timeout_ms), report};
+    if (!notify_->submit(std::move(d)))
+        report("notify: " + std::to_string(notify_->max_queued()) +
+               " webhooks are already waiting to be sent (slow webhook targets?); the step can retry");
 }
 
 void runner::arm_step_timeout(live_run& r, const std::string& path, int attempt, std::int64_t delay_ms) {

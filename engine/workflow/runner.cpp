@@ -25,7 +25,10 @@ bool starts_with(const std::string& s, std::string_view p) { return s.compare(0,
 }  // namespace
 
 runner::runner(job_port& port, strand_poster post, runner_options opts)
-    : port_(port), post_(std::move(post)), opts_(opts) {}
+    : port_(port),
+      post_(std::move(post)),
+      opts_(opts),
+      notify_(std::make_unique<notify_worker>(opts_.notify_threads, opts_.notify_queue, opts_.notify_post)) {}
 
 void runner::record(live_run& r, std::string_view type, core::json data, store::write_batch& batch) {
     auto e = core::make_run_event(r.rec, type, std::move(data));

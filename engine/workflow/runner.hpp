@@ -17,6 +17,7 @@
 #include "engine/hub/job_port.hpp"
 #include "engine/workflow/http_policy.hpp"
 #include "engine/workflow/js_engine.hpp"
+#include "engine/workflow/notify_worker.hpp"
 #include "engine/workflow/workflow_registry.hpp"
 
 namespace orbitmesh::engine {
@@ -60,6 +61,9 @@ struct runner_options {
     std::size_t http_max_response = 1u << 20;
     std::size_t workers = 2;                // threads for script and http steps
     std::size_t max_queued = 1'000;         // their waiting work, past which steps fail
+    std::size_t notify_threads = 2;    // webhook deliveries in flight at once
+    std::size_t notify_queue = 256;    // waiting beyond those; past it a notify step fails
+    notify_worker::post_fn notify_post;  // how a webhook is POSTed (empty: for real; tests fake it)
 };
 
 /// The workflow runner (SPEC §4): registry, event-sourced runs in `run-<id>` streams, steps
@@ -100,6 +104,9 @@ public:
 
     /// The run's record, or nullptr (for tests and the CLI's status).
     const core::run_record* find_run(const std::string& id) const;
+    /// Shutdown: stops taking webhook deliveries and waits for the ones in flight (notify_worker).
+    /// Thread-safe; call once the hub strand has stopped.
+    void drain_notifications() { notify_->drain(); }
     const workflow_registry& registry() const { return registry_; }
 
 private:
@@ -252,6 +259,7 @@ private:
     static constexpr std::int64_t rows_tick_ms = 100;
     static constexpr std::size_t rows_per_tick = 100;
     std::shared_ptr<step_pool> pool_;  // started on the first script or http step
+    std::unique_ptr<notify_worker> notify_;  // last: its threads stop first, while the rest still exists
 };
 
 }  // namespace orbitmesh::engine

@@ -86,7 +86,7 @@ TEST_CASE("agent messages: what is not an agent message is refused with a reason
     CHECK(reason_for({{"t", "assign"}, {"job_id", "j"}}) == "assign is a hub-to-agent message; an agent may not send it");
 }
 
-TEST_CASE("agent messages: a result keeps its output, exit code and error; unknown fields pass") {
+TEST_CASE("agent messages: a result keeps its output, exit code and error, and unknown fields pass") {
     auto m = p::parse_agent_message({{"t", "result"}, {"job_id", "j"}, {"attempt", 3}, {"status", "failed"},
                                      {"exit_code", 2}, {"output", {{"k", 1}}}, {"error", "boom"}, {"future", true}});
     const auto& r = std::get<p::result>(m);

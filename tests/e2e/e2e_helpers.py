@@ -92,8 +92,21 @@ def is_alive(pid):
     return st is not None and st[2] != "Z"
 
 
+def _comm(pid):
+    try:
+        with open(f"/proc/{pid}/comm", "rb") as f:
+            return f.read().decode("utf-8", "replace").strip()
+    except OSError:
+        return ""
+
+
+# An agent's idle fork server (issue 15) is always there; what it forks for a job is not.
+IDLE_HELPERS = ("om-fork-server",)
+
+
 def descendants(pid):
-    """PIDs of every live descendant of pid, with their start times: {pid: starttime}."""
+    """PIDs of every live descendant of pid that does work, with their start times:
+    {pid: starttime}. An agent's fork server is looked through, not counted."""
     children = {}
     for name in os.listdir("/proc"):
         if not name.isdigit():
@@ -111,7 +124,7 @@ def descendants(pid):
         for child, start, state in children.get(p, []):
             if child in out:
                 continue
-            if state != "Z":
+            if state != "Z" and _comm(child) not in IDLE_HELPERS:
                 out[child] = start
             stack.append(child)
     return out

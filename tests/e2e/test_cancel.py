@@ -3,7 +3,6 @@
 
 import json
 import os
-import time
 
 import pytest
 
@@ -60,7 +59,10 @@ def test_cancelled_pending_job_never_runs(mesh, hub):
     assert rc == 0, (rc, out, err)
     assert hub.job(job_id)["state"] == "cancelled"
     mesh.start_agent(hub, "later-box", capabilities=["later"])
-    time.sleep(2)
+    # A job submitted after it for the same agent runs: dispatch (FIFO) has passed the cancelled one.
+    after = hub.wait_job(hub.submit({"command": "echo", "payload": "after",
+                                     "target": {"capabilities": ["later"]}})["id"])
+    assert after["state"] == "succeeded", after
     rec = hub.job(job_id)
     assert rec["state"] == "cancelled", rec
     assert not os.path.exists(marker), "a cancelled job ran"

@@ -47,9 +47,9 @@ def test_assign_not_acked_in_time_goes_to_another_agent_as_attempt_2(mesh):
         mute.send({"t": "ack", "job_id": job_id, "attempt": 1})
         mute.send({"t": "result", "job_id": job_id, "attempt": 1, "status": "succeeded",
                    "exit_code": 0, "output": "LATE", "error": ""})
-        ack, _ = mute.wait_for(lambda m: m.get("t") == "result_ack", 3, "result_ack")
-        if ack is not None:
-            assert ack.get("rejected") is True, ack
+        ack, seen = mute.wait_for(lambda m: m.get("t") == "result_ack", 3, "result_ack")
+        assert ack is not None, f"no result_ack for the late result of attempt 1; got {seen!r}"
+        assert ack.get("rejected") is True, ack
         after = hub.job(job_id)
         assert after["output"] == "needs an ack" and after["attempt"] == 2, after
     finally:

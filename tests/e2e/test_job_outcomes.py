@@ -2,7 +2,6 @@
 
 import json
 import os
-import time
 
 import pytest
 
@@ -196,7 +195,8 @@ def test_ctrl_c_on_submit_wait_exits_130(mesh, hub, agent):
     waiter = mesh.cli_background("job", "submit", "--wait", "--", "sleep", "20", hub=hub,
                                  name="submit-wait-int")
     wait_until(lambda: any(j["state"] == "running" for j in hub.jobs()), 15, "job running")
-    time.sleep(0.3)
+    wait_until(lambda: hub.get("/api/v1/stats")[1]["held"]["job_waits"] >= 1, 15,
+               "`job submit --wait` to be waiting on the hub")
     os.kill(waiter.pid, _signal.SIGINT)
     try:
         waiter.popen.communicate(timeout=10)

@@ -63,8 +63,9 @@ def test_logs_follow_of_a_pending_job_waits_for_it(mesh, hub):
     job_id = hub.submit({"command": "shell", "payload": "echo from-late-agent",
                          "target": {"capabilities": ["late"]}})["id"]
     follower = mesh.cli_background("job", "logs", job_id, "-f", hub=hub, name="logs-f")
-    import time
-    time.sleep(1)
+    from e2e_helpers import wait_until
+    wait_until(lambda: not follower.alive() or hub.get("/api/v1/stats")[1]["held"]["log_waits"] >= 1, 15,
+               "`job logs -f` to be waiting on the hub")
     assert follower.alive(), "`job logs -f` of a pending job exited before the job ran"
     mesh.start_agent(hub, "late-box", capabilities=["late"])
     out, _ = follower.popen.communicate(timeout=20)

@@ -77,6 +77,9 @@ def test_recovery_skips_an_event_with_a_malformed_field_logging_its_seq(mesh, re
         conn.execute("INSERT INTO events(stream, version, type, data, time) "
                      "VALUES ('agent-0190aaaa-0000-7000-8000-00000000beef', 1, 'agent.connected', ?, 1)",
                      (msgpack.packb({"name": "odd", "tags": {"role": 7}}),))
+        garbled = conn.execute(  # bytes that are not MessagePack at all
+            "INSERT INTO events(stream, version, type, data, time) VALUES (?, 2, 'job.cancel_requested', ?, 1)",
+            (f"job-{ids[0]}", b"\xc1\xc1 not msgpack")).lastrowid
         # The clean stop took a snapshot past the edited event; a start from it would not read
         # that event again. Whoever edits the log drops the snapshots taken over it.
         conn.execute("DELETE FROM snapshots")
@@ -88,7 +91,8 @@ def test_recovery_skips_an_event_with_a_malformed_field_logging_its_seq(mesh, re
     assert f"recovery: skipped event {seq} (job.submitted of job-{ids[1]}): " in log, log
     assert 'field "spec": job field "priority" must be an integer' in log, log
     assert f"recovery: skipped event {bad_seq} (job.assigned of job-{ids[2]}): " in log, log
-    assert "3 skipped" in log, log
+    assert f"recovery: skipped event {garbled} (job.cancel_requested of job-{ids[0]}): its data is not readable" in log, log
+    assert "4 skipped" in log, log
     assert hub2.get(f"/api/v1/jobs/{ids[1]}")[0] == 404
     mesh.start_agent(hub2, "z1", capabilities=["z"])
     for job_id, payload in ((ids[0], "kept"), (ids[2], "bad-assign")):

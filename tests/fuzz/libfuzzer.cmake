@@ -5,11 +5,10 @@ set(fuzz_root ${PROJECT_SOURCE_DIR})
 target_precompile_headers(orbitmesh_core PRIVATE <nlohmann/json.hpp> <string> <vector> <map>)
 add_library(fuzz_codec STATIC ${fuzz_root}/transport/codec.cpp)
 target_link_libraries(fuzz_codec PUBLIC orbitmesh_core PRIVATE msgpackc-cxx orbitmesh_flags)
-# Keep in step with the loader half of engine/workflow/sources.cmake (a missing file fails the link).
-set(fuzz_loader_sources build_context job_builder json_reader loader source_node step_builder step_types
-    trigger_builder validate workflow_builder yaml_prescan yaml_reader)
-list(TRANSFORM fuzz_loader_sources PREPEND ${fuzz_root}/engine/workflow/)
-list(TRANSFORM fuzz_loader_sources APPEND .cpp)
+# The loader's own list (engine/workflow/sources.cmake); the rest of the engine is not linked.
+include(${fuzz_root}/engine/workflow/sources.cmake)
+set(fuzz_loader_sources ${ORBITMESH_WORKFLOW_LOADER_SOURCES})
+list(TRANSFORM fuzz_loader_sources PREPEND ${fuzz_root}/engine/)
 add_library(fuzz_loader STATIC ${fuzz_loader_sources})
 target_precompile_headers(fuzz_loader REUSE_FROM orbitmesh_core)
 target_link_libraries(fuzz_loader PUBLIC orbitmesh_core yaml-cpp PRIVATE orbitmesh_flags)
