@@ -16,7 +16,6 @@ list(APPEND ORBITMESH_ENGINE_SOURCES
   hub/hub_snapshot.cpp
   hub/mesh_intake.cpp
   hub/metrics.cpp
-  hub/replay_routes.cpp
   hub/route_table.cpp
   hub/timer_deadlines.cpp
 )

@@ -6,6 +6,7 @@ list(APPEND ORBITMESH_ENGINE_SOURCES
   replay/log_state.cpp
   replay/log_summary.cpp
   replay/msgpack_text.cpp
+  replay/replay_routes.cpp
   replay/spec_reader.cpp
   replay/timeline.cpp
   replay/verify.cpp

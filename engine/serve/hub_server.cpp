@@ -16,7 +16,7 @@
 #include "engine/hub/hub.hpp"
 #include "engine/hub/hub_log.hpp"
 #include "engine/hub/mesh_intake.hpp"
-#include "engine/hub/replay_routes.hpp"
+#include "engine/replay/replay_routes.hpp"
 #include "engine/serve/http_front.hpp"
 #include "engine/workflow/runner.hpp"
 #include "engine/workflow/workflow_routes.hpp"

@@ -1,4 +1,4 @@
-#include "engine/hub/replay_routes.hpp"
+#include "engine/replay/replay_routes.hpp"
 
 #include <atomic>
 #include <memory>
