@@ -51,6 +51,7 @@ void add_workflow_commands(CLI::App& app, command_context& ctx);  // issue 3
 void add_workflow_manage_commands(CLI::App& app, command_context& ctx);
 void add_run_command(CLI::App& app, command_context& ctx);
 void add_event_commands(CLI::App& app, command_context& ctx);
+void add_replay_command(CLI::App& app, command_context& ctx);
 void add_token_commands(CLI::App& app, command_context& ctx);
 
 }  // namespace orbitmesh::cli

@@ -47,6 +47,7 @@ int main(int argc, char** argv) {
     cli::add_workflow_manage_commands(app, ctx);
     cli::add_run_command(app, ctx);
     cli::add_event_commands(app, ctx);
+    cli::add_replay_command(app, ctx);
     cli::add_token_commands(app, ctx);
     cli::add_version_command(app, ctx);
     cli::add_completions_command(app, ctx);

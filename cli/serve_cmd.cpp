@@ -30,6 +30,7 @@ struct serve_flags {
     std::string heartbeat = "5s", ack_timeout = "10s", reassign_after = "10s", idempotency_window = "24h";
     std::string cancel_grace = "10s", breaker_cooldown = "30s";
     int max_reassign = 3;
+    std::size_t retain_jobs = 10'000, retain_runs = 1'000, snapshot_every = 100'000;
     int breaker_threshold = 5;
     std::string balance = "least-loaded";
     std::string store;
@@ -102,6 +103,9 @@ engine::hub_options to_options(const serve_flags& f) {
     o.cancel_grace_ms = duration_flag(f.cancel_grace, "--cancel-grace");
     o.breaker_cooldown_ms = duration_flag(f.breaker_cooldown, "--breaker-cooldown");
     o.max_reassign = f.max_reassign;
+    o.retain_jobs = f.retain_jobs;
+    o.retain_runs = std::max<std::size_t>(1, f.retain_runs);
+    o.snapshot_every = f.snapshot_every;
     o.breaker_threshold = std::max(1, f.breaker_threshold);
     auto b = engine::parse_balance_policy(f.balance);
     if (!b) throw core::error(core::error_kind::usage, "--balance must be least-loaded, round-robin, random or weighted");
@@ -152,6 +156,13 @@ void add_serve_command(CLI::App& app, command_context& ctx) {
     sub->add_option("--ack-timeout", f->ack_timeout, "An assign not ACKed within this goes elsewhere as attempt+1")->capture_default_str();
     sub->add_option("--reassign-after", f->reassign_after, "How long a lost agent's jobs wait for it to return")->capture_default_str();
     sub->add_option("--max-reassign", f->max_reassign, "Reassignments after agent loss before a job fails")->capture_default_str();
+    sub->add_option("--retain-jobs", f->retain_jobs, "Finished jobs kept in memory; older ones are read from the jobs table")
+        ->capture_default_str();
+    sub->add_option("--retain-runs", f->retain_runs, "Finished runs kept in memory; older ones are read from the runs table")
+        ->capture_default_str();
+    sub->add_option("--snapshot-every", f->snapshot_every,
+                    "Snapshot the live state after this many events (0: only at a clean stop)")
+        ->capture_default_str();
     sub->add_option("--idempotency-window", f->idempotency_window, "How long an idempotency key is remembered")->capture_default_str();
     sub->add_option("--cancel-grace", f->cancel_grace, "SIGTERM-to-SIGKILL grace period for cancelled jobs")->capture_default_str();
     sub->add_option("--breaker-threshold", f->breaker_threshold, "Infrastructure failures in a row that take an agent out of rotation")->capture_default_str();

@@ -21,7 +21,7 @@ _orbitmesh() {
     esac
     if [ "$cword" -eq 1 ]; then COMPREPLY=($(compgen -W "$commands --help" -- "$cur")); return; fi
     case "${words[1]}" in
-        serve) COMPREPLY=($(compgen -W "--listen --data-dir --store --workflows --port-file --durability --max-frame --max-pending --heartbeat --ack-timeout --reassign-after --max-reassign --idempotency-window --cancel-grace --breaker-threshold --breaker-cooldown --balance --node --script-timeout --script-memory --http-allow --http-max-response --notify-channel --auth --insecure-no-auth --jwt-key --max-auth-failures --max-connections --handshake-timeout --max-body --tls-cert --tls-key --client-ca --secrets-dir --log-format --log-level --config --print-config --help" -- "$cur")) ;;
+        serve) COMPREPLY=($(compgen -W "--listen --data-dir --store --workflows --port-file --durability --max-frame --max-pending --heartbeat --ack-timeout --reassign-after --max-reassign --idempotency-window --cancel-grace --breaker-threshold --breaker-cooldown --balance --node --script-timeout --script-memory --http-allow --http-max-response --notify-channel --auth --insecure-no-auth --jwt-key --max-auth-failures --max-connections --handshake-timeout --max-body --tls-cert --tls-key --client-ca --secrets-dir --retain-jobs --retain-runs --snapshot-every --log-format --log-level --config --print-config --help" -- "$cur")) ;;
         agent) COMPREPLY=($(compgen -W "--server --name --tag --capability --concurrency --data-dir --handlers --allow-root --no-shell --reconnect-min --reconnect-max --stop-grace --cgroups --json-protocol --token --token-file --ca --tls-cert --tls-key --sandbox --sandbox-network --node --wasm-timeout --log-format --log-level --config --print-config --help" -- "$cur")) ;;
         job)
             if [ "$cword" -eq 2 ]; then COMPREPLY=($(compgen -W "submit get cancel logs list retry" -- "$cur")); return; fi
@@ -32,6 +32,9 @@ _orbitmesh() {
                 *) COMPREPLY=($(compgen -W "$client" -- "$cur")) ;;
             esac ;;
         status) COMPREPLY=($(compgen -W "agents jobs runs --watch $client" -- "$cur")) ;;
+        replay)
+            if [ "$prev" = "--export" ]; then COMPREPLY=($(compgen -W "chrome-trace" -- "$cur")); return; fi
+            COMPREPLY=($(compgen -W "--data-dir --until --verify --export $client" -- "$cur")) ;;
         workflow) COMPREPLY=($(compgen -W "validate register list cancel pause resume approve rerun" -- "$cur")) ;;
         token)
             if [ "$cword" -eq 2 ]; then COMPREPLY=($(compgen -W "create list revoke refresh" -- "$cur")); return; fi

@@ -1,5 +1,6 @@
 #pragma once
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -20,6 +21,17 @@ struct event {
     /// `data` as MessagePack when the producer already encoded it (the store then writes these
     /// bytes and ignores `data`): lets the hub encode off the store's writer thread.
     std::string packed;
+};
+
+/// An event as a reader hands it out in place (replay): every view points into the reader's
+/// buffers and is valid only until the reader moves on. `data` is MessagePack.
+struct event_view {
+    std::int64_t seq = 0;
+    std::string_view stream;
+    std::int64_t version = 0;
+    std::string_view type;
+    std::span<const std::uint8_t> data;
+    std::int64_t time_ms = 0;
 };
 
 /// The next event of a stream whose last version is `last_version`, stamped `time_ms` (the wall

@@ -34,7 +34,7 @@ std::string to_json_text(const job_record& r) {
     w.key("attempt").num(r.attempt);
     w.key("cancel_requested").boolean(r.cancel_requested);
     w.key("command").str(s.command);
-    w.key("created_at").str(format_time(r.created_ms));
+    w.key("created_at").time(r.created_ms);
     w.key("error").str(r.error);
     w.key("exit_code");
     if (r.exit_code) {
@@ -42,7 +42,7 @@ std::string to_json_text(const job_record& r) {
     } else {
         w.null();
     }
-    w.key("finished_at").str(format_time(r.finished_ms));
+    w.key("finished_at").time(r.finished_ms);
     w.key("id").str(r.id);
     w.key("idempotency_key").str(s.idempotency_key);
     if (!s.limits.empty()) w.key("limits").value(to_json(s.limits));
@@ -73,7 +73,7 @@ std::string to_json_text(const job_record& r) {
         for (const auto& name : s.secrets) w.str(name);
         w.end_array();
     }
-    w.key("started_at").str(format_time(r.started_ms));
+    w.key("started_at").time(r.started_ms);
     w.key("state").str(to_string(r.state));
     w.key("target");
     write_spec_target(w, s.target);
@@ -94,7 +94,7 @@ std::string to_json_text(const job_record& r) {
         .num(r.updated_ms)
         .end_object();
     if (!s.trace.empty()) w.key("trace").str(s.trace);
-    w.key("updated_at").str(format_time(r.updated_ms));
+    w.key("updated_at").time(r.updated_ms);
     w.key("version").num(r.version);
     w.end_object();
     return out;

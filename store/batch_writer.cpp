@@ -20,12 +20,27 @@ using sqlite::statement_scope;
 constexpr const char* insert_event_sql =
     "INSERT INTO events(stream, version, type, data, time) VALUES(?1, ?2, ?3, ?4, ?5)";
 constexpr const char* upsert_job_sql =
-    "INSERT INTO jobs(id, state, command, priority, attempt, agent_id, idempotency_key, created, updated, record)"
-    " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
+    "INSERT INTO jobs(id, state, command, priority, attempt, agent_id, idempotency_key, created, updated, record,"
+    " version) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
     " ON CONFLICT(id) DO UPDATE SET state = excluded.state, command = excluded.command,"
     " priority = excluded.priority, attempt = excluded.attempt, agent_id = excluded.agent_id,"
     " idempotency_key = excluded.idempotency_key, created = excluded.created,"
-    " updated = excluded.updated, record = excluded.record";
+    " updated = excluded.updated, record = excluded.record, version = excluded.version";
+constexpr const char* upsert_run_sql =
+    "INSERT INTO runs(id, state, workflow_id, workflow_version, parent_run, idempotency_key, created, updated,"
+    " version, record) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
+    " ON CONFLICT(id) DO UPDATE SET state = excluded.state, workflow_id = excluded.workflow_id,"
+    " workflow_version = excluded.workflow_version, parent_run = excluded.parent_run,"
+    " idempotency_key = excluded.idempotency_key, created = excluded.created, updated = excluded.updated,"
+    " version = excluded.version, record = excluded.record";
+constexpr const char* upsert_key_sql =
+    "INSERT INTO idempotency_keys(kind, key, id, created) VALUES(?1, ?2, ?3, ?4)"
+    " ON CONFLICT(kind, key) DO UPDATE SET id = excluded.id, created = excluded.created";
+constexpr const char* insert_snapshot_sql =
+    "INSERT OR REPLACE INTO snapshots(seq, time, format, data) VALUES(?1, ?2, ?3, ?4)";
+// The newest two stay: one to start from, one more in case the newest turns out unreadable.
+constexpr const char* prune_snapshots_sql =
+    "DELETE FROM snapshots WHERE seq < (SELECT min(seq) FROM (SELECT seq FROM snapshots ORDER BY seq DESC LIMIT 2))";
 constexpr const char* upsert_agent_sql =
     "INSERT INTO agents(id, name, state, updated, record) VALUES(?1, ?2, ?3, ?4, ?5)"
     " ON CONFLICT(id) DO UPDATE SET name = excluded.name, state = excluded.state,"
@@ -33,7 +48,7 @@ constexpr const char* upsert_agent_sql =
 // An agent resends output it is unsure about after a reconnect; a line already stored under the
 // same (job, seq) is the same line, so it is skipped rather than failing the whole group.
 constexpr const char* insert_log_sql =
-    "INSERT INTO job_logs(job_id, seq, attempt, stream, data, time) VALUES(?1, ?2, ?3, ?4, ?5, ?6)"
+    "INSERT INTO job_logs(job_id, seq, attempt, stream, data, time, agent_seq) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)"
     " ON CONFLICT(job_id, seq) DO NOTHING";
 
 // Empty optional text is stored as NULL so operators can write `agent_id IS NULL`.
@@ -58,7 +73,22 @@ job_row::job_row(const core::job_record& r)
       attempt(r.attempt),
       created_ms(r.created_ms),
       updated_ms(r.updated_ms),
+      version(r.version),
       record(core::to_json_text(r)) {}
+
+run_row::run_row(const core::run_record& r)
+    : id(r.id),
+      workflow_id(r.workflow_id),
+      workflow_version(r.workflow_version),
+      parent_run(r.parent_run),
+      idempotency_key(r.idempotency_key),
+      created_ms(r.created_ms),
+      updated_ms(r.finished_ms > 0 ? r.finished_ms : r.started_ms > 0 ? r.started_ms : r.created_ms),
+      version(r.version) {
+    const auto j = core::to_json(r);
+    state = j.value("state", std::string{});  // as the API shows it (paused, waiting)
+    record = record_text(j);
+}
 
 batch_writer::batch_writer(SQLite::Database& db, std::filesystem::path file)
     : db_(db),
@@ -72,7 +102,12 @@ batch_writer::batch_writer(SQLite::Database& db, std::filesystem::path file)
       insert_event_(db, insert_event_sql),
       upsert_job_(db, upsert_job_sql),
       upsert_agent_(db, upsert_agent_sql),
-      insert_log_(db, insert_log_sql) {}
+      insert_log_(db, insert_log_sql),
+      upsert_run_(db, upsert_run_sql),
+      upsert_key_(db, upsert_key_sql),
+      insert_snapshot_(db, insert_snapshot_sql),
+      prune_snapshots_(db, prune_snapshots_sql),
+      last_seq_(db, "SELECT coalesce(max(seq), 0) FROM events") {}
 
 void batch_writer::write_group(std::span<const write_batch* const> group, std::vector<std::exception_ptr>& errors) {
     errors.assign(group.size(), nullptr);
@@ -81,7 +116,11 @@ void batch_writer::write_group(std::span<const write_batch* const> group, std::v
         if (group.size() == 1) {
             write(*group.front());  // the transaction itself is the unit: no savepoint needed
         } else {
-            for (std::size_t i = 0; i < group.size(); ++i) errors[i] = write_isolated(*group[i]);
+            bool failed = false;
+            for (std::size_t i = 0; i < group.size(); ++i) {
+                errors[i] = write_isolated(*group[i], failed);
+                failed = failed || errors[i] != nullptr;
+            }
         }
         run(commit_);
     } catch (...) {
@@ -92,10 +131,10 @@ void batch_writer::write_group(std::span<const write_batch* const> group, std::v
     }
 }
 
-std::exception_ptr batch_writer::write_isolated(const write_batch& b) {
+std::exception_ptr batch_writer::write_isolated(const write_batch& b, bool earlier_failed) {
     run(savepoint_);
     try {
-        write(b);
+        write(b, earlier_failed);
         run(release_);
         return nullptr;
     } catch (...) {
@@ -109,12 +148,19 @@ std::exception_ptr batch_writer::write_isolated(const write_batch& b) {
     }
 }
 
-void batch_writer::write(const write_batch& b) {
+void batch_writer::write(const write_batch& b, bool earlier_failed) {
+    // A snapshot describes every batch before it: after one of them failed it would describe
+    // events that are not in the log, so it fails too.
+    if (b.snapshot && earlier_failed)
+        throw core::error{core::error_kind::storage, "store " + file_.string() + ": a snapshot after a failed batch is not written"};
     try {
         for (const auto& e : b.events) insert_event(e);
         for (const auto& j : b.jobs) upsert_job(j);
         for (const auto& a : b.agents) upsert_agent(a);
         for (const auto& l : b.logs) insert_log(l);
+        for (const auto& r : b.runs) upsert_run(r);
+        for (const auto& k : b.keys) upsert_key(k);
+        if (b.snapshot) write_snapshot(*b.snapshot);
     } catch (...) {
         throw sqlite::storage_error(file_, "writing a batch");
     }
@@ -158,7 +204,52 @@ void batch_writer::upsert_job(const job_row& j) {
     upsert_job_.bind(8, static_cast<std::int64_t>(j.created_ms));
     upsert_job_.bind(9, static_cast<std::int64_t>(j.updated_ms));
     upsert_job_.bindNoCopy(10, j.record);
+    upsert_job_.bind(11, static_cast<std::int64_t>(j.version));
     upsert_job_.exec();
+}
+
+void batch_writer::upsert_run(const run_row& r) {
+    statement_scope scope(upsert_run_);
+    upsert_run_.bindNoCopy(1, r.id);
+    upsert_run_.bindNoCopy(2, r.state);
+    bind_text_or_null(upsert_run_, 3, r.workflow_id);
+    bind_text_or_null(upsert_run_, 4, r.workflow_version);
+    bind_text_or_null(upsert_run_, 5, r.parent_run);
+    bind_text_or_null(upsert_run_, 6, r.idempotency_key);
+    upsert_run_.bind(7, static_cast<std::int64_t>(r.created_ms));
+    upsert_run_.bind(8, static_cast<std::int64_t>(r.updated_ms));
+    upsert_run_.bind(9, static_cast<std::int64_t>(r.version));
+    upsert_run_.bindNoCopy(10, r.record);
+    upsert_run_.exec();
+}
+
+void batch_writer::upsert_key(const idempotency_row& k) {
+    statement_scope scope(upsert_key_);
+    upsert_key_.bindNoCopy(1, k.kind);
+    upsert_key_.bindNoCopy(2, k.key);
+    upsert_key_.bindNoCopy(3, k.id);
+    upsert_key_.bind(4, static_cast<std::int64_t>(k.created_ms));
+    upsert_key_.exec();
+}
+
+// Stamped here, inside the transaction, with the last seq written so far: the snapshot's state
+// is the fold of exactly the events up to that seq, whoever wrote them.
+void batch_writer::write_snapshot(const snapshot_blob& s) {
+    std::int64_t seq = 0;
+    {
+        statement_scope scope(last_seq_);
+        if (last_seq_.executeStep()) seq = last_seq_.getColumn(0).getInt64();
+    }
+    {
+        statement_scope scope(insert_snapshot_);
+        insert_snapshot_.bind(1, static_cast<std::int64_t>(seq));
+        insert_snapshot_.bind(2, static_cast<std::int64_t>(s.time_ms));
+        insert_snapshot_.bind(3, s.format);
+        insert_snapshot_.bindNoCopy(4, s.data.data(), static_cast<int>(s.data.size()));
+        insert_snapshot_.exec();
+    }
+    statement_scope scope(prune_snapshots_);
+    prune_snapshots_.exec();
 }
 
 void batch_writer::upsert_agent(const core::agent_record& a) {
@@ -181,6 +272,7 @@ void batch_writer::insert_log(const log_line& l) {
     insert_log_.bindNoCopy(4, l.stream);
     insert_log_.bindNoCopy(5, l.data);
     insert_log_.bind(6, static_cast<std::int64_t>(l.time_ms));
+    insert_log_.bind(7, static_cast<std::int64_t>(l.agent_seq));
     insert_log_.exec();
 }
 

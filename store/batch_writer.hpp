@@ -25,12 +25,15 @@ public:
     void write_group(std::span<const write_batch* const> group, std::vector<std::exception_ptr>& errors);
 
 private:
-    void write(const write_batch& b);
-    std::exception_ptr write_isolated(const write_batch& b);
+    void write(const write_batch& b, bool earlier_failed = false);
+    std::exception_ptr write_isolated(const write_batch& b, bool earlier_failed);
     void insert_event(const core::event& e);
     void upsert_job(const job_row& j);
     void upsert_agent(const core::agent_record& a);
     void insert_log(const log_line& l);
+    void upsert_run(const run_row& r);
+    void upsert_key(const idempotency_row& k);
+    void write_snapshot(const snapshot_blob& s);
     void rollback_quietly() noexcept;
 
     SQLite::Database& db_;
@@ -38,6 +41,7 @@ private:
     SQLite::Statement begin_, commit_, rollback_;
     SQLite::Statement savepoint_, release_, rollback_to_;
     SQLite::Statement insert_event_, upsert_job_, upsert_agent_, insert_log_;
+    SQLite::Statement upsert_run_, upsert_key_, insert_snapshot_, prune_snapshots_, last_seq_;
     std::vector<std::uint8_t> packed_;  // reused MessagePack buffer for event data
 };
 

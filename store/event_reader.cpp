@@ -1,5 +1,6 @@
 #include "store/event_reader.hpp"
 
+#include <algorithm>
 #include <limits>
 #include <string_view>
 #include <utility>
@@ -7,6 +8,7 @@
 #include <SQLiteCpp/Exception.h>
 
 #include "core/error.hpp"
+#include "core/upcast.hpp"
 #include "store/sqlite/connection.hpp"
 
 namespace orbitmesh::store {
@@ -39,6 +41,7 @@ void read_event(sqlite3_stmt* s, core::event& e) {
     const auto size = static_cast<std::size_t>(sqlite3_column_bytes(s, 4));
     e.data = data == nullptr ? core::json() : core::json::from_msgpack(data, data + size);
     e.time_ms = sqlite3_column_int64(s, 5);
+    core::upcast(e);  // written by an older build: brought to this build's schema before any fold
 }
 
 template <typename Record, typename Parse>
@@ -69,9 +72,14 @@ event_reader::event_reader(std::filesystem::path file)
       prefix_events_(db_.getHandle(), prefix_events_sql),
       jobs_(db_, "SELECT id, record FROM jobs ORDER BY id"),
       agents_(db_, "SELECT id, record FROM agents ORDER BY id"),
-      logs_(db_, "SELECT job_id, seq, attempt, stream, data, time FROM job_logs"
+      logs_(db_, "SELECT job_id, seq, attempt, stream, data, time, coalesce(agent_seq, 0) FROM job_logs"
                  " WHERE job_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3"),
-      last_seq_(db_, "SELECT coalesce(max(seq), 0) FROM events") {}
+      last_seq_(db_, "SELECT coalesce(max(seq), 0) FROM events"),
+      job_versions_(db_, "SELECT id, coalesce(version, -1) FROM jobs"),
+      job_(db_, "SELECT id, record FROM jobs WHERE id = ?1"),
+      run_(db_, "SELECT id, record FROM runs WHERE id = ?1"),
+      run_counts_(db_, "SELECT state, count(*) FROM runs GROUP BY state"),
+      snapshot_(db_, "SELECT seq, time, format, data FROM snapshots ORDER BY seq DESC LIMIT 1") {}
 
 void event_reader::for_each_event(const std::function<void(const core::event&)>& fn, std::int64_t after_seq,
                                   const std::string& stream) {
@@ -143,11 +151,134 @@ std::vector<log_line> event_reader::load_logs(const std::string& job_id, std::in
             l.stream = logs_.getColumn(3).getString();
             l.data = logs_.getColumn(4).getString();
             l.time_ms = logs_.getColumn(5).getInt64();
+            l.agent_seq = logs_.getColumn(6).getInt64();
         }
         return out;
     } catch (...) {
         throw sqlite::storage_error(file_, "loading the output of job " + job_id);
     }
+}
+
+std::vector<std::pair<std::string, std::int64_t>> event_reader::load_job_versions() {
+    try {
+        statement_scope scope(job_versions_);
+        std::vector<std::pair<std::string, std::int64_t>> out;
+        while (job_versions_.executeStep())
+            out.emplace_back(job_versions_.getColumn(0).getString(), job_versions_.getColumn(1).getInt64());
+        return out;
+    } catch (...) {
+        throw sqlite::storage_error(file_, "loading the versions of job rows");
+    }
+}
+
+std::optional<core::job_record> event_reader::load_job(const std::string& id) {
+    try {
+        statement_scope scope(job_);
+        job_.bindNoCopy(1, id);
+        auto rows = load_records<core::job_record>(job_, file_, "job", [](const core::json& j) { return core::job_record_from_json(j); });
+        if (rows.empty()) return std::nullopt;
+        return std::move(rows.front());
+    } catch (...) {
+        throw sqlite::storage_error(file_, "loading job " + id);
+    }
+}
+
+namespace {
+
+// Newest first, filtered: the pages `job list` and `GET /api/v1/runs` read beyond what the hub
+// keeps in memory. Values are bound; only the shape of the WHERE clause varies.
+std::string page_sql(const char* table, const std::string& state, const std::string& before) {
+    std::string sql = std::string("SELECT id, record FROM ") + table + " WHERE 1";
+    if (!state.empty()) sql += " AND state = ?2";
+    if (!before.empty()) sql += " AND id < ?3";
+    return sql + " ORDER BY id DESC LIMIT ?1";
+}
+
+template <typename Record, typename Parse>
+std::vector<Record> load_page(SQLite::Database& db, const std::filesystem::path& file, const char* table,
+                              std::size_t limit, const std::string& state, const std::string& before, Parse parse) {
+    SQLite::Statement q(db, page_sql(table, state, before));
+    q.bind(1, static_cast<std::int64_t>(std::min<std::size_t>(limit, 1'000'000)));
+    if (!state.empty()) q.bind(2, state);
+    if (!before.empty()) q.bind(3, before);
+    return load_records<Record>(q, file, table, parse);
+}
+
+}  // namespace
+
+std::vector<core::job_record> event_reader::load_jobs_page(std::size_t limit, const std::string& state,
+                                                           const std::string& before) {
+    try {
+        return load_page<core::job_record>(db_, file_, "jobs", limit, state, before,
+                                           [](const core::json& j) { return core::job_record_from_json(j); });
+    } catch (...) {
+        throw sqlite::storage_error(file_, "listing jobs");
+    }
+}
+
+std::optional<core::json> event_reader::load_run(const std::string& id) {
+    try {
+        statement_scope scope(run_);
+        run_.bindNoCopy(1, id);
+        auto rows = load_records<core::json>(run_, file_, "run", [](core::json j) { return j; });
+        if (rows.empty()) return std::nullopt;
+        return std::move(rows.front());
+    } catch (...) {
+        throw sqlite::storage_error(file_, "loading run " + id);
+    }
+}
+
+std::vector<core::json> event_reader::load_runs_page(std::size_t limit, const std::string& state,
+                                                     const std::string& before) {
+    try {
+        return load_page<core::json>(db_, file_, "runs", limit, state, before, [](core::json j) { return j; });
+    } catch (...) {
+        throw sqlite::storage_error(file_, "listing runs");
+    }
+}
+
+std::map<std::string, std::int64_t> event_reader::count_runs() {
+    try {
+        statement_scope scope(run_counts_);
+        std::map<std::string, std::int64_t> out;
+        while (run_counts_.executeStep()) out[run_counts_.getColumn(0).getString()] = run_counts_.getColumn(1).getInt64();
+        return out;
+    } catch (...) {
+        throw sqlite::storage_error(file_, "counting runs");
+    }
+}
+
+std::optional<snapshot_blob> event_reader::load_snapshot() {
+    try {
+        statement_scope scope(snapshot_);
+        if (!snapshot_.executeStep()) return std::nullopt;
+        snapshot_blob b;
+        b.seq = snapshot_.getColumn(0).getInt64();
+        b.time_ms = snapshot_.getColumn(1).getInt64();
+        b.format = snapshot_.getColumn(2).getInt();
+        const auto data = snapshot_.getColumn(3);
+        b.data.assign(static_cast<const char*>(data.getBlob()), static_cast<std::size_t>(data.getBytes()));
+        return b;
+    } catch (...) {
+        throw sqlite::storage_error(file_, "loading the newest snapshot");
+    }
+}
+
+void event_reader::for_each_event_with_prefix(const std::function<void(const core::event&)>& fn,
+                                              const std::string& prefix) {
+    // [prefix, prefix with its last byte raised) is exactly the names starting with prefix, and
+    // UNIQUE(stream, version) makes it an index range in stream, version order.
+    std::string upper = prefix;
+    if (upper.empty() || static_cast<unsigned char>(upper.back()) == 0xff)
+        throw core::error{core::error_kind::internal, "for_each_event_with_prefix needs a plain prefix"};
+    upper.back() = static_cast<char>(upper.back() + 1);
+    sqlite::raw_statement q(db_.getHandle(),
+                            "SELECT seq, stream, version, type, data, time FROM events"
+                            " WHERE stream >= ?1 AND stream < ?2 ORDER BY stream, version");
+    statement_scope scope(q);
+    sqlite3_bind_text(q.get(), 1, prefix.data(), static_cast<int>(prefix.size()), SQLITE_STATIC);
+    sqlite3_bind_text(q.get(), 2, upper.data(), static_cast<int>(upper.size()), SQLITE_STATIC);
+    scan(q, fn);
 }
 
 std::int64_t event_reader::last_seq() {

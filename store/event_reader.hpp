@@ -2,6 +2,8 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -30,6 +32,14 @@ public:
     std::vector<core::agent_record> load_agents();
     std::vector<log_line> load_logs(const std::string& job_id, std::int64_t after_seq, std::size_t limit);
     std::int64_t last_seq();
+    std::vector<std::pair<std::string, std::int64_t>> load_job_versions();
+    std::optional<core::job_record> load_job(const std::string& id);
+    std::vector<core::job_record> load_jobs_page(std::size_t limit, const std::string& state, const std::string& before);
+    std::optional<core::json> load_run(const std::string& id);
+    std::vector<core::json> load_runs_page(std::size_t limit, const std::string& state, const std::string& before);
+    std::map<std::string, std::int64_t> count_runs();
+    std::optional<snapshot_blob> load_snapshot();
+    void for_each_event_with_prefix(const std::function<void(const core::event&)>& fn, const std::string& prefix);
 
 private:
     void scan(const sqlite::raw_statement& query, const std::function<void(const core::event&)>& fn);
@@ -38,6 +48,7 @@ private:
     SQLite::Database db_;
     sqlite::raw_statement all_events_, stream_events_, prefix_events_;
     SQLite::Statement jobs_, agents_, logs_, last_seq_;
+    SQLite::Statement job_versions_, job_, run_, run_counts_, snapshot_;
 };
 
 }  // namespace orbitmesh::store

@@ -31,7 +31,8 @@ struct pending_batch {
 // What `max_batch_events` bounds per transaction: every row a batch writes, not only events,
 // so a flood of output lines cannot make one transaction unboundedly large either.
 std::size_t rows(const write_batch& b) {
-    return b.events.size() + b.jobs.size() + b.agents.size() + b.logs.size();
+    return b.events.size() + b.jobs.size() + b.agents.size() + b.logs.size() + b.runs.size() + b.keys.size() +
+           (b.snapshot ? 1 : 0);
 }
 
 // Opens the write connection and brings the file to a state the rest of the store can trust:
@@ -80,6 +81,23 @@ public:
         return reader().load_logs(job_id, after_seq, limit);
     }
     std::int64_t last_seq() override { return reader().last_seq(); }
+    std::vector<std::pair<std::string, std::int64_t>> load_job_versions() override { return reader().load_job_versions(); }
+    std::optional<core::job_record> load_job(const std::string& id) override { return reader().load_job(id); }
+    std::vector<core::job_record> load_jobs_page(std::size_t limit, const std::string& state,
+                                                 const std::string& before) override {
+        return reader().load_jobs_page(limit, state, before);
+    }
+    std::optional<core::json> load_run(const std::string& id) override { return reader().load_run(id); }
+    std::vector<core::json> load_runs_page(std::size_t limit, const std::string& state,
+                                           const std::string& before) override {
+        return reader().load_runs_page(limit, state, before);
+    }
+    std::map<std::string, std::int64_t> count_runs() override { return reader().count_runs(); }
+    std::optional<snapshot_blob> load_snapshot() override { return reader().load_snapshot(); }
+    void for_each_event_with_prefix(const std::function<void(const core::event&)>& fn,
+                                    const std::string& prefix) override {
+        reader().for_each_event_with_prefix(fn, prefix);
+    }
     store_stats stats() const override {
         return {commits_.load(std::memory_order_relaxed), events_.load(std::memory_order_relaxed),
                 rows_.load(std::memory_order_relaxed), commit_micros_.load(std::memory_order_relaxed)};

@@ -3,7 +3,9 @@
 #include <exception>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -11,6 +13,7 @@
 #include "core/agent.hpp"
 #include "core/event.hpp"
 #include "core/job.hpp"
+#include "core/run.hpp"
 
 namespace orbitmesh::store {
 
@@ -25,6 +28,7 @@ struct log_line {
     std::string stream;      // stdout | stderr | data
     std::string data;
     std::int64_t time_ms = 0;
+    std::int64_t agent_seq = 0;  // the agent's seq of the line (0: unknown)
 };
 
 /// A `jobs` projection row, rendered by whoever builds the batch (off the writer thread, which
@@ -37,7 +41,37 @@ struct job_row {
     int attempt = 0;
     std::int64_t created_ms = 0;
     std::int64_t updated_ms = 0;
+    std::int64_t version = 0;
     std::string record;  // core::to_json_text(r)
+};
+
+/// A `runs` projection row: the columns plus the run record as JSON text (`GET /api/v1/runs/ID`).
+struct run_row {
+    run_row() = default;
+    explicit run_row(const core::run_record& r);
+    std::string id, state, workflow_id, workflow_version, parent_run, idempotency_key;  // empty = NULL
+    std::int64_t created_ms = 0;
+    std::int64_t updated_ms = 0;
+    std::int64_t version = 0;
+    std::string record;  // core::to_json(r).dump()
+};
+
+/// An `idempotency_keys` row: the job or run a client's key created (the latest one wins).
+struct idempotency_row {
+    std::string kind;  // "job" | "run"
+    std::string key;
+    std::string id;
+    std::int64_t created_ms = 0;
+};
+
+/// A snapshot of the hub's live state (`format`, MessagePack `data`). The store stamps `seq` with
+/// the last event committed in or before the same transaction: the state is the fold of exactly
+/// the events up to `seq`. It keeps the newest two.
+struct snapshot_blob {
+    std::int64_t seq = 0;
+    std::int64_t time_ms = 0;
+    int format = 0;
+    std::string data;
 };
 
 /// Everything one group of hub decisions writes, committed atomically in one transaction.
@@ -47,7 +81,13 @@ struct write_batch {
     std::vector<job_row> jobs;               // upsert into `jobs` (id, state, ..., record json)
     std::vector<core::agent_record> agents;  // upsert into `agents`
     std::vector<log_line> logs;              // insert into `job_logs`
-    bool empty() const { return events.empty() && jobs.empty() && agents.empty() && logs.empty(); }
+    std::vector<run_row> runs;               // upsert into `runs`
+    std::vector<idempotency_row> keys;       // upsert into `idempotency_keys`
+    std::optional<snapshot_blob> snapshot;   // written last, stamped with the seq reached
+    bool empty() const {
+        return events.empty() && jobs.empty() && agents.empty() && logs.empty() && runs.empty() && keys.empty() &&
+               !snapshot;
+    }
 };
 
 /// Writer counters since the store opened (for /api/v1/stats and /metrics).
@@ -98,6 +138,27 @@ public:
     /// The projection tables as stored.
     virtual std::vector<core::job_record> load_jobs() = 0;
     virtual std::vector<core::agent_record> load_agents() = 0;
+    /// (id, version) of every `jobs` row; version -1 for a row written before rows had one.
+    virtual std::vector<std::pair<std::string, std::int64_t>> load_job_versions() = 0;
+    /// One row of the `jobs` projection (a job the hub no longer keeps in memory), or nullopt.
+    virtual std::optional<core::job_record> load_job(const std::string& id) = 0;
+    /// Newest first (by id), at most `limit`, only `state` when not empty, only ids below
+    /// `before` when not empty.
+    virtual std::vector<core::job_record> load_jobs_page(std::size_t limit, const std::string& state,
+                                                         const std::string& before) = 0;
+    /// One row of the `runs` projection (its record), or nullopt.
+    virtual std::optional<core::json> load_run(const std::string& id) = 0;
+    /// Newest first, as load_jobs_page.
+    virtual std::vector<core::json> load_runs_page(std::size_t limit, const std::string& state,
+                                                   const std::string& before) = 0;
+    /// Runs per state in the `runs` table.
+    virtual std::map<std::string, std::int64_t> count_runs() = 0;
+    /// The newest snapshot, or nullopt.
+    virtual std::optional<snapshot_blob> load_snapshot() = 0;
+    /// Calls `fn` for every event of the streams whose name starts with `prefix` ("workflow-"),
+    /// stream by stream, each in version order (an index range, not a scan of the log).
+    virtual void for_each_event_with_prefix(const std::function<void(const core::event&)>& fn,
+                                            const std::string& prefix) = 0;
     /// A job's output lines with seq > after_seq, oldest first, at most `limit`.
     virtual std::vector<log_line> load_logs(const std::string& job_id, std::int64_t after_seq, std::size_t limit) = 0;
     /// Highest committed seq (0 for an empty log).

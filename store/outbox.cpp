@@ -66,10 +66,13 @@ std::string encode_batch(std::span<const outbox::entry* const> entries) {
     msgpack::packer<string_sink> pk(sink);
     pk.pack_array(static_cast<std::uint32_t>(entries.size()));
     for (const auto* e : entries) {
-        pk.pack_array(3);
+        // [job_id, attempt, result] or, with the attempt's unacknowledged output,
+        // [job_id, attempt, result, [output messages]]: older outboxes read the same.
+        pk.pack_array(e->outputs.empty() ? 3 : 4);
         pk.pack(e->job_id);
         pk.pack(e->attempt);
         core::json::to_msgpack(e->result, nlohmann::detail::output_adapter<char>(out));
+        if (!e->outputs.empty()) core::json::to_msgpack(core::json(e->outputs), nlohmann::detail::output_adapter<char>(out));
     }
     return out;
 }
@@ -83,9 +86,11 @@ std::vector<outbox::entry> decode_batch(const SQLite::Column& column) {
     std::vector<outbox::entry> out;
     out.reserve(all.size());
     for (auto& t : all) {
-        if (!t.is_array() || t.size() != 3 || !t[0].is_string() || !t[1].is_number_integer())
-            throw std::runtime_error("a stored result is not [job_id, attempt, result]");
-        out.push_back({std::move(t[0].get_ref<std::string&>()), t[1].get<int>(), std::move(t[2])});
+        if (!t.is_array() || t.size() < 3 || t.size() > 4 || !t[0].is_string() || !t[1].is_number_integer())
+            throw std::runtime_error("a stored result is not [job_id, attempt, result(, outputs)]");
+        std::vector<core::json> outputs;
+        if (t.size() == 4 && t[3].is_array()) outputs = t[3].get<std::vector<core::json>>();
+        out.push_back({std::move(t[0].get_ref<std::string&>()), t[1].get<int>(), std::move(t[2]), std::move(outputs)});
     }
     return out;
 }

@@ -20,6 +20,9 @@ public:
         std::string job_id;
         int attempt = 0;
         core::json result;  // the full `result` message body as sent
+        /// `output`/`progress` messages of the attempt the hub may not have had yet, resent (in
+        /// order, before the result) after a reconnect or a restart.
+        std::vector<core::json> outputs = {};
     };
 
     /// Throws core::error{storage} when the file cannot be opened or is damaged.

@@ -47,7 +47,44 @@ CREATE TABLE job_logs(
 );
 )sql";
 
-constexpr std::string_view steps[] = {v1};
+// Version 2 (issue 9): finished runs get a projection table like `jobs` (the hub no longer keeps
+// every run in memory), idempotency keys get theirs (`replay --verify` rebuilds and checks it),
+// job rows carry their stream version as a column (cheap to compare without parsing `record`),
+// output lines keep the agent's own seq (an agent resends what the hub may have missed after a
+// reconnect; a restarted hub tells the lines it already has by it),
+// and the hub keeps snapshots of its live state at a recorded seq so a start folds only the tail.
+constexpr std::string_view v2 = R"sql(
+ALTER TABLE jobs ADD COLUMN version INT;
+ALTER TABLE job_logs ADD COLUMN agent_seq INT;
+CREATE TABLE runs(
+    id               TEXT PRIMARY KEY,
+    state            TEXT NOT NULL,
+    workflow_id      TEXT,
+    workflow_version TEXT,
+    parent_run       TEXT,
+    idempotency_key  TEXT,
+    created          INT,
+    updated          INT,
+    version          INT,
+    record           TEXT NOT NULL
+);
+CREATE INDEX runs_state ON runs(state);
+CREATE TABLE idempotency_keys(
+    kind    TEXT NOT NULL,
+    key     TEXT NOT NULL,
+    id      TEXT NOT NULL,
+    created INT  NOT NULL,
+    PRIMARY KEY(kind, key)
+);
+CREATE TABLE snapshots(
+    seq    INTEGER PRIMARY KEY,
+    time   INT  NOT NULL,
+    format INT  NOT NULL,
+    data   BLOB NOT NULL
+);
+)sql";
+
+constexpr std::string_view steps[] = {v1, v2};
 
 }  // namespace
 

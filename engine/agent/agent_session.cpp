@@ -74,14 +74,17 @@ agent_session::agent_session(boost::asio::io_context& io, boost::asio::thread_po
       send_(std::move(send)),
       handler_names_(handlers.names()),
       runner_(io, blocking, handlers, profile_.concurrency,
-              job_runner::callbacks{[this](core::json m) { send_(std::move(m)); },
+              job_runner::callbacks{[this](core::json m) { on_job_message(std::move(m)); },
                                     [this](core::json r) { on_result(std::move(r)); }}),
       timers_(std::make_unique<timers>(io)) {}
 
 agent_session::~agent_session() = default;
 
 void agent_session::load_outbox() {
-    for (auto& e : outbox_.load_pending()) results_[{e.job_id, e.attempt}] = {std::move(e.result), true};
+    for (auto& e : outbox_.load_pending()) {
+        output_.restore(e.outputs);
+        results_[{e.job_id, e.attempt}] = {std::move(e.result), true};
+    }
     if (!results_.empty())
         log_line(std::to_string(results_.size()) + " result(s) from an earlier run wait in the outbox");
 }
@@ -111,6 +114,11 @@ core::json agent_session::heartbeat() const {
 }
 
 void agent_session::on_welcome() {
+    // Output first (the hub takes output only for an attempt it still has in flight), then the
+    // results. Lines the hub already has are dropped there by their seq.
+    output_.for_each([this](const std::string&, int, const std::vector<core::json>& messages) {
+        for (const auto& m : messages) send_(m);
+    });
     for (auto& [k, r] : results_) {
         if (!r.stored) continue;
         if (r.ack_held) {
@@ -199,8 +207,14 @@ void agent_session::on_result_ack(const core::json& m) {
     // A `rejected` ack (stale attempt) is dropped all the same: the hub will never want it.
     auto it = results_.find(core::job_key_view(id->get_ref<const std::string&>(), attempt));
     if (it == results_.end()) return;
+    output_.drop(it->first.first, attempt);
     auto node = results_.extract(it);
     outbox_.remove(std::move(node.key().first), attempt);
+}
+
+void agent_session::on_job_message(core::json m) {
+    output_.add(m);  // kept until the attempt's result is acknowledged
+    send_(std::move(m));
 }
 
 void agent_session::on_invoke(const core::json& m) {
@@ -230,7 +244,7 @@ void agent_session::on_result(core::json result) {
     }
     // Durable first, then sent: a crash in between resends it on the next start. Everything that
     // finishes in this io turn goes to the outbox together (one group, one fsync).
-    to_store_.push_back({it->first.first, attempt, std::move(result)});
+    to_store_.push_back({it->first.first, attempt, std::move(result), output_.messages(job_id, attempt)});
     if (store_posted_) return;
     store_posted_ = true;
     post_to(io_, [this] { store_results(); });

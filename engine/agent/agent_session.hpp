@@ -11,6 +11,7 @@
 #include "core/json.hpp"
 #include "engine/agent/job_runner.hpp"
 #include "engine/agent/outbox_writer.hpp"
+#include "engine/agent/output_buffer.hpp"
 
 namespace orbitmesh::engine::agent {
 
@@ -26,7 +27,8 @@ struct agent_profile {
 };
 
 /// The agent's side of the protocol (SPEC §2) for one hub, across reconnects: answers assign,
-/// cancel, result_ack and invoke, and keeps every result in the outbox until the hub has it.
+/// cancel, result_ack and invoke, and keeps every result in the outbox until the hub has it,
+/// with the output the hub may have missed (output_buffer: resent after every reconnect).
 /// Lives on the io thread; not thread-safe.
 class agent_session {
 public:
@@ -77,6 +79,7 @@ private:
     void on_result(core::json result);
     void store_results();
     void on_stored(std::vector<store::outbox::entry> entries, const std::string& error);
+    void on_job_message(core::json m);
 
     boost::asio::io_context& io_;
     outbox_writer& outbox_;
@@ -84,6 +87,7 @@ private:
     send_fn send_;
     std::vector<std::string> handler_names_;
     job_runner runner_;
+    output_buffer output_;  // declared before runner_'s callbacks can fire (they run on the io thread)
     result_map results_;
     /// Results finished during this io turn, stored together by one store_results() call.
     std::vector<store::outbox::entry> to_store_;

@@ -22,6 +22,7 @@ list(APPEND ORBITMESH_ENGINE_SOURCES
   agent/job_runner.cpp
   agent/job_supervisor.cpp
   agent/outbox_writer.cpp
+  agent/output_buffer.cpp
   agent/path_guard.cpp
   agent/plugin_handler.cpp
   agent/proc_scan.cpp

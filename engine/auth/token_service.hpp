@@ -44,6 +44,8 @@ public:
 
     // job_observer: token streams are folded at recovery; jobs are none of its business.
     void replay(const core::event& e) override;
+    /// A start from a snapshot keeps nothing of tokens: every `token-*` event up to it is folded again.
+    std::vector<std::string> restore(const core::hub_snapshot&) override { return {"token-"}; }
     void recovered() override {}
     void job_ended(const core::job_record&) override {}
     void job_output(const store::log_line&) override {}

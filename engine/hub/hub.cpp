@@ -27,10 +27,13 @@ void hub::persist(store::write_batch batch, std::function<void()> on_committed) 
     auto move_into = [](auto& to, auto& from) {
         to.insert(to.end(), std::make_move_iterator(from.begin()), std::make_move_iterator(from.end()));
     };
+    count_for_snapshot(batch.events.size());
     move_into(staged_.events, batch.events);
     move_into(staged_.jobs, batch.jobs);
     move_into(staged_.agents, batch.agents);
     move_into(staged_.logs, batch.logs);
+    move_into(staged_.runs, batch.runs);
+    move_into(staged_.keys, batch.keys);
     if (on_committed) staged_callbacks_.push_back(std::move(on_committed));
     if (!flush_posted_) {
         flush_posted_ = true;
@@ -40,8 +43,12 @@ void hub::persist(store::write_batch batch, std::function<void()> on_committed) 
 
 void hub::flush_staged() {
     flush_posted_ = false;
+    auto ended = std::make_shared<std::vector<std::pair<std::string, std::int64_t>>>();
     for (const auto& id : ended_jobs_)
-        if (auto* job = find_job(id)) staged_.jobs.push_back(*job);
+        if (auto* job = find_job(id)) {
+            staged_.jobs.push_back(*job);
+            if (core::is_terminal(job->state)) ended->emplace_back(id, job->version);
+        }
     ended_jobs_.clear();
     if (stopping_) stage_dirty_jobs(dirty_jobs_.size());
     if (!dirty_jobs_.empty() && !projection_timer_) {
@@ -61,8 +68,8 @@ void hub::flush_staged() {
     store::write_batch batch = std::move(staged_);
     staged_ = {};
     try {
-        store_.submit(std::move(batch), [self = shared_from_this(), callbacks](std::exception_ptr err) {
-            boost::asio::post(self->strand_, [self, callbacks, err] {
+        store_.submit(std::move(batch), [self = shared_from_this(), callbacks, ended](std::exception_ptr err) {
+            boost::asio::post(self->strand_, [self, callbacks, ended, err] {
                 if (err) {
                     try {
                         std::rethrow_exception(err);
@@ -72,6 +79,8 @@ void hub::flush_staged() {
                     return;
                 }
                 for (auto& cb : *callbacks) guarded(cb, [] { return "a callback after a commit"; });
+                if (!ended->empty())  // their rows are durable
+                    guarded([&] { self->rows_committed(std::move(*ended)); }, [] { return "pruning finished jobs"; });
             });
         });
     } catch (const std::exception& e) {
@@ -83,7 +92,12 @@ void hub::record(core::job_record& job, std::string_view type, core::json data, 
     auto e = core::make_job_event(job, type, std::move(data), clock_.now_ms());
     const bool fresh = job.version == 0;
     const auto before = job.state;
-    core::apply(job, e);  // throws (and changes nothing) on an illegal transition
+    try {
+        core::apply(job, e);  // the transition table decides; a refused event changes nothing
+    } catch (const core::error& err) {
+        hub_log("refused to record: " + std::string(err.what()));
+        throw;
+    }
     recorded(job, fresh, before, std::move(e), batch);
 }
 
@@ -192,17 +206,12 @@ void hub::shutdown() {
         for (auto& w : self->job_waiters_.drain()) w.reply({{}, gone});
         for (auto& w : self->log_waiters_.drain()) w.reply({{}, gone});
         for (auto& c : self->calls_.drain()) c.reply({{}, gone});
-        self->flush_staged();
+        self->take_snapshot();  // with every lagging row: the next start folds nothing before it
     });
 }
 
 void hub::post(std::function<void()> fn) {
     boost::asio::post(strand_, [fn = std::move(fn)] { guarded(fn, [] { return "a task on the hub strand"; }); });
-}
-
-core::job_record* hub::find_job(const std::string& id) {
-    auto it = jobs_.find(id);
-    return it == jobs_.end() ? nullptr : &it->second;
 }
 
 }  // namespace orbitmesh::engine

@@ -1,5 +1,7 @@
 #pragma once
 #include <array>
+#include <deque>
+#include <optional>
 #include <atomic>
 #include <cstdint>
 #include <functional>
@@ -120,17 +122,34 @@ private:
         persist(std::move(batch), std::move(on_committed));
     }
     void after(std::int64_t delay_ms, std::function<void()> fn) override { deadlines_->after(delay_ms, std::move(fn)); }
+    std::optional<core::json> stored_run(const std::string& run_id) override;
+    std::vector<core::json> stored_runs(std::size_t limit, const std::string& state) override;
+    std::vector<core::event> stream_events(const std::string& stream) override;
 
     /// Posts `fn(reply)` to the strand behind the last guard (hub_state.hpp): an exception escaping
     /// it is logged and fails the request through `reply` (a copy kept for that).
     template <class Reply, class Fn>
     void on_strand(const char* what, Reply reply, Fn fn);
 
-    // hub_recovery.cpp: the fold of the event log at start-up
+    // hub_recovery.cpp: the fold of the event log at start-up, from the newest snapshot
+    /// Loads the newest snapshot into memory and folds its observers' streams up to it;
+    /// returns its seq (0: none, or unreadable — then the whole log is folded).
+    std::int64_t restore_snapshot();
     void fold_event(const core::event& e);
+    /// Folds one job event (the job from memory, else its row); counts follow.
+    void fold_job_event(const core::event& e);
     void keep_version(const core::event& e);
     std::pair<std::size_t, std::size_t> resume_recovered_jobs();  // (pending, in flight)
     void rewrite_lagging_rows();
+
+    // hub_snapshot.cpp: snapshots of the live state
+    void take_snapshot();
+    void count_for_snapshot(std::size_t events);
+
+    // hub_retention.cpp: finished jobs leaving memory, and coming back from the `jobs` table
+    void rows_committed(std::vector<std::pair<std::string, std::int64_t>> ended);
+    void prune_jobs();
+    core::json list_jobs_json(std::size_t limit, const std::optional<core::job_state>& wanted);
 
     // hub.cpp: persistence, projection rows, dispatch, the periodic check
     void persist(store::write_batch batch, std::function<void()> on_committed);
@@ -171,7 +190,8 @@ private:
     void handle_progress(agent_entry& a, core::protocol::progress& m);
     void handle_heartbeat(agent_entry& a, const core::protocol::heartbeat& m);
     void send_assign(const std::string& job_id, int attempt);
-    void record_agent_event(agent_entry& a, std::string_view type, store::write_batch& batch);
+    void record_agent_event(agent_entry& a, std::string_view type, store::write_batch& batch,
+                            const std::string& reason = {});
 
     // hub_results.cpp: results, agent loss, reassignment, the circuit breaker, agent lookups
     void handle_result(agent_entry& a, const std::shared_ptr<transport::mesh_peer>& peer, core::protocol::result& m);
@@ -227,10 +247,16 @@ private:
     static constexpr std::int64_t projection_tick_ms = 100;
     static constexpr std::size_t projection_rows_per_tick = 100;
     std::array<std::size_t, core::job_state_count> state_counts_{};  // jobs per state, kept by record()
+    std::size_t total_jobs_ = 0;       // every job ever, in memory or not
+    std::size_t pruned_jobs_ = 0;      // finished jobs that left memory (their rows answer for them)
+    std::deque<std::pair<std::string, std::int64_t>> prunable_;  // (job, version) ended, row durable
+    std::size_t events_since_snapshot_ = 0;
+    bool snapshot_posted_ = false;
     ms_histogram dispatch_latency_;  // created -> first assignment
     ms_histogram job_duration_;      // started -> ended
     std::set<std::string> dirty_agents_;
     std::unordered_map<std::string, std::int64_t> log_seq_;  // job -> last output line seq
+    std::unordered_map<std::string, std::pair<int, std::int64_t>> agent_seq_;  // job -> (attempt, agent's last seq taken)
     std::int64_t started_ms_ = clock_.now_ms();  // wall clock when this hub process started
     std::vector<std::shared_ptr<job_observer>> observers_;
     std::uint64_t call_counter_ = 0;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <set>
 
+#include "core/agent_machine.hpp"
 #include "core/clock.hpp"
 #include "core/job_events.hpp"
 #include "core/protocol.hpp"
@@ -160,7 +161,7 @@ void hub::handle_hello(const std::shared_ptr<transport::mesh_peer>& peer, sessio
     store::write_batch batch;
     auto ended = reconcile(a, peer, m.running, batch);
     a.rec.running = static_cast<int>(a.jobs.size());
-    record_agent_event(a, "agent.connected", batch);
+    record_agent_event(a, core::agent_event::connected, batch);
     auto session_id = session_prefix_ + "-" + std::to_string(++session_counter_);
     persist(std::move(batch), [this, ended] {
         for (const auto& job_id : ended) end_if_terminal(job_id);
@@ -190,11 +191,20 @@ std::vector<std::string> hub::reconcile(agent_entry& a, const std::shared_ptr<tr
     return requeued;
 }
 
-void hub::record_agent_event(agent_entry& a, std::string_view type, store::write_batch& batch) {
-    auto e = core::make_event(agent_stream(a.rec.id), a.version++, type,
-                              {{"name", a.rec.name}, {"tags", a.rec.tags}, {"capabilities", a.rec.capabilities},
-                               {"concurrency", a.rec.concurrency}, {"version", a.rec.version}},
-                              clock_.now_ms());
+void hub::record_agent_event(agent_entry& a, std::string_view type, store::write_batch& batch, const std::string& reason) {
+    // The agent state machine (core/agent_machine.hpp) decides, live as on replay: a transition it
+    // refuses is logged and not recorded.
+    const auto kind = core::parse_agent_event_kind(type);
+    if (!kind || !core::agent_transition_allowed(a.stream_state, *kind)) {
+        hub_log("agent " + a.rec.name + " (" + a.rec.id + "): refused to record " + std::string(type) + " in state " +
+                (a.stream_state ? std::string(core::to_string(*a.stream_state)) : std::string("(none)")));
+        return;
+    }
+    core::json data{{"name", a.rec.name}, {"tags", a.rec.tags}, {"capabilities", a.rec.capabilities},
+                    {"concurrency", a.rec.concurrency}, {"version", a.rec.version}};
+    if (*kind == core::agent_event_kind::disconnected && !reason.empty()) data["reason"] = reason;
+    auto e = core::make_event(agent_stream(a.rec.id), a.version++, type, std::move(data), clock_.now_ms());
+    a.stream_state = *kind == core::agent_event_kind::connected ? core::agent_state::connected : core::agent_state::disconnected;
     batch.events.push_back(std::move(e));
     dirty_agents_.insert(a.rec.id);
 }

@@ -48,7 +48,7 @@ void hub::submit_on_strand(std::vector<core::job_spec>& specs, submit_reply& rep
         if (!spec.idempotency_key.empty()) {
             auto it = idempotency_.find(spec.idempotency_key);
             if (it != idempotency_.end() && now - it->second.second < opts_.idempotency_window_ms &&
-                jobs_.count(it->second.first)) {
+                find_job(it->second.first) != nullptr) {  // also a job that ended and left memory
                 ids->push_back(it->second.first);
                 continue;
             }
@@ -95,15 +95,7 @@ void hub::list_jobs(std::size_t limit, std::string state, job_reply request) {
                                           "unknown job state \"" + state +
                                               "\" (use pending, assigned, running, succeeded, failed, cancelled, "
                                               "timed_out or dead)")});
-        // Newest first; stop once every job in the wanted state has been seen (pollers ask for
-        // states that are usually empty, which must not cost a walk over every job ever run).
-        std::size_t left = wanted ? self->state_counts_[static_cast<std::size_t>(*wanted)] : self->jobs_.size();
-        core::json out = core::json::array();
-        for (auto it = self->jobs_.rbegin(); it != self->jobs_.rend() && out.size() < limit && left > 0; ++it) {
-            if (wanted && it->second.state != *wanted) continue;
-            --left;
-            out.push_back(core::to_json(it->second));
-        }
+        auto out = self->list_jobs_json(limit, wanted);
         reply({core::json{{"jobs", std::move(out)}}, std::nullopt});
     });
 }
@@ -113,7 +105,7 @@ void hub::stats(job_reply request) {
         core::json jobs = core::json::object();
         for (std::size_t i = 0; i < core::job_state_count; ++i)
             jobs[std::string(core::to_string(static_cast<core::job_state>(i)))] = self->state_counts_[i];
-        jobs["total"] = self->jobs_.size();
+        jobs["total"] = self->total_jobs_;
         std::size_t connected = 0;
         for (const auto& [id, a] : self->agents_) connected += a->peer ? 1 : 0;
         const auto st = self->store_.stats();
@@ -259,10 +251,11 @@ void hub::job_ended(const std::string& job_id) {
     // Keep the live output of a finished job a little while for late `logs -f` readers, then let
     // the store serve it.
     deadlines_->after(60'000, [this, job_id] {
-        auto* job = find_job(job_id);
-        if (job && core::is_terminal(job->state)) {
+        auto it = jobs_.find(job_id);  // not find_job: a job that left memory has nothing here either
+        if (it == jobs_.end() || core::is_terminal(it->second.state)) {
             recent_logs_.erase(job_id);
             log_seq_.erase(job_id);
+            agent_seq_.erase(job_id);
         }
     });
 }

@@ -28,11 +28,25 @@ void hub::handle_output(agent_entry& a, core::protocol::output& m) {
     auto seq_it = log_seq_.find(job_id);
     if (seq_it == log_seq_.end()) {
         // First line this hub process sees for the job. Only a job from before this process
-        // started can have lines in the store already: continue after them (rare, off the hot path).
+        // started can have lines in the store already: continue after them, and remember the
+        // agent's seqs they had (rare, off the hot path).
         std::int64_t last = 0;
         if (job->created_ms < started_ms_)
-            for (const auto& l : store_.load_logs(job_id, 0, 1u << 30)) last = l.seq;
+            for (const auto& l : store_.load_logs(job_id, 0, 1u << 30)) {
+                last = l.seq;
+                auto& taken = agent_seq_[job_id];
+                if (l.attempt == job->attempt && l.agent_seq > taken.second) taken = {l.attempt, l.agent_seq};
+            }
         seq_it = log_seq_.emplace(job_id, last).first;
+    }
+    // After a reconnect the agent sends again every line the hub may have missed (it cannot know
+    // which arrived): its own per-attempt seq tells the ones already taken.
+    // Agents number an attempt's lines from 1; 0 is a line with no number of its own.
+    const std::int64_t agent_seq = m.seq;
+    if (agent_seq > 0) {
+        auto& last = agent_seq_[job_id];
+        if (last.first == job->attempt && agent_seq <= last.second) return;
+        last = {job->attempt, agent_seq};
     }
     store::log_line line;
     line.job_id = job_id;
@@ -43,6 +57,7 @@ void hub::handle_output(agent_entry& a, core::protocol::output& m) {
     if (const auto* mask = mask_for(*job)) mask->apply(line.data);  // agents mask too; never trust one
     if (line.data.size() > max_line_bytes) line.data.resize(max_line_bytes);
     line.time_ms = clock_.now_ms();
+    line.agent_seq = agent_seq;
     auto& recent = recent_logs_[job_id];
     if (recent.size() >= max_recent_lines) recent.erase(recent.begin(), recent.begin() + max_recent_lines / 2);
     recent.push_back(line);

@@ -35,6 +35,13 @@ struct hub_options {
     int breaker_threshold = 5;
     std::int64_t breaker_cooldown_ms = 30'000;
     balance_policy balance = balance_policy::least_loaded;
+    /// Finished jobs (runs) kept in memory; older ones are answered from the `jobs` (`runs`)
+    /// projection and the log, so the hub's memory follows live work, not history.
+    std::size_t retain_jobs = 10'000;
+    std::size_t retain_runs = 1'000;
+    /// A snapshot of the live state after this many events (and at a clean stop), so a start
+    /// folds only the tail; 0 = only at a clean stop.
+    std::size_t snapshot_every = 100'000;
     // The trust boundary (SPEC §8; engine/auth, engine/serve/http_front).
     bool require_tokens = false;          // --auth token (else none: everyone acts as admin)
     bool insecure_no_auth = false;        // --insecure-no-auth: no auth on a non-loopback address, logged loudly

@@ -1,6 +1,7 @@
 // Results from agents, agent loss, reassignment and the circuit breaker.
 #include <algorithm>
 
+#include "core/agent_machine.hpp"
 #include "core/clock.hpp"
 #include "core/job_events.hpp"
 #include "core/protocol.hpp"
@@ -75,7 +76,7 @@ void hub::agent_lost(agent_entry& a, const std::string& reason) {
     for (auto& c : calls_.take_if([&](const pending_call& c) { return c.agent_id == a.rec.id; }))
         c.reply({{}, core::error(core::error_kind::unavailable, "agent " + a.rec.name + " disconnected before answering")});
     store::write_batch batch;
-    record_agent_event(a, "agent.disconnected", batch);
+    record_agent_event(a, core::agent_event::disconnected, batch, reason);
     std::vector<std::string> ended;
     for (const auto& job_id : std::vector<std::string>(a.jobs.begin(), a.jobs.end())) {
         auto* job = find_job(job_id);

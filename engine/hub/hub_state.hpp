@@ -2,6 +2,7 @@
 // Private to the hub's .cpp files: the per-agent and per-connection state behind hub.hpp.
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 
@@ -18,6 +19,7 @@ struct hub::agent_entry {
     std::shared_ptr<transport::mesh_peer> peer;  // null while disconnected
     std::set<std::string> jobs;                 // jobs in flight on it (assigned or running)
     std::int64_t version = 0;                   // events in its stream
+    std::optional<core::agent_state> stream_state;  // what its last event says (nullopt: none yet)
     std::int64_t last_seen_steady = 0;
     std::uint64_t connection = 0;               // peer id of the current connection
 };

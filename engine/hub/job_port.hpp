@@ -1,12 +1,14 @@
 #pragma once
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "core/agent.hpp"
 #include "core/event.hpp"
 #include "core/job.hpp"
+#include "core/snapshot.hpp"
 #include "store/event_store.hpp"
 
 namespace orbitmesh::engine {
@@ -29,6 +31,12 @@ public:
     virtual void commit(store::write_batch batch, std::function<void()> on_committed) = 0;
     /// Runs `fn` on the strand after `delay_ms` (no cancellation: re-check state when it fires).
     virtual void after(std::int64_t delay_ms, std::function<void()> fn) = 0;
+    /// A run's record from the `runs` projection (for runs no longer kept in memory), or nullopt.
+    virtual std::optional<core::json> stored_run(const std::string& /*run_id*/) { return std::nullopt; }
+    /// Runs from the `runs` projection, newest first, only `state` when not empty.
+    virtual std::vector<core::json> stored_runs(std::size_t /*limit*/, const std::string& /*state*/) { return {}; }
+    /// Every event of one stream, in order (to bring a run back into memory from the log).
+    virtual std::vector<core::event> stream_events(const std::string& /*stream*/) { return {}; }
 };
 
 /// Told about job outcomes by the hub, on the hub strand, after they are committed.
@@ -46,6 +54,14 @@ public:
     virtual void job_output(const store::log_line& line) = 0;
     /// Adds the observer's own counters to the hub's stats (/api/v1/stats, /metrics).
     virtual void add_stats(core::json& /*stats*/) const {}
+    /// A start from a snapshot: takes the observer's part of it, and returns the streams to fold
+    /// again up to the snapshot's seq before the tail is replayed (names; a name ending in '-' is
+    /// a prefix: every stream starting with it). An observer whose state lives in its own streams
+    /// must name them here, or it starts without what happened before the snapshot.
+    virtual std::vector<std::string> restore(const core::hub_snapshot& /*s*/) { return {}; }
+    /// A snapshot is being taken: add the observer's part, and stage every projection row that
+    /// lags its events into `batch` (the snapshot's batch leaves every row current).
+    virtual void snapshot(core::hub_snapshot& /*s*/, store::write_batch& /*batch*/) {}
 };
 
 }  // namespace orbitmesh::engine

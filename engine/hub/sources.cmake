@@ -11,12 +11,14 @@ list(APPEND ORBITMESH_ENGINE_SOURCES
   hub/hub_logs.cpp
   hub/hub_port.cpp
   hub/hub_recovery.cpp
-  hub/route_table.cpp
   hub/hub_results.cpp
+  hub/hub_retention.cpp
+  hub/hub_snapshot.cpp
   hub/mesh_identity.cpp
   hub/mesh_intake.cpp
   hub/secret_store.cpp
   hub/hub_secrets.cpp
   hub/metrics.cpp
+  hub/route_table.cpp
   hub/timer_deadlines.cpp
 )

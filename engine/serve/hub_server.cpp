@@ -17,6 +17,7 @@
 #include "engine/hub/hub_log.hpp"
 #include "engine/hub/mesh_identity.hpp"
 #include "engine/hub/mesh_intake.hpp"
+#include "engine/replay/replay_routes.hpp"
 #include "engine/serve/http_front.hpp"
 #include "engine/workflow/runner.hpp"
 #include "engine/workflow/workflow_routes.hpp"
@@ -39,6 +40,10 @@ void write_port_file(const std::filesystem::path& file, std::uint16_t port) {
     std::filesystem::rename(tmp, file);
 }
 
+std::filesystem::path store_file(const hub_options& opts) {
+    return opts.store_path.empty() ? opts.data_dir / "orbitmesh.db" : opts.store_path;
+}
+
 std::unique_ptr<store::event_store> open_store(const hub_options& opts) {
     std::error_code ec;
     std::filesystem::create_directories(opts.data_dir, ec);
@@ -46,7 +51,7 @@ std::unique_ptr<store::event_store> open_store(const hub_options& opts) {
         throw core::error(core::error_kind::usage,
                           "cannot create the data dir " + opts.data_dir.string() + ": " + ec.message() + " (check --data-dir)");
     store::event_store::options so;
-    so.path = opts.store_path.empty() ? opts.data_dir / "orbitmesh.db" : opts.store_path;
+    so.path = store_file(opts);
     so.mode = opts.durability;
     return store::event_store::open(so);
 }
@@ -113,6 +118,7 @@ runner_options runner_options_of(const hub_options& opts) {
     ro.http = http_policy(opts.http_allow);
     ro.http_max_response = opts.http_max_response;
     ro.notify_channels = opts.notify_channels;
+    ro.keep_finished = std::max<std::size_t>(1, opts.retain_runs);
     return ro;
 }
 
@@ -132,10 +138,12 @@ std::shared_ptr<auth::token_service> attach_tokens(hub& h, store::event_store& s
 /// Every HTTP route, each with who may call it; `GET /api/v1/routes` shows the table itself.
 std::shared_ptr<route_table> all_routes(const std::shared_ptr<hub>& h, const std::shared_ptr<runner>& workflows,
                                         const strand_poster& post, const std::shared_ptr<auth::token_service>& tokens,
-                                        const std::shared_ptr<auth::authenticator>& authn) {
+                                        const std::shared_ptr<auth::authenticator>& authn,
+                                        const std::filesystem::path& store) {
     auto routes = std::make_shared<route_table>();
     add_hub_routes(*routes, h);
     add_workflow_routes(*routes, workflows, post);
+    add_replay_routes(*routes, store);
     auth::add_token_routes(*routes, tokens, post, authn);
     routes->add("GET", "/api/v1/routes", admins,
                 [table = routes.get()](const transport::http_request&, const route_params&, const core::principal&,
@@ -189,7 +197,7 @@ int run_hub(const hub_options& opts) {
     ao.mode = opts.require_tokens ? auth::auth_mode::token : auth::auth_mode::none;
     ao.limits.max_failures = opts.max_auth_failures;
     auto authn = std::make_shared<auth::authenticator>(ao, key, revoked);
-    auto door = make_front_door(all_routes(h, workflows, post, tokens, authn), authn);
+    auto door = make_front_door(all_routes(h, workflows, post, tokens, authn, store_file(opts)), authn);
     auto mesh = make_mesh_handler(h);
     mesh.on_upgrade = door.mesh_gate;
     if (!opts.tls.client_ca_file.empty()) mesh.on_upgrade = require_client_certificate(std::move(mesh.on_upgrade));

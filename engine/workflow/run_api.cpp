@@ -46,14 +46,14 @@ core::json runner::get_workflow(const std::string& id) const {
 }
 
 void runner::cancel_run(const std::string& id, const std::string& reason, api_reply reply) {
-    auto* r = find_live(id);
+    auto* r = find_or_load(id);
     if (!r) throw no_run(id);
     cancel_run_now(*r, core::run_state::cancelled, reason.empty() ? "cancelled by request" : "cancelled: " + reason);
     reply(200, core::to_json(r->rec));
 }
 
 void runner::pause_run(const std::string& id, bool pause, api_reply reply) {
-    auto* r = find_live(id);
+    auto* r = find_or_load(id);
     if (!r) throw no_run(id);
     if (core::is_terminal(r->rec.state))
         throw core::error(core::error_kind::conflict, "run " + id + " already ended (" +
@@ -68,7 +68,7 @@ void runner::pause_run(const std::string& id, bool pause, api_reply reply) {
 }
 
 void runner::approve(const std::string& id, const approval_request& req, api_reply reply) {
-    auto* r = find_live(id);
+    auto* r = find_or_load(id);
     if (!r) throw no_run(id);
     const auto& step = req.step;
     const core::step_record* rec = r->rec.find(step);
@@ -124,7 +124,7 @@ void runner::post_event(const std::string& type, const core::json& data, const s
 }
 
 void runner::rerun(const std::string& id, const std::string& from, api_reply reply) {
-    auto* old = find_live(id);
+    auto* old = find_or_load(id);
     if (!old) throw no_run(id);
     auto it = std::find_if(old->wf->steps.begin(), old->wf->steps.end(), [&](const auto& s) { return s.id == from; });
     if (it == old->wf->steps.end())

@@ -52,7 +52,7 @@ void runner::hold(std::vector<waiter>& list, std::int64_t after, std::int64_t wa
 }
 
 void runner::run_events(const std::string& id, std::int64_t after, std::int64_t wait_ms, api_reply reply) {
-    auto* r = find_live(id);
+    auto* r = find_or_load(id);
     if (!r) throw core::error(core::error_kind::not_found, "run " + id + " not found (list runs with GET /api/v1/runs)");
     if (wait_ms <= 0 || after < r->feed_seq || core::is_terminal(r->rec.state)) return reply(200, feed_reply(*r, after));
     hold(r->feed_waiters, after, wait_ms, id, true, std::move(reply));
@@ -60,16 +60,29 @@ void runner::run_events(const std::string& id, std::int64_t after, std::int64_t 
 
 void runner::get_run(const std::string& id, std::int64_t wait_ms, api_reply reply) {
     auto* r = find_live(id);
+    if (!r)
+        if (auto stored = port_.stored_run(id)) return reply(200, *stored);  // ended and left memory: its row
+    if (!r) r = find_or_load(id);
     if (!r) throw core::error(core::error_kind::not_found, "run " + id + " not found (list runs with GET /api/v1/runs)");
     if (wait_ms <= 0 || core::is_terminal(r->rec.state)) return reply(200, core::to_json(r->rec));
     hold(r->end_waiters, 0, wait_ms, id, false, std::move(reply));
 }
 
 core::json runner::list_runs(std::size_t limit, const std::string& state) const {
-    core::json out = core::json::array();
-    for (auto it = runs_.rbegin(); it != runs_.rend() && out.size() < limit; ++it) {
+    std::map<std::string, core::json, std::greater<>> found;  // newest first (ids are time-ordered)
+    for (auto it = runs_.rbegin(); it != runs_.rend() && found.size() < limit; ++it) {
         auto j = core::to_json(it->second.rec);
         if (!state.empty() && j["state"] != state) continue;
+        found.emplace(it->first, std::move(j));
+    }
+    // Runs that ended and left memory are in the `runs` table; memory wins for the others.
+    bool pruned = false;
+    for (const auto& [st, n] : pruned_counts_) pruned = pruned || n > 0;
+    if (pruned)
+        for (auto& row : port_.stored_runs(limit, state)) found.try_emplace(row.value("id", std::string{}), std::move(row));
+    core::json out = core::json::array();
+    for (auto& [id, j] : found) {
+        if (out.size() >= limit) break;
         out.push_back(std::move(j));
     }
     return {{"runs", std::move(out)}};

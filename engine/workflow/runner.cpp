@@ -33,6 +33,7 @@ void runner::record(live_run& r, std::string_view type, core::json data, store::
     auto e = core::make_run_event(r.rec, type, std::move(data));
     core::apply(r.rec, e);  // throws before anything is queued when the transition is illegal
     on_applied(r, e);
+    stage_row(r, e, batch);
     batch.events.push_back(std::move(e));
 }
 
@@ -78,7 +79,13 @@ void runner::flush(live_run& r, store::write_batch batch, std::function<void()> 
     port_.commit(std::move(batch), [weak, id = r.rec.id, then = std::move(then)] {
         auto self = weak.lock();
         if (!self) return;
-        if (auto* run = self->find_live(id)) self->wake(*run);
+        if (auto* run = self->find_live(id)) {
+            self->wake(*run);
+            if (core::is_terminal(run->rec.state) && !run->prunable) {  // its final row is durable now
+                run->prunable = true;
+                self->row_committed(id, run->rec.version);
+            }
+        }
         if (then) then();
     });
 }
@@ -132,8 +139,10 @@ runner::live_run& runner::create_run(const std::shared_ptr<const core::workflow>
 
 void runner::start_run(run_request req, api_reply reply) {
     if (!req.idempotency_key.empty())
-        if (auto it = idempotency_.find(req.idempotency_key); it != idempotency_.end())
+        if (auto it = idempotency_.find(req.idempotency_key); it != idempotency_.end()) {
             if (auto* existing = find_live(it->second)) return reply(200, core::to_json(existing->rec));
+            if (auto stored = port_.stored_run(it->second)) return reply(200, *stored);  // ended and left memory
+        }
     const auto* w = registry_.find(req.workflow_id, req.version);
     if (!w)
         throw core::error(core::error_kind::not_found,
@@ -185,15 +194,7 @@ void runner::replay(const core::event& e) {
     try {
         if (starts_with(e.stream, "workflow-")) return registry_.apply(e);
         if (!starts_with(e.stream, "run-")) return;
-        auto id = e.stream.substr(4);
-        auto& r = runs_[id];
-        core::apply(r.rec, e);
-        if (e.type == core::run_event::started) {
-            auto& def = definitions_[r.rec.source];
-            if (!def) def = parse_definition(r.rec.source, r.rec.file);
-            r.wf = def;
-        }
-        on_applied(r, e);
+        fold_into(e.stream.substr(4), e);
     } catch (const std::exception& err) {
         runner_log("recovery: skipped event " + std::to_string(e.seq) + " of " + e.stream + ": " + err.what());
         if (starts_with(e.stream, "run-"))
@@ -204,6 +205,29 @@ void runner::replay(const core::event& e) {
 void runner::recovered() {
     recovering_ = false;
     definitions_.clear();
+    // Every run in memory gets its row written once: a store from before the `runs` table has
+    // none, and rows of in-flight runs may lag their events after a crash.
+    store::write_batch rows;
+    for (auto& [id, r] : runs_) {
+        rows.runs.emplace_back(r.rec);
+        if (!r.rec.idempotency_key.empty()) rows.keys.push_back({"run", r.rec.idempotency_key, id, r.rec.created_ms});
+    }
+    if (!rows.empty()) {
+        std::vector<std::pair<std::string, std::int64_t>> ended;
+        for (const auto& [id, r] : runs_)
+            if (core::is_terminal(r.rec.state)) ended.emplace_back(id, r.rec.version);
+        std::weak_ptr<runner> weak = weak_from_this();
+        port_.commit(std::move(rows), [weak, ended] {
+            auto self = weak.lock();
+            if (!self) return;
+            for (const auto& [id, version] : ended) {
+                auto* run = self->find_live(id);
+                if (!run || run->prunable) continue;
+                run->prunable = true;
+                self->row_committed(id, version);
+            }
+        });
+    }
     std::size_t resumed = 0;
     for (auto& [id, r] : runs_) {
         if (core::is_terminal(r.rec.state) || r.rec.state == core::run_state::pending) continue;
@@ -238,7 +262,7 @@ void runner::resume_after_recovery(live_run& r) {
             start_leaf(r, *def, path, scope_of(r, path), s->attempts + 1);  // at least once
         } else if (s->state == core::step_state::running && def->type == core::step_type::sub_workflow) {
             auto child = s->detail.value("child_run", std::string{});
-            if (auto* c = find_live(child); c && core::is_terminal(c->rec.state)) child_finished(*c);
+            if (auto* c = find_or_load(child); c && core::is_terminal(c->rec.state)) child_finished(*c);
         } else if (s->state == core::step_state::compensating) {
             for (const auto& c : r.rec.compensations)
                 if (c.step == path && c.state == "running")
@@ -273,10 +297,14 @@ void runner::job_output(const store::log_line& line) {
 
 void runner::add_stats(core::json& stats) const {
     constexpr std::size_t states = static_cast<std::size_t>(core::run_state::timed_out) + 1;
-    std::array<int, states> counts{};
+    std::array<std::int64_t, states> counts{};
     for (const auto& [id, r] : runs_) ++counts[static_cast<std::size_t>(r.rec.state)];
     core::json runs = core::json::object();
-    for (std::size_t i = 0; i < states; ++i) runs[std::string(core::to_string(static_cast<core::run_state>(i)))] = counts[i];
+    for (std::size_t i = 0; i < states; ++i) {
+        const std::string name(core::to_string(static_cast<core::run_state>(i)));
+        auto it = pruned_counts_.find(name);
+        runs[name] = counts[i] + (it == pruned_counts_.end() ? 0 : it->second);
+    }
     stats["runs"] = std::move(runs);
 }
 

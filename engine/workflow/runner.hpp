@@ -49,6 +49,7 @@ struct approval_request {
 
 struct runner_options {
     std::size_t max_feed = 10'000;        // client events kept per run
+    std::size_t keep_finished = 1'000;    // finished runs kept in memory; older ones read from the log and `runs`
     std::size_t max_waiters = 1'000;      // held requests per run
     std::int64_t notify_timeout_ms = 5'000;
     // The original format's steps (docs/original-format.md, docs/javascript.md).
@@ -81,6 +82,8 @@ public:
     void job_ended(const core::job_record& job) override;
     void job_output(const store::log_line& line) override;
     void add_stats(core::json& stats) const override;  // "runs": {state: count}
+    std::vector<std::string> restore(const core::hub_snapshot& s) override;
+    void snapshot(core::hub_snapshot& s, store::write_batch& batch) override;
 
     // Workflows
     void register_workflow(const std::string& source, const std::string& file, api_reply reply);
@@ -117,6 +120,7 @@ private:
         std::shared_ptr<const core::workflow> wf;
         bool advancing = false;
         bool again = false;
+        bool prunable = false;  // ended and its final row committed: may leave memory
         std::deque<core::json> feed;
         std::int64_t feed_seq = 0;
         std::vector<waiter> feed_waiters;
@@ -221,6 +225,16 @@ private:
     void finish_run(live_run& r, core::run_state state);
     void wake(live_run& r);
 
+    // run_rows.cpp: the `runs` projection, finished runs leaving memory, and coming back
+    void stage_row(live_run& r, const core::event& e, store::write_batch& batch);
+    void stage_dirty_rows(std::size_t limit, store::write_batch& batch);
+    void row_committed(const std::string& id, std::int64_t version);
+    void prune();
+    /// The run in memory, else folded again from its stream (and kept until pruned); nullptr
+    /// when the log has no such run.
+    live_run* find_or_load(const std::string& id);
+    live_run& fold_into(const std::string& id, const core::event& e);
+
     // run_feed.cpp: client events and held requests
     void feed(live_run& r, core::json ev);
     core::json feed_reply(const live_run& r, std::int64_t after) const;
@@ -238,6 +252,12 @@ private:
     std::set<std::string> cancel_sent_;  // jobs already told to stop
     std::uint64_t waiter_token_ = 0;
     bool recovering_ = true;
+    std::set<std::string> dirty_runs_;               // rows behind their events (in-flight runs)
+    bool rows_timer_ = false;
+    std::deque<std::pair<std::string, std::int64_t>> finished_;  // (run, version) whose final row committed
+    std::map<std::string, std::int64_t> pruned_counts_;  // runs per state no longer in memory
+    static constexpr std::int64_t rows_tick_ms = 100;
+    static constexpr std::size_t rows_per_tick = 100;
     std::shared_ptr<step_pool> pool_;  // started on the first script or http step
     std::unique_ptr<notify_worker> notify_;  // last: its threads stop first, while the rest still exists
 };

@@ -31,6 +31,7 @@ list(APPEND ORBITMESH_ENGINE_SOURCES
   workflow/run_steps.cpp
   workflow/run_walk.cpp
   workflow/runner.cpp
+  workflow/run_rows.cpp
   workflow/workflow_registry.cpp
   workflow/workflow_routes.cpp
 )

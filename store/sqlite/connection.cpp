@@ -112,6 +112,19 @@ SQLite::Database open_connection(const fs::path& file, const connection_options&
 void check_integrity(SQLite::Database& db, const fs::path& file) {
     std::string problems;
     try {
+        // The check reads every page: mapped, it takes a third of the time (0.45 s instead of
+        // 1.2 s for a million events here), which is most of a hub's start-up. Only for the check:
+        // the writer itself does not need the mapping.
+        db.exec("PRAGMA mmap_size=68719476736");
+        struct unmap {
+            SQLite::Database& db;
+            ~unmap() {
+                try {
+                    db.exec("PRAGMA mmap_size=0");
+                } catch (...) {
+                }
+            }
+        } restore{db};
         SQLite::Statement check(db, "PRAGMA quick_check(3)");
         while (check.executeStep()) {
             const std::string row = check.getColumn(0).getString();

@@ -1,5 +1,7 @@
 #include <catch2/catch.hpp>
 
+#include <vector>
+
 #include "core/clock.hpp"
 #include "core/job.hpp"
 #include "core/job_text.hpp"
@@ -87,4 +89,22 @@ TEST_CASE("format_time: ISO 8601 UTC with milliseconds, empty for unset times") 
     CHECK(format_time(253'402'300'799'999) == "9999-12-31T23:59:59.999Z");
     CHECK(format_time(0).empty());
     CHECK(format_time(-5).empty());
+}
+
+TEST_CASE("job text: times are written as format_time writes them, across the whole range") {
+    std::vector<std::int64_t> samples{0, -5, 1, 999, 1000, 86'399'999, 86'400'000, 951'782'400'000 /* 2000-02-29 */,
+                                      1'764'000'000'123, 253'402'300'799'999 /* 9999-12-31 */, 253'402'300'800'000};
+    std::uint64_t x = 88172645463325252ULL;
+    for (int i = 0; i < 20000; ++i) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        samples.push_back(static_cast<std::int64_t>(x % 260'000'000'000'000ULL));
+    }
+    for (auto ms : samples) {
+        std::string out;
+        json_text(out).time(ms);
+        INFO(ms);
+        REQUIRE(out == "\"" + format_time(ms) + "\"");
+    }
 }

@@ -515,6 +515,13 @@ def assert_one_error_line(rc, out, err, expected_rc, cmd):
 # --------------------------------------------------------------------------------------------
 # store
 
+def assert_store_verifies(mesh, data_dir):
+    """`orbitmesh replay --verify` on a data dir (a hub may still run on it): every projection
+    matches its events. Used after the kill -9 fault tests."""
+    rc, out, err = mesh.cli("replay", "--verify", "--data-dir", data_dir, timeout=120)
+    assert rc == 0, f"replay --verify --data-dir {data_dir}: exit {rc}\n{out}\n{err}"
+    assert "the store matches its events" in out, out
+
 def read_events(db_path, job_ids=None):
     """Rows of the events table: list of (seq, stream, version, type). Read-only."""
     conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=10)

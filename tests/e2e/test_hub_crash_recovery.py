@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from e2e_helpers import FAST_RECONNECT, read_events, terminal_events_by_job
+from e2e_helpers import FAST_RECONNECT, assert_store_verifies, read_events, terminal_events_by_job
 
 
 @pytest.mark.deadline(150)
@@ -68,6 +68,7 @@ def test_hub_kill9_loses_no_accepted_job_and_runs_none_twice(mesh, registry):
     dup = {s: n for s, n in submitted.items() if n != 1}
     assert not dup and len(submitted) == len(token_of), \
         f"job.submitted per job should be exactly 1: {dup or submitted}"
+    assert_store_verifies(mesh, hub.data_dir)
 
 
 @pytest.mark.deadline(170)
@@ -153,3 +154,4 @@ def test_repeated_hub_kill9_during_submits_keeps_every_acknowledged_job_exactly_
     terminal, all_types = terminal_events_by_job(hub.db_path, list(ids))
     bad = {ids[j]: all_types.get(j) for j, tt in terminal.items() if len(tt) != 1}
     assert not bad, f"jobs without exactly one terminal event: {list(bad.items())[:5]}"
+    assert_store_verifies(mesh, hub.data_dir)

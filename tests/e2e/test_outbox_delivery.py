@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-from e2e_helpers import (FAST_RECONNECT, descendant_cmdlines, descendants, job_agent_name,
+from e2e_helpers import (FAST_RECONNECT, assert_store_verifies, descendant_cmdlines, descendants, job_agent_name,
                          terminal_events_by_job, wait_until)
 
 
@@ -60,6 +60,7 @@ def test_result_of_a_job_finished_while_hub_down_is_delivered_once(mesh, registr
     registry.stop(hub2.proc)
     terminal, all_types = terminal_events_by_job(hub.db_path, [job_id])
     assert len(terminal[job_id]) == 1, f"terminal events: {all_types.get(job_id)}"
+    assert_store_verifies(mesh, hub.data_dir)
 
 
 @pytest.mark.deadline(90)
@@ -83,3 +84,4 @@ def test_outbox_survives_an_agent_restart_while_the_hub_is_down(mesh, registry):
     assert rec["attempt"] == 1, f"the result in the outbox was not used: {rec}"
     assert not descendants(restarted.pid), f"the agent still runs something: {descendant_cmdlines(restarted.pid)}"
     assert line_count(counter) == 1, f"counter has {line_count(counter)} lines: the job ran again"
+    assert_store_verifies(mesh, hub.data_dir)

@@ -80,6 +80,9 @@ def test_recovery_skips_an_event_with_a_malformed_field_logging_its_seq(mesh, re
         garbled = conn.execute(  # bytes that are not MessagePack at all
             "INSERT INTO events(stream, version, type, data, time) VALUES (?, 2, 'job.cancel_requested', ?, 1)",
             (f"job-{ids[0]}", b"\xc1\xc1 not msgpack")).lastrowid
+        # The clean stop took a snapshot past the edited event; a start from it would not read
+        # that event again. Whoever edits the log drops the snapshots taken over it.
+        conn.execute("DELETE FROM snapshots")
         conn.commit()
     finally:
         conn.close()

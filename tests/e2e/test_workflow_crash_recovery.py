@@ -7,7 +7,7 @@ import textwrap
 
 import pytest
 
-from e2e_helpers import FAST_RECONNECT, wait_until
+from e2e_helpers import FAST_RECONNECT, assert_store_verifies, wait_until
 from workflow_helpers import RUN_DONE
 
 
@@ -56,3 +56,4 @@ def test_killed_hub_resumes_the_run_without_rerunning_finished_steps(mesh):
     assert count(marks, "after") == 1
     rc, out, err = mesh.cli("status", run_id, "-o", "json", hub=hub2)
     assert rc == 0 and json.loads(out)["state"] == "succeeded"
+    assert_store_verifies(mesh, hub.data_dir)  # beside the running hub, after the kill -9

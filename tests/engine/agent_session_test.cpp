@@ -349,3 +349,68 @@ TEST_CASE("agent session: assign.secrets reach the job's environment and are mas
     std::lock_guard lock(s.box->mu);  // the outbox holds the masked result only
     for (const auto& [k, e] : s.box->entries) CHECK(e.result.dump().find(value) == std::string::npos);
 }
+
+TEST_CASE("agent session: output is kept with the result until result_ack and sent again, before it, after a reconnect") {
+    session_fixture s;
+    s.assign("o1", 1, "shell", "echo one; echo two");
+    REQUIRE(s.wait_result("o1"));
+    REQUIRE(s.of_type("output").size() == 2);
+    {
+        std::lock_guard lock(s.box->mu);
+        const auto& stored = s.box->entries.at({"o1", 1});
+        REQUIRE(stored.outputs.size() == 2);  // durable with the result: a restart keeps them too
+        CHECK(stored.outputs[0]["data"] == "one");
+    }
+    s.sent.clear();
+    s.session.on_welcome();  // the hub may have missed any of it while the link was down
+    REQUIRE(s.sent.size() == 3);
+    CHECK(s.sent[0]["t"] == "output");
+    CHECK(s.sent[0]["data"] == "one");
+    CHECK(s.sent[0]["seq"] == 1);
+    CHECK(s.sent[1]["data"] == "two");
+    CHECK(s.sent[2]["t"] == "result");
+    s.session.on_message({{"t", "result_ack"}, {"job_id", "o1"}, {"attempt", 1}});
+    s.sent.clear();
+    s.session.on_welcome();
+    CHECK(s.sent.empty());
+}
+
+TEST_CASE("agent session: after a restart the outbox gives back a result's output, resent before it") {
+    auto box = std::make_shared<outbox_state>();
+    box->entries[{"r1", 2}] = outbox::entry{
+        "r1", 2, json{{"t", "result"}, {"job_id", "r1"}, {"attempt", 2}, {"status", "succeeded"}},
+        {json{{"t", "output"}, {"job_id", "r1"}, {"attempt", 2}, {"seq", 1}, {"stream", "stdout"}, {"data", "kept"}}}};
+    io_fixture fx;
+    temp_dir dir;
+    auto reg = make_registry({false, {}, {dir.path}, dir.path, nullptr, nullptr, {}});
+    outbox_writer writer(fx.io, std::make_unique<memory_outbox>(box));
+    std::vector<json> sent;
+    agent_session session(fx.io, fx.pool, reg, writer, agent_profile{"agent-1", "a", "0", {}, {}, 1, dir.path},
+                          [&sent](json m) { sent.push_back(std::move(m)); });
+    session.load_outbox();
+    session.on_welcome();
+    REQUIRE(sent.size() == 2);
+    CHECK(sent[0]["data"] == "kept");
+    CHECK(sent[1]["t"] == "result");
+}
+
+TEST_CASE("agent output buffer: bounded at max_lines across the agent, the attempt holding most gives up its oldest") {
+    orbitmesh::engine::agent::output_buffer b;
+    using ob = orbitmesh::engine::agent::output_buffer;
+    for (std::size_t i = 1; i <= ob::max_lines + 50; ++i)
+        b.add(json{{"t", "output"}, {"job_id", "big"}, {"attempt", 1}, {"seq", i}, {"data", "x"}});
+    b.add(json{{"t", "progress"}, {"job_id", "big"}, {"attempt", 1}, {"percent", 10}});
+    b.add(json{{"t", "progress"}, {"job_id", "big"}, {"attempt", 1}, {"percent", 20}});
+    CHECK(b.lines() == ob::max_lines);
+    auto kept = b.messages("big", 1);
+    REQUIRE(kept.size() == ob::max_lines + 1);
+    CHECK(kept.front()["seq"] == 51);          // the oldest made room
+    CHECK(kept.back()["percent"] == 20);       // progress: only the latest
+    b.add(json{{"t", "output"}, {"job_id", "small"}, {"attempt", 1}, {"seq", 1}, {"data", "y"}});
+    CHECK(b.messages("small", 1).size() == 1);  // kept: the big one made room again
+    CHECK(b.lines() == ob::max_lines);
+    CHECK(b.messages("big", 1).front()["seq"] == 52);
+    b.drop("big", 1);
+    CHECK(b.lines() == 1);
+    CHECK(b.messages("big", 1).empty());
+}

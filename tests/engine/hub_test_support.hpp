@@ -46,8 +46,20 @@ public:
         for (const auto& e : preloaded)
             if (e.stream.starts_with(prefix)) fn(e);
     }
+    void for_each_event_with_prefix(const std::function<void(const core::event&)>& fn, const std::string& prefix) override {
+        for (const auto& e : preloaded)
+            if (e.stream.starts_with(prefix)) fn(e);
+    }
     std::vector<core::job_record> load_jobs() override { return {}; }
     std::vector<core::agent_record> load_agents() override { return {}; }
+    // No projection rows and no snapshot: these hubs start from `preloaded` alone.
+    std::vector<std::pair<std::string, std::int64_t>> load_job_versions() override { return {}; }
+    std::optional<core::job_record> load_job(const std::string&) override { return std::nullopt; }
+    std::vector<core::job_record> load_jobs_page(std::size_t, const std::string&, const std::string&) override { return {}; }
+    std::optional<core::json> load_run(const std::string&) override { return std::nullopt; }
+    std::vector<core::json> load_runs_page(std::size_t, const std::string&, const std::string&) override { return {}; }
+    std::map<std::string, std::int64_t> count_runs() override { return {}; }
+    std::optional<store::snapshot_blob> load_snapshot() override { return std::nullopt; }
     std::vector<store::log_line> load_logs(const std::string& job_id, std::int64_t after, std::size_t limit) override {
         if (fail_reads) throw core::error(core::error_kind::storage, "store test.db: reading job_logs failed: disk I/O error");
         std::vector<store::log_line> out;

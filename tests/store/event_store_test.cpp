@@ -81,10 +81,11 @@ TEST_CASE("event store: opening a new data dir creates its directories, the sche
     store::event_store::open({.path = file})->close();
 
     SQLite::Database db(file, SQLite::OPEN_READONLY);
-    CHECK(db.execAndGet("PRAGMA user_version").getInt() == 1);
+    CHECK(db.execAndGet("PRAGMA user_version").getInt() == 2);
     CHECK(db.execAndGet("PRAGMA journal_mode").getString() == "wal");
     const auto tables = names_in_schema(db, "table");
-    for (const char* t : {"events", "jobs", "agents", "job_logs"}) CHECK(tables.count(t) == 1);
+    for (const char* t : {"events", "jobs", "agents", "job_logs", "runs", "idempotency_keys", "snapshots"})
+        CHECK(tables.count(t) == 1);
     const auto indexes = names_in_schema(db, "index");
     CHECK(indexes.count("jobs_state") == 1);
     CHECK(indexes.count("jobs_idempotency_key") == 1);

@@ -1,0 +1,134 @@
+// `orbitmesh replay [ID]`: the event log, offline (--data-dir) or through a hub (--server).
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+#include "cli/api_client.hpp"
+#include "cli/command.hpp"
+#include "cli/output.hpp"
+#include "cli/replay_print.hpp"
+#include "core/error.hpp"
+#include "core/exit_code.hpp"
+#include "engine/replay/chrome_trace.hpp"
+#include "engine/replay/log_summary.hpp"
+#include "engine/replay/timeline.hpp"
+#include "engine/replay/verify.hpp"
+#include "store/event_scan.hpp"
+
+namespace orbitmesh::cli {
+
+namespace {
+
+struct replay_flags {
+    std::string id;
+    std::string data_dir;
+    std::string until;
+    bool verify = false;
+    std::vector<std::string> export_args;  // chrome-trace FILE
+};
+
+void check(const replay_flags& f) {
+    if (f.verify && !f.id.empty())
+        throw core::error(core::error_kind::usage, "replay --verify checks the whole store; drop the ID \"" + f.id + "\"");
+    if (f.verify && !f.until.empty())
+        throw core::error(core::error_kind::usage, "replay --verify compares with the tables as they are now; drop --until");
+    if (f.verify && !f.export_args.empty()) throw core::error(core::error_kind::usage, "replay: --verify and --export do not mix");
+    if (f.export_args.empty()) return;
+    if (f.export_args.size() != 2 || f.export_args[0] != "chrome-trace")
+        throw core::error(core::error_kind::usage, "replay --export takes a format and a file: --export chrome-trace FILE");
+    if (f.id.empty()) throw core::error(core::error_kind::usage, "replay --export chrome-trace needs the ID of a run or a job");
+}
+
+std::filesystem::path store_file(const std::string& data_dir) {
+    std::filesystem::path p(data_dir);
+    std::error_code ec;
+    if (std::filesystem::is_regular_file(p, ec)) return p;  // the .db itself is fine too
+    return p / "orbitmesh.db";
+}
+
+void write_trace(const core::json& trace, const std::string& file, const std::string& id, const std::string& format) {
+    const auto text = trace.dump();
+    if (file == "-") {
+        std::cout << text << std::endl;
+        return;
+    }
+    std::ofstream out(file, std::ios::trunc);
+    out << text << "\n";
+    out.close();
+    if (!out) throw core::error(core::error_kind::usage, "replay --export: cannot write " + file + " (check the path)");
+    std::size_t spans = 0;
+    for (const auto& e : trace["traceEvents"]) spans += e.value("ph", std::string{}) == "X" ? 1 : 0;
+    if (format == "table") std::cout << "wrote a Chrome trace of " << id << " (" << spans << " spans) to " << file << std::endl;
+    else print_json({{"file", file}, {"id", id}, {"spans", spans}}, format == "ndjson");
+}
+
+int finish_verify(const core::json& report, const std::string& format) {
+    print_verify(report, format);
+    if (report.value("ok", false)) return core::exit_ok;
+    const std::string line = "orbitmesh: error: " + verify_line(report) + " (run with -o json for all of them)\n";
+    std::fwrite(line.data(), 1, line.size(), stderr);
+    return core::exit_failed;
+}
+
+int offline(const replay_flags& f, const global_options& g) {
+    const auto file = store_file(f.data_dir);
+    if (f.verify) return finish_verify(engine::replay::to_json(engine::replay::verify_store(file)), g.output);
+    std::int64_t until = 0;
+    {
+        store::event_scan log(file);
+        until = engine::replay::resolve_until(log, f.until);
+    }
+    if (f.id.empty()) {
+        print_log_summary(engine::replay::log_summary(file, until), g.output);
+        return core::exit_ok;
+    }
+    const auto t = engine::replay::load_timeline(file, f.id, until);
+    if (!f.export_args.empty()) {
+        write_trace(engine::replay::chrome_trace(t), f.export_args[1], t.kind + " " + t.id, g.output);
+        return core::exit_ok;
+    }
+    print_timeline(engine::replay::to_json(t), g.output);
+    return core::exit_ok;
+}
+
+int through_hub(const replay_flags& f, const global_options& g) {
+    api_client api(g);
+    const auto timeout = std::chrono::minutes(5);  // a verify of millions of events takes seconds
+    if (f.verify) return finish_verify(api.get("/api/v1/verify", timeout), g.output);
+    const std::string query = f.until.empty() ? "" : "?until=" + url_encode(f.until);
+    if (f.id.empty()) {
+        print_log_summary(api.get("/api/v1/replay" + query, timeout), g.output);
+        return core::exit_ok;
+    }
+    const auto base = "/api/v1/replay/" + url_encode(f.id);
+    if (!f.export_args.empty()) {
+        write_trace(api.get(base + "/chrome-trace" + query, timeout), f.export_args[1], f.id, g.output);
+        return core::exit_ok;
+    }
+    print_timeline(api.get(base + query, timeout), g.output);
+    return core::exit_ok;
+}
+
+}  // namespace
+
+void add_replay_command(CLI::App& app, command_context& ctx) {
+    auto flags = std::make_shared<replay_flags>();
+    auto* sub = app.add_subcommand("replay", "Rebuild and show history from the event log: replay [ID]");
+    sub->add_option("id", flags->id, "A job, run or agent (id or name); none: a summary of the log");
+    sub->add_option("--data-dir", flags->data_dir, "Read the store in DIR offline (works while a hub runs on it)");
+    sub->add_option("--until", flags->until, "Show the state as of an event seq or a UTC time (2026-12-03T14:35:09Z)");
+    sub->add_flag("--verify", flags->verify, "Rebuild every projection from the events and compare (exit 1 on a difference)");
+    sub->add_option("--export", flags->export_args, "Write a trace: --export chrome-trace FILE (- for stdout)")->expected(2);
+    add_client_flags(*sub, ctx.global);
+    sub->callback([&ctx, flags] {
+        ctx.run = [&ctx, flags] {
+            check_format(ctx.global.output);
+            check(*flags);
+            return flags->data_dir.empty() ? through_hub(*flags, ctx.global) : offline(*flags, ctx.global);
+        };
+    });
+}
+
+}  // namespace orbitmesh::cli

@@ -1,0 +1,165 @@
+#include "store/event_scan.hpp"
+
+#include <vector>
+
+#include <SQLiteCpp/Database.h>
+#include <SQLiteCpp/Exception.h>
+#include <sqlite3.h>
+
+#include "core/error.hpp"
+#include "core/upcast.hpp"
+#include "store/schema.hpp"
+#include "store/sqlite/connection.hpp"
+#include "store/sqlite/statement.hpp"
+
+namespace orbitmesh::store {
+
+namespace {
+
+using sqlite::raw_statement;
+using sqlite::statement_scope;
+
+constexpr const char* range_sql =
+    "SELECT seq, stream, version, type, data, time FROM events WHERE seq > ?1 AND seq <= ?2 ORDER BY seq";
+constexpr const char* stream_sql =
+    "SELECT seq, stream, version, type, data, time FROM events WHERE stream = ?1 AND seq <= ?2 ORDER BY version";
+constexpr const char* prefix_sql =
+    "SELECT seq, stream, version, type, data, time FROM events WHERE stream >= ?1 AND stream < ?2"
+    " ORDER BY stream, version";
+
+// sqlite3_column_blob, not _text: _text promises a NUL at the end and so copies every value into
+// a buffer of its own; the bytes are the same (UTF-8 as stored) and a view needs no terminator.
+std::string_view text(sqlite3_stmt* s, int col) {
+    const auto* p = static_cast<const char*>(sqlite3_column_blob(s, col));
+    return p == nullptr ? std::string_view{} : std::string_view(p, static_cast<std::size_t>(sqlite3_column_bytes(s, col)));
+}
+
+SQLite::Database open_mapped(const std::filesystem::path& file) {
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(file, ec))
+        throw core::error{core::error_kind::usage, "no store at " + file.string() +
+                                                       " (check --data-dir: it is the directory `orbitmesh serve` used)"};
+    auto db = sqlite::open_connection(file, {.use = sqlite::role::reader});
+    try {
+        // Mapped reads skip a copy per page: a scan of the whole log runs close to memory speed.
+        db.exec("PRAGMA mmap_size=68719476736");
+        const int version = db.execAndGet("PRAGMA user_version").getInt();
+        const auto known = static_cast<int>(event_store_migrations().size());
+        if (version > known)
+            throw core::error{core::error_kind::storage,
+                              "store " + file.string() + " has schema version " + std::to_string(version) +
+                                  " but this orbitmesh knows only up to " + std::to_string(known) + "; upgrade orbitmesh"};
+        if (version < 1)
+            throw core::error{core::error_kind::storage, "store " + file.string() + " has no event log yet"};
+    } catch (...) {
+        throw sqlite::storage_error(file, "opening it for replay");
+    }
+    return db;
+}
+
+}  // namespace
+
+struct event_scan::impl {
+    explicit impl(const std::filesystem::path& file)
+        : db(open_mapped(file)),
+          range(db.getHandle(), range_sql),
+          stream(db.getHandle(), stream_sql),
+          prefix(db.getHandle(), prefix_sql) {}
+
+    void run(const raw_statement& q, const std::filesystem::path& file, const visitor& fn);
+
+    SQLite::Database db;
+    raw_statement range, stream, prefix;
+    std::vector<std::uint8_t> scratch;  // upcast data, re-encoded
+};
+
+void event_scan::impl::run(const raw_statement& q, const std::filesystem::path& file, const visitor& fn) {
+    sqlite3_stmt* s = q.get();
+    core::event_view v;
+    int rc = SQLITE_ROW;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        v.seq = sqlite3_column_int64(s, 0);
+        v.stream = text(s, 1);
+        v.version = sqlite3_column_int64(s, 2);
+        v.type = text(s, 3);
+        const auto* data = static_cast<const std::uint8_t*>(sqlite3_column_blob(s, 4));
+        v.data = {data, static_cast<std::size_t>(sqlite3_column_bytes(s, 4))};
+        v.time_ms = sqlite3_column_int64(s, 5);
+        if (core::has_upcasters(v.type)) {
+            // Rare by construction: only types whose schema changed, and only their old events.
+            core::event e;
+            e.seq = v.seq;
+            e.type = std::string(v.type);
+            try {
+                e.data = v.data.empty() ? core::json() : core::json::from_msgpack(v.data.begin(), v.data.end());
+            } catch (const core::json::exception& err) {
+                throw core::error{core::error_kind::storage, "store " + file.string() + ": event " +
+                                                                 std::to_string(v.seq) + " has unreadable data (" +
+                                                                 err.what() + ")"};
+            }
+            if (core::upcast(e)) {
+                scratch.clear();
+                core::json::to_msgpack(e.data, scratch);
+                v.data = scratch;
+            }
+        }
+        fn(v);  // the caller's exceptions pass through; the scope resets the statement
+    }
+    if (rc != SQLITE_DONE)
+        throw sqlite::storage_error(file, "reading events", std::make_exception_ptr(SQLite::Exception(db.getHandle(), rc)));
+}
+
+event_scan::event_scan(const std::filesystem::path& file) : file_(file), impl_(std::make_unique<impl>(file)) {}
+event_scan::~event_scan() = default;
+
+log_bounds event_scan::bounds() {
+    try {
+        // One aggregate per query: SQLite answers a lone min() or max() of the rowid from the
+        // b-tree's ends; wrapped in anything else it would read the whole table.
+        auto one = [this](const char* sql) {
+            SQLite::Statement q(impl_->db, sql);
+            return q.executeStep() && !q.getColumn(0).isNull() ? q.getColumn(0).getInt64() : std::int64_t{0};
+        };
+        return {one("SELECT min(seq) FROM events"), one("SELECT max(seq) FROM events")};
+    } catch (...) {
+        throw sqlite::storage_error(file_, "reading the bounds of the event log");
+    }
+}
+
+void event_scan::range(std::int64_t after, std::int64_t last, const visitor& fn) {
+    statement_scope scope(impl_->range);
+    sqlite3_bind_int64(impl_->range.get(), 1, after);
+    sqlite3_bind_int64(impl_->range.get(), 2, last);
+    impl_->run(impl_->range, file_, fn);
+}
+
+void event_scan::stream(std::string_view name, std::int64_t last, const visitor& fn) {
+    statement_scope scope(impl_->stream);
+    sqlite3_bind_text(impl_->stream.get(), 1, name.data(), static_cast<int>(name.size()), SQLITE_STATIC);
+    sqlite3_bind_int64(impl_->stream.get(), 2, last);
+    impl_->run(impl_->stream, file_, fn);
+}
+
+void event_scan::streams_with_prefix(std::string_view prefix, const visitor& fn) {
+    if (prefix.empty() || static_cast<unsigned char>(prefix.back()) == 0xff)
+        throw core::error{core::error_kind::internal, "streams_with_prefix needs a plain prefix"};
+    std::string upper(prefix);
+    upper.back() = static_cast<char>(upper.back() + 1);  // [prefix, upper) = the names starting with prefix
+    statement_scope scope(impl_->prefix);
+    sqlite3_bind_text(impl_->prefix.get(), 1, prefix.data(), static_cast<int>(prefix.size()), SQLITE_STATIC);
+    sqlite3_bind_text(impl_->prefix.get(), 2, upper.data(), static_cast<int>(upper.size()), SQLITE_STATIC);
+    impl_->run(impl_->prefix, file_, fn);
+}
+
+std::int64_t event_scan::last_seq_before_time(std::int64_t time_ms) {
+    try {
+        SQLite::Statement q(impl_->db, "SELECT coalesce(max(seq), 0) FROM events WHERE time <= ?1");
+        q.bind(1, static_cast<std::int64_t>(time_ms));
+        q.executeStep();
+        return q.getColumn(0).getInt64();
+    } catch (...) {
+        throw sqlite::storage_error(file_, "finding the last event before a time");
+    }
+}
+
+}  // namespace orbitmesh::store
