@@ -79,9 +79,9 @@ void hub::get_job(const std::string& id, std::int64_t wait_ms, job_reply request
         auto* job = self->find_job(id);
         if (!job) return reply({{}, not_found(id)});
         if (wait_ms <= 0 || core::is_terminal(job->state) || self->stopping_)
-            return reply({core::to_json(*job), std::nullopt});
+            return reply({self->job_json(*job), std::nullopt});
         hold(self->job_waiters_, *self->deadlines_, id, job_waiter{std::move(reply)}, wait_ms, [self, id](job_waiter w) {
-            if (auto* j = self->find_job(id)) w.reply({core::to_json(*j), std::nullopt});
+            if (auto* j = self->find_job(id)) w.reply({self->job_json(*j), std::nullopt});
         });
     });
 }
@@ -98,10 +98,13 @@ void hub::list_jobs(std::size_t limit, std::string state, job_reply request) {
         // states that are usually empty, which must not cost a walk over every job ever run).
         std::size_t left = wanted ? self->state_counts_[static_cast<std::size_t>(*wanted)] : self->jobs_.size();
         core::json out = core::json::array();
+        std::size_t explained = 0;
         for (auto it = self->jobs_.rbegin(); it != self->jobs_.rend() && out.size() < limit && left > 0; ++it) {
             if (wanted && it->second.state != *wanted) continue;
             --left;
-            out.push_back(core::to_json(it->second));
+            // Explained only for the first pending ones: each costs a look at every agent.
+            bool explain = it->second.state == core::job_state::pending && ++explained <= 200;
+            out.push_back(explain ? self->job_json(it->second) : core::to_json(it->second));
         }
         reply({core::json{{"jobs", std::move(out)}}, std::nullopt});
     });

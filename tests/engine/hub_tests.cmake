@@ -5,4 +5,5 @@ list(APPEND ORBITMESH_ENGINE_TESTS
   hub_dispatch_test.cpp
   hub_guard_test.cpp
   hub_parts_test.cpp
+  pending_reason_test.cpp
 )
