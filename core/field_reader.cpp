@@ -76,7 +76,25 @@ void field_reader::missing(std::string_view key) const {
     throw error(kind_, std::string(what_) + " is missing field \"" + path_of(key) + "\"");
 }
 
+void field_reader::track_reads() {
+    if (!read_) read_ = std::make_shared<std::set<std::string, std::less<>>>();
+}
+
+void field_reader::refuse_unread() const {
+    if (!read_) return;
+    std::string unknown, known;
+    std::size_t n = 0;
+    for (const auto& [k, v] : value_->items())
+        if (!v.is_null() && !read_->count(k)) unknown += (n++ ? ", \"" : "\"") + path_of(k) + "\"";
+    if (n == 0) return;
+    for (const auto& k : *read_) known += (known.empty() ? "" : ", ") + k;
+    throw error(kind_, std::string(what_) + (n == 1 ? " field " : " fields ") + unknown + (n == 1 ? " is" : " are") +
+                           " not supported (known fields" + (path_.empty() ? "" : " of " + path_.substr(0, path_.size() - 1)) +
+                           ": " + known + ")");
+}
+
 const json* field_reader::find(std::string_view key) const {
+    if (read_) read_->emplace(key);
     const auto& obj = value_->get_ref<const json::object_t&>();
     auto it = obj.find(key);
     return it == obj.end() || it->second.is_null() ? nullptr : &it->second;

@@ -35,9 +35,9 @@ void submit(const std::shared_ptr<hub>& h, const http_request& req, http_reply r
             throw core::error(core::error_kind::invalid_input, "batch body must be {\"jobs\": [1..10000 job specs]}");
         specs.reserve(list->size());
         for (std::size_t i = 0; i < list->size(); ++i)
-            specs.push_back(core::job_spec_from_json((*list)[i], "jobs[" + std::to_string(i) + "]"));
+            specs.push_back(core::job_spec_from_json((*list)[i], "jobs[" + std::to_string(i) + "]", true));
     } else {
-        specs.push_back(core::job_spec_from_json(body));
+        specs.push_back(core::job_spec_from_json(body, "job", true));
     }
     // `POST /api/v1/jobs?wait=D`: submit and wait in one request (like a gearman SUBMIT_JOB), so a
     // caller that wants the result pays one round trip instead of a POST and a GET.

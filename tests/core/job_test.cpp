@@ -110,3 +110,25 @@ TEST_CASE("job events: a field of the wrong type throws naming it and leaves the
           "job.requeued field \"counts\" must be true or false, got a string");
     CHECK(to_json(r) == assigned);
 }
+
+TEST_CASE("job spec: a request body's unknown fields are refused by name, a record's are not") {
+    const json body = {{"command", "echo"}, {"colour", "red"}, {"target", {{"nmae", "x"}}}};
+    CHECK_NOTHROW(job_spec_from_json(body));  // records and internal specs keep reading as before
+    try {
+        job_spec_from_json({{"command", "echo"}, {"colour", "red"}}, "job", true);
+        FAIL("an unknown field was accepted");
+    } catch (const error& e) {
+        CHECK(e.kind() == error_kind::invalid_input);
+        CHECK(std::string(e.what()).rfind("job field \"colour\" is not supported (known fields: command, ", 0) == 0);
+    }
+    try {
+        job_spec_from_json({{"command", "echo"}, {"target", {{"nmae", "x"}}}}, "job", true);
+        FAIL("an unknown target field was accepted");
+    } catch (const error& e) {
+        CHECK(std::string(e.what()) ==
+              "job field \"target.nmae\" is not supported (known fields of target: agent, capabilities, tags)");
+    }
+    CHECK_THROWS_AS(job_spec_from_json({{"command", "echo"}, {"retries", {{"maximum", 2}}}}, "job", true), error);
+    auto ok = job_spec_from_json({{"command", "echo"}, {"pending_timeout", "5s"}, {"payload", nullptr}}, "job", true);
+    CHECK(ok.pending_timeout_ms == 5'000);
+}
