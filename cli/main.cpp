@@ -53,6 +53,10 @@ int main(int argc, char** argv) {
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp& e) {
+        if (auto unknown = cli::unknown_command_before_help(app, argc, argv)) {
+            print_error(*unknown);
+            return core::exit_usage;
+        }
         return app.exit(e);
     } catch (const CLI::CallForAllHelp& e) {
         return app.exit(e);
