@@ -95,6 +95,7 @@ void apply_waiting(run_record& r, const event& e) {
     s.wait.until_ms = e.data.value("until", std::int64_t{0});
     s.wait.event_type = str(e.data, "event_type");
     s.wait.correlation_key = str(e.data, "correlation_key");
+    s.wait.message = str(e.data, "message");
     if (s.started_ms == 0) s.started_ms = e.time_ms;
     if (s.wait.kind == "retry") s.error = str(e.data, "error");
 }

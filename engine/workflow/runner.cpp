@@ -10,15 +10,13 @@
 #include "core/ids.hpp"
 #include "core/run_events.hpp"
 #include "core/workflow_inputs.hpp"
+#include "engine/hub/hub_log.hpp"
 
 namespace orbitmesh::engine {
 
 namespace {
 
-void runner_log(const std::string& line) {
-    std::string out = "orbitmesh serve: workflow runner: " + line + "\n";
-    std::fwrite(out.data(), 1, out.size(), stderr);
-}
+void runner_log(const std::string& line) { hub_log("workflow runner: " + line); }
 
 bool starts_with(const std::string& s, std::string_view p) { return s.compare(0, p.size(), p) == 0; }
 
@@ -109,6 +107,7 @@ runner::live_run& runner::create_run(const std::shared_ptr<const core::workflow>
     auto& r = runs_[id];
     r.rec.id = id;
     r.wf = wf;
+    for (const auto& s : wf->steps) r.rec.step_order.push_back(s.id);
     bool pending = wf->concurrency > 0 && active_runs(wf->id) >= wf->concurrency;
     core::json data{{"id", id},
                     {"workflow", {{"id", wf->id}, {"name", wf->name.empty() ? wf->id : wf->name},
@@ -161,7 +160,7 @@ void runner::arm_run_timeout(live_run& r) {
     port_.after(left, [weak, id = r.rec.id] {
         auto self = weak.lock();
         auto* run = self ? self->find_live(id) : nullptr;
-        if (!run || run->rec.state != core::run_state::running || run->rec.ending) return;
+        if (!run || run->rec.state != core::run_state::running) return;  // an ending run is stopped too
         store::write_batch batch;
         self->begin_ending(*run, core::run_state::timed_out,
                            "run timed out after " + std::to_string(run->rec.timeout_ms) + " ms", true, batch);
@@ -193,6 +192,9 @@ void runner::replay(const core::event& e) {
             auto& def = definitions_[r.rec.source];
             if (!def) def = parse_definition(r.rec.source, r.rec.file);
             r.wf = def;
+            r.rec.step_order.clear();
+            if (def)
+                for (const auto& s : def->steps) r.rec.step_order.push_back(s.id);
         }
         on_applied(r, e);
     } catch (const std::exception& err) {
