@@ -2,12 +2,14 @@
 
 #include <sys/socket.h>
 
+#include <atomic>
 #include <cstdio>
 
 #include "core/error.hpp"
 #include "transport/beast.hpp"
 #include "transport/http_session.hpp"
 #include "transport/server_context.hpp"
+#include "transport/server_log.hpp"
 
 namespace orbitmesh::transport {
 namespace {
@@ -28,12 +30,17 @@ bool is_resource_exhaustion(const error_code& ec) {
     return ec == net::error::no_descriptors || ec == net::error::no_buffer_space || ec == net::error::no_memory;
 }
 
-void log_line(const std::string& text) {
+std::atomic<bool> quiet_logs{false};
+
+}  // namespace
+
+void set_server_log_quiet(bool quiet) { quiet_logs.store(quiet, std::memory_order_relaxed); }
+
+void server_log(const std::string& text) {
+    if (quiet_logs.load(std::memory_order_relaxed)) return;
     std::string line = "orbitmesh: " + text + "\n";
     std::fwrite(line.data(), 1, line.size(), stderr);
 }
-
-}  // namespace
 
 struct server::impl : std::enable_shared_from_this<impl> {
     impl(net::io_context& io_ctx, server_options o, http_handler h, mesh_handler m, http_gate g)
@@ -120,7 +127,7 @@ void server::impl::start_session(tcp::socket socket) {
         auto now = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
         if (now - last_full_log_ms >= 1000) {
             last_full_log_ms = now;
-            log_line("connection limit of " + std::to_string(ctx->opts.max_connections) + " reached (--max-connections): closing new connections, e.g. from " + format_endpoint(remote));
+            server_log("connection limit of " + std::to_string(ctx->opts.max_connections) + " reached (--max-connections): closing new connections, e.g. from " + format_endpoint(remote));
         }
     }
     if (admitted != server_context::admission::admitted) return;  // the socket closes with the session

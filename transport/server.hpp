@@ -30,6 +30,9 @@ struct server_options {
     std::chrono::milliseconds handshake_timeout = std::chrono::seconds(10);
 };
 
+/// Silences the listener's connection log lines for the process (`run --local -q`). Thread-safe.
+void set_server_log_quiet(bool quiet);
+
 /// One listener serving HTTP/1.1 and the WebSocket endpoint `/mesh` on the same port.
 /// Decoding errors close only the offending connection (1003/1007/1009, with a reason).
 class server {

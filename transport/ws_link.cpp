@@ -1,9 +1,8 @@
 #include "transport/ws_link.hpp"
 
-#include <cstdio>
-
 #include "core/protocol.hpp"
 #include "transport/codec.hpp"
+#include "transport/server_log.hpp"
 
 namespace orbitmesh::transport {
 namespace {
@@ -198,9 +197,7 @@ std::string ws_link::describe_end(const error_code& ec) {
 }
 
 void ws_link::log(const std::string& line) const {
-    if (!opts_.log_closes) return;
-    std::string text = "orbitmesh: ws " + opts_.remote + ": " + line + "\n";
-    std::fwrite(text.data(), 1, text.size(), stderr);  // one write, so lines do not interleave
+    if (opts_.log_closes) server_log("ws " + opts_.remote + ": " + line);
 }
 
 }  // namespace orbitmesh::transport

@@ -1,8 +1,7 @@
 #include "transport/ws_session.hpp"
 
-#include <cstdio>
-
 #include "core/protocol.hpp"
+#include "transport/server_log.hpp"
 
 namespace orbitmesh::transport {
 namespace {
@@ -19,11 +18,6 @@ link_options link_options_for(const server_options& o, const std::string& remote
     l.peer_word = "agent";
     l.log_closes = true;
     return l;
-}
-
-void log_line(const std::string& text) {
-    std::string line = "orbitmesh: " + text + "\n";
-    std::fwrite(line.data(), 1, line.size(), stderr);
 }
 
 }  // namespace
@@ -86,7 +80,7 @@ void ws_session::notify_close(const std::string& reason) {
     try {
         ctx_->mesh.on_close(shared_from_this(), reason);
     } catch (const std::exception& e) {
-        log_line("ws " + upgrade_.remote + ": on_close failed: " + e.what());
+        server_log("ws " + upgrade_.remote + ": on_close failed: " + e.what());
     }
 }
 

@@ -9,9 +9,13 @@ namespace orbitmesh::engine::agent {
 
 namespace {
 std::atomic<bool> verbose_on{false};
+std::atomic<bool> quiet_on{false};
 }  // namespace
 
+void set_quiet(bool on) { quiet_on.store(on, std::memory_order_relaxed); }
+
 void log_line(std::string_view text) {
+    if (quiet_on.load(std::memory_order_relaxed)) return;
     std::string line = "orbitmesh agent: ";
     line.append(text);
     line.push_back('\n');
