@@ -25,4 +25,5 @@ complete -c orbitmesh -l node -r -d "JavaScript engine (node)"
 complete -c orbitmesh -l http-allow -r -d "Where http steps may go"
 complete -c orbitmesh -l notify-channel -r -d "NAME=URL or NAME=log"
 complete -c orbitmesh -l wait -d "Follow the job to its end"
+complete -c orbitmesh -l pending-timeout -d "Fail a job no agent took within this long" -x
 complete -c orbitmesh -s f -l follow -d "Follow output"
