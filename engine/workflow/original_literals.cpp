@@ -12,7 +12,9 @@ namespace {
 constexpr auto npos = std::string::npos;
 
 const std::vector<std::string_view> nested_lists = {"steps", "branches", "then", "else", "loop_steps"};
-const std::vector<std::string_view> code_keys = {"run", "script", "code"};
+// Shell or JavaScript text, and the fields that are expressions by nature (SPEC §4 accepts the
+// original's `${path}` there): none of them is a literal left behind.
+const std::vector<std::string_view> code_keys = {"run", "script", "code", "condition", "expression", "collection"};
 
 /// `input.service_name`, `steps.build.output`: a name, then at least one `.name`.
 bool dotted_path(std::string_view s) {
