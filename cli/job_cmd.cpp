@@ -16,7 +16,7 @@ namespace {
 
 struct submit_flags {
     std::vector<std::string> words, capabilities, tags, secrets, limits;
-    std::string agent, timeout, idempotency_key, mode, on_agent_lost, payload;
+    std::string agent, timeout, pending_timeout, idempotency_key, mode, on_agent_lost, payload;
     int priority = 0, retries = 0;
     bool wait = false;
 };
@@ -55,6 +55,7 @@ core::json build_spec(const submit_flags& f) {
     if (f.retries < 0) throw core::error(core::error_kind::usage, "--retries must be 0 or more");
     spec["retries"] = f.retries;
     if (!f.timeout.empty()) spec["timeout_ms"] = positive_duration(f.timeout, "--timeout");
+    if (!f.pending_timeout.empty()) spec["pending_timeout_ms"] = positive_duration(f.pending_timeout, "--pending-timeout");
     if (!f.idempotency_key.empty()) spec["idempotency_key"] = f.idempotency_key;
     if (!f.mode.empty()) spec["mode"] = f.mode;
     if (!f.on_agent_lost.empty()) spec["on_agent_lost"] = f.on_agent_lost;
@@ -75,7 +76,7 @@ int run_submit(const submit_flags& f, const global_options& g) {
         else print_json(job, g.output == "ndjson");
         return 0;
     }
-    auto final_job = wait_for_job(api, job.value("id", std::string{}));
+    auto final_job = wait_for_job(api, job.value("id", std::string{}), g.quiet);
     if (g.output == "table") {
         auto text = output_text(final_job["output"]);
         if (!text.empty()) std::cout << text << (text.back() == '\n' ? "" : "\n") << std::flush;
@@ -100,6 +101,7 @@ void add_submit(CLI::App& job, command_context& ctx) {
     sub->add_option("--agent", f->agent, "Only this agent (id or name)");
     sub->add_option("--priority", f->priority, "Higher runs first")->capture_default_str();
     sub->add_option("--timeout", f->timeout, "Per-attempt time limit, e.g. 30s");
+    sub->add_option("--pending-timeout", f->pending_timeout, "Fail the job, with the reason, when no agent took it within D");
     sub->add_option("--retries", f->retries, "Retries after a failed attempt")->capture_default_str();
     sub->add_option("--idempotency-key", f->idempotency_key, "The same key within its window returns the same job");
     sub->add_option("--mode", f->mode, "request_response, fire_and_forget, streaming or long_running");
@@ -200,11 +202,17 @@ void print_job_list(const core::json& jobs, const std::string& format) {
         return;
     }
     std::vector<std::vector<std::string>> rows;
-    for (const auto& j : jobs)
+    bool why = false;  // a WHY PENDING column only when some job waits for an agent
+    for (const auto& j : jobs) why = why || !j.value("pending_reason", std::string{}).empty();
+    for (const auto& j : jobs) {
         rows.push_back({cell(j, "id"), cell(j, "state"), cell(j, "command"), cell(j, "attempt"),
                         j["agent"].is_object() ? j["agent"].value("name", std::string{"-"}) : "-", cell(j, "exit_code"),
                         cell(j, "created_at")});
-    print_table({"ID", "STATE", "COMMAND", "ATTEMPT", "AGENT", "EXIT", "CREATED"}, rows);
+        if (why) rows.back().push_back(j.value("pending_reason", std::string{}).empty() ? "-" : j["pending_reason"].get<std::string>());
+    }
+    std::vector<std::string> head{"ID", "STATE", "COMMAND", "ATTEMPT", "AGENT", "EXIT", "CREATED"};
+    if (why) head.push_back("WHY PENDING");
+    print_table(head, rows);
 }
 
 void add_job_commands(CLI::App& app, command_context& ctx) {

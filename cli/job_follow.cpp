@@ -30,21 +30,37 @@ void progress_line(const core::json& job, bool& shown) {
     shown = true;
 }
 
+void tell_pending(const core::json& job, const std::string& id, bool& shown, std::string& told) {
+    auto reason = job.value("pending_reason", std::string{});
+    if (job.value("state", std::string{}) != "pending" || reason.empty() || reason == told) return;
+    if (shown) std::fputs("\r\033[K", stderr);
+    shown = false;
+    told = reason;
+    std::string line = "orbitmesh: job " + id + " is still pending: " + reason + "\n";
+    std::fputs(line.c_str(), stderr);
+    std::fflush(stderr);
+}
+
 }  // namespace
 
-core::json wait_for_job(api_client& api, const std::string& job_id) {
+core::json wait_for_job(api_client& api, const std::string& job_id, bool quiet) {
     bool live = isatty(STDOUT_FILENO) && isatty(STDERR_FILENO);
     bool shown = false;
+    std::string told;  // the pending reason last printed
     // Each poll is held by the hub up to 2 s (or 25 s when nobody is watching), so this loop is
-    // cheap; it ends when the job does.
-    std::string target = "/api/v1/jobs/" + url_encode(job_id) + "?wait=" + (live ? "2s" : "25s");
-    for (;;) {
+    // cheap; it ends when the job does. The first is held 3 s: a job still pending then is one
+    // nobody may ever take, and stderr says why (SPEC: nothing waits silently).
+    std::string base = "/api/v1/jobs/" + url_encode(job_id) + "?wait=";
+    std::string target = base + "3s";
+    for (int poll = 0;; ++poll) {
         auto job = api.get(target, std::chrono::seconds(60));
         if (terminal_state(job.value("state", std::string{}))) {
             if (shown) std::fputs("\r\033[K", stderr);
             return job;
         }
+        if (!quiet) tell_pending(job, job_id, shown, told);
         if (live) progress_line(job, shown);
+        target = base + (live ? "2s" : "25s");
     }
 }
 
@@ -87,6 +103,7 @@ void print_job(const core::json& job, const std::string& format) {
     if (job["progress"].is_object())
         rows.push_back({"progress", std::to_string(static_cast<int>(job["progress"].value("percent", 0.0))) + "% " +
                                         job["progress"].value("message", std::string{})});
+    if (!job.value("pending_reason", std::string{}).empty()) rows.push_back({"pending", job["pending_reason"].get<std::string>()});
     if (!job.value("error", std::string{}).empty()) rows.push_back({"error", job["error"].get<std::string>()});
     if (!job["output"].is_null()) rows.push_back({"output", output_text(job["output"])});
     print_table({"FIELD", "VALUE"}, rows);

@@ -7,8 +7,9 @@
 namespace orbitmesh::cli {
 
 /// Long-polls the hub until the job is terminal; returns its final record. Shows a live progress
-/// line on stderr when both stdout and stderr are terminals.
-core::json wait_for_job(api_client& api, const std::string& job_id);
+/// line on stderr when both stdout and stderr are terminals; unless `quiet`, says on stderr why a
+/// job is still pending after 3 s (and again when the reason changes).
+core::json wait_for_job(api_client& api, const std::string& job_id, bool quiet = false);
 /// Prints the job's output lines (from `after`) to stdout; with `follow`, keeps reading until the
 /// job ends. `ndjson` prints each line as a JSON object.
 void print_logs(api_client& api, const std::string& job_id, bool follow, bool ndjson);

@@ -4,8 +4,12 @@
 
 #include "cli/api_client.hpp"
 #include "core/error.hpp"
+#include "core/log.hpp"
 #include "core/url.hpp"
+#include "engine/agent/agent_log.hpp"
 #include "engine/agent/agent_runtime.hpp"
+#include "engine/hub/hub_log.hpp"
+#include "transport/server.hpp"
 #include "engine/serve/hub_server.hpp"
 
 namespace orbitmesh::cli {
@@ -24,7 +28,11 @@ bool wait_for(Ready ready, std::chrono::milliseconds limit) {
 
 }  // namespace
 
-local_mesh::local_mesh(const std::filesystem::path& data_dir) {
+local_mesh::local_mesh(const local_mesh_options& opts) {
+    const auto& data_dir = opts.data_dir;
+    if (opts.quiet) {
+        core::log::silence();
+    }
     std::error_code ec;
     std::filesystem::create_directories(data_dir / "agents" / "local", ec);
     if (ec)
@@ -37,7 +45,7 @@ local_mesh::local_mesh(const std::filesystem::path& data_dir) {
         rethrow_failure();
         if (port_.load() == 0)
             throw core::error(core::error_kind::unavailable, "the local hub stopped before it listened (see its log above)");
-        start_agent(data_dir / "agents" / "local");
+        start_agent(opts);
     } catch (...) {
         stop();  // join before the exception leaves: a joinable std::thread must not be destroyed
         throw;
@@ -73,11 +81,14 @@ void local_mesh::start_hub(const std::filesystem::path& data_dir) {
     });
 }
 
-void local_mesh::start_agent(const std::filesystem::path& data_dir) {
+void local_mesh::start_agent(const local_mesh_options& opts) {
     engine::agent_options o;
     o.server = core::parse_server_url(server_url());
     o.name = "local";
-    o.data_dir = data_dir;
+    o.data_dir = opts.data_dir / "agents" / "local";
+    o.handlers_dir = opts.handlers_dir;
+    o.tags = opts.tags;
+    o.capabilities = opts.capabilities;
     o.concurrency = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     o.stop_token = agent_stop_;
     agent_thread_ = std::thread([this, o] {

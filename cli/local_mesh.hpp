@@ -1,6 +1,8 @@
 #pragma once
 #include <atomic>
 #include <cstdint>
+#include <map>
+#include <vector>
 #include <exception>
 #include <filesystem>
 #include <memory>
@@ -10,6 +12,15 @@
 
 namespace orbitmesh::cli {
 
+/// What `run --local` passes on to its private hub and agent.
+struct local_mesh_options {
+    std::filesystem::path data_dir;
+    std::filesystem::path handlers_dir;  // the agent's --handlers; empty = none
+    std::map<std::string, std::string> tags;  // the agent's --tag
+    std::vector<std::string> capabilities;    // the agent's --capability
+    bool quiet = false;  // -q: the in-process hub and agent log nothing
+};
+
 /// `run --local`: a private hub on 127.0.0.1 (port 0) and one agent ("local", one slot per core),
 /// each on its own thread in this process, stopped through their stop tokens. No signals are
 /// raised or taken over.
@@ -18,7 +29,7 @@ public:
     /// True when this build's engine can stop an in-process hub and agent (their options carry a
 
     /// Starts both and waits (up to 20 s) until the hub listens. Throws core::error.
-    explicit local_mesh(const std::filesystem::path& data_dir);
+    explicit local_mesh(const local_mesh_options& opts);
     ~local_mesh();
     local_mesh(const local_mesh&) = delete;
     local_mesh& operator=(const local_mesh&) = delete;
@@ -32,7 +43,7 @@ public:
 
 private:
     void start_hub(const std::filesystem::path& data_dir);
-    void start_agent(const std::filesystem::path& data_dir);
+    void start_agent(const local_mesh_options& opts);
     void rethrow_failure();
 
     std::shared_ptr<std::atomic<bool>> hub_stop_ = std::make_shared<std::atomic<bool>>(false);

@@ -56,6 +56,10 @@ int main(int argc, char** argv) {
         app.parse(argc, argv);
         cli::apply_settings_layers(app, ctx, argc, argv);
     } catch (const CLI::CallForHelp& e) {
+        if (auto unknown = cli::unknown_command_before_help(app, argc, argv)) {
+            print_error(*unknown);
+            return core::exit_usage;
+        }
         return app.exit(e);
     } catch (const CLI::CallForAllHelp& e) {
         return app.exit(e);

@@ -13,6 +13,7 @@
 
 #include "cli/api_client.hpp"
 #include "cli/command.hpp"
+#include "cli/flag_parsing.hpp"
 #include "cli/local_mesh.hpp"
 #include "cli/output.hpp"
 #include "cli/run_follow.hpp"
@@ -29,6 +30,8 @@ namespace {
 struct run_flags {
     std::string file, input_file, idempotency_key, timeout, data_dir = ".orbitmesh";
     std::vector<std::string> inputs;
+    std::string handlers;                          // --local: the agent's --handlers DIR
+    std::vector<std::string> tags, capabilities;   // --local: the agent's --tag / --capability
     bool detach = false, local = false;
 };
 
@@ -165,6 +168,10 @@ void check_flags(const run_flags& f, const global_options& g) {
                           "--timeout \"" + f.timeout + "\" is not a positive duration (use e.g. 30s, 10m, 1h)");
     if (f.local && f.detach)
         throw core::error(core::error_kind::usage, "--local and --detach do not mix: the private hub ends with the command");
+    if (!f.local && (!f.handlers.empty() || !f.tags.empty() || !f.capabilities.empty()))
+        throw core::error(core::error_kind::usage,
+                          "--handlers, --tag and --capability describe the private agent of --local; without --local "
+                          "start agents with them instead (orbitmesh agent --handlers DIR --tag K=V --capability C)");
 }
 
 follow_options follow_flags(const run_flags& f, const global_options& g) {
@@ -210,7 +217,13 @@ int run_remote(const run_flags& f, const global_options& g) {
 
 int run_local(const run_flags& f, const global_options& g) {
     (void)read_definition(f.file);  // a bad file fails before anything starts
-    local_mesh mesh(f.data_dir);
+    local_mesh_options lo;
+    lo.data_dir = f.data_dir;
+    lo.handlers_dir = f.handlers;
+    lo.tags = parse_pairs(f.tags, "--tag");
+    lo.capabilities = f.capabilities;
+    lo.quiet = g.quiet;
+    local_mesh mesh(lo);
     mesh.wait_for_agent();
     global_options local = g;
     local.server = mesh.server_url();
@@ -248,6 +261,9 @@ void add_run_command(CLI::App& app, command_context& ctx) {
     sub->add_flag("--detach", f->detach, "Print the run id and exit 0 once the run has started");
     sub->add_flag("--local", f->local, "Run a private in-process hub and agent (no server); the event log stays in --data-dir");
     sub->add_option("--data-dir", f->data_dir, "With --local: where the event log is kept (default .orbitmesh)")->type_name("DIR");
+    sub->add_option("--handlers", f->handlers, "With --local: the agent's plugin handlers directory")->type_name("DIR");
+    sub->add_option("--tag", f->tags, "With --local: a KEY=VALUE tag of the agent (repeat)")->type_name("KEY=VALUE");
+    sub->add_option("--capability", f->capabilities, "With --local: a capability of the agent (repeat)")->type_name("NAME");
     add_client_flags(*sub, ctx.global);
     sub->callback([&ctx, f] { ctx.run = [&ctx, f] { return run_command(*f, ctx.global); }; });
 }

@@ -111,12 +111,49 @@ std::chrono::milliseconds next_wait(const follow_options& o, bool live) {
     return w;
 }
 
+/// Running job steps of a run record (children included), as (step path, job id).
+void running_jobs(const core::json& steps, std::vector<std::pair<std::string, std::string>>& out) {
+    for (const auto& s : steps) {
+        if (str(s, "state") == "running" && !str(s, "job_id").empty()) out.emplace_back(str(s, "path"), str(s, "job_id"));
+        if (auto c = s.find("children"); c != s.end() && c->is_array()) running_jobs(*c, out);
+    }
+}
+
+/// Says on stderr why a step's job is still pending (no agent can take it), once per reason, so
+/// a run that cannot progress does not wait silently.
+class pending_notes {
+public:
+    void check(api_client& api, const std::string& run_id, progress& bar) {
+        std::vector<std::pair<std::string, std::string>> jobs;
+        running_jobs(api.get("/api/v1/runs/" + url_encode(run_id)).value("steps", core::json::array()), jobs);
+        if (jobs.size() > 5) jobs.resize(5);  // enough to show why; each is one request
+        for (const auto& [step, id] : jobs) {
+            auto job = api.get("/api/v1/jobs/" + url_encode(id));
+            auto reason = str(job, "pending_reason");
+            if (str(job, "state") != "pending" || reason.empty() || told_[id] == reason) continue;
+            told_[id] = reason;
+            bar.clear();
+            std::cerr << "orbitmesh: step " << step << ": job " << id << " is still pending: " << reason << std::endl;
+        }
+    }
+
+private:
+    std::map<std::string, std::string> told_;
+};
+
 /// Reads every event to the end; false when the client deadline passed first.
 bool read_events(api_client& api, const std::string& run_id, const follow_options& o, progress& bar, bool live) {
     std::int64_t after = 0;
+    const auto started = steady::now();
+    auto next_check = started + std::chrono::seconds(3);
+    pending_notes notes;
     for (;;) {
         if (o.deadline && steady::now() >= *o.deadline) return false;
         auto wait = next_wait(o, live);
+        if (!o.quiet) {  // wake for the next pending check too
+            auto to_check = std::chrono::duration_cast<std::chrono::milliseconds>(next_check - steady::now());
+            wait = std::min(wait, std::max(std::chrono::milliseconds(1000), to_check));
+        }
         auto page = api.get(poll_target(run_id, after, wait), wait + std::chrono::seconds(30));
         for (const auto& ev : page.value("events", core::json::array())) {
             if (o.format == "ndjson") print_json(ev, true);
@@ -125,6 +162,10 @@ bool read_events(api_client& api, const std::string& run_id, const follow_option
         }
         after = page.value("next", after);
         if (page.value("done", false)) return true;
+        if (!o.quiet && steady::now() >= next_check) {
+            notes.check(api, run_id, bar);
+            next_check = steady::now() + std::chrono::seconds(10);
+        }
         bar.draw();
     }
 }
@@ -159,6 +200,17 @@ void tree_rows(const core::json& steps, const std::string& indent, std::vector<s
         rows.push_back({indent + name, str(s, "state"), cell(s, "attempts"), agent_name(s.value("agent", core::json())),
                         dur, err.empty() ? "-" : shorten(err, 60)});
         if (auto c = s.find("children"); c != s.end() && c->is_array()) tree_rows(*c, indent + "  ", rows);
+    }
+}
+
+/// Under the table: each step waiting for approval, with its message and the command that answers it.
+void print_approvals(const core::json& steps, const std::string& run_id) {
+    for (const auto& s : steps) {
+        const auto w = s.value("waiting", core::json::object());
+        if (str(s, "state") == "waiting" && w.is_object() && str(w, "kind") == "approval")
+            std::cout << "approval " << str(s, "path") << ": " << (str(s, "message").empty() ? "(no message)" : str(s, "message"))
+                      << "  (orbitmesh workflow approve " << run_id << " --step " << str(s, "path") << ")\n";
+        if (auto c = s.find("children"); c != s.end() && c->is_array()) print_approvals(*c, run_id);
     }
 }
 
@@ -226,6 +278,7 @@ void print_run_tree(const core::json& run) {
     for (const auto& c : run.value("compensations", core::json::array()))
         rows.push_back({"undo " + str(c, "step"), str(c, "state"), "-", "-", "-", str(c, "error").empty() ? "-" : shorten(str(c, "error"), 60)});
     print_table({"STEP", "STATE", "ATTEMPTS", "AGENT", "DURATION", "ERROR"}, rows);
+    print_approvals(run.value("steps", core::json::array()), str(run, "id"));
 }
 
 void print_run_list(const core::json& runs, const std::string& format) {

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <iostream>
 #include <thread>
+#include <unistd.h>
 
 #include "cli/api_client.hpp"
 #include "cli/command.hpp"
@@ -41,10 +42,14 @@ void print_summary(api_client& api, const std::string& format) {
     std::map<std::string, std::int64_t> by_state;
     for (const auto& [state, n] : stats["jobs"].items())
         if (state != "total" && n.get<std::int64_t>() > 0) by_state[state] = n.get<std::int64_t>();
+    std::map<std::string, std::int64_t> runs;
+    if (auto it = stats.find("runs"); it != stats.end() && it->is_object())
+        for (const auto& [state, n] : it->items())
+            if (n.is_number() && n.get<std::int64_t>() > 0) runs[state] = n.get<std::int64_t>();
     const auto total = stats["agents"].value("total", std::int64_t{0});
     const auto connected = stats["agents"].value("connected", std::int64_t{0});
     if (format != "table") {
-        return print_json({{"agents", {{"total", total}, {"connected", connected}}}, {"jobs", by_state}},
+        return print_json({{"agents", {{"total", total}, {"connected", connected}}}, {"jobs", by_state}, {"runs", runs}},
                           format == "ndjson");
     }
     std::cout << "hub      " << api.url().host_port() << "\n";
@@ -52,6 +57,9 @@ void print_summary(api_client& api, const std::string& format) {
     std::cout << "jobs    ";
     if (by_state.empty()) std::cout << " none";
     for (const auto& [s, n] : by_state) std::cout << " " << s << "=" << n;
+    std::cout << "\nruns    ";
+    if (runs.empty()) std::cout << " none";
+    for (const auto& [s, n] : runs) std::cout << " " << s << "=" << n;
     std::cout << std::endl;
 }
 
@@ -101,9 +109,14 @@ void add_status_command(CLI::App& app, command_context& ctx) {
         ctx.run = [&ctx, what, watch] {
             check_format(ctx.global.output);
             if (!*watch) return show(*what, ctx.global);
+            // Clear-screen codes only for a terminal: piped into a file or `less`, each refresh
+            // follows the last after a blank line instead of filling it with escape sequences.
+            const bool tty = isatty(STDOUT_FILENO);
             for (int i = 0; i < 1'000'000; ++i) {  // bounded; Ctrl-C ends it first in practice
-                std::cout << "\033[H\033[2J" << std::flush;
+                if (tty) std::cout << "\033[H\033[2J" << std::flush;
+                else if (i > 0) std::cout << "\n" << std::flush;
                 show(*what, ctx.global);
+                std::cout << std::flush;
                 std::this_thread::sleep_for(std::chrono::seconds(2));
             }
             return 0;

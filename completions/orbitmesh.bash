@@ -26,11 +26,12 @@ _orbitmesh() {
         job)
             if [ "$cword" -eq 2 ]; then COMPREPLY=($(compgen -W "submit get cancel logs list retry" -- "$cur")); return; fi
             case "${words[2]}" in
-                submit) COMPREPLY=($(compgen -W "--capability --tag --agent --priority --timeout --retries --idempotency-key --mode --on-agent-lost --payload --secret --limit --wait $client" -- "$cur")) ;;
+                submit) COMPREPLY=($(compgen -W "--capability --tag --agent --priority --timeout --retries --idempotency-key --mode --on-agent-lost --pending-timeout --payload --secret --limit --wait $client" -- "$cur")) ;;
                 logs) COMPREPLY=($(compgen -W "-f --follow $client" -- "$cur")) ;;
                 list) COMPREPLY=($(compgen -W "--limit --state $client" -- "$cur")) ;;
                 *) COMPREPLY=($(compgen -W "$client" -- "$cur")) ;;
             esac ;;
+        run) COMPREPLY=($(compgen -W "--input --input-file --idempotency-key --timeout --detach --local --data-dir --handlers --tag --capability $client" -- "$cur")) ;;
         status) COMPREPLY=($(compgen -W "agents jobs runs --watch $client" -- "$cur")) ;;
         replay)
             if [ "$prev" = "--export" ]; then COMPREPLY=($(compgen -W "chrome-trace" -- "$cur")); return; fi

@@ -37,6 +37,7 @@ complete -c orbitmesh -l client-ca -d "CA of agent certificates (mutual TLS)" -r
 complete -c orbitmesh -l secrets-dir -d "Directory of workflow secrets" -r -a "(__fish_complete_directories)"
 complete -c orbitmesh -l wait -d "Follow the job to its end"
 complete -c orbitmesh -l secret -d "Hub secret the job gets as an environment variable" -x
+complete -c orbitmesh -l pending-timeout -d "Fail a job no agent took within this long" -x
 complete -c orbitmesh -s f -l follow -d "Follow output"
 complete -c orbitmesh -l config -r -d "YAML settings file (serve, agent)"
 complete -c orbitmesh -l print-config -d "Print the effective settings and exit"

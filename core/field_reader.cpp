@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "core/workflow_suggest.hpp"
+
 namespace orbitmesh::core {
 
 namespace {
@@ -82,7 +84,31 @@ std::vector<std::string> field_reader::keys() const {
     return out;
 }
 
+void field_reader::track_reads() {
+    if (!read_) read_ = std::make_shared<std::set<std::string, std::less<>>>();
+}
+
+void field_reader::refuse_unread() const {
+    if (!read_) return;
+    std::string unknown, known, first;
+    std::size_t n = 0;
+    for (const auto& [k, v] : value_->items())
+        if (!v.is_null() && !read_->count(k)) {
+            if (n == 0) first = k;
+            unknown += (n++ ? ", \"" : "\"") + path_of(k) + "\"";
+        }
+    if (n == 0) return;
+    std::vector<std::string_view> names(read_->begin(), read_->end());
+    for (const auto& k : names) known += (known.empty() ? "" : ", ") + std::string(k);
+    const std::string where = path_.empty() ? "" : " of " + path_.substr(0, path_.size() - 1);
+    // One misspelt field: the likely meant one says more than the whole list.
+    std::string hint = n == 1 ? did_you_mean(first, names) : std::string();
+    throw error(kind_, std::string(what_) + (n == 1 ? " field " : " fields ") + unknown + (n == 1 ? " is" : " are") +
+                           " not supported (" + (hint.empty() ? "known fields" + where + ": " + known : hint) + ")");
+}
+
 const json* field_reader::find(std::string_view key) const {
+    if (read_) read_->emplace(key);
     const auto& obj = value_->get_ref<const json::object_t&>();
     auto it = obj.find(key);
     return it == obj.end() || it->second.is_null() ? nullptr : &it->second;

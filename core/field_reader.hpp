@@ -2,6 +2,8 @@
 #include <cstdint>
 #include <limits>
 #include <map>
+#include <memory>
+#include <set>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -56,6 +58,13 @@ public:
     std::optional<std::map<std::string, std::string>> maybe_string_map(std::string_view key);
     std::map<std::string, std::string> string_map(std::string_view key);
 
+    /// From now on remember which fields are read, for refuse_unread (request bodies only: the
+    /// /mesh hot path never pays for it).
+    void track_reads();
+    /// Throws, naming them, when the map has fields nothing read since track_reads():
+    /// `job field "limits" is not supported (known fields: command, payload, ...)`.
+    void refuse_unread() const;
+
     /// Throws the reader's error for `key`: `WHAT field "PATH.key" PROBLEM`.
     [[noreturn]] void fail(std::string_view key, const std::string& problem) const;
     /// The field's full name in errors ("load.cpu").
@@ -74,6 +83,7 @@ private:
     std::string_view what_;
     error_kind kind_;
     std::string path_;  // "" or "load." or "running[0]."
+    std::shared_ptr<std::set<std::string, std::less<>>> read_;  // null unless track_reads()
 };
 
 /// "a string", "an integer", "a map", ...: what an error says a value was.

@@ -95,6 +95,7 @@ void validate(job_spec& spec) {
     if (spec.command.empty()) bad("job has no command (give a handler name such as shell, exec or echo)");
     if (spec.command.size() > 128) bad("job command name is longer than 128 characters");
     if (spec.timeout_ms < 0) bad("job timeout must not be negative");
+    if (spec.pending_timeout_ms < 0) bad("job pending_timeout must not be negative");
     if (spec.retries.max < 0 || spec.retries.max > 1000) bad("job retries must be between 0 and 1000");
     if (spec.retries.backoff_ms < 0 || spec.retries.max_delay_ms < 0) bad("job retry delays must not be negative");
     if (spec.idempotency_key.size() > 512) bad("idempotency key is longer than 512 characters");
@@ -122,18 +123,21 @@ json to_json(const job_spec& s) {
     if (!s.trace.empty()) j["trace"] = s.trace;
     if (!s.secrets.empty()) j["secrets"] = s.secrets;
     if (!s.limits.empty()) j["limits"] = to_json(s.limits);
+    if (s.pending_timeout_ms > 0) j["pending_timeout_ms"] = s.pending_timeout_ms;
     return j;
 }
 
 namespace {
 
-void read_target(field_reader t, job_target& out) {
+void read_target(field_reader t, job_target& out, bool refuse_unknown) {
+    if (refuse_unknown) t.track_reads();
     out.agent = t.maybe_text("agent").value_or(std::string{});
     if (auto caps = t.maybe_strings("capabilities")) out.capabilities = std::move(*caps);
     if (auto tags = t.maybe_string_map("tags")) out.tags = std::move(*tags);
+    if (refuse_unknown) t.refuse_unread();
 }
 
-void read_retries(field_reader& j, retry_policy& r) {
+void read_retries(field_reader& j, retry_policy& r, bool refuse_unknown) {
     const json* v = j.get("retries");
     if (!v) return;
     if (!v->is_object()) {
@@ -141,22 +145,26 @@ void read_retries(field_reader& j, retry_policy& r) {
         return;
     }
     auto retries = j.object("retries");
+    if (refuse_unknown) retries.track_reads();
     r.max = static_cast<int>(retries.maybe_integer("max", 0, field_reader::int_max).value_or(r.max));
     r.backoff_ms = read_duration(retries, "backoff", r.backoff_ms);
     r.max_delay_ms = read_duration(retries, "max_delay", r.max_delay_ms);
+    if (refuse_unknown) retries.refuse_unread();
 }
 
 }  // namespace
 
-job_spec job_spec_from_json(const json& j, std::string_view what) {
+job_spec job_spec_from_json(const json& j, std::string_view what, bool refuse_unknown) {
     field_reader r(j, what, error_kind::invalid_input);
+    if (refuse_unknown) r.track_reads();
     job_spec s;
     s.command = r.maybe_text("command").value_or(std::string{});
     s.payload = r.value("payload");
-    if (auto t = r.maybe_object("target")) read_target(std::move(*t), s.target);
+    if (auto t = r.maybe_object("target")) read_target(std::move(*t), s.target, refuse_unknown);
     s.priority = static_cast<int>(r.maybe_integer("priority", -field_reader::int_max, field_reader::int_max).value_or(0));
     s.timeout_ms = read_duration(r, "timeout", 0);
-    read_retries(r, s.retries);
+    s.pending_timeout_ms = read_duration(r, "pending_timeout", 0);
+    read_retries(r, s.retries, refuse_unknown);
     s.idempotency_key = r.maybe_text("idempotency_key").value_or(std::string{});
     s.trace = r.maybe_text("trace").value_or(std::string{});
     if (auto names = r.maybe_strings("secrets")) s.secrets = std::move(*names);
@@ -171,23 +179,12 @@ job_spec job_spec_from_json(const json& j, std::string_view what) {
         if (!p) bad("unknown on_agent_lost \"" + *policy + "\" (use reassign, wait or fail)");
         s.on_agent_lost = *p;
     }
+    if (refuse_unknown) r.refuse_unread();
     validate(s);
     return s;
 }
 
-job_spec job_spec_from_request(const json& j, std::string_view what) {
-    static constexpr std::array<std::string_view, 13> fields = {
-        "command", "payload", "target",  "priority",      "timeout",       "timeout_ms",
-        "retries", "trace",   "limits",  "secrets", "idempotency_key", "mode",        "on_agent_lost"};
-    if (j.is_object())
-        for (const auto& [key, _] : j.items()) {
-            if (std::find(fields.begin(), fields.end(), key) != fields.end()) continue;
-            auto hint = did_you_mean(key, {fields.begin(), fields.end()});
-            throw error(error_kind::invalid_input, std::string(what) + " field \"" + printable(key, 40) + "\" is unknown" +
-                                                       (hint.empty() ? "" : " (" + hint + ")"));
-        }
-    return job_spec_from_json(j, what);
-}
+job_spec job_spec_from_request(const json& j, std::string_view what) { return job_spec_from_json(j, what, true); }
 
 json to_json(const job_record& r) {
     json j = to_json(r.spec);

@@ -49,6 +49,7 @@ struct job_spec {
     job_target target;
     int priority = 0;
     std::int64_t timeout_ms = 0;  // per attempt; 0 = none
+    std::int64_t pending_timeout_ms = 0;  // fail when no agent took it this long after submit; 0 = wait
     retry_policy retries;
     std::string idempotency_key;
     job_mode mode = job_mode::request_response;
@@ -95,10 +96,10 @@ json to_json(const job_spec& s);
 /// Reads a spec from the HTTP/JSON form. Throws core::error{invalid_input} naming the field
 /// (`job field "target.tags.role" must be a string, got an integer`); `what` names the spec in
 /// that text ("job", "jobs[3]").
-job_spec job_spec_from_json(const json& j, std::string_view what = "job");
-/// job_spec_from_json for a spec a client sent (HTTP bodies, `job submit`): a field that is not
-/// part of a spec is refused too (`job field "priorty" is unknown (did you mean "priority"?)`),
-/// so a misspelt key cannot be silently ignored. Stored records keep the lenient reader.
+/// With `refuse_unknown` (request bodies), a field the spec does not read is refused, naming it:
+/// a client must not believe a field it sent (`limits`, a typo) took effect when it was ignored.
+job_spec job_spec_from_json(const json& j, std::string_view what = "job", bool refuse_unknown = false);
+/// job_spec_from_json for a spec a client sent (HTTP bodies, `job submit`): refuse_unknown.
 job_spec job_spec_from_request(const json& j, std::string_view what = "job");
 json to_json(const job_record& r);
 job_record job_record_from_json(const json& j);

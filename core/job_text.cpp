@@ -50,6 +50,7 @@ std::string to_json_text(const job_record& r) {
     w.key("on_agent_lost").str(to_string(s.on_agent_lost));
     w.key("output").value(r.output);
     w.key("payload").value(s.payload);
+    if (s.pending_timeout_ms > 0) w.key("pending_timeout_ms").num(s.pending_timeout_ms);
     w.key("priority").num(s.priority);
     w.key("progress");
     if (r.progress_percent < 0) {

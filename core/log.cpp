@@ -13,6 +13,7 @@ namespace {
 
 std::atomic<format> out_format{format::text};
 std::atomic<level> min_level{level::info};
+std::atomic<bool> silenced{false};
 
 }  // namespace
 
@@ -50,7 +51,11 @@ void lower_threshold(level l) noexcept {
     }
 }
 
-bool enabled(level l) noexcept { return l >= min_level.load(std::memory_order_relaxed); }
+void silence() noexcept { silenced.store(true); }
+
+bool enabled(level l) noexcept {
+    return l >= min_level.load(std::memory_order_relaxed) && !silenced.load(std::memory_order_relaxed);
+}
 
 void write(std::string_view component, level l, std::string_view message, fields f) {
     if (!enabled(l)) return;

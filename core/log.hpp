@@ -21,6 +21,9 @@ void configure(format f, level threshold);
 bool enabled(level l) noexcept;
 /// Lowers the threshold to `l` when it is higher (`-v` means at least debug). Thread-safe.
 void lower_threshold(level l) noexcept;
+/// Nothing is written from now on, whatever the level (`run --local -q`: the in-process hub,
+/// agent and listener say nothing). Thread-safe.
+void silence() noexcept;
 
 /// Ids and other facts of an event, written as JSON fields (`job_id`, `run_id`, `agent_id`, ...).
 /// Empty values are left out.

@@ -25,6 +25,7 @@ json step_json(const step_record& s) {
     j["agent"] = s.agent.empty() ? json() : json(s.agent);
     j["duration_ms"] = (s.started_ms > 0 && s.finished_ms >= s.started_ms) ? json(s.finished_ms - s.started_ms) : json();
     if (s.state == step_state::waiting) j["waiting"] = {{"kind", s.wait.kind}, {"until", time_or_null(s.wait.until_ms)}};
+    if (!s.wait.message.empty()) j["message"] = s.wait.message;
     if (!s.approvals.empty()) {
         j["approvals"] = json::array();
         for (const auto& a : s.approvals)
@@ -109,8 +110,14 @@ json to_json(const run_record& r) {
     }
     for (const auto& [path, parent] : order)
         if (parent.empty() || !by_path.count(parent)) top.push_back(std::move(by_path[path]));
-    // Top-level steps in the order they started (pending ones last), not by id.
-    std::stable_sort(top.begin(), top.end(), [](const json& a, const json& b) {
+    // Top-level steps in file order when the definition is known (people read the table against
+    // the file), else in the order they started (pending ones last); never by id.
+    auto rank = [&](const json& s) {
+        auto it = std::find(r.step_order.begin(), r.step_order.end(), s.value("id", std::string{}));
+        return it - r.step_order.begin();
+    };
+    std::stable_sort(top.begin(), top.end(), [&](const json& a, const json& b) {
+        if (!r.step_order.empty()) return rank(a) < rank(b);
         if (a["started_at"].is_null() != b["started_at"].is_null()) return b["started_at"].is_null();
         return !a["started_at"].is_null() && a["started_at"].get<std::string>() < b["started_at"].get<std::string>();
     });

@@ -29,6 +29,7 @@ struct step_wait {
     std::int64_t until_ms = 0;  // absolute wall-clock time; 0 = no deadline
     std::string event_type;
     std::string correlation_key;
+    std::string message;  // an approval's message, rendered when the wait began
 };
 
 struct approval_entry {
@@ -89,6 +90,7 @@ struct run_record {
     std::int64_t started_ms = 0;
     std::int64_t finished_ms = 0;
     std::map<std::string, step_record> steps;  // by path
+    std::vector<std::string> step_order;       // top-level step ids in file order (for to_json)
     std::vector<compensation_record> compensations;
     int completed = 0;
     std::int64_t version = 0;

@@ -28,6 +28,11 @@ void apply_started(run_record& r, const event& e) {
     r.vars = d.value("vars", json::object());
     r.timeout_ms = d.value("timeout_ms", std::int64_t{0});
     r.idempotency_key = str(d, "idempotency_key");
+    // Top-level step ids in file order, so a replay lists steps as the hub does (absent in logs
+    // written before it was recorded: the runner then takes the order from the definition).
+    if (auto it = d.find("step_order"); it != d.end() && it->is_array())
+        for (const auto& id : *it)
+            if (id.is_string()) r.step_order.push_back(id.get<std::string>());
     const auto& parent = d.value("parent", json::object());
     r.parent_run = str(parent, "run");
     r.parent_step = str(parent, "step");
@@ -95,6 +100,7 @@ void apply_waiting(run_record& r, const event& e) {
     s.wait.until_ms = e.data.value("until", std::int64_t{0});
     s.wait.event_type = str(e.data, "event_type");
     s.wait.correlation_key = str(e.data, "correlation_key");
+    s.wait.message = str(e.data, "message");
     if (s.started_ms == 0) s.started_ms = e.time_ms;
     if (s.wait.kind == "retry") s.error = str(e.data, "error");
 }

@@ -42,6 +42,7 @@ struct job_action {
     job_target target;
     int priority = 0;
     std::int64_t timeout_ms = 0;  // per attempt; 0 = none
+    std::int64_t pending_timeout_ms = 0;  // the job fails when no agent took it this long; 0 = wait
     step_retry retry;
     bool fan_out_all = false;     // `fan_out: all`: one job per matching agent
     bool per_agent_results = false;  // the original's `pattern:` jobs: output [{agentId, agentName, status, result, error, exitCode}]

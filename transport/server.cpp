@@ -2,9 +2,11 @@
 
 #include <sys/socket.h>
 
+#include <atomic>
 #include <cstdio>
 
 #include "core/error.hpp"
+#include "core/log.hpp"
 #include "transport/beast.hpp"
 #include "transport/http_session.hpp"
 #include "transport/server_context.hpp"
@@ -29,10 +31,7 @@ bool is_resource_exhaustion(const error_code& ec) {
     return ec == net::error::no_descriptors || ec == net::error::no_buffer_space || ec == net::error::no_memory;
 }
 
-void log_line(const std::string& text) {
-    std::string line = "orbitmesh: " + text + "\n";
-    std::fwrite(line.data(), 1, line.size(), stderr);  // one write: lines from two threads do not mix
-}
+void log_line(const std::string& text) { core::log::write("", core::log::level::info, text); }
 
 std::shared_ptr<ssl::context> tls_context_for(const server_options& o) {
     return o.tls.enabled() ? make_server_tls(o.tls) : nullptr;

@@ -52,9 +52,11 @@ void add_plugins(handler_registry& reg, const fs::path& dir, bool no_shell, cons
     std::vector<fs::path> files;
     for (const auto& e : it)
         if (is_plugin_file(e)) files.push_back(e.path());
-    std::sort(files.begin(), files.end());  // deterministic winner when two files share a stem
+    std::sort(files.begin(), files.end());  // deterministic winner when two names canonicalise alike
     for (const auto& f : files) {
-        auto name = core::canonical_command(f.stem().string());
+        // The whole file name (SPEC §3): `file.download` and `file.sync` are two handlers, not
+        // one `file` (a stem would cut at the handler's own dot).
+        auto name = core::canonical_command(f.filename().string());
         if (no_shell && (name == "shell" || name == "exec")) {
             log_line("plugin \"" + f.string() + "\" ignored: --no-shell removes \"" + name + "\"");
             continue;

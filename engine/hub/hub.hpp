@@ -172,6 +172,10 @@ private:
     void job_ended(const std::string& job_id);
     /// job_ended() if the job is terminal now (after a commit that may have ended it).
     void end_if_terminal(const std::string& job_id);
+    // hub_pending.cpp: why a pending job has no agent; its pending_timeout
+    std::string pending_reason(const core::job_record& job);
+    core::json job_json(const core::job_record& job);  // to_json plus `pending_reason` while pending
+    void arm_pending_timeout(const core::job_record& job);
 
     // hub_logs.cpp: output lines from agents and their readers
     void handle_output(agent_entry& a, core::protocol::output& m);

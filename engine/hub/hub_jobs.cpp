@@ -80,9 +80,9 @@ void hub::get_job(const std::string& id, std::int64_t wait_ms, job_reply request
         auto* job = self->find_job(id);
         if (!job) return reply({{}, not_found(id)});
         if (wait_ms <= 0 || core::is_terminal(job->state) || self->stopping_)
-            return reply({core::to_json(*job), std::nullopt});
+            return reply({self->job_json(*job), std::nullopt});
         hold(self->job_waiters_, *self->deadlines_, id, job_waiter{std::move(reply)}, wait_ms, [self, id](job_waiter w) {
-            if (auto* j = self->find_job(id)) w.reply({core::to_json(*j), std::nullopt});
+            if (auto* j = self->find_job(id)) w.reply({self->job_json(*j), std::nullopt});
         });
     });
 }

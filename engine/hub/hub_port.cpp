@@ -23,6 +23,7 @@ std::string hub::create_job(core::job_spec spec, store::write_batch& batch) {
     recorded(job, true, job.state, std::move(e), batch);
     auto& stored = jobs_.emplace(id, std::move(job)).first->second;
     dispatcher_.enqueue(stored);
+    arm_pending_timeout(stored);
     schedule_dispatch();  // posted: runs after the caller has handed `batch` to commit()
     return id;
 }

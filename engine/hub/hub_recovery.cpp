@@ -161,6 +161,7 @@ std::pair<std::size_t, std::size_t> hub::resume_recovered_jobs() {
             idempotency_[job.spec.idempotency_key] = {id, job.created_ms};
         if (job.state == core::job_state::pending) {
             dispatcher_.enqueue(job);
+            arm_pending_timeout(job);
             ++pending;
         } else if (job.state == core::job_state::assigned || job.state == core::job_state::running) {
             ++in_flight;

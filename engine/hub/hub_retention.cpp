@@ -53,10 +53,13 @@ core::json hub::list_jobs_json(std::size_t limit, const std::optional<core::job_
     // states that are usually empty, which must not cost a walk over every job in memory).
     std::map<std::string, core::json, std::greater<>> found;
     std::size_t left = wanted ? state_counts_[static_cast<std::size_t>(*wanted)] : jobs_.size();
+    std::size_t explained = 0;
     for (auto it = jobs_.rbegin(); it != jobs_.rend() && found.size() < limit && left > 0; ++it) {
         if (wanted && it->second.state != *wanted) continue;
         --left;
-        found.emplace(it->first, core::to_json(it->second));
+        // Explained only for the first pending ones: each costs a look at every agent.
+        bool explain = it->second.state == core::job_state::pending && ++explained <= 200;
+        found.emplace(it->first, explain ? job_json(it->second) : core::to_json(it->second));
     }
     // Jobs that left memory are all ended: their rows fill the page (memory wins for the rest).
     const bool ended_state = !wanted || core::is_terminal(*wanted);

@@ -10,6 +10,7 @@
 #include "engine/workflow/build_context.hpp"
 #include "engine/workflow/json_reader.hpp"
 #include "engine/workflow/original_dialect.hpp"
+#include "engine/workflow/original_literals.hpp"
 #include "engine/workflow/workflow_builder.hpp"
 #include "engine/workflow/yaml_reader.hpp"
 
@@ -96,6 +97,7 @@ workflow_check check_workflow_text(std::string_view text, const std::string& fil
         result.workflow.source_file = file;
         result.workflow.original_dialect = original;
         if (!original.empty()) apply_original_dialect(result.workflow, sink);
+        else warn_original_literals(root, sink);
     } catch (const source_error& e) {
         sink.error(e.pos(), e.what(), e.hint());
     }

@@ -80,7 +80,7 @@ void runner::approve(const std::string& id, const approval_request& req, api_rep
     const auto& a = std::get<core::approval_step>(def_of(*r, rec->path)->config);
     const auto& who = req.approver;
     if (!a.approvers.empty() && std::find(a.approvers.begin(), a.approvers.end(), who) == a.approvers.end())
-        throw core::error(core::error_kind::unauthorized,
+        throw core::error(core::error_kind::invalid_input,
                           "approver \"" + who + "\" may not approve step " + rec->path + " (allowed: " +
                               core::json(a.approvers).dump(-1, ' ', false, core::json::error_handler_t::replace) + ")");
     for (const auto& x : rec->approvals)

@@ -17,7 +17,13 @@ void runner::cancel_once(const std::string& job_id, const std::string& reason) {
 
 void runner::begin_ending(live_run& r, core::run_state state, const std::string& error, bool abort_running,
                           store::write_batch& batch) {
-    if (r.rec.ending || core::is_terminal(r.rec.state)) return;
+    if (core::is_terminal(r.rec.state)) return;
+    if (r.rec.ending) {
+        // Already failing and waiting for its running steps: a cancel or the run's timeout must
+        // still end it, so stop those steps (and a compensation in flight) instead of waiting.
+        if (abort_running) abort_steps(r, "run " + r.rec.id + " " + std::string(core::to_string(state)));
+        return;
+    }
     record(r, core::run_event::ending, {{"state", core::to_string(state)}, {"error", error}}, batch);
     auto why = "run " + r.rec.id + " " + std::string(core::to_string(state));
     std::vector<std::string> paths;
@@ -36,8 +42,20 @@ void runner::begin_ending(live_run& r, core::run_state state, const std::string&
     }
 }
 
+void runner::abort_steps(live_run& r, const std::string& why) {
+    for (const auto& [path, s] : r.rec.steps) {
+        if (s.state != core::step_state::running) continue;
+        for (const auto& id : s.job_ids) cancel_once(id, why);
+        if (auto* child = find_live(s.detail.value("child_run", std::string{})))
+            cancel_run_now(*child, core::run_state::cancelled, "parent " + why);
+    }
+    for (const auto& c : r.rec.compensations)
+        if (c.state == "running" && !c.job_id.empty()) cancel_once(c.job_id, why);
+    r.aborted = true;
+}
+
 void runner::cancel_run_now(live_run& r, core::run_state state, const std::string& reason) {
-    if (core::is_terminal(r.rec.state) || r.rec.ending) return;
+    if (core::is_terminal(r.rec.state)) return;
     if (r.rec.state == core::run_state::pending) return finish_run(r, state);
     store::write_batch batch;
     begin_ending(r, state, reason, true, batch);
@@ -91,7 +109,7 @@ void runner::on_compensation_job(live_run& r, const std::string& path, const cor
     if (!c || !def || !def->compensation) return;
     int attempt = c->attempts;
     const auto& retry = def->compensation->retry;
-    if (job.state != core::job_state::succeeded && attempt <= retry.max) {
+    if (job.state != core::job_state::succeeded && attempt <= retry.max && !r.aborted) {
         std::weak_ptr<runner> weak = weak_from_this();
         auto delay = core::retry_delay_ms(retry.backoff, retry.delay_ms, retry.max_delay_ms, attempt);
         port_.after(delay, [weak, id = r.rec.id, path, attempt, job_id = job.id] {

@@ -76,7 +76,7 @@ runner::live_run& runner::fold_into(const std::string& id, const core::event& e)
     if (e.type == core::run_event::started) {
         auto& def = definitions_[r.rec.source];
         if (!def) def = parse_definition(r.rec.source, r.rec.file);
-        r.wf = def;
+        r.wf = def;  // the step order comes with run.started, so replay rebuilds the same record
     }
     on_applied(r, e);
     return r;

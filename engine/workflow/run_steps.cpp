@@ -179,6 +179,7 @@ core::job_spec runner::job_spec_for(const core::job_action& a, const step_def* s
     spec.priority = a.priority;
     spec.timeout_ms = a.timeout_ms;
     spec.limits = a.limits;
+    spec.pending_timeout_ms = a.pending_timeout_ms;
     spec.retries.max = 0;  // the runner retries the step; each attempt is a new job
     if (s && s->on_agent_lost) spec.on_agent_lost = *s->on_agent_lost;
     core::validate(spec);
@@ -225,6 +226,8 @@ void runner::start_waiting(live_run& r, const step_def& s, const std::string& pa
     } else {
         w["kind"] = "approval";
         w["until"] = s.timeout_ms > 0 ? now + s.timeout_ms : 0;
+        if (const auto* a = std::get_if<core::approval_step>(&s.config); a && !a->message.empty())
+            w["message"] = core::stringify(core::interpolate(core::json(a->message), context(r, sc)));
     }
     record(r, core::run_event::step_started, with(step_base(s, path), {{"attempt", attempt}}), batch);
     record(r, core::run_event::step_waiting, w, batch);

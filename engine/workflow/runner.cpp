@@ -12,6 +12,7 @@
 #include "core/ids.hpp"
 #include "core/run_events.hpp"
 #include "core/workflow_inputs.hpp"
+#include "engine/hub/hub_log.hpp"
 
 namespace orbitmesh::engine {
 
@@ -115,6 +116,8 @@ runner::live_run& runner::create_run(const std::shared_ptr<const core::workflow>
     auto& r = runs_[id];
     r.rec.id = id;
     r.wf = wf;
+    core::json order = core::json::array();
+    for (const auto& s : wf->steps) order.push_back(s.id);
     bool pending = wf->concurrency > 0 && active_runs(wf->id) >= wf->concurrency;
     core::json data{{"id", id},
                     {"workflow", {{"id", wf->id}, {"name", wf->name.empty() ? wf->id : wf->name},
@@ -125,7 +128,8 @@ runner::live_run& runner::create_run(const std::shared_ptr<const core::workflow>
                     {"vars", wf->variables.is_object() ? wf->variables : core::json::object()},
                     {"timeout_ms", req.timeout_ms > 0 ? req.timeout_ms : wf->timeout_ms},
                     {"idempotency_key", req.idempotency_key},
-                    {"pending", pending}};
+                    {"pending", pending},
+                    {"step_order", std::move(order)}};
     extra.erase("version");
     data.update(extra);
     try {
@@ -169,7 +173,7 @@ void runner::arm_run_timeout(live_run& r) {
     port_.after(left, [weak, id = r.rec.id] {
         auto self = weak.lock();
         auto* run = self ? self->find_live(id) : nullptr;
-        if (!run || run->rec.state != core::run_state::running || run->rec.ending) return;
+        if (!run || run->rec.state != core::run_state::running) return;  // an ending run is stopped too
         store::write_batch batch;
         self->begin_ending(*run, core::run_state::timed_out,
                            "run timed out after " + std::to_string(run->rec.timeout_ms) + " ms", true, batch);

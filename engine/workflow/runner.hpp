@@ -127,6 +127,7 @@ private:
         std::vector<waiter> end_waiters;
         std::map<std::string, core::json> js_values;  // path -> {eN: value} of its JavaScript fields
         std::set<std::string> js_pending;             // paths whose JavaScript is being evaluated
+        bool aborted = false;  // cancelled or timed out while ending: no compensation retries
     };
     struct scope {
         std::string prefix;                 // "" or "par/" or "each[2]/"
@@ -220,6 +221,7 @@ private:
     void compensate_next(live_run& r);
     void start_compensation(live_run& r, const std::string& path, int attempt);
     void cancel_once(const std::string& job_id, const std::string& reason);
+    void abort_steps(live_run& r, const std::string& why);
     void cancel_run_now(live_run& r, core::run_state state, const std::string& reason);
     void on_compensation_job(live_run& r, const std::string& path, const core::job_record& job);
     void finish_run(live_run& r, core::run_state state);

@@ -7,6 +7,7 @@ set(ORBITMESH_WORKFLOW_LOADER_SOURCES
   workflow/json_reader.cpp
   workflow/loader.cpp
   workflow/original_dialect.cpp
+  workflow/original_literals.cpp
   workflow/original_pattern.cpp
   workflow/original_steps.cpp
   workflow/original_triggers.cpp

@@ -14,7 +14,7 @@ struct type_keys {
 
 const std::vector<type_keys>& key_table() {
     static const std::vector<type_keys> table = {
-        {core::step_type::job, {"command", "run", "payload", "args", "target", "pattern", "capabilities", "tags", "required_tags", "priority", "fan_out", "limits"}},
+        {core::step_type::job, {"command", "run", "payload", "args", "target", "pattern", "capabilities", "tags", "required_tags", "priority", "fan_out", "limits", "pending_timeout"}},
         {core::step_type::parallel, {"branches", "max_concurrency", "fail_fast"}},
         {core::step_type::conditional, {"expression", "then", "else"}},
         {core::step_type::foreach, {"collection", "steps", "loop_steps", "item_variable", "index_variable", "max_concurrency"}},
@@ -64,6 +64,7 @@ core::step_config read_job(map_reader& r, const core::workflow_step& s) {
     merge_args(r, j.action);
     j.action.timeout_ms = s.timeout_ms;
     j.action.retry = s.retry;
+    j.action.pending_timeout_ms = r.duration("pending_timeout").value_or(0);
     if (auto f = r.text("fan_out")) {
         if (*f == "all") j.action.fan_out_all = true;
         else r.error(*r.get("fan_out"), "fan_out", "is " + in_quotes(*f), "the only fan-out is fan_out: all");

@@ -118,7 +118,7 @@ TEST_CASE("job spec from a client: a field that is not part of a spec is refused
         FAIL("accepted");
     } catch (const error& e) {
         CHECK(e.kind() == error_kind::invalid_input);
-        CHECK(std::string(e.what()) == "job field \"priorty\" is unknown (did you mean \"priority\"?)");
+        CHECK(std::string(e.what()) == "job field \"priorty\" is not supported (did you mean \"priority\"?)");
     }
     spec.erase("priorty");
     spec["limits"] = {{"pids", 4}};
@@ -126,4 +126,26 @@ TEST_CASE("job spec from a client: a field that is not part of a spec is refused
     CHECK(job_spec_from_request(spec).limits.pids == 4);
     // Stored records carry id, state, … beside the spec: their reader stays lenient.
     CHECK(job_spec_from_json(json{{"command", "echo"}, {"id", "j1"}, {"state", "pending"}}).command == "echo");
+}
+
+TEST_CASE("job spec: a request body's unknown fields are refused by name, a record's are not") {
+    const json body = {{"command", "echo"}, {"colour", "red"}, {"target", {{"nmae", "x"}}}};
+    CHECK_NOTHROW(job_spec_from_json(body));  // records and internal specs keep reading as before
+    try {
+        job_spec_from_json({{"command", "echo"}, {"colour", "red"}}, "job", true);
+        FAIL("an unknown field was accepted");
+    } catch (const error& e) {
+        CHECK(e.kind() == error_kind::invalid_input);
+        CHECK(std::string(e.what()).rfind("job field \"colour\" is not supported (known fields: command, ", 0) == 0);
+    }
+    try {
+        job_spec_from_json({{"command", "echo"}, {"target", {{"nmae", "x"}}}}, "job", true);
+        FAIL("an unknown target field was accepted");
+    } catch (const error& e) {
+        CHECK(std::string(e.what()) ==
+              "job field \"target.nmae\" is not supported (known fields of target: agent, capabilities, tags)");
+    }
+    CHECK_THROWS_AS(job_spec_from_json({{"command", "echo"}, {"retries", {{"maximum", 2}}}}, "job", true), error);
+    auto ok = job_spec_from_json({{"command", "echo"}, {"pending_timeout", "5s"}, {"payload", nullptr}}, "job", true);
+    CHECK(ok.pending_timeout_ms == 5'000);
 }

@@ -113,7 +113,8 @@ def test_status_summary_reads_the_counts(mesh, hub):
     rc, out, err = mesh.cli("status", "-o", "json", hub=hub)
     assert rc == 0, err
     summary = json.loads(out)
-    assert summary == {"agents": {"total": 1, "connected": 1}, "jobs": {"succeeded": 3, "failed": 1}}, summary
+    assert summary == {"agents": {"total": 1, "connected": 1}, "jobs": {"succeeded": 3, "failed": 1},
+                       "runs": {}}, summary
     rc, out, err = mesh.cli("status", hub=hub)
     assert rc == 0, err
     assert "1 connected, 0 disconnected" in out and "failed=1 succeeded=3" in out, out

@@ -170,9 +170,16 @@ TEST_CASE("agent plugins: an executable in the handlers dir is a handler named a
     write_file(dir.path / "broken", "#!/bin/sh\necho nope >&2\nexit 4\n", true);
     write_file(dir.path / "notes.txt", "not executable");
 
+    write_file(dir.path / "file.download", "#!/bin/sh\necho down\n", true);
+    write_file(dir.path / "file.sync", "#!/bin/sh\necho sync\n", true);
     auto reg = make_registry({false, dir.path, {dir.path / "files"}, dir.path, nullptr, nullptr, {}});
+    CHECK(reg.find("file.download"));
+    CHECK(reg.find("file.sync"));
+    CHECK(reg.find("file") == nullptr);
     CHECK(reg.find("notes") == nullptr);
-    auto greet = reg.find("greet");
+    CHECK(reg.find("notes.txt") == nullptr);
+    CHECK(reg.find("greet") == nullptr);  // the whole file name: a `.sh` is part of it
+    auto greet = reg.find("greet.sh");
     REQUIRE(greet);
     auto probe = run_job(fx, *greet, json{{"name", "ada"}});
     REQUIRE(probe->result);

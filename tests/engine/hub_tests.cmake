@@ -6,4 +6,5 @@ list(APPEND ORBITMESH_ENGINE_TESTS
   hub_guard_test.cpp
   hub_parts_test.cpp
   secret_store_test.cpp
+  pending_reason_test.cpp
 )
