@@ -24,6 +24,7 @@ packages=(
   python3 python3-pytest python3-websocket python3-msgpack
   nodejs
   openssl clang-14 libfuzzer-14-dev
+  tzdata
 )
 if [ "$peers" -eq 1 ]; then
   packages+=(gearman-job-server beanstalkd redis-server python3-celery python3-redis)
