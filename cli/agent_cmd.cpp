@@ -79,7 +79,8 @@ void add_agent_command(CLI::App& app, command_context& ctx) {
     sub->add_option("--token", f->token, "Access token with role agent (env ORBITMESH_TOKEN)");
     sub->add_option("--token-file", f->token_file, "Read the access token from the first line of this file");
     sub->add_flag("-v,--verbose", ctx.global.verbose, "Log ignored messages and other detail on stderr");
-    sub->callback([&ctx, f] {
+    sub->callback([&ctx, f, sub] {
+        if (!sub->get_subcommands().empty()) return;  // `agent drain|undrain AGENT` (twin_cmd.cpp) set ctx.run
         ctx.run = [f, &ctx] { return engine::run_agent(to_options(*f, ctx.global)); };
     });
 }

@@ -107,6 +107,7 @@ core::json agent_session::heartbeat() const {
 }
 
 void agent_session::on_welcome() {
+    report_twin();  // its facts, each time it registers (agent_twin.cpp)
     for (auto& [k, r] : results_) {
         if (!r.stored) continue;
         if (r.ack_held) {
@@ -125,6 +126,7 @@ void agent_session::on_message(core::json m) {
     if (t == msg::result_ack) return on_result_ack(m);
     if (t == msg::cancel) return on_cancel(m);
     if (t == msg::invoke) return on_invoke(m);
+    if (t == msg::twin_desired) return on_twin_desired(m);
     log_verbose("ignoring a \"" + t + "\" message from the hub");
 }
 

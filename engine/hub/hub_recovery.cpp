@@ -61,6 +61,8 @@ void hub::fold_event(const core::event& e) {
         if (!slot) slot = std::make_unique<agent_entry>();
         slot->rec = std::move(rec);
         slot->version = e.version;
+    } else if (starts_with(e.stream, "twin-")) {
+        fold_twin(e);  // hub_twin.cpp
     } else {
         for (auto& o : observers_) o->replay(e);
     }
@@ -78,6 +80,9 @@ void hub::keep_version(const core::event& e) {
         if (!slot) slot = std::make_unique<agent_entry>();
         slot->rec.id = e.stream.substr(6);
         slot->version = std::max(slot->version, e.version);
+    } else if (starts_with(e.stream, "twin-")) {
+        auto& t = twins_[e.stream.substr(5)];
+        t.version = std::max(t.version, e.version);
     }
 }
 

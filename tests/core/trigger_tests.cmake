@@ -3,4 +3,5 @@ list(APPEND ORBITMESH_CORE_TESTS
   cron_test.cpp
   time_zone_test.cpp
   trigger_schedule_test.cpp
+  twin_test.cpp
 )
