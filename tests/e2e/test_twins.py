@@ -6,6 +6,7 @@ import json
 import time
 
 from e2e_helpers import assert_one_error_line, wait_until
+from workflow_helpers import write_wf
 
 
 def twin(mesh, hub, agent):
@@ -76,6 +77,16 @@ def test_labels_and_concurrency_are_applied_reported_and_targetable(mesh):
     elsewhere = submit(mesh, hub, "--where", "reported.arch=no-such-arch", "--", "echo", "nowhere")
     time.sleep(1.0)
     assert hub.job(elsewhere)["state"] == "pending", "no agent reports that arch"
+    path = write_wf(mesh, "where", f"""
+        id: where-test
+        steps:
+          - id: s
+            command: echo
+            payload: hi
+            where: {{arch: {arch}}}
+        """)
+    rc, out, err = mesh.cli("run", path, "-o", "json", hub=hub, timeout=30)
+    assert rc == 0 and json.loads(out)["state"] == "succeeded", (out, err)
     rc, out, err = mesh.cli("job", "submit", "--where", "arch=x86_64", "--", "echo", "x", hub=hub)
     assert "use reported.KEY=VALUE" in assert_one_error_line(rc, out, err, 2, "job submit --where arch=x86_64")
 
