@@ -102,7 +102,8 @@ void add_agent_command(CLI::App& app, command_context& ctx) {
     sub->add_option("--log-level", f->log_level, "Least severe log events shown: debug, info, warn or error (-v means debug)")
         ->capture_default_str();
     ctx.settings[sub] = add_settings_flags(*sub);
-    sub->callback([&ctx, f] {
+    sub->callback([&ctx, f, sub] {
+        if (!sub->get_subcommands().empty()) return;  // `agent drain|undrain AGENT` (twin_cmd.cpp) set ctx.run
         ctx.run = [f, &ctx] {
             configure_logging(f->log_format, f->log_level);
             return engine::run_agent(to_options(*f, ctx.global));

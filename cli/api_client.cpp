@@ -75,6 +75,10 @@ core::json api_client::post(const std::string& target, const core::json& body, s
     return call("POST", target, body.dump(), timeout);
 }
 
+core::json api_client::patch(const std::string& target, const core::json& body, std::chrono::milliseconds timeout) {
+    return call("PATCH", target, body.dump(), timeout);
+}
+
 core::json api_client::call(const std::string& method, const std::string& target, const std::string& body,
                             std::chrono::milliseconds timeout) {
     auto res = http_->request(method, target, body, timeout);

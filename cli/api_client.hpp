@@ -18,6 +18,8 @@ public:
     core::json get(const std::string& target, std::chrono::milliseconds timeout = std::chrono::seconds(30));
     core::json post(const std::string& target, const core::json& body,
                     std::chrono::milliseconds timeout = std::chrono::seconds(30));
+    core::json patch(const std::string& target, const core::json& body,
+                     std::chrono::milliseconds timeout = std::chrono::seconds(30));
     const core::server_url& url() const { return url_; }
 
 private:

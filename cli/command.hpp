@@ -49,9 +49,13 @@ void add_workflow_commands(CLI::App& app, command_context& ctx);  // issue 3
 /// Adds register|list|cancel|pause|resume|approve|rerun to the `workflow` command (call after
 /// add_workflow_commands).
 void add_workflow_manage_commands(CLI::App& app, command_context& ctx);
+/// Adds `triggers [WORKFLOW]` to the `workflow` command (issue 10).
+void add_workflow_triggers_command(CLI::App& app, command_context& ctx);
 void add_run_command(CLI::App& app, command_context& ctx);
 void add_event_commands(CLI::App& app, command_context& ctx);
 void add_replay_command(CLI::App& app, command_context& ctx);
+/// `twin get|set` and `agent drain|undrain` (issue 10; call after add_agent_command).
+void add_twin_commands(CLI::App& app, command_context& ctx);
 void add_token_commands(CLI::App& app, command_context& ctx);
 
 }  // namespace orbitmesh::cli

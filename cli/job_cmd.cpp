@@ -15,7 +15,7 @@ namespace orbitmesh::cli {
 namespace {
 
 struct submit_flags {
-    std::vector<std::string> words, capabilities, tags, secrets, limits;
+    std::vector<std::string> words, capabilities, tags, secrets, limits, where;
     std::string agent, timeout, pending_timeout, idempotency_key, mode, on_agent_lost, payload;
     int priority = 0, retries = 0;
     bool wait = false;
@@ -60,7 +60,14 @@ core::json build_spec(const submit_flags& f) {
     if (!f.mode.empty()) spec["mode"] = f.mode;
     if (!f.on_agent_lost.empty()) spec["on_agent_lost"] = f.on_agent_lost;
     if (!f.limits.empty()) spec["limits"] = limits_from_words(f.limits);
-    spec["target"] = {{"agent", f.agent}, {"capabilities", f.capabilities}, {"tags", parse_pairs(f.tags, "--tag")}};
+    auto tags = parse_pairs(f.tags, "--tag");
+    // --where reported.KEY=VALUE matches an agent's twin facts (the hub keeps them as reported.* tags).
+    for (auto& [k, v] : parse_pairs(f.where, "--where")) {
+        if (k.rfind("reported.", 0) != 0 || k.size() == 9)
+            throw core::error(core::error_kind::usage, "--where " + k + "=" + v + ": use reported.KEY=VALUE (e.g. reported.arch=arm64)");
+        tags[k] = v;
+    }
+    spec["target"] = {{"agent", f.agent}, {"capabilities", f.capabilities}, {"tags", tags}};
     if (!f.secrets.empty()) spec["secrets"] = f.secrets;
     (void)core::job_spec_from_request(spec);  // bad modes, policies or names fail here with exit 2, hub or not
     return spec;
@@ -98,6 +105,7 @@ void add_submit(CLI::App& job, command_context& ctx) {
     sub->add_option("words", f->words, "COMMAND (a handler: shell, exec, echo, sleep, ...) and its ARGS");
     sub->add_option("--capability", f->capabilities, "Only agents with this capability (repeat)");
     sub->add_option("--tag", f->tags, "Only agents with this KEY=VALUE tag (repeat)");
+    sub->add_option("--where", f->where, "Only agents whose twin reports this: reported.KEY=VALUE, e.g. reported.arch=arm64 (repeat)");
     sub->add_option("--agent", f->agent, "Only this agent (id or name)");
     sub->add_option("--priority", f->priority, "Higher runs first")->capture_default_str();
     sub->add_option("--timeout", f->timeout, "Per-attempt time limit, e.g. 30s");

@@ -45,9 +45,11 @@ int main(int argc, char** argv) {
     cli::add_status_command(app, ctx);
     cli::add_workflow_commands(app, ctx);
     cli::add_workflow_manage_commands(app, ctx);
+    cli::add_workflow_triggers_command(app, ctx);
     cli::add_run_command(app, ctx);
     cli::add_event_commands(app, ctx);
     cli::add_replay_command(app, ctx);
+    cli::add_twin_commands(app, ctx);  // after add_agent_command: adds agent drain|undrain
     cli::add_token_commands(app, ctx);
     cli::add_version_command(app, ctx);
     cli::add_completions_command(app, ctx);

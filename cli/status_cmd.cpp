@@ -26,14 +26,21 @@ void print_agents(const core::json& agents, const std::string& format) {
     std::vector<std::vector<std::string>> rows;
     for (const auto& a : agents) {
         std::string tags;
-        for (const auto& [k, v] : a["tags"].items()) tags += (tags.empty() ? "" : ",") + k + "=" + v.get<std::string>();
+        for (const auto& [k, v] : a["tags"].items())
+            if (k.rfind("reported.", 0) != 0)  // twin facts: `twin get` shows them
+                tags += (tags.empty() ? "" : ",") + k + "=" + v.get<std::string>();
         std::string caps;
         for (const auto& c : a["capabilities"]) caps += (caps.empty() ? "" : ",") + c.get<std::string>();
-        rows.push_back({cell(a, "name"), cell(a, "id"), cell(a, "state"),
+        // The twin (SPEC §7): draining shows in STATE, desired keys the agent has not applied in DRIFT.
+        std::string state = cell(a, "state") + (a.value("draining", false) ? " (draining)" : "");
+        std::string drift;
+        if (a.contains("drift") && a["drift"].is_object())
+            for (const auto& [k, v] : a["drift"].items()) drift += (drift.empty() ? "" : ",") + k;
+        rows.push_back({cell(a, "name"), cell(a, "id"), state, drift.empty() ? "-" : drift,
                         std::to_string(a.value("running", 0)) + "/" + std::to_string(a.value("concurrency", 0)),
                         cell(a, "circuit"), tags.empty() ? "-" : tags, caps.empty() ? "-" : caps});
     }
-    print_table({"NAME", "ID", "STATE", "RUNNING", "CIRCUIT", "TAGS", "CAPABILITIES"}, rows);
+    print_table({"NAME", "ID", "STATE", "DRIFT", "RUNNING", "CIRCUIT", "TAGS", "CAPABILITIES"}, rows);
 }
 
 void print_summary(api_client& api, const std::string& format) {

@@ -22,11 +22,11 @@ _orbitmesh() {
     if [ "$cword" -eq 1 ]; then COMPREPLY=($(compgen -W "$commands --help" -- "$cur")); return; fi
     case "${words[1]}" in
         serve) COMPREPLY=($(compgen -W "--listen --data-dir --store --workflows --port-file --durability --max-frame --max-pending --heartbeat --ack-timeout --reassign-after --max-reassign --idempotency-window --cancel-grace --breaker-threshold --breaker-cooldown --balance --node --script-timeout --script-memory --http-allow --http-max-response --notify-channel --auth --insecure-no-auth --jwt-key --max-auth-failures --max-connections --handshake-timeout --max-body --tls-cert --tls-key --client-ca --secrets-dir --retain-jobs --retain-runs --snapshot-every --log-format --log-level --config --print-config --help" -- "$cur")) ;;
-        agent) COMPREPLY=($(compgen -W "--server --name --tag --capability --concurrency --data-dir --handlers --allow-root --no-shell --reconnect-min --reconnect-max --stop-grace --cgroups --json-protocol --token --token-file --ca --tls-cert --tls-key --sandbox --sandbox-network --node --wasm-timeout --log-format --log-level --config --print-config --help" -- "$cur")) ;;
+        agent) COMPREPLY=($(compgen -W "drain undrain --server --name --tag --capability --concurrency --data-dir --handlers --allow-root --no-shell --reconnect-min --reconnect-max --stop-grace --cgroups --json-protocol --token --token-file --ca --tls-cert --tls-key --sandbox --sandbox-network --node --wasm-timeout --log-format --log-level --config --print-config --help" -- "$cur")) ;;
         job)
             if [ "$cword" -eq 2 ]; then COMPREPLY=($(compgen -W "submit get cancel logs list retry" -- "$cur")); return; fi
             case "${words[2]}" in
-                submit) COMPREPLY=($(compgen -W "--capability --tag --agent --priority --timeout --retries --idempotency-key --mode --on-agent-lost --pending-timeout --payload --secret --limit --wait $client" -- "$cur")) ;;
+                submit) COMPREPLY=($(compgen -W "--capability --tag --where --agent --priority --timeout --retries --idempotency-key --mode --on-agent-lost --pending-timeout --payload --secret --limit --wait $client" -- "$cur")) ;;
                 logs) COMPREPLY=($(compgen -W "-f --follow $client" -- "$cur")) ;;
                 list) COMPREPLY=($(compgen -W "--limit --state $client" -- "$cur")) ;;
                 *) COMPREPLY=($(compgen -W "$client" -- "$cur")) ;;
@@ -36,7 +36,9 @@ _orbitmesh() {
         replay)
             if [ "$prev" = "--export" ]; then COMPREPLY=($(compgen -W "chrome-trace" -- "$cur")); return; fi
             COMPREPLY=($(compgen -W "--data-dir --until --verify --export $client" -- "$cur")) ;;
-        workflow) COMPREPLY=($(compgen -W "validate register list cancel pause resume approve rerun" -- "$cur")) ;;
+        workflow) COMPREPLY=($(compgen -W "validate register list cancel pause resume approve rerun triggers" -- "$cur")) ;;
+        twin) if [ "$cword" -eq 2 ]; then COMPREPLY=($(compgen -W "get set" -- "$cur")); else COMPREPLY=($(compgen -W "drain=true drain=false concurrency= labels. $client" -- "$cur")); fi ;;
+        event) if [ "$cword" -eq 2 ]; then COMPREPLY=($(compgen -W "post" -- "$cur")); else COMPREPLY=($(compgen -W "--data --correlation-key $client" -- "$cur")); fi ;;
         token)
             if [ "$cword" -eq 2 ]; then COMPREPLY=($(compgen -W "create list revoke refresh" -- "$cur")); return; fi
             case "${words[2]}" in

@@ -4,7 +4,7 @@ complete -c orbitmesh -f
 complete -c orbitmesh -n "not __fish_seen_subcommand_from $cmds" -a "$cmds"
 complete -c orbitmesh -n "__fish_seen_subcommand_from job; and not __fish_seen_subcommand_from submit get cancel logs list retry" -a "submit get cancel logs list retry"
 complete -c orbitmesh -n "__fish_seen_subcommand_from status" -a "agents jobs runs"
-complete -c orbitmesh -n "__fish_seen_subcommand_from workflow" -a "validate register list cancel pause resume approve rerun"
+complete -c orbitmesh -n "__fish_seen_subcommand_from workflow" -a "validate register list cancel pause resume approve rerun triggers"
 complete -c orbitmesh -n "__fish_seen_subcommand_from completions" -a "bash zsh fish"
 complete -c orbitmesh -n "__fish_seen_subcommand_from replay" -l until -d "Event seq or UTC time" -x
 complete -c orbitmesh -n "__fish_seen_subcommand_from replay" -l verify -d "Compare the projections with the events"
@@ -12,6 +12,8 @@ complete -c orbitmesh -n "__fish_seen_subcommand_from replay" -l export -d "Writ
 complete -c orbitmesh -n "__fish_seen_subcommand_from serve" -l retain-jobs -d "Finished jobs kept in memory" -x
 complete -c orbitmesh -n "__fish_seen_subcommand_from serve" -l retain-runs -d "Finished runs kept in memory" -x
 complete -c orbitmesh -n "__fish_seen_subcommand_from serve" -l snapshot-every -d "Events between snapshots" -x
+complete -c orbitmesh -n "__fish_seen_subcommand_from twin; and not __fish_seen_subcommand_from get set" -a "get set"
+complete -c orbitmesh -n "__fish_seen_subcommand_from agent; and not __fish_seen_subcommand_from drain undrain" -a "drain undrain"
 complete -c orbitmesh -n "__fish_seen_subcommand_from token; and not __fish_seen_subcommand_from create list revoke refresh" -a "create list revoke refresh"
 complete -c orbitmesh -l role -d "Token role" -xa "agent operator admin"
 complete -c orbitmesh -l auth -d "Who must show a token" -xa "none token"

@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/catch_up_policy.hpp"
 #include "core/json.hpp"
 #include "core/workflow_step.hpp"
 
@@ -36,8 +37,9 @@ struct workflow_trigger {
     std::string cron;             // 5 or 6 fields; "" when `interval` is used
     std::int64_t interval_ms = 0;
     std::string timezone = "UTC";
-    bool catch_up = false;
-    int max_concurrent = 1;
+    catch_up_policy catch_up = catch_up_policy::none;
+    int catch_up_limit = 100;     // catch_up: all fires at most this many missed times
+    int max_concurrent = 1;       // runs of this trigger at once; a fire time past it is skipped
     // webhook
     std::string secret;           // HMAC-SHA256 key; may be "${{ … }}" resolved by the hub
     json input_mapping;           // object: input name -> expression over the request/event

@@ -27,6 +27,7 @@ packages=(
   nodejs
   openssl bubblewrap clang-14 lld-14 wasi-libc libclang-rt-14-dev-wasm32 libfuzzer-14-dev
   dpkg-dev fakeroot
+  tzdata
 )
 if [ "$peers" -eq 1 ]; then
   packages+=(gearman-job-server beanstalkd redis-server python3-celery python3-redis)

@@ -114,6 +114,7 @@ core::json agent_session::heartbeat() const {
 }
 
 void agent_session::on_welcome() {
+    report_twin();  // its facts, each time it registers (agent_twin.cpp)
     // Output first (the hub takes output only for an attempt it still has in flight), then the
     // results. Lines the hub already has are dropped there by their seq.
     output_.for_each([this](const std::string&, int, const std::vector<core::json>& messages) {
@@ -137,6 +138,7 @@ void agent_session::on_message(core::json m) {
     if (t == msg::result_ack) return on_result_ack(m);
     if (t == msg::cancel) return on_cancel(m);
     if (t == msg::invoke) return on_invoke(m);
+    if (t == msg::twin_desired) return on_twin_desired(m);
     log_verbose("ignoring a \"" + t + "\" message from the hub");
 }
 

@@ -76,6 +76,9 @@ private:
     void on_cancel(const core::json& m);
     void on_result_ack(const core::json& m);
     void on_invoke(const core::json& m);
+    // agent_twin.cpp: the twin's desired half applied here, the reported half sent back
+    void on_twin_desired(const core::json& m);
+    void report_twin();
     void on_result(core::json result);
     void store_results();
     void on_stored(std::vector<store::outbox::entry> entries, const std::string& error);
@@ -94,6 +97,9 @@ private:
     bool store_posted_ = false;
     std::unique_ptr<timers> timers_;
     bool ack_timer_armed_ = false;
+    core::json twin_applied_ = core::json::object();  // drain, concurrency, labels as applied
+    std::int64_t twin_version_ = 0;                   // desired version last applied
+    std::int64_t reported_version_ = 0;
 };
 
 }  // namespace orbitmesh::engine::agent

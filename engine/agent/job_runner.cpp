@@ -58,7 +58,7 @@ job_runner::job_runner(net::io_context& io, net::thread_pool& blocking, const ha
 job_runner::~job_runner() = default;
 
 job_runner::admission job_runner::start(job_request&& req, bool* finished_at_once) {
-    if (draining_) return admission::draining;
+    if (draining_ || paused_) return admission::draining;
     const auto hint = jobs_.lower_bound(core::job_key_view(req.job_id, req.attempt));
     if (hint != jobs_.end() && hint->first.second == req.attempt && hint->first.first == req.job_id)
         return admission::already_running;

@@ -44,6 +44,10 @@ public:
     bool cancel(const std::string& job_id, const std::string& reason, std::int64_t grace_ms);
     /// Refuses new jobs from now on (nack "draining"); running ones go on.
     void drain() { draining_ = true; }
+    /// The twin's `drain` (SPEC §7): refuses new jobs like drain() while set, and can be cleared
+    /// (drain() for shutdown cannot).
+    void set_paused(bool paused) { paused_ = paused; }
+    bool paused() const { return paused_; }
     /// Stops everything (SIGTERM now, SIGKILL after `grace_ms`) and drops the results: the hub
     /// reassigns them once the agent is gone. Refuses new jobs from then on; a later call with a
     /// shorter grace brings the SIGKILL closer.
@@ -69,6 +73,7 @@ private:
     int slots_;
     callbacks cb_;
     bool draining_ = false;
+    bool paused_ = false;
     std::uint64_t next_generation_ = 0;
     using job_map = std::map<core::job_key, std::uint32_t, core::job_key_less>;
     job_map jobs_;                                          // running attempt -> its slot

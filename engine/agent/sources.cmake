@@ -4,6 +4,7 @@ list(APPEND ORBITMESH_ENGINE_SOURCES
   agent/agent_log.cpp
   agent/agent_runtime.cpp
   agent/agent_session.cpp
+  agent/agent_twin.cpp
   agent/cgroup_tree.cpp
   agent/child_process.cpp
   agent/data_dir_lock.cpp

@@ -149,7 +149,7 @@ void hub::dispatch() {
     std::vector<agent_view> views;
     std::int64_t now = clock_.now_ms();
     for (auto& [id, a] : agents_) {
-        if (!a->peer || circuit_breaker::is_open(a->rec, now)) continue;
+        if (!a->peer || circuit_breaker::is_open(a->rec, now) || draining(id)) continue;
         views.push_back({&a->rec, &a->handlers, static_cast<int>(a->jobs.size())});
     }
     if (views.empty()) return;

@@ -18,6 +18,7 @@
 #include "core/clock.hpp"
 #include "core/error.hpp"
 #include "core/job.hpp"
+#include "core/twin.hpp"
 #include "engine/hub/circuit_breaker.hpp"
 #include "core/secret_mask.hpp"
 #include "engine/hub/deadline_queue.hpp"
@@ -74,6 +75,12 @@ public:
     /// error: not_found, unavailable (not connected / went away), timeout, failed (agent error).
     void invoke_agent(const std::string& id_or_name, std::string method, core::json args, std::int64_t timeout_ms,
                       job_reply reply);
+
+    /// Both halves of an agent's twin (SPEC §7), by id or name.
+    void get_twin(const std::string& id_or_name, job_reply reply);
+    /// Merges `patch` (RFC 7386) into the desired half; replies with the twin once committed and
+    /// sends `twin_desired` to the agent. `drain: true` takes the agent out of dispatch at once.
+    void patch_twin(const std::string& id_or_name, core::json patch, std::string by, job_reply reply);
 
     // Agent connections (transport callbacks; mesh_intake.hpp parses what the hub is given).
     void on_open(const std::shared_ptr<transport::mesh_peer>& peer);
@@ -218,6 +225,14 @@ private:
     const core::secret_mask* mask_for(const core::job_record& job);
     void fail_unresolved(core::job_record& job, const std::string& why);
 
+    // hub_twin.cpp: twins (desired from operators, reported by agents)
+    void fold_twin(const core::event& e);
+    void send_twin_desired(agent_entry& a);
+    void handle_twin_reported(agent_entry& a, core::protocol::twin_reported& m);
+    void apply_reported(agent_entry& a);
+    bool draining(const std::string& agent_id) const;
+    core::json with_twin(core::json agent) const;  // adds `draining` and `drift` to an agent's JSON
+
     boost::asio::io_context& io_;
     strand strand_;
     hub_options opts_;
@@ -238,6 +253,7 @@ private:
     std::unordered_map<std::string, std::vector<store::log_line>> recent_logs_;  // in-flight jobs' output
     std::unordered_map<std::string, std::pair<std::string, std::int64_t>> exclusions_;  // job -> (agent, until)
     std::unordered_map<std::string, core::secret_mask> job_masks_;  // jobs in flight with secrets
+    std::unordered_map<std::string, core::twin_record> twins_;  // by agent id
 
     // Projection rows to rewrite. Rows of ended jobs go out with the next flush. Rows of jobs
     // still in flight are written by a tick every projection_tick_ms, at most

@@ -88,10 +88,10 @@ void hub::handle_message(const std::shared_ptr<transport::mesh_peer>& peer, core
         void operator()(p::progress& x) { h.handle_progress(a, x); }
         void operator()(p::reply& x) { h.handle_reply(x); }
         void operator()(p::hello&) {}
-        void operator()(p::twin_reported&) {}
+        void operator()(p::twin_reported& x) { h.handle_twin_reported(a, x); }
     };
     std::visit(visitor{*this, a, peer}, m);
-    // A second hello on a registered connection and twin_reported: accepted and ignored for now.
+    // A second hello on a registered connection: accepted and ignored.
 }
 
 void hub::close_sessions_of(std::string token_id, std::string family, std::string reason) {
@@ -168,6 +168,7 @@ void hub::handle_hello(const std::shared_ptr<transport::mesh_peer>& peer, sessio
     });
     peer->send({{"t", msg::welcome}, {"session", session_id}, {"heartbeat_ms", opts_.heartbeat_ms},
                 {"server_time", clock_.now_ms()}});
+    send_twin_desired(a);  // hub_twin.cpp: what operators want of it, every time it connects
     schedule_dispatch();
 }
 

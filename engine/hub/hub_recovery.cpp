@@ -82,6 +82,10 @@ std::int64_t hub::restore_snapshot() {
     }
     for (const auto& k : snap.keys)
         if (k.kind == "job") idempotency_[k.key] = {k.id, k.created_ms};
+    // Twins are not in the snapshot: their streams are folded again up to it (the tail follows).
+    store_.for_each_event_with_prefix([&](const core::event& e) {
+        if (e.seq <= snap.seq) fold_twin(e);
+    }, "twin-");
     for (auto& o : observers_) {
         for (const auto& stream : o->restore(snap)) {
             auto upto = [&](const core::event& e) {
@@ -111,6 +115,8 @@ void hub::fold_event(const core::event& e) {
         slot->version = e.version;
         slot->stream_state =
             e.type == core::agent_event::connected ? core::agent_state::connected : core::agent_state::disconnected;
+    } else if (starts_with(e.stream, "twin-")) {
+        fold_twin(e);  // hub_twin.cpp
     } else {
         for (auto& o : observers_) o->replay(e);
     }
@@ -150,6 +156,9 @@ void hub::keep_version(const core::event& e) {
         if (!slot) slot = std::make_unique<agent_entry>();
         slot->rec.id = e.stream.substr(6);
         slot->version = std::max(slot->version, e.version);
+    } else if (starts_with(e.stream, "twin-")) {
+        auto& t = twins_[e.stream.substr(5)];
+        t.version = std::max(t.version, e.version);
     }
 }
 

@@ -156,7 +156,7 @@ hub::agent_entry* hub::find_agent(const std::string& id_or_name) {
 void hub::list_agents(job_reply request) {
     on_strand("list_agents", std::move(request), [self = shared_from_this()](job_reply& reply) {
         core::json out = core::json::array();
-        for (auto& [id, a] : self->agents_) out.push_back(core::to_json(a->rec));
+        for (auto& [id, a] : self->agents_) out.push_back(self->with_twin(core::to_json(a->rec)));
         std::sort(out.begin(), out.end(), [](const core::json& x, const core::json& y) { return x["name"] < y["name"]; });
         reply({core::json{{"agents", std::move(out)}}, std::nullopt});
     });
@@ -168,7 +168,7 @@ void hub::get_agent(const std::string& id_or_name, job_reply request) {
         if (!a)
             return reply({{}, core::error(core::error_kind::not_found,
                                           "agent " + id_or_name + " not found (list agents with `orbitmesh status agents`)")});
-        reply({core::to_json(a->rec), std::nullopt});
+        reply({self->with_twin(core::to_json(a->rec)), std::nullopt});
     });
 }
 

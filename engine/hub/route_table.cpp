@@ -55,11 +55,16 @@ void route_table::insert(route r) {
 void route_table::add(std::string method, std::string pattern, core::role_set allowed, route_handler handler) {
     if (allowed.empty())
         throw core::error(core::error_kind::internal, "route " + method + " " + pattern + " admits no role");
-    insert(route{std::move(method), std::move(pattern), allowed, false, std::move(handler)});
+    insert(route{std::move(method), std::move(pattern), allowed, false, std::move(handler), {}});
 }
 
 void route_table::add_open(std::string method, std::string pattern, route_handler handler) {
-    insert(route{std::move(method), std::move(pattern), {}, true, std::move(handler)});
+    insert(route{std::move(method), std::move(pattern), {}, true, std::move(handler), {}});
+}
+
+void route_table::add_signed(std::string method, std::string pattern, std::string credential, route_handler handler) {
+    if (credential.empty()) throw core::error(core::error_kind::internal, "route " + pattern + " is signed by nothing");
+    insert(route{std::move(method), std::move(pattern), {}, true, std::move(handler), std::move(credential)});
 }
 
 route_table::match_result route_table::match(std::string_view method, std::string_view path) const {
@@ -87,6 +92,7 @@ core::json route_table::describe() const {
         for (auto role : {core::role::agent, core::role::operator_, core::role::admin})
             if (r.open || r.allowed.contains(role)) roles.push_back(core::to_string(role));
         out.push_back({{"method", r.method}, {"path", r.pattern}, {"roles", roles}, {"open", r.open}});
+        if (!r.credential.empty()) out.back()["credential"] = r.credential;
     }
     return {{"routes", std::move(out)}};
 }

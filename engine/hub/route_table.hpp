@@ -27,6 +27,7 @@ struct route {
     core::role_set allowed;
     bool open = false;
     route_handler handler;
+    std::string credential;  // open routes that check their own credential say which ("webhook-hmac")
 };
 
 /// Every HTTP route of the hub with its access rule: what the front (engine/serve/http_front)
@@ -37,8 +38,11 @@ public:
     /// Adds a route callable by `allowed` (never empty). Throws core::error{internal} for a
     /// duplicate method + pattern or an empty role set.
     void add(std::string method, std::string pattern, core::role_set allowed, route_handler handler);
-    /// Adds a route that needs no credential.
+    /// Adds a route that needs no token.
     void add_open(std::string method, std::string pattern, route_handler handler);
+    /// Adds a route that needs no token because its handler checks another credential, named in
+    /// the table (`credential`, e.g. "webhook-hmac"): webhooks are authenticated by their signature.
+    void add_signed(std::string method, std::string pattern, std::string credential, route_handler handler);
 
     struct match_result {
         const route* found = nullptr;
@@ -48,7 +52,7 @@ public:
     match_result match(std::string_view method, std::string_view path) const;
 
     const std::vector<route>& routes() const noexcept { return routes_; }
-    /// `{"routes": [{"method", "path", "roles": [...], "open"}]}` for GET /api/v1/routes.
+    /// `{"routes": [{"method", "path", "roles": [...], "open", "credential"?}]}` for GET /api/v1/routes.
     core::json describe() const;
 
 private:

@@ -5,6 +5,8 @@ list(APPEND ORBITMESH_ENGINE_SOURCES
   hub/http_json.cpp
   hub/hub.cpp
   hub/hub_agents.cpp
+  hub/hub_twin.cpp
+  hub/twin_routes.cpp
   hub/hub_invoke.cpp
   hub/hub_jobs.cpp
   hub/hub_log.cpp

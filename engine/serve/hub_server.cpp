@@ -18,8 +18,11 @@
 #include "engine/hub/mesh_identity.hpp"
 #include "engine/hub/mesh_intake.hpp"
 #include "engine/replay/replay_routes.hpp"
+#include "engine/hub/twin_routes.hpp"
 #include "engine/serve/http_front.hpp"
 #include "engine/workflow/runner.hpp"
+#include "engine/workflow/trigger_engine.hpp"
+#include "engine/workflow/trigger_routes.hpp"
 #include "engine/workflow/workflow_routes.hpp"
 #include "transport/asio.hpp"
 #include "transport/server.hpp"
@@ -137,13 +140,15 @@ std::shared_ptr<auth::token_service> attach_tokens(hub& h, store::event_store& s
 
 /// Every HTTP route, each with who may call it; `GET /api/v1/routes` shows the table itself.
 std::shared_ptr<route_table> all_routes(const std::shared_ptr<hub>& h, const std::shared_ptr<runner>& workflows,
-                                        const strand_poster& post, const std::shared_ptr<auth::token_service>& tokens,
+                                        const std::shared_ptr<trigger_engine>& triggers, const strand_poster& post, const std::shared_ptr<auth::token_service>& tokens,
                                         const std::shared_ptr<auth::authenticator>& authn,
                                         const std::filesystem::path& store) {
     auto routes = std::make_shared<route_table>();
     add_hub_routes(*routes, h);
+    add_twin_routes(*routes, h);
     add_workflow_routes(*routes, workflows, post);
     add_replay_routes(*routes, store);
+    add_trigger_routes(*routes, triggers, post);
     auth::add_token_routes(*routes, tokens, post, authn);
     routes->add("GET", "/api/v1/routes", admins,
                 [table = routes.get()](const transport::http_request&, const route_params&, const core::principal&,
@@ -187,6 +192,10 @@ int run_hub(const hub_options& opts) {
     };
     auto workflows = std::make_shared<runner>(h->jobs(), post, runner_options_of(opts));
     h->attach(workflows);
+    // Triggers fold their streams at recovery and arm once the runner has its registry back.
+    auto triggers = std::make_shared<trigger_engine>(h->jobs(), workflows);
+    triggers->connect();
+    h->attach(triggers);
     auto key = auth::load_hub_key(opts.data_dir, opts.jwt_key_file);
     auto revoked = std::make_shared<auth::revocation_list>();
     auto tokens = attach_tokens(*h, *store, key, revoked);
@@ -197,7 +206,7 @@ int run_hub(const hub_options& opts) {
     ao.mode = opts.require_tokens ? auth::auth_mode::token : auth::auth_mode::none;
     ao.limits.max_failures = opts.max_auth_failures;
     auto authn = std::make_shared<auth::authenticator>(ao, key, revoked);
-    auto door = make_front_door(all_routes(h, workflows, post, tokens, authn, store_file(opts)), authn);
+    auto door = make_front_door(all_routes(h, workflows, triggers, post, tokens, authn, store_file(opts)), authn);
     auto mesh = make_mesh_handler(h);
     mesh.on_upgrade = door.mesh_gate;
     if (!opts.tls.client_ca_file.empty()) mesh.on_upgrade = require_client_certificate(std::move(mesh.on_upgrade));

@@ -34,7 +34,21 @@ void read_command(map_reader& r, core::job_action& a) {
     }
 }
 
+// `where: {arch: arm64}` (or `reported.arch`): facts the agent's twin reports, which the hub keeps
+// as `reported.*` tags (SPEC §7: targeting can use reported facts).
+void read_where(map_reader& r, core::job_target& t) {
+    const source_node* where = r.get("where");
+    if (where == nullptr || where->is_null()) return;
+    if (!where->is_mapping()) return r.error(*where, "where", "must be a map FACT: VALUE (e.g. arch: arm64), not " + describe(*where));
+    for (const auto& c : where->children) {
+        const std::string key = c.key.rfind("reported.", 0) == 0 ? c.key : "reported." + c.key;
+        if (c.is_scalar()) t.tags[key] = c.text;
+        else r.error(c, "where", in_quotes(c.key) + " must be a string, not " + describe(c));
+    }
+}
+
 void read_tags(map_reader& r, core::job_target& t) {
+    read_where(r, t);
     const source_node* tags = r.get("tags");
     if (tags == nullptr || tags->is_null()) return;
     if (tags->is_sequence()) {
@@ -105,7 +119,7 @@ std::optional<core::job_action> read_compensation(const source_node& n, diagnost
     read_job_action(r, a);
     a.timeout_ms = r.duration("timeout").value_or(0);
     read_retry(r, a.retry);
-    r.finish({"command", "run", "payload", "target", "pattern", "capabilities", "tags", "required_tags", "priority",
+    r.finish({"command", "run", "payload", "target", "pattern", "capabilities", "tags", "where", "required_tags", "priority",
               "limits", "timeout", "retry", "max_retries", "retry_delay"});
     return a;
 }

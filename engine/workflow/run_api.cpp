@@ -4,6 +4,7 @@
 #include "core/error.hpp"
 #include "core/run_events.hpp"
 #include "engine/workflow/runner.hpp"
+#include "engine/workflow/webhook_secret.hpp"
 
 namespace orbitmesh::engine {
 
@@ -29,7 +30,11 @@ void runner::register_workflow(const std::string& source, const std::string& fil
     batch.events.push_back(*reg.event);
     registry_.apply(*reg.event);
     auto body = workflow_registry::summary(*registry_.find(reg.entry.id), false);
-    port_.commit(std::move(batch), [reply, body] { reply(201, body); });
+    std::weak_ptr<runner> weak = weak_from_this();
+    port_.commit(std::move(batch), [weak, reply, body, id = reg.entry.id] {
+        if (auto self = weak.lock(); self && self->hooks_.registered) self->hooks_.registered(id);
+        reply(201, body);
+    });
 }
 
 core::json runner::list_workflows() const {
@@ -42,7 +47,11 @@ core::json runner::get_workflow(const std::string& id) const {
     const auto* w = registry_.find(id);
     if (!w)
         throw core::error(core::error_kind::not_found, "workflow " + id + " is not registered (see GET /api/v1/workflows)");
-    return workflow_registry::summary(*w, true);
+    auto body = workflow_registry::summary(*w, true);
+    // Webhook secrets are never returned (SPEC §8): one written in the file is masked.
+    if (body.contains("source") && body["source"].is_string())
+        body["source"] = mask_webhook_secrets(*w->definition, body["source"].get<std::string>());
+    return body;
 }
 
 void runner::cancel_run(const std::string& id, const std::string& reason, api_reply reply) {
@@ -106,6 +115,7 @@ void runner::approve(const std::string& id, const approval_request& req, api_rep
 }
 
 void runner::post_event(const std::string& type, const core::json& data, const std::string& key, api_reply reply) {
+    const int started = hooks_.event ? hooks_.event(type, data, key) : 0;
     int matched = 0;
     for (auto& [id, r] : runs_) {
         if (core::is_terminal(r.rec.state)) continue;
@@ -120,7 +130,7 @@ void runner::post_event(const std::string& type, const core::json& data, const s
             advance(r);
         }
     }
-    port_.commit({}, [reply, matched] { reply(202, {{"matched", matched}}); });
+    port_.commit({}, [reply, matched, started] { reply(202, {{"matched", matched}, {"started", started}}); });
 }
 
 void runner::rerun(const std::string& id, const std::string& from, api_reply reply) {

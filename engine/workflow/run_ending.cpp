@@ -139,6 +139,8 @@ void runner::finish_run(live_run& r, core::run_state state) {
         if (!run) return;
         if (!run->rec.parent_run.empty()) self->child_finished(*run);
         self->admit_pending(workflow);
+        if (self->hooks_.event)  // `run.succeeded`, `run.failed`, …: event triggers may start runs
+            self->hooks_.event("run." + std::string(core::to_string(run->rec.state)), core::to_json(run->rec), "");
     });
 }
 

@@ -47,6 +47,15 @@ struct approval_request {
     std::string comment;
 };
 
+/// Who else hears the runner's facts, on the strand (the trigger engine, engine/workflow/trigger_engine).
+struct runner_hooks {
+    /// A new version of the workflow was committed.
+    std::function<void(const std::string& workflow_id)> registered;
+    /// An event: one posted through the API, or a run's end (`run.succeeded`, `run.failed`, …, data =
+    /// the run record). Returns how many runs it started (their batches are queued before the reply).
+    std::function<int(const std::string& type, const core::json& data, const std::string& correlation_key)> event;
+};
+
 struct runner_options {
     std::size_t max_feed = 10'000;        // client events kept per run
     std::size_t keep_finished = 1'000;    // finished runs kept in memory; older ones read from the log and `runs`
@@ -108,6 +117,7 @@ public:
     /// Thread-safe; call once the hub strand has stopped.
     void drain_notifications() { notify_->drain(); }
     const workflow_registry& registry() const { return registry_; }
+    void set_hooks(runner_hooks hooks) { hooks_ = std::move(hooks); }
 
 private:
     struct waiter {
@@ -260,6 +270,7 @@ private:
     std::map<std::string, std::int64_t> pruned_counts_;  // runs per state no longer in memory
     static constexpr std::int64_t rows_tick_ms = 100;
     static constexpr std::size_t rows_per_tick = 100;
+    runner_hooks hooks_;
     std::shared_ptr<step_pool> pool_;  // started on the first script or http step
     std::unique_ptr<notify_worker> notify_;  // last: its threads stop first, while the rest still exists
 };

@@ -49,3 +49,11 @@ list(APPEND ORBITMESH_ENGINE_SOURCES
   workflow/run_script.cpp
   workflow/javascript_review.cpp
 )
+# Triggers (issue 10): schedule, event and webhook triggers fire runs; their routes.
+list(APPEND ORBITMESH_ENGINE_SOURCES
+  workflow/trigger_engine.cpp
+  workflow/trigger_event_fire.cpp
+  workflow/trigger_routes.cpp
+  workflow/trigger_webhook.cpp
+  workflow/webhook_secret.cpp
+)

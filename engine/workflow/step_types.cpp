@@ -14,7 +14,7 @@ struct type_keys {
 
 const std::vector<type_keys>& key_table() {
     static const std::vector<type_keys> table = {
-        {core::step_type::job, {"command", "run", "payload", "args", "target", "pattern", "capabilities", "tags", "required_tags", "priority", "fan_out", "limits", "pending_timeout"}},
+        {core::step_type::job, {"command", "run", "payload", "args", "target", "pattern", "capabilities", "tags", "where", "required_tags", "priority", "fan_out", "limits", "pending_timeout"}},
         {core::step_type::parallel, {"branches", "max_concurrency", "fail_fast"}},
         {core::step_type::conditional, {"expression", "then", "else"}},
         {core::step_type::foreach, {"collection", "steps", "loop_steps", "item_variable", "index_variable", "max_concurrency"}},

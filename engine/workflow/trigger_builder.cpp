@@ -2,6 +2,9 @@
 #include <algorithm>
 #include <cctype>
 
+#include "core/cron.hpp"
+#include "core/error.hpp"
+#include "core/time_zone.hpp"
 #include "core/workflow_suggest.hpp"
 #include "engine/workflow/original_triggers.hpp"
 #include "engine/workflow/workflow_builder.hpp"
@@ -10,37 +13,60 @@ namespace orbitmesh::engine {
 
 namespace {
 
-std::size_t count_fields(std::string_view s) {
-    std::size_t fields = 0;
-    bool in_field = false;
-    for (char c : s) {
-        const bool space = std::isspace(static_cast<unsigned char>(c)) != 0;
-        if (!space && !in_field) ++fields;
-        in_field = !space;
+// The core's messages name the field themselves ("cron \"…\": …"); the sink adds the key again.
+std::string without_prefix(std::string_view message, std::string_view prefix) {
+    if (message.substr(0, prefix.size()) == prefix) message.remove_prefix(prefix.size());
+    return std::string(message);
+}
+
+void read_cron(map_reader& r, core::workflow_trigger& t) {
+    auto c = r.text("cron");
+    if (!c) return;
+    t.cron = *c;
+    try {
+        core::parse_cron(*c);
+    } catch (const core::error& e) {
+        r.error(*r.get("cron"), "cron", without_prefix(e.what(), "cron "));
     }
-    return fields;
+}
+
+void read_timezone(map_reader& r, core::workflow_trigger& t) {
+    if (r.has("timezone") && r.has("time_zone"))
+        r.sink().error(r.node().find("time_zone")->key_pos, r.owner() + " has both timezone and time_zone", "keep one");
+    const char* key = r.has("timezone") ? "timezone" : "time_zone";
+    t.timezone = r.text(key).value_or("UTC");
+    if (!r.has(key)) return;
+    try {
+        core::time_zone::load(t.timezone);
+    } catch (const core::error& e) {
+        r.error(*r.get(key), key, without_prefix(e.what(), "time zone "));
+    }
+}
+
+void read_catch_up(map_reader& r, core::workflow_trigger& t) {
+    const source_node* c = r.get("catch_up");
+    if (c == nullptr || c->is_null()) return;
+    auto policy = c->is_scalar() ? core::parse_catch_up(c->text) : std::nullopt;
+    if (!policy) {
+        r.error(*c, "catch_up", "must be none, latest or all, not " + describe(*c),
+                "none skips fire times missed while the hub was down, latest fires the newest, all fires each");
+        return;
+    }
+    t.catch_up = *policy;
+    t.catch_up_limit = static_cast<int>(r.integer("catch_up_limit", 1, 10'000).value_or(100));
 }
 
 void read_schedule(map_reader& r, core::workflow_trigger& t) {
     if (r.has("cron") && r.has("interval"))
         r.sink().error(r.node().find("interval")->key_pos, r.owner() + " has both cron and interval", "keep one");
     if (!r.has("cron") && !r.has("interval")) r.require("cron", "cron: \"0 3 * * *\" or interval: 15m");
-    if (auto c = r.text("cron")) {
-        t.cron = *c;
-        const std::size_t fields = count_fields(*c);
-        const bool macro = !c->empty() && (*c)[0] == '@' && fields == 1;
-        if (!macro && fields != 5 && fields != 6)
-            r.error(*r.get("cron"), "cron", in_quotes(*c) + " has " + std::to_string(fields) + " fields",
-                    "use 5 fields (minute hour day-of-month month day-of-week) or 6 (with seconds)");
-    }
+    read_cron(r, t);
     if (auto interval = r.duration("interval")) {
         if (*interval <= 0) r.error(*r.get("interval"), "interval", "must be longer than zero");
         t.interval_ms = *interval;
     }
-    if (r.has("timezone") && r.has("time_zone"))
-        r.sink().error(r.node().find("time_zone")->key_pos, r.owner() + " has both timezone and time_zone", "keep one");
-    t.timezone = r.text("timezone").value_or(r.text("time_zone").value_or("UTC"));
-    t.catch_up = r.boolean("catch_up").value_or(false);
+    read_timezone(r, t);
+    read_catch_up(r, t);
     t.max_concurrent = static_cast<int>(r.integer("max_concurrent", 1, 100'000).value_or(1));
 }
 
@@ -48,7 +74,7 @@ void read_schedule(map_reader& r, core::workflow_trigger& t) {
 std::vector<std::string_view> trigger_keys(core::trigger_type t) {
     switch (t) {
     case core::trigger_type::manual: return {"input_schema"};
-    case core::trigger_type::schedule: return {"cron", "interval", "timezone", "time_zone", "catch_up", "max_concurrent"};
+    case core::trigger_type::schedule: return {"cron", "interval", "timezone", "time_zone", "catch_up", "catch_up_limit", "max_concurrent"};
     case core::trigger_type::webhook: return {"secret", "input_mapping"};
     case core::trigger_type::event: return {"event_type", "filter", "input_mapping"};
     }

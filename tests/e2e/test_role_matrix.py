@@ -8,6 +8,7 @@ import pytest
 import auth_helpers as a
 
 OPEN = "open"
+HMAC = "webhook-hmac"  # open to the door, authenticated by its own signature (the handler checks it)
 OPS = {"operator", "admin"}
 ADMIN = {"admin"}
 
@@ -27,6 +28,8 @@ MATRIX = [
     ("GET", "/api/v1/agents", OPS),
     ("GET", "/api/v1/agents/{id}", OPS),
     ("POST", "/api/v1/agents/{id}/invoke", OPS),
+    ("GET", "/api/v1/agents/{id}/twin", OPS),
+    ("PATCH", "/api/v1/agents/{id}/twin", OPS),
     ("POST", "/api/v1/workflows", OPS),
     ("GET", "/api/v1/workflows", OPS),
     ("GET", "/api/v1/workflows/{id}", OPS),
@@ -44,6 +47,8 @@ MATRIX = [
     ("GET", "/api/v1/replay/{id}", OPS),
     ("GET", "/api/v1/replay/{id}/chrome-trace", OPS),
     ("GET", "/api/v1/verify", OPS),
+    ("GET", "/api/v1/triggers", OPS),
+    ("POST", "/api/v1/hooks/{workflow}/{trigger}", HMAC),
     ("POST", "/api/v1/tokens", ADMIN),
     ("GET", "/api/v1/tokens", ADMIN),
     ("GET", "/api/v1/tokens/{id}", ADMIN),
@@ -88,7 +93,8 @@ def test_the_matrix_lists_exactly_the_hubs_routes(world):
     hub, tokens = world
     status, body = a.request(hub, "GET", "/api/v1/routes", token=tokens["admin"])
     assert status == 200, body
-    served = {(r["method"], r["path"]): (OPEN if r["open"] else set(r["roles"])) for r in body["routes"]}
+    served = {(r["method"], r["path"]): ((r.get("credential") or OPEN) if r["open"] else set(r["roles"]))
+              for r in body["routes"]}
     expected = {(m, p): who for m, p, who in MATRIX}
     assert set(served) - set(expected) == set(), "routes without a row in the role matrix"
     assert set(expected) - set(served) == set(), "rows of the matrix the hub does not serve"
@@ -99,16 +105,16 @@ def test_the_matrix_lists_exactly_the_hubs_routes(world):
 @pytest.mark.parametrize("method,pattern,allowed", MATRIX, ids=[f"{m} {p}" for m, p, _ in MATRIX])
 def test_each_route_admits_exactly_its_roles(world, method, pattern, allowed):
     hub, tokens = world
-    path = pattern.replace("{id}", "no-such-id")
+    path = pattern.replace("{id}", "no-such-id").replace("{workflow}", "no-such-workflow").replace("{trigger}", "no-such-trigger")
     body = BODIES.get((method, pattern), {} if method == "POST" else None)
     status, reply = a.request(hub, method, path, body=body)
-    if allowed == OPEN:
+    if allowed in (OPEN, HMAC):
         assert status not in (401, 403), f"{method} {path} without a token: {status} {reply!r}"
     else:
         assert status == 401, f"{method} {path} without a token: {status} {reply!r}"
     for role in ROLES:
         status, reply = a.request(hub, method, path, token=tokens[role], body=body)
-        if allowed == OPEN or role in allowed:
+        if allowed in (OPEN, HMAC) or role in allowed:
             assert status not in (401, 403), f"{method} {path} as {role}: {status} {reply!r}"
         else:
             assert status == 403, f"{method} {path} as {role}: {status} {reply!r}"

@@ -178,8 +178,8 @@ TEST_CASE("workflow validate: triggers are checked") {
         "steps:\n"
         "  - {id: a, run: x}\n");
     CHECK(out == std::vector<std::string>{
-                     "w.yaml:2: error: trigger #1: cron \"0 3 * *\" has 4 fields (use 5 fields (minute hour day-of-month month "
-                     "day-of-week) or 6 (with seconds))",
+                     "w.yaml:2: error: trigger #1: cron \"0 3 * *\" has 4 fields (use 5: minute hour day-of-month month "
+                     "day-of-week, or 6 with seconds first)",
                      "w.yaml:3: error: trigger #2 has unknown type \"cron\" (use manual, schedule, webhook or event (or the "
                      "original's job_completion, file_watch))",
                      "w.yaml:4: error: trigger #3 is missing \"event_type\" (add event_type: the event that starts a run)",
