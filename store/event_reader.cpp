@@ -264,23 +264,6 @@ std::optional<snapshot_blob> event_reader::load_snapshot() {
     }
 }
 
-void event_reader::for_each_event_with_prefix(const std::function<void(const core::event&)>& fn,
-                                              const std::string& prefix) {
-    // [prefix, prefix with its last byte raised) is exactly the names starting with prefix, and
-    // UNIQUE(stream, version) makes it an index range in stream, version order.
-    std::string upper = prefix;
-    if (upper.empty() || static_cast<unsigned char>(upper.back()) == 0xff)
-        throw core::error{core::error_kind::internal, "for_each_event_with_prefix needs a plain prefix"};
-    upper.back() = static_cast<char>(upper.back() + 1);
-    sqlite::raw_statement q(db_.getHandle(),
-                            "SELECT seq, stream, version, type, data, time FROM events"
-                            " WHERE stream >= ?1 AND stream < ?2 ORDER BY stream, version");
-    statement_scope scope(q);
-    sqlite3_bind_text(q.get(), 1, prefix.data(), static_cast<int>(prefix.size()), SQLITE_STATIC);
-    sqlite3_bind_text(q.get(), 2, upper.data(), static_cast<int>(upper.size()), SQLITE_STATIC);
-    scan(q, fn);
-}
-
 std::int64_t event_reader::last_seq() {
     try {
         statement_scope scope(last_seq_);

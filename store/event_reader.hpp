@@ -39,7 +39,6 @@ public:
     std::vector<core::json> load_runs_page(std::size_t limit, const std::string& state, const std::string& before);
     std::map<std::string, std::int64_t> count_runs();
     std::optional<snapshot_blob> load_snapshot();
-    void for_each_event_with_prefix(const std::function<void(const core::event&)>& fn, const std::string& prefix);
 
 private:
     void scan(const sqlite::raw_statement& query, const std::function<void(const core::event&)>& fn);

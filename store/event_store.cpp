@@ -94,10 +94,6 @@ public:
     }
     std::map<std::string, std::int64_t> count_runs() override { return reader().count_runs(); }
     std::optional<snapshot_blob> load_snapshot() override { return reader().load_snapshot(); }
-    void for_each_event_with_prefix(const std::function<void(const core::event&)>& fn,
-                                    const std::string& prefix) override {
-        reader().for_each_event_with_prefix(fn, prefix);
-    }
     store_stats stats() const override {
         return {commits_.load(std::memory_order_relaxed), events_.load(std::memory_order_relaxed),
                 rows_.load(std::memory_order_relaxed), commit_micros_.load(std::memory_order_relaxed)};

@@ -155,10 +155,6 @@ public:
     virtual std::map<std::string, std::int64_t> count_runs() = 0;
     /// The newest snapshot, or nullopt.
     virtual std::optional<snapshot_blob> load_snapshot() = 0;
-    /// Calls `fn` for every event of the streams whose name starts with `prefix` ("workflow-"),
-    /// stream by stream, each in version order (an index range, not a scan of the log).
-    virtual void for_each_event_with_prefix(const std::function<void(const core::event&)>& fn,
-                                            const std::string& prefix) = 0;
     /// A job's output lines with seq > after_seq, oldest first, at most `limit`.
     virtual std::vector<log_line> load_logs(const std::string& job_id, std::int64_t after_seq, std::size_t limit) = 0;
     /// Highest committed seq (0 for an empty log).

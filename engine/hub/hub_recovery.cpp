@@ -83,15 +83,15 @@ std::int64_t hub::restore_snapshot() {
     for (const auto& k : snap.keys)
         if (k.kind == "job") idempotency_[k.key] = {k.id, k.created_ms};
     // Twins are not in the snapshot: their streams are folded again up to it (the tail follows).
-    store_.for_each_event_with_prefix([&](const core::event& e) {
+    store_.for_each_event_in("twin-", [&](const core::event& e) {
         if (e.seq <= snap.seq) fold_twin(e);
-    }, "twin-");
+    });
     for (auto& o : observers_) {
         for (const auto& stream : o->restore(snap)) {
             auto upto = [&](const core::event& e) {
                 if (e.seq <= snap.seq) o->replay(e);
             };
-            if (ends_with_dash(stream)) store_.for_each_event_with_prefix(upto, stream);
+            if (ends_with_dash(stream)) store_.for_each_event_in(stream, upto);
             else store_.for_each_event(upto, 0, stream);
         }
     }

@@ -46,10 +46,6 @@ public:
         for (const auto& e : preloaded)
             if (e.stream.starts_with(prefix)) fn(e);
     }
-    void for_each_event_with_prefix(const std::function<void(const core::event&)>& fn, const std::string& prefix) override {
-        for (const auto& e : preloaded)
-            if (e.stream.starts_with(prefix)) fn(e);
-    }
     std::vector<core::job_record> load_jobs() override { return {}; }
     std::vector<core::agent_record> load_agents() override { return {}; }
     // No projection rows and no snapshot: these hubs start from `preloaded` alone.
