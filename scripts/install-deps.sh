@@ -7,7 +7,9 @@
 # Why some are here: openssl: the auth tests make RSA keys at test time; clang-14 +
 # libfuzzer-14-dev: scripts/fuzz.sh (libFuzzer ships with clang, not GCC); bubblewrap:
 # `agent --sandbox`; clang-14, lld-14 (wasm-ld), wasi-libc, libclang-rt-14-dev-wasm32: the tests
-# build WASI modules for the wasm handler; dpkg-dev, fakeroot: cpack's .deb.
+# build WASI modules for the wasm handler; dpkg-dev, fakeroot: cpack's .deb; postgresql-15,
+# libpq-dev: the PostgreSQL store and the tests that start a real server; chromium: the
+# dashboard's headless-browser test; prometheus: promtool checks /metrics in a test.
 set -euo pipefail
 
 peers=0
@@ -28,6 +30,8 @@ packages=(
   openssl bubblewrap clang-14 lld-14 wasi-libc libclang-rt-14-dev-wasm32 libfuzzer-14-dev
   dpkg-dev fakeroot
   tzdata
+  postgresql-15 libpq-dev
+  chromium prometheus
 )
 if [ "$peers" -eq 1 ]; then
   packages+=(gearman-job-server beanstalkd redis-server python3-celery python3-redis)
