@@ -8,7 +8,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 start=$SECONDS
 step() { echo "demo: [$1/3, $((SECONDS - start))s] $2"; }
 step 1 "Debian packages (scripts/install-deps.sh)"
-"$root/scripts/install-deps.sh"
+"$root/scripts/install-deps.sh" --build-only
 step 2 "building the orbitmesh binary only (ninja shows [done/total])"
 ORBITMESH_SKIP_DEPS=1 "$root/scripts/build.sh" --target orbitmesh
 step 3 "running the demo"
