@@ -19,15 +19,10 @@ namespace {
 
 using steady = std::chrono::steady_clock;
 
-std::string str(const core::json& j, const char* key) {
-    auto it = j.find(key);
-    return it != j.end() && it->is_string() ? it->get<std::string>() : std::string{};
-}
-
 /// The step an event is about: `step` in the HTTP contract, `path` (`each[2]/upload`) in the store.
 std::string event_step(const core::json& ev) {
-    std::string s = str(ev, "step");
-    return s.empty() ? str(ev, "path") : s;
+    std::string s = core::string_at(ev, "step");
+    return s.empty() ? core::string_at(ev, "path") : s;
 }
 
 bool step_done(const std::string& s) {
@@ -41,7 +36,7 @@ public:
     progress(std::size_t total, bool live) : total_(total), live_(live), started_(steady::now()) {}
 
     void on_event(const core::json& ev) {
-        std::string type = str(ev, "type"), step = event_step(ev);
+        std::string type = core::string_at(ev, "type"), step = event_step(ev);
         if (step.empty()) return;
         if (type == "step.started" || type == "step.waiting" || type == "step.compensating") running_[step] = type;
         if (type == "step.finished" || type == "step.skipped" || type == "step.compensated") {
@@ -85,7 +80,7 @@ private:
 /// A step log line (`step.log`) as text, whatever the hub names the field.
 std::string log_text(const core::json& ev) {
     for (const char* key : {"data", "line", "message", "text"})
-        if (auto t = str(ev, key); !t.empty()) return t;
+        if (auto t = core::string_at(ev, key); !t.empty()) return t;
     return {};
 }
 
@@ -114,7 +109,7 @@ std::chrono::milliseconds next_wait(const follow_options& o, bool live) {
 /// Running job steps of a run record (children included), as (step path, job id).
 void running_jobs(const core::json& steps, std::vector<std::pair<std::string, std::string>>& out) {
     for (const auto& s : steps) {
-        if (str(s, "state") == "running" && !str(s, "job_id").empty()) out.emplace_back(str(s, "path"), str(s, "job_id"));
+        if (core::string_at(s, "state") == "running" && !core::string_at(s, "job_id").empty()) out.emplace_back(core::string_at(s, "path"), core::string_at(s, "job_id"));
         if (auto c = s.find("children"); c != s.end() && c->is_array()) running_jobs(*c, out);
     }
 }
@@ -129,8 +124,8 @@ public:
         if (jobs.size() > 5) jobs.resize(5);  // enough to show why; each is one request
         for (const auto& [step, id] : jobs) {
             auto job = api.get("/api/v1/jobs/" + url_encode(id));
-            auto reason = str(job, "pending_reason");
-            if (str(job, "state") != "pending" || reason.empty() || told_[id] == reason) continue;
+            auto reason = core::string_at(job, "pending_reason");
+            if (core::string_at(job, "state") != "pending" || reason.empty() || told_[id] == reason) continue;
             told_[id] = reason;
             bar.clear();
             std::cerr << "orbitmesh: step " << step << ": job " << id << " is still pending: " << reason << std::endl;
@@ -158,7 +153,7 @@ bool read_events(api_client& api, const std::string& run_id, const follow_option
         for (const auto& ev : page.value("events", core::json::array())) {
             if (o.format == "ndjson") print_json(ev, true);
             bar.on_event(ev);
-            if (o.format == "table" && str(ev, "type") == "step.log" && (live || o.verbose)) print_log_line(ev, bar);
+            if (o.format == "table" && core::string_at(ev, "type") == "step.log" && (live || o.verbose)) print_log_line(ev, bar);
         }
         after = page.value("next", after);
         if (page.value("done", false)) return true;
@@ -171,12 +166,12 @@ bool read_events(api_client& api, const std::string& run_id, const follow_option
 }
 
 void report_end(const core::json& run, const follow_options& o) {
-    std::string state = str(run, "state");
+    std::string state = core::string_at(run, "state");
     if (o.format == "json") print_json(run);
     else if (o.format == "table" && !o.quiet) print_run_tree(run);
     if (state == "succeeded" || o.quiet) return;
-    std::string why = str(run, "error");
-    std::cerr << "orbitmesh: run " << str(run, "id") << " " << state << (why.empty() ? "" : ": " + why) << std::endl;
+    std::string why = core::string_at(run, "error");
+    std::cerr << "orbitmesh: run " << core::string_at(run, "id") << " " << state << (why.empty() ? "" : ": " + why) << std::endl;
 }
 
 std::string agent_name(const core::json& agent) {
@@ -194,10 +189,10 @@ void tree_rows(const core::json& steps, const std::string& indent, std::vector<s
     for (const auto& s : steps) {
         std::string dur = s.value("duration_ms", core::json()).is_number()
                               ? core::format_duration(s["duration_ms"].get<std::int64_t>()) : "-";
-        std::string err = str(s, "error");
-        std::string path = str(s, "path"), name = str(s, "id");
+        std::string err = core::string_at(s, "error");
+        std::string path = core::string_at(s, "path"), name = core::string_at(s, "id");
         if (!indent.empty() && path.rfind('[') != std::string::npos) name = path.substr(path.rfind('['));  // `[2]/upload`
-        rows.push_back({indent + name, str(s, "state"), cell(s, "attempts"), agent_name(s.value("agent", core::json())),
+        rows.push_back({indent + name, core::string_at(s, "state"), cell(s, "attempts"), agent_name(s.value("agent", core::json())),
                         dur, err.empty() ? "-" : shorten(err, 60)});
         if (auto c = s.find("children"); c != s.end() && c->is_array()) tree_rows(*c, indent + "  ", rows);
     }
@@ -207,9 +202,9 @@ void tree_rows(const core::json& steps, const std::string& indent, std::vector<s
 void print_approvals(const core::json& steps, const std::string& run_id) {
     for (const auto& s : steps) {
         const auto w = s.value("waiting", core::json::object());
-        if (str(s, "state") == "waiting" && w.is_object() && str(w, "kind") == "approval")
-            std::cout << "approval " << str(s, "path") << ": " << (str(s, "message").empty() ? "(no message)" : str(s, "message"))
-                      << "  (orbitmesh workflow approve " << run_id << " --step " << str(s, "path") << ")\n";
+        if (core::string_at(s, "state") == "waiting" && w.is_object() && core::string_at(w, "kind") == "approval")
+            std::cout << "approval " << core::string_at(s, "path") << ": " << (core::string_at(s, "message").empty() ? "(no message)" : core::string_at(s, "message"))
+                      << "  (orbitmesh workflow approve " << run_id << " --step " << core::string_at(s, "path") << ")\n";
         if (auto c = s.find("children"); c != s.end() && c->is_array()) print_approvals(*c, run_id);
     }
 }
@@ -225,9 +220,9 @@ std::optional<std::int64_t> epoch_ms(const std::string& t) {
 }
 
 std::string run_duration(const core::json& run) {
-    auto start = epoch_ms(str(run, "started_at"));
+    auto start = epoch_ms(core::string_at(run, "started_at"));
     if (!start) return "-";
-    auto end = epoch_ms(str(run, "finished_at"));
+    auto end = epoch_ms(core::string_at(run, "finished_at"));
     std::int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
                            std::chrono::system_clock::now().time_since_epoch()).count();
     return core::format_duration(std::max<std::int64_t>(0, end.value_or(now) - *start));
@@ -236,7 +231,7 @@ std::string run_duration(const core::json& run) {
 std::string steps_done(const core::json& run) {
     const auto steps = run.value("steps", core::json::array());
     std::size_t done = 0;
-    for (const auto& s : steps) done += step_done(str(s, "state"));
+    for (const auto& s : steps) done += step_done(core::string_at(s, "state"));
     return std::to_string(done) + "/" + std::to_string(steps.size());
 }
 
@@ -265,20 +260,20 @@ int follow_run(api_client& api, const std::string& run_id, const follow_options&
     }
     core::json run = api.get(target + "?wait=10s", std::chrono::seconds(40));
     report_end(run, o);
-    return exit_code_for_run_state(str(run, "state"));
+    return exit_code_for_run_state(core::string_at(run, "state"));
 }
 
 void print_run_tree(const core::json& run) {
     const auto& wf = run.value("workflow", core::json::object());
-    std::cout << "run " << str(run, "id") << "  " << (wf.is_object() ? str(wf, "id") : std::string{})
-              << (wf.is_object() && !str(wf, "version").empty() ? " v" + str(wf, "version") : std::string{}) << "  "
-              << str(run, "state") << "  " << run_duration(run) << "\n";
+    std::cout << "run " << core::string_at(run, "id") << "  " << (wf.is_object() ? core::string_at(wf, "id") : std::string{})
+              << (wf.is_object() && !core::string_at(wf, "version").empty() ? " v" + core::string_at(wf, "version") : std::string{}) << "  "
+              << core::string_at(run, "state") << "  " << run_duration(run) << "\n";
     std::vector<std::vector<std::string>> rows;
     tree_rows(run.value("steps", core::json::array()), "", rows);
     for (const auto& c : run.value("compensations", core::json::array()))
-        rows.push_back({"undo " + str(c, "step"), str(c, "state"), "-", "-", "-", str(c, "error").empty() ? "-" : shorten(str(c, "error"), 60)});
+        rows.push_back({"undo " + core::string_at(c, "step"), core::string_at(c, "state"), "-", "-", "-", core::string_at(c, "error").empty() ? "-" : shorten(core::string_at(c, "error"), 60)});
     print_table({"STEP", "STATE", "ATTEMPTS", "AGENT", "DURATION", "ERROR"}, rows);
-    print_approvals(run.value("steps", core::json::array()), str(run, "id"));
+    print_approvals(run.value("steps", core::json::array()), core::string_at(run, "id"));
 }
 
 void print_run_list(const core::json& runs, const std::string& format) {
@@ -290,7 +285,7 @@ void print_run_list(const core::json& runs, const std::string& format) {
     std::vector<std::vector<std::string>> rows;
     for (const auto& r : runs) {
         const auto& wf = r.value("workflow", core::json::object());
-        rows.push_back({str(r, "id"), wf.is_object() ? str(wf, "id") : "-", str(r, "state"), steps_done(r),
+        rows.push_back({core::string_at(r, "id"), wf.is_object() ? core::string_at(wf, "id") : "-", core::string_at(r, "state"), steps_done(r),
                         cell(r, "started_at"), run_duration(r)});
     }
     print_table({"ID", "WORKFLOW", "STATE", "STEPS", "STARTED", "DURATION"}, rows);

@@ -18,18 +18,13 @@ namespace orbitmesh::cli {
 
 namespace {
 
-std::string str(const core::json& j, const char* key) {
-    auto it = j.find(key);
-    return it != j.end() && it->is_string() ? it->get<std::string>() : std::string{};
-}
-
 std::string run_path(const std::string& run, const std::string& action) {
     return "/api/v1/runs/" + url_encode(run) + (action.empty() ? "" : "/" + action);
 }
 
 /// A run record after an action: `RUN STATE` for people, the record for scripts.
 void print_run_state(const core::json& run, const std::string& format) {
-    if (format == "table") std::cout << str(run, "id") << " " << str(run, "state") << std::endl;
+    if (format == "table") std::cout << core::string_at(run, "id") << " " << core::string_at(run, "state") << std::endl;
     else print_json(run, format == "ndjson");
 }
 
@@ -54,7 +49,7 @@ int run_register(const std::vector<std::string>& files, const global_options& g)
             if (e.kind() != core::error_kind::invalid_input) throw;
             throw core::error(e.kind(), file + ": " + e.what() + " (see orbitmesh workflow validate " + file + ")");
         }
-        if (g.output == "table") std::cout << str(wf, "id") << " " << (str(wf, "version").empty() ? "-" : str(wf, "version")) << std::endl;
+        if (g.output == "table") std::cout << core::string_at(wf, "id") << " " << (core::string_at(wf, "version").empty() ? "-" : core::string_at(wf, "version")) << std::endl;
         all.push_back(wf);
     }
     if (g.output == "json") print_json({{"workflows", all}});
@@ -149,16 +144,16 @@ int run_rerun(const rerun_flags& f, const global_options& g) {
     api_client api(g);
     auto run = api.post(run_path(f.run, "rerun"), {{"from", f.from}});
     if (!f.wait) {
-        if (g.output == "table") std::cout << str(run, "id") << std::endl;
+        if (g.output == "table") std::cout << core::string_at(run, "id") << std::endl;
         else print_json(run, g.output == "ndjson");
         return core::exit_ok;
     }
-    if (g.output == "table" && !g.quiet) std::cerr << "orbitmesh: started run " << str(run, "id") << std::endl;
+    if (g.output == "table" && !g.quiet) std::cerr << "orbitmesh: started run " << core::string_at(run, "id") << std::endl;
     follow_options o;
     o.format = g.output;
     o.quiet = g.quiet;
     o.verbose = g.verbose;
-    return follow_run(api, str(run, "id"), o);
+    return follow_run(api, core::string_at(run, "id"), o);
 }
 
 void add_rerun(CLI::App& wf, command_context& ctx) {

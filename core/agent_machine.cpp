@@ -6,14 +6,14 @@ namespace orbitmesh::core {
 
 namespace {
 
-using s = agent_state;
-using k = agent_event_kind;
+using as = agent_state;
+using ak = agent_event_kind;
 
-constexpr agent_transition table[] = {
-    {std::nullopt, k::connected, s::connected},
-    {s::disconnected, k::connected, s::connected},
-    {s::connected, k::connected, s::connected},  // a newer connection replaced the old one
-    {s::connected, k::disconnected, s::disconnected},
+constexpr agent_transition agent_table[] = {
+    {std::nullopt, ak::connected, as::connected},
+    {as::disconnected, ak::connected, as::connected},
+    {as::connected, ak::connected, as::connected},  // a newer connection replaced the old one
+    {as::connected, ak::disconnected, as::disconnected},
 };
 
 [[noreturn]] void refuse(const agent_history& a, const event& e, const std::string& why) {
@@ -23,15 +23,15 @@ constexpr agent_transition table[] = {
 }  // namespace
 
 std::optional<agent_event_kind> parse_agent_event_kind(std::string_view type) noexcept {
-    if (type == agent_event::connected) return k::connected;
-    if (type == agent_event::disconnected) return k::disconnected;
+    if (type == agent_event::connected) return ak::connected;
+    if (type == agent_event::disconnected) return ak::disconnected;
     return std::nullopt;
 }
 
-std::span<const agent_transition> agent_transitions() noexcept { return table; }
+std::span<const agent_transition> agent_transitions() noexcept { return agent_table; }
 
 bool agent_transition_allowed(std::optional<agent_state> from, agent_event_kind event) noexcept {
-    for (const auto& t : table)
+    for (const auto& t : agent_table)
         if (t.from == from && t.event == event) return true;
     return false;
 }
@@ -51,13 +51,13 @@ void apply(agent_history& a, const event& e) {
             next.capabilities = d.value("capabilities", next.capabilities);
             next.concurrency = d.value("concurrency", next.concurrency);
             next.version = d.value("version", next.version);
-            next.reason = *kind == k::disconnected ? d.value("reason", std::string{}) : std::string{};
+            next.reason = *kind == ak::disconnected ? d.value("reason", std::string{}) : std::string{};
         }
     } catch (const json::exception& err) {
         refuse(a, e, std::string("has a field of the wrong type: ") + err.what());
     }
-    next.state = *kind == k::connected ? s::connected : s::disconnected;
-    if (*kind == k::connected) next.connected_ms = e.time_ms;
+    next.state = *kind == ak::connected ? as::connected : as::disconnected;
+    if (*kind == ak::connected) next.connected_ms = e.time_ms;
     next.events = e.version;
     next.updated_ms = e.time_ms;
     a = std::move(next);

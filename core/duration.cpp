@@ -92,4 +92,8 @@ std::string format_duration(std::int64_t ms) {
     return buf;
 }
 
+std::string format_timeout(std::int64_t ms) {
+    return ms % 1000 == 0 ? std::to_string(ms / 1000) + "s" : std::to_string(ms) + "ms";
+}
+
 }  // namespace orbitmesh::core

@@ -13,5 +13,7 @@ std::optional<std::int64_t> parse_duration(std::string_view text);
 std::int64_t parse_duration_or_throw(std::string_view text, std::string_view what);
 /// Short human text for a duration in ms: `250ms`, `1.5s`, `2m03s`, `1h02m`.
 std::string format_duration(std::int64_t ms);
+/// A limit as a flag would take it: "5s" for whole seconds, else "1500ms".
+std::string format_timeout(std::int64_t ms);
 
 }  // namespace orbitmesh::core

@@ -35,7 +35,7 @@ public:
         for (;;) {
             while (pos_ < text_.size() && std::isspace(static_cast<unsigned char>(text_[pos_]))) ++pos_;
             if (pos_ >= text_.size()) break;
-            const bool after_dot = !out.empty() && out.back().kind == token_kind::dot;
+            const bool after_dot = !out.empty() && out.back().kind == lex_kind::dot;
             out.push_back(next(after_dot));
         }
         token end;
@@ -49,7 +49,7 @@ private:
         throw expression_error(text_, at, std::move(reason), std::move(hint));
     }
 
-    token make(token_kind k, std::size_t start) const {
+    token make(lex_kind k, std::size_t start) const {
         token t;
         t.kind = k;
         t.offset = static_cast<std::uint32_t>(start);
@@ -82,7 +82,7 @@ private:
         if (pos_ < text_.size() && is_name_char(text_[pos_]))
             fail(start, "malformed number \"" + std::string(text_.substr(start, pos_ + 1 - start)) + "\"",
                  "names cannot start with a digit");
-        token t = make(token_kind::number, start);
+        token t = make(lex_kind::number, start);
         const char* first = text_.data() + start;
         const char* last = text_.data() + pos_;
         std::int64_t i = 0;
@@ -128,7 +128,7 @@ private:
     token lex_string() {
         const std::size_t start = pos_;
         const char quote = text_[pos_++];
-        token t = make(token_kind::string, start);
+        token t = make(lex_kind::string, start);
         for (;;) {
             if (pos_ >= text_.size())
                 fail(start, "unterminated string", std::string("close it with ") + quote);
@@ -154,15 +154,15 @@ private:
             ++pos_;
         }
         const std::string_view word = text_.substr(start, pos_ - start);
-        token_kind k = token_kind::identifier;
+        lex_kind k = lex_kind::identifier;
         if (!after_dot) {
-            if (word == "true") k = token_kind::kw_true;
-            else if (word == "false") k = token_kind::kw_false;
-            else if (word == "null") k = token_kind::kw_null;
-            else if (word == "in") k = token_kind::kw_in;
+            if (word == "true") k = lex_kind::kw_true;
+            else if (word == "false") k = lex_kind::kw_false;
+            else if (word == "null") k = lex_kind::kw_null;
+            else if (word == "in") k = lex_kind::kw_in;
         }
         token t = make(k, start);
-        if (k == token_kind::identifier) t.text = std::string(word);
+        if (k == lex_kind::identifier) t.text = std::string(word);
         return t;
     }
 
@@ -178,23 +178,23 @@ private:
         const std::size_t start = pos_;
         const char c = text_[pos_++];
         switch (c) {
-        case '(': return make(token_kind::lparen, start);
-        case ')': return make(token_kind::rparen, start);
-        case '[': return make(token_kind::lbracket, start);
-        case ']': return make(token_kind::rbracket, start);
-        case '{': return make(token_kind::lbrace, start);
-        case '}': return make(token_kind::rbrace, start);
-        case ',': return make(token_kind::comma, start);
-        case ':': return make(token_kind::colon, start);
-        case '.': return make(token_kind::dot, start);
-        case '+': return make(token_kind::plus, start);
-        case '-': return make(token_kind::minus, start);
-        case '*': return make(token_kind::star, start);
-        case '/': return make(token_kind::slash, start);
-        case '%': return make(token_kind::percent, start);
-        case '?': return make(take('?') ? token_kind::coalesce : token_kind::question, start);
-        case '<': return make(take('=') ? token_kind::less_equal : token_kind::less, start);
-        case '>': return make(take('=') ? token_kind::greater_equal : token_kind::greater, start);
+        case '(': return make(lex_kind::lparen, start);
+        case ')': return make(lex_kind::rparen, start);
+        case '[': return make(lex_kind::lbracket, start);
+        case ']': return make(lex_kind::rbracket, start);
+        case '{': return make(lex_kind::lbrace, start);
+        case '}': return make(lex_kind::rbrace, start);
+        case ',': return make(lex_kind::comma, start);
+        case ':': return make(lex_kind::colon, start);
+        case '.': return make(lex_kind::dot, start);
+        case '+': return make(lex_kind::plus, start);
+        case '-': return make(lex_kind::minus, start);
+        case '*': return make(lex_kind::star, start);
+        case '/': return make(lex_kind::slash, start);
+        case '%': return make(lex_kind::percent, start);
+        case '?': return make(take('?') ? lex_kind::coalesce : lex_kind::question, start);
+        case '<': return make(take('=') ? lex_kind::less_equal : lex_kind::less, start);
+        case '>': return make(take('=') ? lex_kind::greater_equal : lex_kind::greater, start);
         default: return lex_paired(c, start);
         }
     }
@@ -202,19 +202,19 @@ private:
     token lex_paired(char c, std::size_t start) {
         switch (c) {
         case '!':
-            if (!take('=')) return make(token_kind::bang, start);
+            if (!take('=')) return make(lex_kind::bang, start);
             if (take('=')) fail(start, "unknown operator !==", "use != to compare");
-            return make(token_kind::not_equal, start);
+            return make(lex_kind::not_equal, start);
         case '=':
             if (!take('=')) fail(start, "unexpected \"=\"", "use == to compare; expressions cannot assign");
             if (take('=')) fail(start, "unknown operator ===", "use == to compare");
-            return make(token_kind::equal, start);
+            return make(lex_kind::equal, start);
         case '&':
             if (!take('&')) fail(start, "unexpected \"&\"", "use && for \"and\"");
-            return make(token_kind::and_and, start);
+            return make(lex_kind::and_and, start);
         case '|':
             if (!take('|')) fail(start, "unexpected \"|\"", "use || for \"or\"");
-            return make(token_kind::or_or, start);
+            return make(lex_kind::or_or, start);
         default:
             break;
         }

@@ -8,7 +8,7 @@
 
 namespace orbitmesh::core {
 
-enum class token_kind : std::uint8_t {
+enum class lex_kind : std::uint8_t {
     end, number, string, identifier,
     lparen, rparen, lbracket, rbracket, lbrace, rbrace, comma, colon, dot,
     question, coalesce, plus, minus, star, slash, percent, bang,
@@ -17,7 +17,7 @@ enum class token_kind : std::uint8_t {
 };
 
 struct token {
-    token_kind kind = token_kind::end;
+    lex_kind kind = lex_kind::end;
     std::uint32_t offset = 0;  // 0-based position in the text
     std::string text;          // identifier name or decoded string
     json number;               // number literal: integer or float

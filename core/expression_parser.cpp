@@ -12,31 +12,31 @@ namespace orbitmesh::core {
 namespace {
 
 struct binary_level {
-    token_kind token;
+    lex_kind token;
     expr_op op;
     int level;  // higher binds tighter
 };
 
 constexpr binary_level binary_ops[] = {
-    {token_kind::coalesce, expr_op::coalesce, 0},
-    {token_kind::or_or, expr_op::logical_or, 1},
-    {token_kind::and_and, expr_op::logical_and, 2},
-    {token_kind::equal, expr_op::equal, 3},
-    {token_kind::not_equal, expr_op::not_equal, 3},
-    {token_kind::less, expr_op::less, 4},
-    {token_kind::less_equal, expr_op::less_equal, 4},
-    {token_kind::greater, expr_op::greater, 4},
-    {token_kind::greater_equal, expr_op::greater_equal, 4},
-    {token_kind::kw_in, expr_op::in, 4},
-    {token_kind::plus, expr_op::add, 5},
-    {token_kind::minus, expr_op::subtract, 5},
-    {token_kind::star, expr_op::multiply, 6},
-    {token_kind::slash, expr_op::divide, 6},
-    {token_kind::percent, expr_op::modulo, 6},
+    {lex_kind::coalesce, expr_op::coalesce, 0},
+    {lex_kind::or_or, expr_op::logical_or, 1},
+    {lex_kind::and_and, expr_op::logical_and, 2},
+    {lex_kind::equal, expr_op::equal, 3},
+    {lex_kind::not_equal, expr_op::not_equal, 3},
+    {lex_kind::less, expr_op::less, 4},
+    {lex_kind::less_equal, expr_op::less_equal, 4},
+    {lex_kind::greater, expr_op::greater, 4},
+    {lex_kind::greater_equal, expr_op::greater_equal, 4},
+    {lex_kind::kw_in, expr_op::in, 4},
+    {lex_kind::plus, expr_op::add, 5},
+    {lex_kind::minus, expr_op::subtract, 5},
+    {lex_kind::star, expr_op::multiply, 6},
+    {lex_kind::slash, expr_op::divide, 6},
+    {lex_kind::percent, expr_op::modulo, 6},
 };
 constexpr int top_level = 6;
 
-const binary_level* find_binary(token_kind k) {
+const binary_level* find_binary(lex_kind k) {
     for (const auto& b : binary_ops)
         if (b.token == k) return &b;
     return nullptr;
@@ -44,24 +44,24 @@ const binary_level* find_binary(token_kind k) {
 
 std::string describe(const token& t) {
     switch (t.kind) {
-    case token_kind::end: return "the end of the expression";
-    case token_kind::number: return "number " + t.number.dump();
-    case token_kind::string: return "a string";
-    case token_kind::identifier: return "name \"" + t.text + "\"";
-    case token_kind::lparen: return "\"(\"";
-    case token_kind::rparen: return "\")\"";
-    case token_kind::lbracket: return "\"[\"";
-    case token_kind::rbracket: return "\"]\"";
-    case token_kind::lbrace: return "\"{\"";
-    case token_kind::rbrace: return "\"}\"";
-    case token_kind::comma: return "\",\"";
-    case token_kind::colon: return "\":\"";
-    case token_kind::dot: return "\".\"";
-    case token_kind::question: return "\"?\"";
-    case token_kind::kw_true: return "true";
-    case token_kind::kw_false: return "false";
-    case token_kind::kw_null: return "null";
-    case token_kind::kw_in: return "\"in\"";
+    case lex_kind::end: return "the end of the expression";
+    case lex_kind::number: return "number " + t.number.dump();
+    case lex_kind::string: return "a string";
+    case lex_kind::identifier: return "name \"" + t.text + "\"";
+    case lex_kind::lparen: return "\"(\"";
+    case lex_kind::rparen: return "\")\"";
+    case lex_kind::lbracket: return "\"[\"";
+    case lex_kind::rbracket: return "\"]\"";
+    case lex_kind::lbrace: return "\"{\"";
+    case lex_kind::rbrace: return "\"}\"";
+    case lex_kind::comma: return "\",\"";
+    case lex_kind::colon: return "\":\"";
+    case lex_kind::dot: return "\".\"";
+    case lex_kind::question: return "\"?\"";
+    case lex_kind::kw_true: return "true";
+    case lex_kind::kw_false: return "false";
+    case lex_kind::kw_null: return "null";
+    case lex_kind::kw_in: return "\"in\"";
     default: return "an operator";
     }
 }
@@ -73,7 +73,7 @@ public:
 
     expr_node parse_all() {
         expr_node root = parse_ternary();
-        if (peek().kind != token_kind::end)
+        if (peek().kind != lex_kind::end)
             fail(peek().offset, "unexpected " + describe(peek()) + " after a complete expression",
                  "join values with an operator such as &&, || or +");
         return root;
@@ -102,18 +102,18 @@ private:
     const token& peek() const { return tokens_[pos_]; }
     token take() {
         token t = std::move(tokens_[pos_]);
-        if (tokens_[pos_].kind != token_kind::end && pos_ + 1 < tokens_.size()) ++pos_;
+        if (tokens_[pos_].kind != lex_kind::end && pos_ + 1 < tokens_.size()) ++pos_;
         return t;
     }
     void skip() {
         if (pos_ + 1 < tokens_.size()) ++pos_;
     }
-    bool accept(token_kind k) {
+    bool accept(lex_kind k) {
         if (peek().kind != k) return false;
         skip();
         return true;
     }
-    void expect(token_kind k, const char* what, std::size_t opened_at) {
+    void expect(lex_kind k, const char* what, std::size_t opened_at) {
         if (accept(k)) return;
         fail(peek().offset, std::string("expected ") + what + ", found " + describe(peek()),
              "opened at column " + std::to_string(opened_at + 1));
@@ -140,13 +140,13 @@ private:
     expr_node parse_ternary() {
         nesting_guard guard(*this, peek().offset);
         expr_node cond = parse_binary(0);
-        if (peek().kind != token_kind::question) return cond;
+        if (peek().kind != lex_kind::question) return cond;
         const std::size_t at = peek().offset;
         skip();
         expr_node n = node(expr_node::kind::ternary, at);
         adopt(n, std::move(cond));
         adopt(n, parse_ternary());
-        expect(token_kind::colon, "\":\" of the ?: operator", at);
+        expect(lex_kind::colon, "\":\" of the ?: operator", at);
         adopt(n, parse_ternary());
         return n;
     }
@@ -168,13 +168,13 @@ private:
     }
 
     expr_node parse_unary() {
-        const token_kind k = peek().kind;
-        if (k != token_kind::bang && k != token_kind::minus) return parse_postfix();
+        const lex_kind k = peek().kind;
+        if (k != lex_kind::bang && k != lex_kind::minus) return parse_postfix();
         const std::size_t at = peek().offset;
         nesting_guard guard(*this, at);
         skip();
         expr_node n = node(expr_node::kind::unary, at);
-        n.op = k == token_kind::bang ? expr_op::logical_not : expr_op::negate;
+        n.op = k == lex_kind::bang ? expr_op::logical_not : expr_op::negate;
         adopt(n, parse_unary());
         return n;
     }
@@ -183,19 +183,19 @@ private:
         expr_node value = parse_primary();
         for (;;) {
             const std::size_t at = peek().offset;
-            if (accept(token_kind::dot)) {
-                if (peek().kind != token_kind::identifier)
+            if (accept(lex_kind::dot)) {
+                if (peek().kind != lex_kind::identifier)
                     fail(peek().offset, "expected a name after \".\", found " + describe(peek()),
                          "write e.g. steps.build.output, or use ['key'] for other keys");
                 expr_node n = node(expr_node::kind::member, at);
                 n.name = take().text;
                 adopt(n, std::move(value));
                 value = std::move(n);
-            } else if (accept(token_kind::lbracket)) {
+            } else if (accept(lex_kind::lbracket)) {
                 expr_node n = node(expr_node::kind::index, at);
                 adopt(n, std::move(value));
                 adopt(n, parse_ternary());
-                expect(token_kind::rbracket, "\"]\"", at);
+                expect(lex_kind::rbracket, "\"]\"", at);
                 value = std::move(n);
             } else {
                 return value;
@@ -206,31 +206,31 @@ private:
     expr_node parse_primary() {
         const std::size_t at = peek().offset;
         switch (peek().kind) {
-        case token_kind::number: {
+        case lex_kind::number: {
             expr_node n = node(expr_node::kind::literal, at);
             n.value = take().number;
             return n;
         }
-        case token_kind::string: {
+        case lex_kind::string: {
             expr_node n = node(expr_node::kind::literal, at);
             n.value = take().text;
             return n;
         }
-        case token_kind::kw_true: skip(); return literal(at, true);
-        case token_kind::kw_false: skip(); return literal(at, false);
-        case token_kind::kw_null: skip(); return literal(at, nullptr);
-        case token_kind::identifier: return parse_name();
-        case token_kind::lparen: {
+        case lex_kind::kw_true: skip(); return literal(at, true);
+        case lex_kind::kw_false: skip(); return literal(at, false);
+        case lex_kind::kw_null: skip(); return literal(at, nullptr);
+        case lex_kind::identifier: return parse_name();
+        case lex_kind::lparen: {
             skip();
             expr_node inner = parse_ternary();
-            expect(token_kind::rparen, "\")\"", at);
+            expect(lex_kind::rparen, "\")\"", at);
             return inner;
         }
-        case token_kind::lbracket: return parse_list();
-        case token_kind::lbrace: return parse_map();
+        case lex_kind::lbracket: return parse_list();
+        case lex_kind::lbrace: return parse_map();
         default:
             fail(at, "expected a value, found " + describe(peek()),
-                 peek().kind == token_kind::end ? "the expression is incomplete" : std::string());
+                 peek().kind == lex_kind::end ? "the expression is incomplete" : std::string());
         }
     }
 
@@ -243,7 +243,7 @@ private:
     expr_node parse_name() {
         const std::size_t at = peek().offset;
         std::string name = take().text;
-        if (peek().kind != token_kind::lparen) {
+        if (peek().kind != lex_kind::lparen) {
             expr_node n = node(expr_node::kind::name, at);
             n.name = std::move(name);
             return n;
@@ -257,7 +257,7 @@ private:
         }
         expr_node n = node(expr_node::kind::call, at);
         n.name = std::move(name);
-        parse_items(n, token_kind::rparen, "\")\" or \",\"", peek().offset);
+        parse_items(n, lex_kind::rparen, "\")\" or \",\"", peek().offset);
         if (n.args.size() < f->min_args || n.args.size() > f->max_args)
             fail(at, n.name + "() takes " + arity_text(*f) + ", got " + std::to_string(n.args.size()));
         return n;
@@ -270,19 +270,19 @@ private:
     }
 
     // `(`/`[` already current; reads comma-separated values up to `close` (a trailing comma is fine).
-    void parse_items(expr_node& n, token_kind close, const char* what, std::size_t opened_at) {
+    void parse_items(expr_node& n, lex_kind close, const char* what, std::size_t opened_at) {
         skip();
         while (!accept(close)) {
             adopt(n, parse_ternary());
             if (accept(close)) break;
-            expect(token_kind::comma, what, opened_at);
+            expect(lex_kind::comma, what, opened_at);
         }
     }
 
     expr_node parse_list() {
         const std::size_t at = peek().offset;
         expr_node n = node(expr_node::kind::list, at);
-        parse_items(n, token_kind::rbracket, "\"]\" or \",\"", at);
+        parse_items(n, lex_kind::rbracket, "\"]\" or \",\"", at);
         return n;
     }
 
@@ -290,19 +290,19 @@ private:
         const std::size_t at = peek().offset;
         expr_node n = node(expr_node::kind::map, at);
         skip();
-        while (!accept(token_kind::rbrace)) {
-            const token_kind k = peek().kind;
-            if (k != token_kind::identifier && k != token_kind::string)
+        while (!accept(lex_kind::rbrace)) {
+            const lex_kind k = peek().kind;
+            if (k != lex_kind::identifier && k != lex_kind::string)
                 fail(peek().offset, "expected a map key, found " + describe(peek()), "keys are names or quoted strings");
             const std::size_t key_at = peek().offset;
             std::string key = take().text;
             if (std::find(n.keys.begin(), n.keys.end(), key) != n.keys.end())
                 fail(key_at, "duplicate map key \"" + key + "\"");
-            expect(token_kind::colon, "\":\" after the map key", key_at);
+            expect(lex_kind::colon, "\":\" after the map key", key_at);
             n.keys.push_back(std::move(key));
             adopt(n, parse_ternary());
-            if (accept(token_kind::rbrace)) break;
-            expect(token_kind::comma, "\"}\" or \",\"", at);
+            if (accept(lex_kind::rbrace)) break;
+            expect(lex_kind::comma, "\"}\" or \",\"", at);
         }
         return n;
     }

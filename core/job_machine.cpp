@@ -10,8 +10,8 @@ namespace orbitmesh::core {
 
 namespace {
 
-using s = job_state;
-using k = job_event_kind;
+using js = job_state;
+using jk = job_event_kind;
 constexpr std::optional<job_state> none = std::nullopt;
 
 constexpr std::array<std::string_view, job_event_kind_count> kind_names{
@@ -20,49 +20,49 @@ constexpr std::array<std::string_view, job_event_kind_count> kind_names{
 };
 
 // SPEC §3: pending → assigned → running → succeeded | failed | cancelled | timed_out, plus dead.
-constexpr job_transition table[] = {
-    {none, k::submitted, s::pending},
-    {s::pending, k::assigned, s::assigned},
-    {s::assigned, k::started, s::running},
+constexpr job_transition job_table[] = {
+    {none, jk::submitted, js::pending},
+    {js::pending, jk::assigned, js::assigned},
+    {js::assigned, jk::started, js::running},
     // An attempt's outcome; an ACKed fire_and_forget job also ends from assigned.
-    {s::assigned, k::finished, s::succeeded},
-    {s::assigned, k::finished, s::failed},
-    {s::assigned, k::finished, s::cancelled},
-    {s::assigned, k::finished, s::timed_out},
-    {s::running, k::finished, s::succeeded},
-    {s::running, k::finished, s::failed},
-    {s::running, k::finished, s::cancelled},
-    {s::running, k::finished, s::timed_out},
+    {js::assigned, jk::finished, js::succeeded},
+    {js::assigned, jk::finished, js::failed},
+    {js::assigned, jk::finished, js::cancelled},
+    {js::assigned, jk::finished, js::timed_out},
+    {js::running, jk::finished, js::succeeded},
+    {js::running, jk::finished, js::failed},
+    {js::running, jk::finished, js::cancelled},
+    {js::running, jk::finished, js::timed_out},
     // A queued job cancelled by request, or failed when it can never run.
-    {s::pending, k::finished, s::cancelled},
-    {s::pending, k::finished, s::failed},
+    {js::pending, jk::finished, js::cancelled},
+    {js::pending, jk::finished, js::failed},
     // Back to the queue: a failure with retries left, or agent loss / no ACK / NACK.
-    {s::assigned, k::retry_scheduled, s::pending},
-    {s::running, k::retry_scheduled, s::pending},
-    {s::assigned, k::requeued, s::pending},
-    {s::running, k::requeued, s::pending},
+    {js::assigned, jk::retry_scheduled, js::pending},
+    {js::running, jk::retry_scheduled, js::pending},
+    {js::assigned, jk::requeued, js::pending},
+    {js::running, jk::requeued, js::pending},
     // Retries spent.
-    {s::pending, k::dead, s::dead},
-    {s::assigned, k::dead, s::dead},
-    {s::running, k::dead, s::dead},
+    {js::pending, jk::dead, js::dead},
+    {js::assigned, jk::dead, js::dead},
+    {js::running, jk::dead, js::dead},
     // A flag on a job still going; the agent's `cancelled` result ends it.
-    {s::pending, k::cancel_requested, s::pending},
-    {s::assigned, k::cancel_requested, s::assigned},
-    {s::running, k::cancel_requested, s::running},
+    {js::pending, jk::cancel_requested, js::pending},
+    {js::assigned, jk::cancel_requested, js::assigned},
+    {js::running, jk::cancel_requested, js::running},
     // `job retry`: an ended, unsuccessful job is queued again.
-    {s::failed, k::retried, s::pending},
-    {s::cancelled, k::retried, s::pending},
-    {s::timed_out, k::retried, s::pending},
-    {s::dead, k::retried, s::pending},
+    {js::failed, jk::retried, js::pending},
+    {js::cancelled, jk::retried, js::pending},
+    {js::timed_out, jk::retried, js::pending},
+    {js::dead, jk::retried, js::pending},
 };
 
-// The table as bitmasks of allowed targets, [from + 1][event] (row 0: the job does not exist):
+// The job_table as bitmasks of allowed targets, [from + 1][event] (row 0: the job does not exist):
 // the fold asks once per event, so it should not walk the table each time.
 using target_masks = std::array<std::array<std::uint16_t, job_event_kind_count>, job_state_count + 1>;
 
 constexpr target_masks build_masks() {
     target_masks m{};
-    for (const auto& t : table) {
+    for (const auto& t : job_table) {
         const std::size_t row = t.from ? static_cast<std::size_t>(*t.from) + 1 : 0;
         m[row][static_cast<std::size_t>(t.event)] |= static_cast<std::uint16_t>(1u << static_cast<unsigned>(t.to));
     }
@@ -99,7 +99,7 @@ std::optional<job_event_kind> parse_job_event_kind(std::string_view type) noexce
     return k;
 }
 
-std::span<const job_transition> job_transitions() noexcept { return table; }
+std::span<const job_transition> job_transitions() noexcept { return job_table; }
 
 void illegal_job_transition(std::string_view job_id, std::string_view type, std::optional<job_state> from,
                             const char* why) {

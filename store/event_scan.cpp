@@ -27,13 +27,6 @@ constexpr const char* prefix_sql =
     "SELECT seq, stream, version, type, data, time FROM events WHERE stream >= ?1 AND stream < ?2"
     " ORDER BY stream, version";
 
-// sqlite3_column_blob, not _text: _text promises a NUL at the end and so copies every value into
-// a buffer of its own; the bytes are the same (UTF-8 as stored) and a view needs no terminator.
-std::string_view text(sqlite3_stmt* s, int col) {
-    const auto* p = static_cast<const char*>(sqlite3_column_blob(s, col));
-    return p == nullptr ? std::string_view{} : std::string_view(p, static_cast<std::size_t>(sqlite3_column_bytes(s, col)));
-}
-
 SQLite::Database open_mapped(const std::filesystem::path& file) {
     std::error_code ec;
     if (!std::filesystem::is_regular_file(file, ec))
@@ -79,9 +72,9 @@ void event_scan::impl::run(const raw_statement& q, const std::filesystem::path& 
     int rc = SQLITE_ROW;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
         v.seq = sqlite3_column_int64(s, 0);
-        v.stream = text(s, 1);
+        v.stream = sqlite::column_view(s, 1);
         v.version = sqlite3_column_int64(s, 2);
-        v.type = text(s, 3);
+        v.type = sqlite::column_view(s, 3);
         const auto* data = static_cast<const std::uint8_t*>(sqlite3_column_blob(s, 4));
         v.data = {data, static_cast<std::size_t>(sqlite3_column_bytes(s, 4))};
         v.time_ms = sqlite3_column_int64(s, 5);

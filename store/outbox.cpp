@@ -23,7 +23,7 @@ namespace {
 using sqlite::statement_scope;
 
 // Version 1: a row per result.
-constexpr std::string_view v1 = R"sql(
+constexpr std::string_view outbox_v1 = R"sql(
 CREATE TABLE results(
     job_id  TEXT NOT NULL,
     attempt INT  NOT NULL,
@@ -36,7 +36,7 @@ CREATE TABLE results(
 // a row plus an index entry per result (half the agent's outbox time went there). `results` is a
 // MessagePack array of [job_id, attempt, result]; rows moved over from version 1 hold the same
 // as JSON text. `seq` order is the order results were first written, the order they are resent in.
-constexpr std::string_view v2 = R"sql(
+constexpr std::string_view outbox_v2 = R"sql(
 CREATE TABLE result_batches(
     seq     INTEGER PRIMARY KEY,
     results BLOB NOT NULL
@@ -45,7 +45,7 @@ INSERT INTO result_batches(results)
     SELECT json_array(json_array(job_id, attempt, json(result))) FROM results ORDER BY rowid;
 DROP TABLE results;
 )sql";
-constexpr std::string_view migrations[] = {v1, v2};
+constexpr std::string_view migrations[] = {outbox_v1, outbox_v2};
 
 std::string attempt_name(std::string_view job_id, int attempt) {
     return "job " + std::string(job_id) + " attempt " + std::to_string(attempt);

@@ -14,13 +14,6 @@ namespace orbitmesh::store {
 
 namespace {
 
-// sqlite3_column_blob, not _text: _text promises a NUL at the end and so copies every value into
-// a buffer of its own; the bytes are the same (UTF-8 as stored) and a view needs no terminator.
-std::string_view text(sqlite3_stmt* s, int col) {
-    const auto* p = static_cast<const char*>(sqlite3_column_blob(s, col));
-    return p == nullptr ? std::string_view{} : std::string_view(p, static_cast<std::size_t>(sqlite3_column_bytes(s, col)));
-}
-
 /// Steps a prepared query to its end, calling `row` for each row; errors name the file.
 template <typename Row>
 void each_row(const sqlite::raw_statement& q, const std::filesystem::path& file, const char* what, Row&& row) {
@@ -66,16 +59,16 @@ void projection_scan::jobs(std::int64_t after, std::int64_t last, const std::fun
     sqlite3_bind_int64(q.get(), 2, last);
     job_row_view v;
     each_row(q, file_, "reading the jobs table", [&](sqlite3_stmt* s) {
-        v.id = text(s, 0);
-        v.state = text(s, 1);
-        v.command = text(s, 2);
+        v.id = sqlite::column_view(s, 0);
+        v.state = sqlite::column_view(s, 1);
+        v.command = sqlite::column_view(s, 2);
         v.priority = sqlite3_column_int64(s, 3);
         v.attempt = sqlite3_column_int64(s, 4);
-        v.agent_id = text(s, 5);
-        v.idempotency_key = text(s, 6);
+        v.agent_id = sqlite::column_view(s, 5);
+        v.idempotency_key = sqlite::column_view(s, 6);
         v.created_ms = sqlite3_column_int64(s, 7);
         v.updated_ms = sqlite3_column_int64(s, 8);
-        v.record = text(s, 9);
+        v.record = sqlite::column_view(s, 9);
         v.version = sqlite3_column_int64(s, 10);
         fn(v);
     });
@@ -90,10 +83,10 @@ void projection_scan::agents(const std::function<void(const agent_row_view&)>& f
     sqlite::raw_statement q(impl_->db.getHandle(), "SELECT id, name, state, record FROM agents ORDER BY id");
     agent_row_view v;
     each_row(q, file_, "reading the agents table", [&](sqlite3_stmt* s) {
-        v.id = text(s, 0);
-        v.name = text(s, 1);
-        v.state = text(s, 2);
-        v.record = text(s, 3);
+        v.id = sqlite::column_view(s, 0);
+        v.name = sqlite::column_view(s, 1);
+        v.state = sqlite::column_view(s, 2);
+        v.record = sqlite::column_view(s, 3);
         fn(v);
     });
 }
@@ -105,16 +98,16 @@ void projection_scan::runs(const std::function<void(const run_row_view&)>& fn) {
                         " version, record FROM runs ORDER BY id");
     run_row_view v;
     each_row(q, file_, "reading the runs table", [&](sqlite3_stmt* s) {
-        v.id = text(s, 0);
-        v.state = text(s, 1);
-        v.workflow_id = text(s, 2);
-        v.workflow_version = text(s, 3);
-        v.parent_run = text(s, 4);
-        v.idempotency_key = text(s, 5);
+        v.id = sqlite::column_view(s, 0);
+        v.state = sqlite::column_view(s, 1);
+        v.workflow_id = sqlite::column_view(s, 2);
+        v.workflow_version = sqlite::column_view(s, 3);
+        v.parent_run = sqlite::column_view(s, 4);
+        v.idempotency_key = sqlite::column_view(s, 5);
         v.created_ms = sqlite3_column_int64(s, 6);
         v.updated_ms = sqlite3_column_int64(s, 7);
         v.version = sqlite3_column_int64(s, 8);
-        v.record = text(s, 9);
+        v.record = sqlite::column_view(s, 9);
         fn(v);
     });
 }
@@ -124,9 +117,9 @@ void projection_scan::keys(const std::function<void(const key_row_view&)>& fn) {
     sqlite::raw_statement q(impl_->db.getHandle(), "SELECT kind, key, id, created FROM idempotency_keys ORDER BY kind, key");
     key_row_view v;
     each_row(q, file_, "reading the idempotency_keys table", [&](sqlite3_stmt* s) {
-        v.kind = text(s, 0);
-        v.key = text(s, 1);
-        v.id = text(s, 2);
+        v.kind = sqlite::column_view(s, 0);
+        v.key = sqlite::column_view(s, 1);
+        v.id = sqlite::column_view(s, 2);
         v.created_ms = sqlite3_column_int64(s, 3);
         fn(v);
     });

@@ -2,6 +2,7 @@
 
 #include <optional>
 
+#include "core/duration.hpp"
 #include "core/error.hpp"
 #include "transport/beast.hpp"
 #include "transport/tls.hpp"
@@ -11,10 +12,6 @@ namespace {
 
 using clock = std::chrono::steady_clock;
 constexpr std::uint64_t max_response_body = std::uint64_t{1} << 30;
-
-std::string seconds_text(std::chrono::milliseconds d) {
-    return d.count() % 1000 == 0 ? std::to_string(d.count() / 1000) + "s" : std::to_string(d.count()) + "ms";
-}
 
 /// A reused keep-alive connection the server had already closed: safe to send again once.
 bool is_stale_connection(const error_code& ec) {
@@ -132,7 +129,7 @@ void http_client::impl::connect(clock::time_point deadline, std::chrono::millise
     }
     if (!ec) return;
     disconnect();
-    fail_unreachable(ec == beast::error::timeout ? "no answer within " + seconds_text(timeout) : ec.message());
+    fail_unreachable(ec == beast::error::timeout ? "no answer within " + core::format_timeout(timeout.count()) : ec.message());
 }
 
 void http_client::impl::disconnect() {
@@ -185,7 +182,7 @@ http_result http_client::request(const std::string& method, const std::string& t
         if (ec == beast::error::timeout)
             throw core::error(core::error_kind::timeout, "the hub at " + impl_->url.host_port() + " did not answer " +
                                                              method + " " + target + " within " +
-                                                             seconds_text(timeout));
+                                                             core::format_timeout(timeout.count()));
         impl_->fail_unreachable("connection lost during " + method + " " + target + ": " + ec.message());
     }
 }

@@ -1,5 +1,6 @@
 #include "transport/webhook_client.hpp"
 
+#include "core/duration.hpp"
 #include "core/error.hpp"
 #include "transport/beast.hpp"
 
@@ -12,18 +13,14 @@ std::string name_of(const core::server_url& url) {
     return "webhook http://" + url.host_port() + (url.path.empty() ? "/" : url.path);
 }
 
-std::string seconds_text(std::chrono::milliseconds d) {
-    return d.count() % 1000 == 0 ? std::to_string(d.count() / 1000) + "s" : std::to_string(d.count()) + "ms";
-}
-
-struct exchange {
+struct webhook_exchange {
     error_code ec;
     bool connected = false;
     webhook_response response;
 };
 
 net::awaitable<void> post_once(const core::server_url& url, const std::string& body, std::chrono::milliseconds timeout,
-                               exchange& out) {
+                               webhook_exchange& out) {
     auto executor = co_await net::this_coro::executor;
     tcp::resolver resolver(executor);
     beast::tcp_stream stream(executor);
@@ -59,13 +56,13 @@ webhook_response post_webhook(const core::server_url& url, const std::string& bo
     if (url.tls)
         throw core::error(core::error_kind::usage, name_of(url) + ": https:// webhooks are not supported by this build yet");
     net::io_context io;
-    exchange out;
+    webhook_exchange out;
     std::exception_ptr failure;
     net::co_spawn(io, post_once(url, body, timeout, out), [&](std::exception_ptr e) { failure = e; });
     io.run();
     if (failure) std::rethrow_exception(failure);
     if (out.ec == beast::error::timeout)
-        throw core::error(core::error_kind::timeout, name_of(url) + ": no answer within " + seconds_text(timeout));
+        throw core::error(core::error_kind::timeout, name_of(url) + ": no answer within " + core::format_timeout(timeout.count()));
     if (out.ec)
         throw core::error(core::error_kind::unavailable,
                           name_of(url) + (out.connected ? ": connection lost: " : ": cannot connect: ") + out.ec.message());

@@ -19,8 +19,6 @@ constexpr auto close_grace = std::chrono::seconds(2);
 /// A read buffer grown past this is given back once the connection goes quiet, so thousands of
 /// idle agents do not each keep the largest frame they ever sent.
 constexpr std::size_t retained_buffer_bytes = 64u << 10;
-constexpr int close_internal_error = 1011;
-
 /// RFC 6455 allows 123 bytes of reason; cut at a UTF-8 boundary.
 std::string fit_reason(std::string reason) {
     constexpr std::size_t max_reason = 123;

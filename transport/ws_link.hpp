@@ -12,6 +12,9 @@
 
 namespace orbitmesh::transport {
 
+/// WebSocket close code 1011: the server met an unexpected condition handling a message.
+constexpr int close_internal_error = 1011;
+
 struct link_options {
     bool json_text = false;          // orbitmesh.json: text frames holding JSON
     std::size_t max_frame = 16u << 20;

@@ -11,8 +11,6 @@ namespace orbitmesh::transport {
 namespace {
 
 namespace protocol = core::protocol;
-constexpr int close_internal_error = 1011;
-
 link_options link_options_for(const server_options& o, const std::string& remote, bool json_text) {
     link_options l;
     l.json_text = json_text;
@@ -24,7 +22,7 @@ link_options link_options_for(const server_options& o, const std::string& remote
     return l;
 }
 
-void log_line(const std::string& text) { core::log::write("", core::log::level::info, text); }
+void log_session_line(const std::string& text) { core::log::write("", core::log::level::info, text); }
 
 }  // namespace
 
@@ -91,7 +89,7 @@ void ws_session<Stream>::notify_close(const std::string& reason) {
     try {
         ctx_->mesh.on_close(this->shared_from_this(), reason);
     } catch (const std::exception& e) {
-        log_line("ws " + upgrade_.remote + ": on_close failed: " + e.what());
+        log_session_line("ws " + upgrade_.remote + ": on_close failed: " + e.what());
     }
 }
 

@@ -16,11 +16,6 @@ namespace msg = core::protocol::msg;
 
 namespace {
 
-std::string string_field(const core::json& m, const char* name) {
-    auto it = m.find(name);
-    return it != m.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
-
 /// Moves a string field out of `m` (the message is not used afterwards).
 std::string take_string(core::json& m, const char* name) {
     auto it = m.find(name);
@@ -195,8 +190,8 @@ void agent_session::release_held_acks() {
 }
 
 void agent_session::on_cancel(const core::json& m) {
-    auto job_id = string_field(m, "job_id");
-    auto reason = string_field(m, "reason");
+    auto job_id = core::string_at(m, "job_id");
+    auto reason = core::string_at(m, "reason");
     auto grace = number_field<std::int64_t>(m, "grace_ms", job_runner::default_cancel_grace_ms);
     if (!runner_.cancel(job_id, reason, grace))
         log_verbose("cancel for job " + job_id + ", which does not run here");
@@ -222,7 +217,7 @@ void agent_session::on_job_message(core::json m) {
 void agent_session::on_invoke(const core::json& m) {
     core::json reply{{"t", msg::reply},
                      {"call_id", m.contains("call_id") ? m["call_id"] : core::json(nullptr)}};
-    auto method = core::canonical_command(string_field(m, "method"));
+    auto method = core::canonical_command(core::string_at(m, "method"));
     if (method == "ping")
         reply["value"] = "pong";
     else if (method == "system.info")
@@ -230,7 +225,7 @@ void agent_session::on_invoke(const core::json& m) {
     else if (method == "system.health")
         reply["value"] = system_health(profile_.disk_path);
     else
-        reply["error"] = "unknown method: " + string_field(m, "method");
+        reply["error"] = "unknown method: " + core::string_at(m, "method");
     send_(std::move(reply));
 }
 

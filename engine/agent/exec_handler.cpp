@@ -8,7 +8,7 @@ namespace orbitmesh::engine::agent {
 
 namespace {
 
-[[noreturn]] void bad_payload() {
+[[noreturn]] void bad_exec_payload() {
     throw core::error(core::error_kind::invalid_input,
                       "exec: payload must be an argv array, a command line, or {argv, env, cwd, stdin}");
 }
@@ -17,7 +17,7 @@ std::vector<std::string> argv_from(const core::json& v) {
     std::vector<std::string> argv;
     if (v.is_array()) {
         for (const auto& a : v) {
-            if (a.is_object() || a.is_array() || a.is_null()) bad_payload();
+            if (a.is_object() || a.is_array() || a.is_null()) bad_exec_payload();
             argv.push_back(a.is_string() ? a.get<std::string>() : a.dump());
         }
     } else if (v.is_string()) {
@@ -25,9 +25,9 @@ std::vector<std::string> argv_from(const core::json& v) {
         std::istringstream words(v.get<std::string>());
         for (std::string w; words >> w;) argv.push_back(w);
     } else {
-        bad_payload();
+        bad_exec_payload();
     }
-    if (argv.empty()) bad_payload();
+    if (argv.empty()) bad_exec_payload();
     return argv;
 }
 
@@ -43,7 +43,7 @@ public:
         job.search_path = true;
         const auto& p = ctx->payload();
         if (p.is_object()) {
-            if (!p.contains("argv")) bad_payload();
+            if (!p.contains("argv")) bad_exec_payload();
             job.argv = argv_from(p["argv"]);
             read_process_options(p, job);
         } else {

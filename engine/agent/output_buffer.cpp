@@ -4,11 +4,6 @@ namespace orbitmesh::engine::agent {
 
 namespace {
 
-std::string text(const core::json& m, const char* k) {
-    auto it = m.find(k);
-    return it != m.end() && it->is_string() ? it->get<std::string>() : std::string{};
-}
-
 int number(const core::json& m, const char* k) {
     auto it = m.find(k);
     return it != m.end() && it->is_number_integer() ? it->get<int>() : 0;
@@ -22,9 +17,9 @@ std::size_t output_buffer::size_of(const core::json& m) {
 }
 
 void output_buffer::add(const core::json& m) {
-    const auto type = text(m, "t");
+    const auto type = core::string_at(m, "t");
     if (type != "output" && type != "progress") return;
-    auto& k = by_attempt_[core::job_key(text(m, "job_id"), number(m, "attempt"))];
+    auto& k = by_attempt_[core::job_key(core::string_at(m, "job_id"), number(m, "attempt"))];
     if (type == "progress") {
         k.progress = m;
         return;

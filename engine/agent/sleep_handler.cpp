@@ -12,7 +12,7 @@ namespace {
 
 constexpr std::int64_t progress_every_ms = 1000;
 
-[[noreturn]] void bad_payload(const std::string& why) {
+[[noreturn]] void bad_sleep_payload(const std::string& why) {
     throw core::error(core::error_kind::invalid_input,
                       "sleep: " + why +
                           "; give seconds (5, \"5\", {\"seconds\": 5}) or a duration "
@@ -25,7 +25,7 @@ std::string time_text(std::int64_t ms) {
 }
 
 std::int64_t seconds_to_ms(double s) {
-    if (!std::isfinite(s) || s < 0 || s > 1e9) bad_payload("the time must be a non-negative number");
+    if (!std::isfinite(s) || s < 0 || s > 1e9) bad_sleep_payload("the time must be a non-negative number");
     return static_cast<std::int64_t>(std::llround(s * 1000));
 }
 
@@ -34,7 +34,7 @@ std::int64_t ms_from_text(const std::string& text) {
     auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), seconds);
     if (ec == std::errc{} && end == text.data() + text.size()) return seconds_to_ms(seconds);
     if (auto ms = core::parse_duration(text)) return *ms;
-    bad_payload("cannot read \"" + text + "\" as a time");
+    bad_sleep_payload("cannot read \"" + text + "\" as a time");
 }
 
 /// The sleep time in ms from any accepted payload form.
@@ -49,7 +49,7 @@ std::int64_t sleep_ms(const core::json& p) {
         if (auto it = p.find("duration"); it != p.end() && it->is_string())
             return ms_from_text(it->get<std::string>());
     }
-    bad_payload("unsupported payload " + p.dump());
+    bad_sleep_payload("unsupported payload " + p.dump());
 }
 
 /// One sleeping job: a timer that wakes each second for progress, until the end or a stop.

@@ -68,7 +68,7 @@ std::string find_node(const std::string& configured) {
     return {};
 }
 
-[[noreturn]] void bad_payload(const std::string& why) {
+[[noreturn]] void bad_wasm_payload(const std::string& why) {
     throw core::error(core::error_kind::invalid_input,
                       "wasm: " + why + " (payload: {module: PATH, args: [...], env: {...}, dirs: {GUEST: HOST}})");
 }
@@ -77,23 +77,23 @@ std::string find_node(const std::string& configured) {
 core::json runner_config(const core::json& p, const path_guard& guard) {
     core::json cfg = {{"args", core::json::array()}, {"env", core::json::object()}, {"preopens", core::json::object()}};
     const core::json* module = p.is_string() ? &p : p.is_object() && p.contains("module") ? &p["module"] : nullptr;
-    if (!module || !module->is_string()) bad_payload("give the module's path");
+    if (!module || !module->is_string()) bad_wasm_payload("give the module's path");
     auto path = guard.resolve(module->get<std::string>(), "wasm");
     cfg["module"] = path.string();
     cfg["args"].push_back(path.filename().string());
     if (!p.is_object()) return cfg;
     if (auto it = p.find("args"); it != p.end() && !it->is_null()) {
-        if (!it->is_array()) bad_payload("\"args\" must be a list");
+        if (!it->is_array()) bad_wasm_payload("\"args\" must be a list");
         for (const auto& a : *it) cfg["args"].push_back(a.is_string() ? a.get<std::string>() : a.dump());
     }
     if (auto it = p.find("env"); it != p.end() && !it->is_null()) {
-        if (!it->is_object()) bad_payload("\"env\" must be a map");
+        if (!it->is_object()) bad_wasm_payload("\"env\" must be a map");
         for (const auto& [k, v] : it->items()) cfg["env"][k] = v.is_string() ? v.get<std::string>() : v.dump();
     }
     if (auto it = p.find("dirs"); it != p.end() && !it->is_null()) {
-        if (!it->is_object()) bad_payload("\"dirs\" must map guest paths to host directories");
+        if (!it->is_object()) bad_wasm_payload("\"dirs\" must map guest paths to host directories");
         for (const auto& [guest, host] : it->items()) {
-            if (!host.is_string()) bad_payload("dirs." + guest + " must be a host directory");
+            if (!host.is_string()) bad_wasm_payload("dirs." + guest + " must be a host directory");
             cfg["preopens"][guest] = guard.resolve(host.get<std::string>(), "wasm").string();
         }
     }

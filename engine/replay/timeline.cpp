@@ -57,7 +57,6 @@ std::string short_text(const core::json& v, std::size_t max = 60) {
     return s.size() > max ? s.substr(0, max - 3) + "..." : s;
 }
 
-std::string str(const core::json& d, const char* k) { return d.is_object() ? d.value(k, std::string{}) : std::string{}; }
 std::string num(const core::json& d, const char* k) {
     return d.is_object() && d.contains(k) && !d[k].is_null() ? d[k].dump() : std::string("-");
 }
@@ -87,36 +86,36 @@ std::string describe(const core::event& e) {
     const auto attempt = "attempt " + num(d, "attempt");
     if (t == core::job_event::submitted) {
         const auto spec = d.is_object() ? d.value("spec", core::json::object()) : core::json::object();
-        return str(spec, "command") + " " + short_text(spec.value("payload", core::json()));
+        return core::string_at(spec, "command") + " " + short_text(spec.value("payload", core::json()));
     }
-    if (t == core::job_event::assigned) return attempt + " -> agent " + str(d, "agent_name") + " (" + str(d, "agent_id") + ")";
+    if (t == core::job_event::assigned) return attempt + " -> agent " + core::string_at(d, "agent_name") + " (" + core::string_at(d, "agent_id") + ")";
     if (t == core::job_event::started) return attempt + " running (the agent ACKed)";
     if (t == core::job_event::finished || t == core::job_event::dead || t == core::job_event::retry_scheduled) {
-        std::string out = attempt + " " + (t == core::job_event::finished ? str(d, "state") : t == core::job_event::dead ? "dead" : "failed, retry scheduled");
+        std::string out = attempt + " " + (t == core::job_event::finished ? core::string_at(d, "state") : t == core::job_event::dead ? "dead" : "failed, retry scheduled");
         out += ", exit " + num(d, "exit_code");
-        if (!str(d, "error").empty()) out += ": " + short_text(str(d, "error"));
+        if (!core::string_at(d, "error").empty()) out += ": " + short_text(core::string_at(d, "error"));
         else if (d.is_object() && d.contains("output") && !d["output"].is_null()) out += ", output " + short_text(d["output"], 40);
         return out;
     }
-    if (t == core::job_event::requeued) return attempt + " back to the queue: " + str(d, "reason");
-    if (t == core::job_event::cancel_requested) return str(d, "reason");
+    if (t == core::job_event::requeued) return attempt + " back to the queue: " + core::string_at(d, "reason");
+    if (t == core::job_event::cancel_requested) return core::string_at(d, "reason");
     if (t == core::job_event::retried) return "queued again (job retry)";
-    if (t == core::agent_event::connected) return str(d, "name") + " connected, concurrency " + num(d, "concurrency");
-    if (t == core::agent_event::disconnected) return str(d, "name") + " disconnected" + (str(d, "reason").empty() ? "" : ": " + str(d, "reason"));
+    if (t == core::agent_event::connected) return core::string_at(d, "name") + " connected, concurrency " + num(d, "concurrency");
+    if (t == core::agent_event::disconnected) return core::string_at(d, "name") + " disconnected" + (core::string_at(d, "reason").empty() ? "" : ": " + core::string_at(d, "reason"));
     if (t == core::run_event::started) {
         const auto wf = d.is_object() ? d.value("workflow", core::json::object()) : core::json::object();
-        return "workflow " + str(wf, "id") + " version " + str(wf, "version") + ", inputs " + short_text(d.value("inputs", core::json::object()), 40);
+        return "workflow " + core::string_at(wf, "id") + " version " + core::string_at(wf, "version") + ", inputs " + short_text(d.value("inputs", core::json::object()), 40);
     }
-    if (t == core::run_event::step_started) return str(d, "path") + " " + attempt + (d.contains("job_ids") ? " jobs " + short_text(d["job_ids"], 40) : "");
-    if (t == core::run_event::step_finished) return str(d, "path") + " " + str(d, "state") + (str(d, "error").empty() ? "" : ": " + short_text(str(d, "error")));
-    if (t == core::run_event::step_waiting) return str(d, "path") + " waits (" + str(d, "kind") + ")";
-    if (t == core::run_event::step_skipped) return str(d, "path") + " skipped: " + str(d, "reason");
-    if (t == core::run_event::compensating) return str(d, "path") + " compensating, job " + str(d, "job_id");
-    if (t == core::run_event::compensated) return str(d, "path") + " compensation " + str(d, "state");
+    if (t == core::run_event::step_started) return core::string_at(d, "path") + " " + attempt + (d.contains("job_ids") ? " jobs " + short_text(d["job_ids"], 40) : "");
+    if (t == core::run_event::step_finished) return core::string_at(d, "path") + " " + core::string_at(d, "state") + (core::string_at(d, "error").empty() ? "" : ": " + short_text(core::string_at(d, "error")));
+    if (t == core::run_event::step_waiting) return core::string_at(d, "path") + " waits (" + core::string_at(d, "kind") + ")";
+    if (t == core::run_event::step_skipped) return core::string_at(d, "path") + " skipped: " + core::string_at(d, "reason");
+    if (t == core::run_event::compensating) return core::string_at(d, "path") + " compensating, job " + core::string_at(d, "job_id");
+    if (t == core::run_event::compensated) return core::string_at(d, "path") + " compensation " + core::string_at(d, "state");
     if (t == core::run_event::ending || t == core::run_event::finished)
-        return str(d, "state") + (str(d, "error").empty() ? "" : ": " + short_text(str(d, "error")));
-    if (t == core::run_event::approval) return str(d, "path") + (d.value("reject", false) ? " rejected by " : " approved by ") + str(d, "approver");
-    if (t == "workflow.registered") return "version " + str(d, "version") + " from " + str(d, "file");
+        return core::string_at(d, "state") + (core::string_at(d, "error").empty() ? "" : ": " + short_text(core::string_at(d, "error")));
+    if (t == core::run_event::approval) return core::string_at(d, "path") + (d.value("reject", false) ? " rejected by " : " approved by ") + core::string_at(d, "approver");
+    if (t == "workflow.registered") return "version " + core::string_at(d, "version") + " from " + core::string_at(d, "file");
     return d.is_null() || d.empty() ? "" : short_text(d);
 }
 
@@ -145,7 +144,7 @@ void load_run(store::event_scan& log, timeline& t) {
         }
         for (const auto& id : e.data.is_object() ? e.data.value("job_ids", std::vector<std::string>{}) : std::vector<std::string>{})
             job_ids.push_back(id);
-        if (e.type == core::run_event::compensating && !str(e.data, "job_id").empty()) job_ids.push_back(str(e.data, "job_id"));
+        if (e.type == core::run_event::compensating && !core::string_at(e.data, "job_id").empty()) job_ids.push_back(core::string_at(e.data, "job_id"));
     }
     t.state = core::to_json(run);
     std::set<std::string> seen;
@@ -248,7 +247,7 @@ timeline load_timeline(const std::filesystem::path& file, const std::string& id,
         t.kind = "workflow";
         t.events = stream_events(log, "workflow-" + key, t.until);
         core::json versions = core::json::array();
-        for (const auto& e : t.events) versions.push_back(str(e.data, "version"));
+        for (const auto& e : t.events) versions.push_back(core::string_at(e.data, "version"));
         t.state = {{"id", key}, {"versions", std::move(versions)}};
         return t;
     }

@@ -8,13 +8,12 @@
 
 #include "core/expression.hpp"
 #include "core/expression_template.hpp"
+#include "engine/workflow/original_literals.hpp"
 #include "engine/workflow/original_pattern.hpp"
 
 namespace orbitmesh::engine {
 
 namespace {
-
-constexpr auto npos = std::string_view::npos;
 
 std::size_t js_close(std::string_view s, std::size_t i);
 
@@ -24,7 +23,7 @@ std::size_t skip_quoted(std::string_view s, std::size_t i) {
         if (s[i] == '\\') ++i;
         else if (s[i] == q) return i + 1;
     }
-    return npos;
+    return std::string_view::npos;
 }
 
 // Past a template literal starting at `i` (a backtick), its own `${…}` included.
@@ -36,39 +35,39 @@ std::size_t skip_template_literal(std::string_view s, std::size_t i) {
             return i + 1;
         } else if (s[i] == '$' && i + 1 < s.size() && s[i + 1] == '{') {
             i = js_close(s, i + 2);
-            if (i == npos) return npos;
+            if (i == std::string_view::npos) return std::string_view::npos;
         }
     }
-    return npos;
+    return std::string_view::npos;
 }
 
 // The `}` closing a `${` whose body starts at `i`: strings, template literals and nested braces
-// are skipped; npos when it never closes.
+// are skipped; std::string_view::npos when it never closes.
 std::size_t js_close(std::string_view s, std::size_t i) {
     int depth = 0;
     while (i < s.size()) {
         const char c = s[i];
         if (c == '\'' || c == '"' || c == '`') {
             i = c == '`' ? skip_template_literal(s, i) : skip_quoted(s, i);
-            if (i == npos) return npos;
+            if (i == std::string_view::npos) return std::string_view::npos;
             continue;
         }
         if (c == '{') ++depth;
         if (c == '}' && depth-- == 0) return i;
         ++i;
     }
-    return npos;
+    return std::string_view::npos;
 }
 
 bool has_original_expression(std::string_view s) {
-    for (auto i = s.find("${"); i != npos; i = s.find("${", i + 2))
+    for (auto i = s.find("${"); i != std::string_view::npos; i = s.find("${", i + 2))
         if ((i == 0 || s[i - 1] != '$') && s.compare(i, 3, "${{") != 0) return true;
     return false;
 }
 
 std::string trim(std::string_view s) {
     const auto b = s.find_first_not_of(" \t\r\n");
-    if (b == npos) return {};
+    if (b == std::string_view::npos) return {};
     return std::string(s.substr(b, s.find_last_not_of(" \t\r\n") - b + 1));
 }
 
@@ -83,8 +82,6 @@ bool ours_reads(const std::string& expr) {
 }
 
 // ---- detection -------------------------------------------------------------------------------
-
-const std::vector<std::string_view> nested_lists = {"steps", "branches", "then", "else", "loop_steps"};
 
 bool holds_expression(const source_node& n) {
     if (n.is_scalar()) return has_original_expression(n.text);
@@ -103,7 +100,7 @@ void probe_steps(const source_node& list, std::string& reason) {
                 reason = at_line("type: " + c.text, c.pos);
             else if (c.key == "args" || c.key == "language")
                 reason = at_line(c.key + ":", c.key_pos);
-            else if (std::find(nested_lists.begin(), nested_lists.end(), c.key) != nested_lists.end() && c.is_sequence())
+            else if (is_original_step_list(c.key) && c.is_sequence())
                 probe_steps(c, reason);
             else if (c.key != "run" && c.key != "script" && c.key != "compensation" && holds_expression(c))
                 reason = at_line("${…} expressions", c.key_pos);
@@ -126,14 +123,14 @@ public:
         std::size_t i = 0;
         while (i < in.size()) {
             const auto open = in.find("${", i);
-            if (open == npos) break;
+            if (open == std::string_view::npos) break;
             if ((open > 0 && in[open - 1] == '$') || in.compare(open, 3, "${{") == 0) {
                 out.append(in, i, open + 2 - i);
                 i = open + 2;
                 continue;
             }
             const auto close = js_close(in, open + 2);
-            if (close == npos) {
+            if (close == std::string_view::npos) {
                 sink_.error({s_.line_of(field), 0}, "step \"" + s_.id + "\" " + field + ": \"${\" is never closed", "end it with }");
                 return in;
             }
@@ -143,7 +140,7 @@ public:
             out += "${{ " + engine_for(expr, field, allow_js) + " }}";
             i = close + 1;
         }
-        out.append(in, i, npos);
+        out.append(in, i, std::string_view::npos);
         return out;
     }
 
@@ -285,7 +282,7 @@ void rewrite_steps(core::step_list& steps, bool in_order, diagnostics_sink& sink
 
 bool needs_javascript(std::string_view e) {
     for (std::string_view marker : {"===", "!==", "=>", "`", "?.", ".length", "typeof ", "instanceof ", "new "})
-        if (e.find(marker) != npos) return true;
+        if (e.find(marker) != std::string_view::npos) return true;
     return false;
 }
 
@@ -298,7 +295,7 @@ std::string detect_original_dialect(const source_node& root, std::string_view te
                    "use format: original (the original OrbitMesh's ${…} and step order) or format: orbitmesh");
         return {};
     }
-    if (text.find("${{") != npos) return {};
+    if (text.find("${{") != std::string_view::npos) return {};
     std::string reason;
     if (const source_node* triggers = root.find("triggers"); triggers != nullptr && triggers->is_sequence())
         for (const auto& t : triggers->children)

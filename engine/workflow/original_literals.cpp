@@ -9,9 +9,6 @@ namespace orbitmesh::engine {
 
 namespace {
 
-constexpr auto npos = std::string::npos;
-
-const std::vector<std::string_view> nested_lists = {"steps", "branches", "then", "else", "loop_steps"};
 // Shell or JavaScript text, and the fields that are expressions by nature (SPEC §4 accepts the
 // original's `${path}` there): none of them is a literal left behind.
 const std::vector<std::string_view> code_keys = {"run", "script", "code", "condition", "expression", "collection"};
@@ -32,10 +29,10 @@ bool dotted_path(std::string_view s) {
 
 /// The first `${path}` of the text (not `${{`, not `$${`), as the path; "" when there is none.
 std::string first_literal(const std::string& text) {
-    for (auto i = text.find("${"); i != npos; i = text.find("${", i + 2)) {
+    for (auto i = text.find("${"); i != std::string::npos; i = text.find("${", i + 2)) {
         if ((i > 0 && text[i - 1] == '$') || text.compare(i, 3, "${{") == 0) continue;
         auto close = text.find('}', i + 2);
-        if (close == npos) return {};
+        if (close == std::string::npos) return {};
         auto inner = text.substr(i + 2, close - i - 2);
         inner.erase(0, inner.find_first_not_of(' '));
         inner.erase(inner.find_last_not_of(' ') + 1);
@@ -65,7 +62,7 @@ void scan_steps(const source_node& list, diagnostics_sink& sink) {
         const std::string name = id && id->is_scalar() ? id->text : "?";
         for (const auto& c : step.children) {
             if (std::find(code_keys.begin(), code_keys.end(), c.key) != code_keys.end()) continue;
-            if (std::find(nested_lists.begin(), nested_lists.end(), c.key) != nested_lists.end() && c.is_sequence())
+            if (is_original_step_list(c.key) && c.is_sequence())
                 scan_steps(c, sink);
             else if (c.key == "compensation" && c.is_mapping())
                 for (const auto& k : c.children) {
@@ -82,6 +79,10 @@ void scan_steps(const source_node& list, diagnostics_sink& sink) {
 void warn_original_literals(const source_node& root, diagnostics_sink& sink) {
     if (!root.is_mapping()) return;
     if (const auto* steps = root.find("steps")) scan_steps(*steps, sink);
+}
+
+bool is_original_step_list(std::string_view key) {
+    return key == "steps" || key == "branches" || key == "then" || key == "else" || key == "loop_steps";
 }
 
 }  // namespace orbitmesh::engine

@@ -1,4 +1,6 @@
 #pragma once
+#include <string_view>
+
 #include "engine/workflow/build_context.hpp"
 #include "engine/workflow/source_node.hpp"
 
@@ -11,5 +13,8 @@ namespace orbitmesh::engine {
 /// never in `run:`/`script:` text (shell or JavaScript) nor in `condition`, `expression` and
 /// `collection`, where SPEC §4 reads `${path}` as an expression.
 void warn_original_literals(const source_node& root, diagnostics_sink& sink);
+
+/// The original format's keys whose value is a nested list of steps (`steps`, `branches`, …).
+bool is_original_step_list(std::string_view key);
 
 }  // namespace orbitmesh::engine

@@ -11,8 +11,6 @@ namespace orbitmesh::engine {
 
 namespace {
 
-constexpr auto npos = std::string_view::npos;
-
 // What a list has that one result would not: reading one of these means the file wants the list.
 constexpr std::array<std::string_view, 22> list_members = {
     "filter", "map",    "length", "find",   "every",     "some", "forEach", "flatMap", "reduce",  "includes", "slice",
@@ -29,7 +27,7 @@ struct reading {
 
 std::string_view skip_space(std::string_view s) {
     const auto b = s.find_first_not_of(" \t\r\n");
-    return b == npos ? std::string_view{} : s.substr(b);
+    return b == std::string_view::npos ? std::string_view{} : s.substr(b);
 }
 
 // What follows one mention of the name: a member, an index, a fallback, or nothing telling.
@@ -63,7 +61,7 @@ void classify_use(std::string_view rest, std::string_view name, int line, readin
 // Every mention of `name` as a whole name (bare, or `context.NAME`) in one site.
 void scan(const expression_site& site, std::string_view name, reading& r) {
     const std::string_view text = site.text;
-    for (auto pos = text.find(name); pos != npos; pos = text.find(name, pos + 1)) {
+    for (auto pos = text.find(name); pos != std::string_view::npos; pos = text.find(name, pos + 1)) {
         const auto end = pos + name.size();
         if (end < text.size() && ident_char(text[end])) continue;
         if (pos > 0 && ident_char(text[pos - 1])) continue;

@@ -9,7 +9,7 @@ namespace orbitmesh::engine {
 
 namespace {
 
-std::string template_text(map_reader& r, std::string_view key) {
+std::string scalar_template_text(map_reader& r, std::string_view key) {
     const source_node* n = r.get(key);
     if (n == nullptr || n->is_null()) return {};
     if (!n->is_scalar()) {
@@ -81,9 +81,9 @@ core::step_config read_notify(map_reader& r) {
         r.error(*r.get("channel"), "channel", in_quotes(n.channel) + " is not a channel name",
                 "use webhook (with target: URL), log, default, or a name given to serve --notify-channel NAME=URL");
     if (n.channel == "webhook") {
-        if (r.require("target", "target: the URL to POST to")) n.target = template_text(r, "target");
+        if (r.require("target", "target: the URL to POST to")) n.target = scalar_template_text(r, "target");
     } else if (r.has("target")) {
-        n.target = template_text(r, "target");
+        n.target = scalar_template_text(r, "target");
     }
     if (r.require("message", "message: the text or JSON to send")) {
         const source_node* m = r.get("message");
@@ -92,8 +92,8 @@ core::step_config read_notify(map_reader& r) {
     }
     if (r.has("title") && r.has("subject"))
         r.sink().error(r.node().find("subject")->key_pos, r.owner() + " has both title and subject", "subject is the original name of title; keep one");
-    n.title = template_text(r, r.has("title") ? "title" : "subject");
-    n.severity = template_text(r, "severity");
+    n.title = scalar_template_text(r, r.has("title") ? "title" : "subject");
+    n.severity = scalar_template_text(r, "severity");
     return n;
 }
 
@@ -127,7 +127,7 @@ core::step_config read_http(map_reader& r) {
         if (std::find(methods.begin(), methods.end(), h.method) == methods.end())
             r.error(*r.get("method"), "method", in_quotes(*m) + " is not an HTTP method", "use GET, POST, PUT, PATCH, DELETE, HEAD or OPTIONS");
     }
-    if (r.require("url", "url: http://HOST:PORT/PATH")) h.url = template_text(r, "url");
+    if (r.require("url", "url: http://HOST:PORT/PATH")) h.url = scalar_template_text(r, "url");
     if (const source_node* hs = r.get("headers"); hs != nullptr && !hs->is_null()) {
         if (!hs->is_mapping()) {
             r.error(*hs, "headers", "must be a map NAME: VALUE, not " + describe(*hs));

@@ -9,15 +9,10 @@ namespace orbitmesh::engine {
 
 namespace {
 
-std::string text_of(const core::json& v, const char* key) {
-    auto it = v.find(key);
-    return it != v.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
-
 bool agent_matches(const std::string& pattern, const core::json& agent) {
     if (pattern.empty() || pattern == "*") return true;
     if (!agent.is_object()) return glob_match(pattern, agent.is_string() ? agent.get<std::string>() : "");
-    return glob_match(pattern, text_of(agent, "name")) || glob_match(pattern, text_of(agent, "id"));
+    return glob_match(pattern, core::string_at(agent, "name")) || glob_match(pattern, core::string_at(agent, "id"));
 }
 
 }  // namespace
@@ -29,20 +24,20 @@ bool glob_match(std::string_view pattern, std::string_view text) {
 
 bool job_completion_matches(const core::workflow_trigger& t, const core::json& job) {
     if (t.origin != "job_completion" || !job.is_object()) return false;
-    const std::string state = text_of(job, "state");
+    const std::string state = core::string_at(job, "state");
     static const std::vector<std::string> ends{"succeeded", "failed", "cancelled", "timed_out", "dead"};
     const auto& wanted = t.job_states.empty() ? ends : t.job_states;
     if (std::find(wanted.begin(), wanted.end(), state) == wanted.end()) return false;
-    std::string command = text_of(job, "command");
-    if (command.empty() && job.contains("spec") && job["spec"].is_object()) command = text_of(job["spec"], "command");
+    std::string command = core::string_at(job, "command");
+    if (command.empty() && job.contains("spec") && job["spec"].is_object()) command = core::string_at(job["spec"], "command");
     if (!glob_match(t.command_pattern, command)) return false;
-    return agent_matches(t.agent_pattern, job.contains("agent") ? job["agent"] : core::json(text_of(job, "agent_name")));
+    return agent_matches(t.agent_pattern, job.contains("agent") ? job["agent"] : core::json(core::string_at(job, "agent_name")));
 }
 
 bool file_event_matches(const core::workflow_trigger& t, const std::string& workflow_id, const core::json& event) {
     if (t.origin != "file_watch" || !event.is_object()) return false;
-    if (text_of(event, "watch_id") != file_watch_id(workflow_id, t)) return false;
-    const std::string change = text_of(event, "change");
+    if (core::string_at(event, "watch_id") != file_watch_id(workflow_id, t)) return false;
+    const std::string change = core::string_at(event, "change");
     if (!t.change_types.empty() && std::find(t.change_types.begin(), t.change_types.end(), change) == t.change_types.end())
         return false;
     return agent_matches(t.agent_pattern, event.contains("agent") ? event["agent"] : core::json());

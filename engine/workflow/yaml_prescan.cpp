@@ -9,8 +9,6 @@ namespace orbitmesh::engine {
 
 namespace {
 
-constexpr std::size_t npos = std::string_view::npos;
-
 class depth_scanner {
 public:
     explicit depth_scanner(std::size_t max_depth) : max_(max_depth) {}
@@ -80,7 +78,7 @@ private:
             }
             std::size_t end = c == '"' || c == '\'' ? skip_quoted(l, pos) : pos;
             const std::size_t colon = find_key_colon(l, end);
-            if (colon == npos) return;  // plain or quoted scalar to the end of the line
+            if (colon == std::string_view::npos) return;  // plain or quoted scalar to the end of the line
             owner_col = pos;
             ++depth;  // the value of `key:` is one level down
             check(depth);
@@ -91,10 +89,10 @@ private:
     // The `:` that ends a key (followed by a space or the end of line), before any comment.
     static std::size_t find_key_colon(std::string_view l, std::size_t pos) {
         for (; pos < l.size(); ++pos) {
-            if (l[pos] == '#' && pos > 0 && l[pos - 1] == ' ') return npos;
+            if (l[pos] == '#' && pos > 0 && l[pos - 1] == ' ') return std::string_view::npos;
             if (l[pos] == ':' && (pos + 1 == l.size() || l[pos + 1] == ' ')) return pos;
         }
-        return npos;
+        return std::string_view::npos;
     }
 
     void scan_flow(std::string_view l, std::size_t pos) {
@@ -126,7 +124,7 @@ void prescan_yaml_depth(std::string_view text, std::size_t max_depth) {
     int number = 0;
     for (std::size_t start = 0; start <= text.size();) {
         std::size_t end = text.find('\n', start);
-        if (end == npos) end = text.size();
+        if (end == std::string_view::npos) end = text.size();
         std::string_view l = text.substr(start, end - start);
         if (!l.empty() && l.back() == '\r') l.remove_suffix(1);
         scanner.line(l, ++number);

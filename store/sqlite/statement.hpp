@@ -1,10 +1,19 @@
 #pragma once
 #include <memory>
+#include <string_view>
 
 #include <SQLiteCpp/Statement.h>
 #include <sqlite3.h>
 
 namespace orbitmesh::store::sqlite {
+
+/// A column's bytes as a view, valid until the statement steps again. sqlite3_column_blob, not
+/// _text: _text promises a NUL at the end and so copies every value into a buffer of its own; the
+/// bytes are the same (UTF-8 as stored) and a view needs no terminator.
+inline std::string_view column_view(sqlite3_stmt* s, int col) {
+    const auto* p = static_cast<const char*>(sqlite3_column_blob(s, col));
+    return p == nullptr ? std::string_view{} : std::string_view(p, static_cast<std::size_t>(sqlite3_column_bytes(s, col)));
+}
 
 /// A statement prepared once on the raw C API, for loops that run once per event (replay), where
 /// SQLiteCpp's per-column shared_ptr copies show up. Finalized on destroy; not thread-safe.
