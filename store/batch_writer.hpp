@@ -53,21 +53,13 @@ private:
 
     // The tamper-evident log (store/event_hash.hpp). The writer gives events their seq itself
     // (the next after the log's last, read at BEGIN) so it can hash them before the INSERT.
-    struct stream_head {
-        std::int64_t version = 0;
-        chain_hash hash{};
-    };
-    struct text_hash {
-        using is_transparent = void;
-        std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
-    };
     chain_hasher hasher_;
     std::int64_t next_seq_ = 1;
     std::int64_t group_first_seq_ = 0;
     std::vector<chain_hash> group_hashes_;  // this transaction's event hashes, in seq order
     // The last hash of recently written streams, so most appends need no lookup; bounded, and
     // dropped whenever a transaction or a batch rolls back.
-    std::unordered_map<std::string, stream_head, text_hash, std::equal_to<>> heads_;
+    stream_heads heads_;
 };
 
 }  // namespace orbitmesh::store

@@ -1,9 +1,11 @@
 #pragma once
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 namespace orbitmesh::store {
 
@@ -42,6 +44,18 @@ private:
     struct evp;
     evp* ctx_;
 };
+
+/// The last hash (and its version) of each stream seen, looked up by name without a copy: the
+/// writer's cache and verify's per-range state.
+struct stream_head {
+    std::int64_t version = 0;
+    chain_hash hash{};
+};
+struct stream_name_hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+};
+using stream_heads = std::unordered_map<std::string, stream_head, stream_name_hash, std::equal_to<>>;
 
 /// Lower-case hex of a hash ("" for an empty one).
 std::string to_hex(std::span<const std::uint8_t> hash);

@@ -16,16 +16,6 @@ constexpr std::size_t none = static_cast<std::size_t>(-1);
 
 using store::chain_hash;
 
-struct stream_head {
-    std::int64_t version = 0;
-    chain_hash hash{};
-};
-
-struct text_hash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
-};
-
 /// An event whose previous one (same stream) lies in an earlier range: checked in finish().
 struct border_event {
     std::int64_t seq = 0, version = 0, time_ms = 0;
@@ -62,7 +52,7 @@ struct chain_check::cursor {
     const store::log_chain& chain;
     std::int64_t after;
     store::chain_hasher events, checkpoint;
-    std::unordered_map<std::string, stream_head, text_hash, std::equal_to<>> heads;
+    store::stream_heads heads;
     std::vector<border_event> borders;
     std::vector<chain_mismatch> found;
     std::int64_t hashed = 0;
@@ -105,8 +95,8 @@ struct chain_check::cursor {
 
     void remember(std::string_view stream, std::int64_t version, const chain_hash& h) {
         auto it = heads.find(stream);
-        if (it == heads.end()) it = heads.emplace(std::string(stream), stream_head{}).first;
-        it->second = {version, h};
+        if (it == heads.end()) it = heads.emplace(std::string(stream), store::stream_head{}).first;
+        it->second = store::stream_head{version, h};
     }
 
     // Adds the event's hash to the checkpoint that covers it.
