@@ -51,6 +51,8 @@ void add_workflow_commands(CLI::App& app, command_context& ctx);  // issue 3
 void add_workflow_manage_commands(CLI::App& app, command_context& ctx);
 /// Adds `triggers [WORKFLOW]` to the `workflow` command (issue 10).
 void add_workflow_triggers_command(CLI::App& app, command_context& ctx);
+/// Adds `test FILE` to the `workflow` command (issue 14).
+void add_workflow_test_command(CLI::App& app, command_context& ctx);
 void add_run_command(CLI::App& app, command_context& ctx);
 void add_event_commands(CLI::App& app, command_context& ctx);
 void add_replay_command(CLI::App& app, command_context& ctx);

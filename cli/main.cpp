@@ -46,6 +46,7 @@ int main(int argc, char** argv) {
     cli::add_workflow_commands(app, ctx);
     cli::add_workflow_manage_commands(app, ctx);
     cli::add_workflow_triggers_command(app, ctx);
+    cli::add_workflow_test_command(app, ctx);
     cli::add_run_command(app, ctx);
     cli::add_event_commands(app, ctx);
     cli::add_replay_command(app, ctx);

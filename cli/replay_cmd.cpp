@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <sstream>
 
 #include "cli/api_client.hpp"
 #include "cli/command.hpp"
@@ -15,6 +16,8 @@
 #include "engine/replay/log_summary.hpp"
 #include "engine/replay/timeline.hpp"
 #include "engine/replay/verify.hpp"
+#include "engine/replay/what_if.hpp"
+#include "store/event_hash.hpp"
 #include "store/event_scan.hpp"
 
 namespace orbitmesh::cli {
@@ -26,10 +29,20 @@ struct replay_flags {
     std::string data_dir;
     std::string until;
     bool verify = false;
+    bool chain_head = false;
+    std::string what_if;  // --what-if FILE
     std::vector<std::string> export_args;  // chrome-trace FILE
 };
 
 void check(const replay_flags& f) {
+    if (!f.what_if.empty() && (f.verify || f.chain_head || !f.until.empty() || !f.export_args.empty()))
+        throw core::error(core::error_kind::usage, "replay --what-if compares one run with a new definition; use it with RUN and --data-dir only");
+    if (!f.what_if.empty() && (f.id.empty() || f.data_dir.empty()))
+        throw core::error(core::error_kind::usage, "replay --what-if needs the recorded run and the store: replay RUN --what-if FILE --data-dir DIR");
+    if (f.chain_head && (f.verify || !f.id.empty() || !f.until.empty() || !f.export_args.empty()))
+        throw core::error(core::error_kind::usage, "replay --chain-head prints the head of the whole log; use it alone with --data-dir");
+    if (f.chain_head && f.data_dir.empty())
+        throw core::error(core::error_kind::usage, "replay --chain-head reads the store offline: add --data-dir DIR");
     if (f.verify && !f.id.empty())
         throw core::error(core::error_kind::usage, "replay --verify checks the whole store; drop the ID \"" + f.id + "\"");
     if (f.verify && !f.until.empty())
@@ -72,8 +85,57 @@ int finish_verify(const core::json& report, const std::string& format) {
     return core::exit_failed;
 }
 
+// The newest log_chain checkpoint: an operator keeps it outside the data dir and compares later
+// (docs/security.md): whoever rewrote history and recomputed every hash changes it.
+int print_chain_head(const std::filesystem::path& file, const std::string& format) {
+    store::event_scan log(file);
+    const auto bounds = log.bounds();
+    const auto chain = log.chain();
+    if (chain.start_seq == 0)
+        throw core::error(core::error_kind::invalid_input, "store " + file.string() +
+                                                                " has no hash chain yet (schema before 3): start a hub of this version on it once");
+    core::json out = {{"store", file.string()}, {"start_seq", chain.start_seq}, {"last_event_seq", bounds.last_seq}, {"seq", nullptr},
+                      {"hash", nullptr}};
+    if (!chain.checkpoints.empty()) {
+        out["seq"] = chain.checkpoints.back().last_seq;
+        out["hash"] = store::to_hex(chain.checkpoints.back().hash);
+    }
+    if (format != "table") {
+        print_json(out, format == "ndjson");
+    } else if (chain.checkpoints.empty()) {
+        std::cout << "no checkpoint yet: no event was written since the chain began at seq " << chain.start_seq << std::endl;
+    } else {
+        std::cout << "seq " << out["seq"].dump() << " sha256 " << out["hash"].get<std::string>() << std::endl;
+    }
+    return core::exit_ok;
+}
+
+int print_what_if(const std::filesystem::path& file, const replay_flags& f, const std::string& format) {
+    std::ifstream in(f.what_if);
+    if (!in) throw core::error(core::error_kind::usage, "replay --what-if: cannot read " + f.what_if + " (check the path)");
+    std::stringstream source;
+    source << in.rdbuf();
+    const auto r = engine::replay::what_if(file, f.id, source.str(), f.what_if);
+    if (format != "table") {
+        print_json(engine::replay::to_json(r), format == "ndjson");
+    } else {
+        std::cout << "what-if: run " << r.run_id << " replayed with " << r.workflow_file << " (nothing executed)\n";
+        if (r.changes.empty()) std::cout << "no step would differ\n";
+        else {
+            std::vector<std::vector<std::string>> rows;
+            for (const auto& c : r.changes) rows.push_back({c.step, c.change, c.before, c.after});
+            print_table({"STEP", "CHANGE", "BEFORE", "AFTER"}, rows);
+        }
+        std::cout << "outcome: " << r.old_outcome << " -> " << r.new_outcome << (r.same_outcome() ? " (the same)" : " (different)") << "; "
+                  << r.answered << " job(s) answered from the record, " << r.unrecorded << " without one" << std::endl;
+    }
+    return r.same_outcome() ? core::exit_ok : core::exit_failed;
+}
+
 int offline(const replay_flags& f, const global_options& g) {
     const auto file = store_file(f.data_dir);
+    if (!f.what_if.empty()) return print_what_if(file, f, g.output);
+    if (f.chain_head) return print_chain_head(file, g.output);
     if (f.verify) return finish_verify(engine::replay::to_json(engine::replay::verify_store(file)), g.output);
     std::int64_t until = 0;
     {
@@ -120,6 +182,10 @@ void add_replay_command(CLI::App& app, command_context& ctx) {
     sub->add_option("--data-dir", flags->data_dir, "Read the store in DIR offline (works while a hub runs on it)");
     sub->add_option("--until", flags->until, "Show the state as of an event seq or a UTC time (2026-12-03T14:35:09Z)");
     sub->add_flag("--verify", flags->verify, "Rebuild every projection from the events and compare (exit 1 on a difference)");
+    sub->add_option("--what-if", flags->what_if,
+                    "Drive a new definition FILE with the run's recorded results; print what differs (exit 1 if the outcome does)")
+        ->type_name("FILE");
+    sub->add_flag("--chain-head", flags->chain_head, "Print the head of the log's hash chain (seq and SHA-256) to keep elsewhere");
     sub->add_option("--export", flags->export_args, "Write a trace: --export chrome-trace FILE (- for stdout)")->expected(2);
     add_client_flags(*sub, ctx.global);
     sub->callback([&ctx, flags] {

@@ -82,7 +82,21 @@ std::string verify_line(const core::json& r) {
                   count(r["rebuilt"], "runs").c_str(), count(r["rebuilt"], "idempotency_keys").c_str(), r.value("seconds", 0.0));
     std::string out = head;
     if (!r["snapshot_seq"].is_null()) out += ", snapshot at seq " + r["snapshot_seq"].dump();
-    if (!r.value("ok", false)) return out + ": " + count(r, "differences") + " difference(s) between the store and its events";
+    const auto& chain = r.contains("chain") ? r["chain"] : core::json();
+    if (chain.value("present", false)) {
+        out += ", hash chain from seq " + chain["start_seq"].dump();
+        if (chain["head"].is_object()) out += " (head at seq " + chain["head"]["seq"].dump() + ")";
+    }
+    if (!r.value("ok", false)) {
+        out += ": " + count(r, "differences") + " difference(s) between the store and its events";
+        for (const auto& d : r["first_differences"]) {
+            if (d.value("field", std::string{}) != "hash") continue;
+            out += "; first not matching its hash: " + cell(d, "object") + " (stored " + cell(d, "stored") + ", expected " +
+                   cell(d, "rebuilt") + ")";
+            break;
+        }
+        return out;
+    }
     out += ": the store matches its events";
     if (r.value("lagging_rows", 0) > 0)
         out += " (" + count(r, "lagging_rows") + " rows behind events newer than the snapshot, as a running hub leaves them)";

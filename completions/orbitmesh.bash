@@ -35,8 +35,14 @@ _orbitmesh() {
         status) COMPREPLY=($(compgen -W "agents jobs runs --watch $client" -- "$cur")) ;;
         replay)
             if [ "$prev" = "--export" ]; then COMPREPLY=($(compgen -W "chrome-trace" -- "$cur")); return; fi
-            COMPREPLY=($(compgen -W "--data-dir --until --verify --export $client" -- "$cur")) ;;
-        workflow) COMPREPLY=($(compgen -W "validate register list cancel pause resume approve rerun triggers" -- "$cur")) ;;
+            if [ "$prev" = "--what-if" ]; then COMPREPLY=($(compgen -f -- "$cur")); return; fi
+            COMPREPLY=($(compgen -W "--data-dir --until --verify --chain-head --what-if --export $client" -- "$cur")) ;;
+        workflow)
+            if [ "$cword" -eq 2 ]; then COMPREPLY=($(compgen -W "validate test register list cancel pause resume approve rerun triggers" -- "$cur")); return; fi
+            case "${words[2]}" in
+                test) if [ "$prev" = "--cases" ]; then COMPREPLY=($(compgen -f -- "$cur")); else COMPREPLY=($(compgen -W "--cases --case -o --output -q --quiet --help" -f -- "$cur")); fi ;;
+                *) COMPREPLY=($(compgen -f -- "$cur")) ;;
+            esac ;;
         twin) if [ "$cword" -eq 2 ]; then COMPREPLY=($(compgen -W "get set" -- "$cur")); else COMPREPLY=($(compgen -W "drain=true drain=false concurrency= labels. $client" -- "$cur")); fi ;;
         event) if [ "$cword" -eq 2 ]; then COMPREPLY=($(compgen -W "post" -- "$cur")); else COMPREPLY=($(compgen -W "--data --correlation-key $client" -- "$cur")); fi ;;
         token)

@@ -4,10 +4,14 @@ complete -c orbitmesh -f
 complete -c orbitmesh -n "not __fish_seen_subcommand_from $cmds" -a "$cmds"
 complete -c orbitmesh -n "__fish_seen_subcommand_from job; and not __fish_seen_subcommand_from submit get cancel logs list retry" -a "submit get cancel logs list retry"
 complete -c orbitmesh -n "__fish_seen_subcommand_from status" -a "agents jobs runs"
-complete -c orbitmesh -n "__fish_seen_subcommand_from workflow" -a "validate register list cancel pause resume approve rerun triggers"
+complete -c orbitmesh -n "__fish_seen_subcommand_from workflow" -a "validate test register list cancel pause resume approve rerun triggers"
+complete -c orbitmesh -n "__fish_seen_subcommand_from test" -l cases -d "Case file" -r -F
+complete -c orbitmesh -n "__fish_seen_subcommand_from test" -l case -d "Only this case" -x
 complete -c orbitmesh -n "__fish_seen_subcommand_from completions" -a "bash zsh fish"
 complete -c orbitmesh -n "__fish_seen_subcommand_from replay" -l until -d "Event seq or UTC time" -x
 complete -c orbitmesh -n "__fish_seen_subcommand_from replay" -l verify -d "Compare the projections with the events"
+complete -c orbitmesh -n "__fish_seen_subcommand_from replay" -l chain-head -d "Print the head of the hash chain"
+complete -c orbitmesh -n "__fish_seen_subcommand_from replay" -l what-if -d "Drive a new definition with the run's results" -r -F
 complete -c orbitmesh -n "__fish_seen_subcommand_from replay" -l export -d "Write a trace: chrome-trace FILE" -xa "chrome-trace"
 complete -c orbitmesh -n "__fish_seen_subcommand_from serve" -l retain-jobs -d "Finished jobs kept in memory" -x
 complete -c orbitmesh -n "__fish_seen_subcommand_from serve" -l retain-runs -d "Finished runs kept in memory" -x

@@ -1,5 +1,6 @@
 #include "store/batch_writer.hpp"
 
+#include <cstring>
 #include <string_view>
 #include <utility>
 
@@ -18,7 +19,11 @@ using sqlite::run;
 using sqlite::statement_scope;
 
 constexpr const char* insert_event_sql =
-    "INSERT INTO events(stream, version, type, data, time) VALUES(?1, ?2, ?3, ?4, ?5)";
+    "INSERT INTO events(seq, stream, version, type, data, time, hash) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+constexpr const char* prev_hash_sql = "SELECT hash FROM events WHERE stream = ?1 AND version = ?2";
+constexpr const char* last_checkpoint_sql = "SELECT seq, hash FROM log_chain ORDER BY seq DESC LIMIT 1";
+constexpr const char* insert_checkpoint_sql = "INSERT INTO log_chain(seq, first_seq, hash) VALUES(?1, ?2, ?3)";
+constexpr std::size_t max_stream_heads = 65536;
 constexpr const char* upsert_job_sql =
     "INSERT INTO jobs(id, state, command, priority, attempt, agent_id, idempotency_key, created, updated, record,"
     " version) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
@@ -107,12 +112,63 @@ batch_writer::batch_writer(SQLite::Database& db, std::filesystem::path file)
       upsert_key_(db, upsert_key_sql),
       insert_snapshot_(db, insert_snapshot_sql),
       prune_snapshots_(db, prune_snapshots_sql),
-      last_seq_(db, "SELECT coalesce(max(seq), 0) FROM events") {}
+      last_seq_(db, "SELECT coalesce(max(seq), 0) FROM events"),
+      prev_hash_(db, prev_hash_sql),
+      last_checkpoint_(db, last_checkpoint_sql),
+      insert_checkpoint_(db, insert_checkpoint_sql) {}
+
+// Another process (an offline `token create`) may have appended since our last commit: the next
+// seq is read inside the transaction, under its write lock.
+void batch_writer::begin_chain() {
+    statement_scope scope(last_seq_);
+    next_seq_ = (last_seq_.executeStep() ? last_seq_.getColumn(0).getInt64() : 0) + 1;
+    group_first_seq_ = next_seq_;
+    group_hashes_.clear();
+}
+
+// One checkpoint per commit group, chained onto the newest one: the head of the whole log.
+void batch_writer::write_checkpoint() {
+    if (group_hashes_.empty()) return;
+    chain_hash prev = zero_hash;
+    {
+        statement_scope scope(last_checkpoint_);
+        if (last_checkpoint_.executeStep()) {
+            const auto col = last_checkpoint_.getColumn(1);
+            if (col.getBytes() == static_cast<int>(prev.size()))
+                std::memcpy(prev.data(), col.getBlob(), prev.size());
+        }
+    }
+    const std::int64_t last = next_seq_ - 1;
+    hasher_.begin_checkpoint(prev, group_first_seq_, last);
+    for (const auto& h : group_hashes_) hasher_.add(h);
+    const auto head = hasher_.finish();
+    statement_scope scope(insert_checkpoint_);
+    insert_checkpoint_.bind(1, static_cast<std::int64_t>(last));
+    insert_checkpoint_.bind(2, static_cast<std::int64_t>(group_first_seq_));
+    insert_checkpoint_.bindNoCopy(3, head.data(), static_cast<int>(head.size()));
+    insert_checkpoint_.exec();
+}
+
+chain_hash batch_writer::previous_hash(const core::event& e) {
+    if (e.version <= 1) return zero_hash;
+    if (auto it = heads_.find(std::string_view(e.stream)); it != heads_.end() && it->second.version == e.version - 1)
+        return it->second.hash;
+    chain_hash prev = zero_hash;  // a stream begun before the chain existed: its events have no hash
+    statement_scope scope(prev_hash_);
+    prev_hash_.bindNoCopy(1, e.stream);
+    prev_hash_.bind(2, static_cast<std::int64_t>(e.version - 1));
+    if (prev_hash_.executeStep()) {
+        const auto col = prev_hash_.getColumn(0);
+        if (col.getBytes() == static_cast<int>(prev.size())) std::memcpy(prev.data(), col.getBlob(), prev.size());
+    }
+    return prev;
+}
 
 void batch_writer::write_group(std::span<const write_batch* const> group, std::vector<std::exception_ptr>& errors) {
     errors.assign(group.size(), nullptr);
     try {
         run(begin_);
+        begin_chain();
         if (group.size() == 1) {
             write(*group.front());  // the transaction itself is the unit: no savepoint needed
         } else {
@@ -122,8 +178,10 @@ void batch_writer::write_group(std::span<const write_batch* const> group, std::v
                 failed = failed || errors[i] != nullptr;
             }
         }
+        write_checkpoint();
         run(commit_);
     } catch (...) {
+        heads_.clear();  // they may name events that were rolled back
         const auto failure = std::make_exception_ptr(
             sqlite::storage_error(file_, "committing " + std::to_string(group.size()) + " batch(es)"));
         rollback_quietly();
@@ -133,6 +191,8 @@ void batch_writer::write_group(std::span<const write_batch* const> group, std::v
 
 std::exception_ptr batch_writer::write_isolated(const write_batch& b, bool earlier_failed) {
     run(savepoint_);
+    const auto seq_before = next_seq_;
+    const auto hashes_before = group_hashes_.size();
     try {
         write(b, earlier_failed);
         run(release_);
@@ -144,6 +204,9 @@ std::exception_ptr batch_writer::write_isolated(const write_batch& b, bool earli
         if (sqlite3_get_autocommit(db_.getHandle()) != 0) std::rethrow_exception(failure);
         run(rollback_to_);
         run(release_);
+        next_seq_ = seq_before;
+        group_hashes_.resize(hashes_before);
+        heads_.clear();
         return failure;
     }
 }
@@ -175,14 +238,23 @@ void batch_writer::insert_event(const core::event& e) {
         blob = packed_.data();
         size = packed_.size();
     }
+    const std::int64_t seq = next_seq_;
+    const auto hash = hasher_.event(previous_hash(e), seq, e.stream, e.version, e.type, e.time_ms,
+                                    {static_cast<const std::uint8_t*>(blob), size});
     statement_scope scope(insert_event_);
-    insert_event_.bindNoCopy(1, e.stream);
-    insert_event_.bind(2, static_cast<std::int64_t>(e.version));
-    insert_event_.bindNoCopy(3, e.type);
-    insert_event_.bindNoCopy(4, blob, static_cast<int>(size));
-    insert_event_.bind(5, static_cast<std::int64_t>(e.time_ms));
+    insert_event_.bind(1, static_cast<std::int64_t>(seq));
+    insert_event_.bindNoCopy(2, e.stream);
+    insert_event_.bind(3, static_cast<std::int64_t>(e.version));
+    insert_event_.bindNoCopy(4, e.type);
+    insert_event_.bindNoCopy(5, blob, static_cast<int>(size));
+    insert_event_.bind(6, static_cast<std::int64_t>(e.time_ms));
+    insert_event_.bindNoCopy(7, hash.data(), static_cast<int>(hash.size()));
     try {
         insert_event_.exec();
+        ++next_seq_;
+        group_hashes_.push_back(hash);
+        if (heads_.size() >= max_stream_heads) heads_.clear();
+        heads_.insert_or_assign(e.stream, stream_head{e.version, hash});
     } catch (const SQLite::Exception& err) {
         if (!is_constraint(err)) throw;
         throw core::error{core::error_kind::conflict,

@@ -3,11 +3,14 @@
 #include <filesystem>
 #include <span>
 #include <string>
+#include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Statement.h>
 
+#include "store/event_hash.hpp"
 #include "store/event_store.hpp"
 
 namespace orbitmesh::store {
@@ -35,6 +38,9 @@ private:
     void upsert_key(const idempotency_row& k);
     void write_snapshot(const snapshot_blob& s);
     void rollback_quietly() noexcept;
+    void begin_chain();
+    void write_checkpoint();
+    chain_hash previous_hash(const core::event& e);
 
     SQLite::Database& db_;
     std::filesystem::path file_;
@@ -42,7 +48,18 @@ private:
     SQLite::Statement savepoint_, release_, rollback_to_;
     SQLite::Statement insert_event_, upsert_job_, upsert_agent_, insert_log_;
     SQLite::Statement upsert_run_, upsert_key_, insert_snapshot_, prune_snapshots_, last_seq_;
+    SQLite::Statement prev_hash_, last_checkpoint_, insert_checkpoint_;
     std::vector<std::uint8_t> packed_;  // reused MessagePack buffer for event data
+
+    // The tamper-evident log (store/event_hash.hpp). The writer gives events their seq itself
+    // (the next after the log's last, read at BEGIN) so it can hash them before the INSERT.
+    chain_hasher hasher_;
+    std::int64_t next_seq_ = 1;
+    std::int64_t group_first_seq_ = 0;
+    std::vector<chain_hash> group_hashes_;  // this transaction's event hashes, in seq order
+    // The last hash of recently written streams, so most appends need no lookup; bounded, and
+    // dropped whenever a transaction or a batch rolls back.
+    stream_heads heads_;
 };
 
 }  // namespace orbitmesh::store

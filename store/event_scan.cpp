@@ -1,5 +1,6 @@
 #include "store/event_scan.hpp"
 
+#include <cstring>
 #include <vector>
 
 #include <SQLiteCpp/Database.h>
@@ -19,13 +20,17 @@ namespace {
 using sqlite::raw_statement;
 using sqlite::statement_scope;
 
-constexpr const char* range_sql =
-    "SELECT seq, stream, version, type, data, time FROM events WHERE seq > ?1 AND seq <= ?2 ORDER BY seq";
-constexpr const char* stream_sql =
-    "SELECT seq, stream, version, type, data, time FROM events WHERE stream = ?1 AND seq <= ?2 ORDER BY version";
-constexpr const char* prefix_sql =
-    "SELECT seq, stream, version, type, data, time FROM events WHERE stream >= ?1 AND stream < ?2"
-    " ORDER BY stream, version";
+// Stores before schema 3 have no `hash` column (an old data dir read offline, a golden log):
+// they read NULL in its place.
+std::string columns(bool hashed) {
+    return std::string("SELECT seq, stream, version, type, data, time, ") + (hashed ? "hash" : "NULL") + " FROM events";
+}
+std::string range_sql(bool hashed) { return columns(hashed) + " WHERE seq > ?1 AND seq <= ?2 ORDER BY seq"; }
+std::string stream_sql(bool hashed) { return columns(hashed) + " WHERE stream = ?1 AND seq <= ?2 ORDER BY version"; }
+std::string prefix_sql(bool hashed) {
+    return columns(hashed) + " WHERE stream >= ?1 AND stream < ?2 ORDER BY stream, version";
+}
+constexpr int first_hashed_schema = 3;
 
 SQLite::Database open_mapped(const std::filesystem::path& file) {
     std::error_code ec;
@@ -55,15 +60,20 @@ SQLite::Database open_mapped(const std::filesystem::path& file) {
 struct event_scan::impl {
     explicit impl(const std::filesystem::path& file)
         : db(open_mapped(file)),
-          range(db.getHandle(), range_sql),
-          stream(db.getHandle(), stream_sql),
-          prefix(db.getHandle(), prefix_sql) {}
+          schema(db.execAndGet("PRAGMA user_version").getInt()),
+          range(db.getHandle(), range_sql(hashed()).c_str()),
+          stream(db.getHandle(), stream_sql(hashed()).c_str()),
+          prefix(db.getHandle(), prefix_sql(hashed()).c_str()) {}
+
+    bool hashed() const { return schema >= first_hashed_schema; }
 
     void run(const raw_statement& q, const std::filesystem::path& file, const visitor& fn);
 
     SQLite::Database db;
+    int schema = 0;
     raw_statement range, stream, prefix;
     std::vector<std::uint8_t> scratch;  // upcast data, re-encoded
+    std::span<const std::uint8_t> hash, stored_data;  // of the event being visited
 };
 
 void event_scan::impl::run(const raw_statement& q, const std::filesystem::path& file, const visitor& fn) {
@@ -77,7 +87,10 @@ void event_scan::impl::run(const raw_statement& q, const std::filesystem::path& 
         v.type = sqlite::column_view(s, 3);
         const auto* data = static_cast<const std::uint8_t*>(sqlite3_column_blob(s, 4));
         v.data = {data, static_cast<std::size_t>(sqlite3_column_bytes(s, 4))};
+        stored_data = v.data;
         v.time_ms = sqlite3_column_int64(s, 5);
+        const auto* h = static_cast<const std::uint8_t*>(sqlite3_column_blob(s, 6));
+        hash = {h, static_cast<std::size_t>(sqlite3_column_bytes(s, 6))};
         if (core::has_upcasters(v.type)) {
             // Rare by construction: only types whose schema changed, and only their old events.
             core::event e;
@@ -142,6 +155,46 @@ void event_scan::streams_with_prefix(std::string_view prefix, const visitor& fn)
     sqlite3_bind_text(impl_->prefix.get(), 1, prefix.data(), static_cast<int>(prefix.size()), SQLITE_STATIC);
     sqlite3_bind_text(impl_->prefix.get(), 2, upper.data(), static_cast<int>(upper.size()), SQLITE_STATIC);
     impl_->run(impl_->prefix, file_, fn);
+}
+
+std::span<const std::uint8_t> event_scan::current_hash() const { return impl_->hash; }
+std::span<const std::uint8_t> event_scan::current_stored_data() const { return impl_->stored_data; }
+
+log_chain event_scan::chain() {
+    log_chain out;
+    if (!impl_->hashed()) return out;
+    try {
+        out.start_seq = impl_->db.execAndGet("SELECT coalesce(min(seq), 0) FROM log_chain_start").getInt64();
+        SQLite::Statement q(impl_->db, "SELECT seq, first_seq, hash FROM log_chain ORDER BY seq");
+        while (q.executeStep()) {
+            chain_checkpoint c;
+            c.last_seq = q.getColumn(0).getInt64();
+            c.first_seq = q.getColumn(1).getInt64();
+            const auto h = q.getColumn(2);
+            if (h.getBytes() == static_cast<int>(c.hash.size())) std::memcpy(c.hash.data(), h.getBlob(), c.hash.size());
+            else c.malformed = true;
+            out.checkpoints.push_back(c);
+        }
+    } catch (...) {
+        throw sqlite::storage_error(file_, "reading the log chain");
+    }
+    return out;
+}
+
+std::optional<chain_hash> event_scan::stored_hash(std::string_view stream, std::int64_t version) {
+    if (!impl_->hashed()) return std::nullopt;
+    try {
+        SQLite::Statement q(impl_->db, "SELECT hash FROM events WHERE stream = ?1 AND version = ?2");
+        q.bind(1, std::string(stream));
+        q.bind(2, static_cast<std::int64_t>(version));
+        if (!q.executeStep()) return std::nullopt;
+        chain_hash h = zero_hash;  // no hash (written before the chain): the writer chained over zeros
+        const auto col = q.getColumn(0);
+        if (col.getBytes() == static_cast<int>(h.size())) std::memcpy(h.data(), col.getBlob(), h.size());
+        return h;
+    } catch (...) {
+        throw sqlite::storage_error(file_, "reading the hash of one event");
+    }
 }
 
 std::int64_t event_scan::last_seq_before_time(std::int64_t time_ms) {

@@ -84,7 +84,24 @@ CREATE TABLE snapshots(
 );
 )sql";
 
-constexpr std::string_view steps[] = {v1, v2};
+// Version 3 (issue 14): the tamper-evident log. Every event gets `hash`, SHA-256 chained over the
+// previous event of its stream (store/event_hash.hpp), and every commit group a `log_chain`
+// checkpoint chaining the hashes of its events onto the checkpoint before. SQL cannot compute
+// SHA-256, so events written before this version are not backfilled: they keep `hash` NULL and
+// `log_chain_start` records where the chain begins (the first seq written after the migration).
+// From there on every event must carry a hash; a NULL one is reported by `replay --verify`.
+constexpr std::string_view v3 = R"sql(
+ALTER TABLE events ADD COLUMN hash BLOB;
+CREATE TABLE log_chain(
+    seq       INTEGER PRIMARY KEY,
+    first_seq INT  NOT NULL,
+    hash      BLOB NOT NULL
+);
+CREATE TABLE log_chain_start(seq INT NOT NULL);
+INSERT INTO log_chain_start(seq) SELECT coalesce(max(seq), 0) + 1 FROM events;
+)sql";
+
+constexpr std::string_view steps[] = {v1, v2, v3};
 
 }  // namespace
 

@@ -44,6 +44,11 @@ log_state fold_log(const std::filesystem::path& file, const fold_options& opts) 
     const std::size_t pause_after = ranges.size();  // merged up to here: the state at pause_at
     if (pause) split(opts.pause_at, last, threads, opts.min_range, ranges);
 
+    if (opts.chain != nullptr) {
+        std::vector<std::pair<std::int64_t, std::int64_t>> bounds_read;
+        for (const auto& r : ranges) bounds_read.emplace_back(r.after, r.last);
+        opts.chain->prepare(first.chain(), bounds_read);  // read after bounds(): it covers them
+    }
     std::vector<log_state> states;
     for (std::size_t i = 0; i < ranges.size(); ++i) {
         states.emplace_back(i > 0);
@@ -56,7 +61,13 @@ log_state fold_log(const std::filesystem::path& file, const fold_options& opts) 
     auto work = [&](store::event_scan& scan) {
         for (std::size_t i = next++; i < ranges.size(); i = next++) {
             try {
-                scan.range(ranges[i].after, ranges[i].last, [&s = states[i]](const core::event_view& e) { s.fold(e); });
+                if (opts.chain == nullptr)
+                    scan.range(ranges[i].after, ranges[i].last, [&s = states[i]](const core::event_view& e) { s.fold(e); });
+                else
+                    scan.range(ranges[i].after, ranges[i].last, [&s = states[i], &scan, c = opts.chain, i](const core::event_view& e) {
+                        s.fold(e);
+                        c->add(i, e, scan.current_hash(), scan.current_stored_data());
+                    });
             } catch (...) {
                 errors[i] = std::current_exception();
             }

@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <functional>
 
+#include "engine/replay/chain_check.hpp"
 #include "engine/replay/log_state.hpp"
 
 namespace orbitmesh::engine::replay {
@@ -15,6 +16,8 @@ struct fold_options {
     /// events up to pause_at before the rest is added (a snapshot's seq: verify compares them).
     std::int64_t pause_at = 0;
     std::function<void(const log_state&)> at_pause;
+    /// When set, every event also goes through this check of the tamper-evident chain (verify).
+    chain_check* chain = nullptr;
 };
 
 /// Folds the event log of the store `file` into a log_state: split into seq ranges folded in

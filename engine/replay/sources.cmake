@@ -1,5 +1,6 @@
 list(APPEND ORBITMESH_ENGINE_SOURCES
   replay/arena.cpp
+  replay/chain_check.cpp
   replay/chrome_trace.cpp
   replay/job_slot.cpp
   replay/log_fold.cpp
@@ -12,4 +13,5 @@ list(APPEND ORBITMESH_ENGINE_SOURCES
   replay/verify.cpp
   replay/verify_jobs.cpp
   replay/verify_snapshot.cpp
+  replay/what_if.cpp
 )

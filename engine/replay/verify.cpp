@@ -10,6 +10,7 @@
 #include "core/run_events.hpp"
 #include "engine/replay/log_fold.hpp"
 #include "engine/replay/verify_detail.hpp"
+#include "store/event_hash.hpp"
 #include "store/event_scan.hpp"
 #include "store/projection_scan.hpp"
 
@@ -186,7 +187,9 @@ verify_report verify_store(const std::filesystem::path& file, const verify_optio
     store::projection_scan rows(file);
     const auto snapshot = rows.newest_snapshot();
     const std::int64_t watermark = snapshot ? snapshot->seq : 0;
+    chain_check chain;
     fold_options fo;
+    fo.chain = &chain;
     fo.threads = opts.threads;
     fo.min_range = opts.min_range;
     if (snapshot) {
@@ -211,6 +214,7 @@ verify_report verify_store(const std::filesystem::path& file, const verify_optio
     report.jobs_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
     report.jobs_cpu_seconds = process_cpu_seconds() - cpu1;
     store::event_scan events(file);
+    report.chain = chain.finish(events, opts.max_differences);
     detail::check_agents(rows, state, found);
     detail::check_runs(rows, events, state, watermark, found);
     detail::check_keys(rows, state, watermark, found);
@@ -223,11 +227,22 @@ verify_report verify_store(const std::filesystem::path& file, const verify_optio
     report.keys = state.keys.size();
     report.rows = found.rows;
     report.lagging = found.lagging;
-    report.differences = std::move(found.list);
-    report.difference_count = found.count;
+    // The chain's findings first: the first edited event is what an operator looks for.
+    for (const auto& m : report.chain.mismatches) report.differences.push_back({m.object, "hash", m.stored, m.expected});
+    for (auto& d : found.list)
+        if (report.differences.size() < opts.max_differences) report.differences.push_back(std::move(d));
+    report.difference_count = found.count + report.chain.mismatch_count;
     report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     report.cpu_seconds = process_cpu_seconds() - cpu0;
     return report;
+}
+
+core::json chain_json(const chain_result& c) {
+    if (!c.present) return {{"present", false}};
+    core::json head = nullptr;
+    if (c.head) head = {{"seq", c.head->last_seq}, {"hash", store::to_hex(c.head->hash)}};
+    return {{"present", true}, {"start_seq", c.start_seq}, {"events_checked", c.hashed}, {"checkpoints", c.checkpoints},
+            {"head", std::move(head)}, {"mismatches", c.mismatch_count}};
 }
 
 core::json to_json(const verify_report& r) {
@@ -242,6 +257,7 @@ core::json to_json(const verify_report& r) {
             {"rows_compared", r.rows},
             {"lagging_rows", r.lagging},
             {"snapshot_seq", r.snapshot_seq ? core::json(*r.snapshot_seq) : core::json()},
+            {"chain", chain_json(r.chain)},
             {"differences", r.difference_count},
             {"first_differences", std::move(diffs)},
             {"seconds", r.seconds},
@@ -257,6 +273,7 @@ std::string summary_line(const verify_report& r) {
                   static_cast<long long>(r.events), r.jobs, r.agents, r.runs, r.keys, r.seconds);
     std::string out = std::string("verified ") + head;
     if (r.snapshot_seq) out += ", snapshot at seq " + std::to_string(*r.snapshot_seq);
+    if (r.chain.present) out += ", hash chain from seq " + std::to_string(r.chain.start_seq);
     if (!r.ok()) return out + ": " + std::to_string(r.difference_count) + " difference(s)";
     out += ": the store matches its events";
     if (r.lagging > 0) out += " (" + std::to_string(r.lagging) + " rows behind events newer than the snapshot, as a running hub leaves them)";

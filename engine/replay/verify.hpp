@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/json.hpp"
+#include "engine/replay/chain_check.hpp"
 
 namespace orbitmesh::engine::replay {
 
@@ -30,7 +31,8 @@ struct verify_report {
     /// difference; counted so an operator sees them.
     std::size_t lagging = 0;
     std::optional<std::int64_t> snapshot_seq;  // the snapshot checked, if the store has one
-    std::vector<difference> differences;        // the first max_differences, in object order
+    std::vector<difference> differences;        // the first max_differences: chain mismatches (by seq) first
+    chain_result chain;                         // the tamper-evident log
     std::size_t difference_count = 0;
     double seconds = 0;
     double cpu_seconds = 0;   // CPU time of the whole process meanwhile (every thread)
@@ -53,6 +55,8 @@ struct verify_options {
 verify_report verify_store(const std::filesystem::path& file, const verify_options& opts = {});
 
 core::json to_json(const verify_report& r);
+/// The chain part of the report: presence, start, events checked, checkpoints, head (seq, hash).
+core::json chain_json(const chain_result& c);
 /// "verified 1,000,004 events (250,000 jobs, …) in 0.41 s: the store matches its events".
 std::string summary_line(const verify_report& r);
 

@@ -57,3 +57,9 @@ list(APPEND ORBITMESH_ENGINE_SOURCES
   workflow/trigger_webhook.cpp
   workflow/webhook_secret.cpp
 )
+# Workflow tests and what-if replay (issue 14): the runner over a mocked job_port, case files.
+list(APPEND ORBITMESH_ENGINE_SOURCES
+  workflow/case_runner.cpp
+  workflow/mock_port.cpp
+  workflow/workflow_cases.cpp
+)

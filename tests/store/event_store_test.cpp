@@ -81,10 +81,10 @@ TEST_CASE("event store: opening a new data dir creates its directories, the sche
     store::event_store::open({.path = file})->close();
 
     SQLite::Database db(file, SQLite::OPEN_READONLY);
-    CHECK(db.execAndGet("PRAGMA user_version").getInt() == 2);
+    CHECK(db.execAndGet("PRAGMA user_version").getInt() == 3);
     CHECK(db.execAndGet("PRAGMA journal_mode").getString() == "wal");
     const auto tables = names_in_schema(db, "table");
-    for (const char* t : {"events", "jobs", "agents", "job_logs", "runs", "idempotency_keys", "snapshots"})
+    for (const char* t : {"events", "jobs", "agents", "job_logs", "runs", "idempotency_keys", "snapshots", "log_chain", "log_chain_start"})
         CHECK(tables.count(t) == 1);
     const auto indexes = names_in_schema(db, "index");
     CHECK(indexes.count("jobs_state") == 1);

@@ -97,7 +97,7 @@ TEST_CASE("store: only the newest two snapshots are kept") {
     CHECK(scan.newest_snapshot()->seq == 4);
 }
 
-TEST_CASE("store: a schema-1 store migrates to schema 2 and keeps its rows; old job rows have no version") {
+TEST_CASE("store: a schema-1 store migrates to schema 3 and keeps its rows; old job rows have no version, old events no hash") {
     temp_dir dir;
     const auto file = dir / "orbitmesh.db";
     {
@@ -115,7 +115,9 @@ TEST_CASE("store: a schema-1 store migrates to schema 2 and keeps its rows; old 
     CHECK(versions[0] == std::pair<std::string, std::int64_t>{"a", -1});
     s->close();
     SQLite::Database db(file, SQLite::OPEN_READONLY);
-    CHECK(db.execAndGet("PRAGMA user_version").getInt() == 2);
+    CHECK(db.execAndGet("PRAGMA user_version").getInt() == 3);
+    CHECK(db.execAndGet("SELECT hash IS NULL FROM events WHERE seq = 1").getInt() == 1);
+    CHECK(db.execAndGet("SELECT seq FROM log_chain_start").getInt64() == 2);  // the chain starts after the old events
 }
 
 TEST_CASE("event scan: ranges, one stream and a stream prefix are read in place in their order") {
