@@ -9,6 +9,7 @@
 #include "cli/command.hpp"
 #include "cli/output.hpp"
 #include "cli/replay_print.hpp"
+#include "cli/store_flag.hpp"
 #include "core/error.hpp"
 #include "core/exit_code.hpp"
 #include "engine/replay/chrome_trace.hpp"
@@ -16,6 +17,7 @@
 #include "engine/replay/timeline.hpp"
 #include "engine/replay/verify.hpp"
 #include "store/event_scan.hpp"
+#include "store/store_url.hpp"
 
 namespace orbitmesh::cli {
 
@@ -24,6 +26,7 @@ namespace {
 struct replay_flags {
     std::string id;
     std::string data_dir;
+    std::string store;  // --store URL: sqlite://PATH or postgres://… (read offline)
     std::string until;
     bool verify = false;
     std::vector<std::string> export_args;  // chrome-trace FILE
@@ -73,7 +76,13 @@ int finish_verify(const core::json& report, const std::string& format) {
 }
 
 int offline(const replay_flags& f, const global_options& g) {
-    const auto file = store_file(f.data_dir);
+    const auto choice = parse_store_flag(f.store);
+    const std::filesystem::path local = !choice.sqlite_path.empty() ? choice.sqlite_path
+                                        : f.data_dir.empty()          ? std::filesystem::path()
+                                                                      : store_file(f.data_dir);
+    // A PostgreSQL store is read through a consistent copy (the offline readers read SQLite in place).
+    const store::sqlite_view view(local, choice.url);
+    const auto& file = view.file();
     if (f.verify) return finish_verify(engine::replay::to_json(engine::replay::verify_store(file)), g.output);
     std::int64_t until = 0;
     {
@@ -118,6 +127,7 @@ void add_replay_command(CLI::App& app, command_context& ctx) {
     auto* sub = app.add_subcommand("replay", "Rebuild and show history from the event log: replay [ID]");
     sub->add_option("id", flags->id, "A job, run or agent (id or name); none: a summary of the log");
     sub->add_option("--data-dir", flags->data_dir, "Read the store in DIR offline (works while a hub runs on it)");
+    sub->add_option("--store", flags->store, "Read this store offline: sqlite://PATH or postgres://USER@HOST:PORT/DB");
     sub->add_option("--until", flags->until, "Show the state as of an event seq or a UTC time (2026-12-03T14:35:09Z)");
     sub->add_flag("--verify", flags->verify, "Rebuild every projection from the events and compare (exit 1 on a difference)");
     sub->add_option("--export", flags->export_args, "Write a trace: --export chrome-trace FILE (- for stdout)")->expected(2);
@@ -126,7 +136,8 @@ void add_replay_command(CLI::App& app, command_context& ctx) {
         ctx.run = [&ctx, flags] {
             check_format(ctx.global.output);
             check(*flags);
-            return flags->data_dir.empty() ? through_hub(*flags, ctx.global) : offline(*flags, ctx.global);
+            const bool local = !flags->data_dir.empty() || !flags->store.empty();
+            return local ? offline(*flags, ctx.global) : through_hub(*flags, ctx.global);
         };
     });
 }

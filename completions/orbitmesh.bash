@@ -35,7 +35,7 @@ _orbitmesh() {
         status) COMPREPLY=($(compgen -W "agents jobs runs --watch $client" -- "$cur")) ;;
         replay)
             if [ "$prev" = "--export" ]; then COMPREPLY=($(compgen -W "chrome-trace" -- "$cur")); return; fi
-            COMPREPLY=($(compgen -W "--data-dir --until --verify --export $client" -- "$cur")) ;;
+            COMPREPLY=($(compgen -W "--data-dir --store --until --verify --export $client" -- "$cur")) ;;
         workflow) COMPREPLY=($(compgen -W "validate register list cancel pause resume approve rerun triggers" -- "$cur")) ;;
         twin) if [ "$cword" -eq 2 ]; then COMPREPLY=($(compgen -W "get set" -- "$cur")); else COMPREPLY=($(compgen -W "drain=true drain=false concurrency= labels. $client" -- "$cur")); fi ;;
         event) if [ "$cword" -eq 2 ]; then COMPREPLY=($(compgen -W "post" -- "$cur")); else COMPREPLY=($(compgen -W "--data --correlation-key $client" -- "$cur")); fi ;;

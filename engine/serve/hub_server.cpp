@@ -55,6 +55,8 @@ std::unique_ptr<store::event_store> open_store(const hub_options& opts) {
                           "cannot create the data dir " + opts.data_dir.string() + ": " + ec.message() + " (check --data-dir)");
     store::event_store::options so;
     so.path = store_file(opts);
+    so.url = opts.store_url;
+    so.on_wait = [](const std::string& why) { hub_log(why); };
     so.mode = opts.durability;
     return store::event_store::open(so);
 }
@@ -142,12 +144,12 @@ std::shared_ptr<auth::token_service> attach_tokens(hub& h, store::event_store& s
 std::shared_ptr<route_table> all_routes(const std::shared_ptr<hub>& h, const std::shared_ptr<runner>& workflows,
                                         const std::shared_ptr<trigger_engine>& triggers, const strand_poster& post, const std::shared_ptr<auth::token_service>& tokens,
                                         const std::shared_ptr<auth::authenticator>& authn,
-                                        const std::filesystem::path& store) {
+                                        const std::filesystem::path& store, const std::string& store_url) {
     auto routes = std::make_shared<route_table>();
     add_hub_routes(*routes, h);
     add_twin_routes(*routes, h);
     add_workflow_routes(*routes, workflows, post);
-    add_replay_routes(*routes, store);
+    add_replay_routes(*routes, store, store_url);
     add_trigger_routes(*routes, triggers, post);
     auth::add_token_routes(*routes, tokens, post, authn);
     routes->add("GET", "/api/v1/routes", admins,
@@ -206,7 +208,7 @@ int run_hub(const hub_options& opts) {
     ao.mode = opts.require_tokens ? auth::auth_mode::token : auth::auth_mode::none;
     ao.limits.max_failures = opts.max_auth_failures;
     auto authn = std::make_shared<auth::authenticator>(ao, key, revoked);
-    auto door = make_front_door(all_routes(h, workflows, triggers, post, tokens, authn, store_file(opts)), authn);
+    auto door = make_front_door(all_routes(h, workflows, triggers, post, tokens, authn, store_file(opts), opts.store_url), authn);
     auto mesh = make_mesh_handler(h);
     mesh.on_upgrade = door.mesh_gate;
     if (!opts.tls.client_ca_file.empty()) mesh.on_upgrade = require_client_certificate(std::move(mesh.on_upgrade));
