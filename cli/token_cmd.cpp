@@ -55,7 +55,7 @@ int run_create(const create_flags& f, const global_options& g) {
     check_format(g.output);
     auto r = to_request(f);
     if (!f.data_dir.empty()) {
-        engine::auth::offline_store where{f.data_dir, {}, f.jwt_key};
+        engine::auth::offline_store where{f.data_dir, {}, f.jwt_key, {}};
         const auto store = parse_store_flag(f.store);
         where.store_path = store.sqlite_path;
         where.store_url = store.url;

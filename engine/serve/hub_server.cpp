@@ -24,6 +24,7 @@
 #include "engine/workflow/trigger_engine.hpp"
 #include "engine/workflow/trigger_routes.hpp"
 #include "engine/workflow/workflow_routes.hpp"
+#include "store/store_url.hpp"
 #include "transport/asio.hpp"
 #include "transport/server.hpp"
 
@@ -218,7 +219,8 @@ int run_hub(const hub_options& opts) {
     log_auth(opts, *key);
     if (!opts.port_file.empty()) write_port_file(opts.port_file, srv.port());
     hub_log("listening on " + std::string(opts.tls.enabled() ? "https://" : "http://") + opts.host + ":" +
-            std::to_string(srv.port()) + listen_note(opts) + ", data in " + opts.data_dir.string());
+            std::to_string(srv.port()) + listen_note(opts) + ", data in " + opts.data_dir.string() +
+            (opts.store_url.empty() ? "" : ", store " + store::redacted_url(opts.store_url)));
 
     // Shutdown order (STYLE §4): stop accepting, tell sessions, let the hub reply to its waiters,
     // give in-flight writes a moment, then stop the io_context and drain the store.
