@@ -185,6 +185,7 @@ def main():
     ap.add_argument("--agents", type=int, default=2)
     ap.add_argument("--durability", default="full", choices=["full", "normal"])
     ap.add_argument("--timeout", type=float, default=600.0)
+    ap.add_argument("--store", default=None, help="the hub's --store URL (default: SQLite in its data dir)")
     ap.add_argument("--json", dest="json_file")
     ap.add_argument("--keep", action="store_true", help="keep the temp dir")
     args = ap.parse_args()
@@ -207,7 +208,7 @@ def main():
     else:
         print(text)
     c = result["config"]
-    print(f"e2e_throughput: {result['value']:.0f} jobs/s ({c['jobs']} echo jobs, "
+    print(f"e2e_throughput{' (' + c['store'] + ')' if c.get('store') else ''}: {result['value']:.0f} jobs/s ({c['jobs']} echo jobs, "
           f"{c['agents']} agents x {c['concurrency']}, durability {c['durability']}, "
           f"{c['submit']} by {c['submitters']} submitters; "
           f"submit phase {result['extra']['submit_seconds']:.2f}s, "
@@ -219,7 +220,8 @@ def run(args, binary, tmp, procs):
     hub = procs.start("hub", [binary, "serve", "--listen", "127.0.0.1:0", "--data-dir",
                               os.path.join(tmp, "hub"), "--port-file", port_file,
                               "--durability", args.durability,
-                              "--max-pending", str(max(100000, args.jobs * 2))])
+                              "--max-pending", str(max(100000, args.jobs * 2)),
+                              *(["--store", args.store] if getattr(args, "store", None) else [])])
 
     def read_port():
         if hub.poll() is not None:
@@ -352,7 +354,7 @@ def run(args, binary, tmp, procs):
     return {
         "system": "orbitmesh", "name": "e2e_throughput", "metric": "e2e_throughput",
         "value": round(args.jobs / elapsed, 1), "unit": "jobs/s",
-        "config": {"jobs": args.jobs, "warmup": args.warmup, "submit": mode,
+        "config": {"store": "postgres" if getattr(args, "store", None) else "sqlite", "jobs": args.jobs, "warmup": args.warmup, "submit": mode,
                    "batch": args.batch if mode == "batch" else 1,
                    "submitters": args.submitters, "agents": args.agents,
                    "concurrency": args.concurrency, "durability": args.durability},

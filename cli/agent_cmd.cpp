@@ -15,7 +15,8 @@ namespace orbitmesh::cli {
 namespace {
 
 struct agent_flags {
-    std::string server, name, data_dir, handlers, token, token_file, reconnect_min = "100ms", reconnect_max = "5s";
+    std::vector<std::string> servers;  // --server, repeatable or a comma list: failover order
+    std::string name, data_dir, handlers, token, token_file, reconnect_min = "100ms", reconnect_max = "5s";
     std::string stop_grace = "10s", cgroups = "auto";
     std::string log_format = "text", log_level = "info";
     std::vector<std::string> tags, capabilities, allow_roots;
@@ -33,7 +34,14 @@ std::string host_name() {
 
 engine::agent_options to_options(const agent_flags& f, const global_options& g) {
     engine::agent_options o;
-    o.server = core::parse_server_url(resolve_server(f.server.empty() ? g.server : f.server));
+    // Several hubs on one PostgreSQL store (SPEC §10): the agent dials the first and moves on to
+    // the next after a failed attempt or a lost connection, with the same jittered backoff.
+    std::vector<std::string> servers;
+    for (const auto& s : f.servers)
+        if (!s.empty()) servers.push_back(s);
+    if (servers.empty()) servers.push_back(resolve_server(g.server));
+    o.server = core::parse_server_url(servers.front());
+    for (std::size_t i = 1; i < servers.size(); ++i) o.more_servers.push_back(core::parse_server_url(servers[i]));
     o.name = f.name.empty() ? host_name() : f.name;
     if (o.name.find('/') != std::string::npos || o.name.size() > 128)
         throw core::error(core::error_kind::usage, "--name \"" + o.name + "\" must be at most 128 characters without '/'");
@@ -73,7 +81,10 @@ engine::agent_options to_options(const agent_flags& f, const global_options& g) 
 void add_agent_command(CLI::App& app, command_context& ctx) {
     auto f = std::make_shared<agent_flags>();
     auto* sub = app.add_subcommand("agent", "Run a worker: dial the hub, take jobs, run them, report results");
-    sub->add_option("--server", f->server, "Hub address: http(s)://HOST:PORT or ws(s)://HOST:PORT/mesh (env ORBITMESH_SERVER)");
+    sub->add_option("--server", f->servers,
+                    "Hub address: http(s)://HOST:PORT or ws(s)://HOST:PORT/mesh (env ORBITMESH_SERVER); repeat or "
+                    "comma-separate several hubs to fail over between")
+        ->delimiter(',');
     sub->add_option("--name", f->name, "Agent name (default: host name)");
     sub->add_option("--tag", f->tags, "KEY=VALUE tag for targeting (repeat)");
     sub->add_option("--capability", f->capabilities, "Capability this agent offers (repeat)");

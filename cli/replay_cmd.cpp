@@ -10,6 +10,7 @@
 #include "cli/command.hpp"
 #include "cli/output.hpp"
 #include "cli/replay_print.hpp"
+#include "cli/store_flag.hpp"
 #include "core/error.hpp"
 #include "core/exit_code.hpp"
 #include "engine/replay/chrome_trace.hpp"
@@ -19,6 +20,7 @@
 #include "engine/replay/what_if.hpp"
 #include "store/event_hash.hpp"
 #include "store/event_scan.hpp"
+#include "store/store_url.hpp"
 
 namespace orbitmesh::cli {
 
@@ -27,6 +29,7 @@ namespace {
 struct replay_flags {
     std::string id;
     std::string data_dir;
+    std::string store;  // --store URL: sqlite://PATH or postgres://… (read offline)
     std::string until;
     bool verify = false;
     bool chain_head = false;
@@ -133,7 +136,13 @@ int print_what_if(const std::filesystem::path& file, const replay_flags& f, cons
 }
 
 int offline(const replay_flags& f, const global_options& g) {
-    const auto file = store_file(f.data_dir);
+    const auto choice = parse_store_flag(f.store);
+    const std::filesystem::path local = !choice.sqlite_path.empty() ? choice.sqlite_path
+                                        : f.data_dir.empty()          ? std::filesystem::path()
+                                                                      : store_file(f.data_dir);
+    // A PostgreSQL store is read through a consistent copy (the offline readers read SQLite in place).
+    const store::sqlite_view view(local, choice.url);
+    const auto& file = view.file();
     if (!f.what_if.empty()) return print_what_if(file, f, g.output);
     if (f.chain_head) return print_chain_head(file, g.output);
     if (f.verify) return finish_verify(engine::replay::to_json(engine::replay::verify_store(file)), g.output);
@@ -180,6 +189,7 @@ void add_replay_command(CLI::App& app, command_context& ctx) {
     auto* sub = app.add_subcommand("replay", "Rebuild and show history from the event log: replay [ID]");
     sub->add_option("id", flags->id, "A job, run or agent (id or name); none: a summary of the log");
     sub->add_option("--data-dir", flags->data_dir, "Read the store in DIR offline (works while a hub runs on it)");
+    sub->add_option("--store", flags->store, "Read this store offline: sqlite://PATH or postgres://USER@HOST:PORT/DB");
     sub->add_option("--until", flags->until, "Show the state as of an event seq or a UTC time (2026-12-03T14:35:09Z)");
     sub->add_flag("--verify", flags->verify, "Rebuild every projection from the events and compare (exit 1 on a difference)");
     sub->add_option("--what-if", flags->what_if,
@@ -192,7 +202,8 @@ void add_replay_command(CLI::App& app, command_context& ctx) {
         ctx.run = [&ctx, flags] {
             check_format(ctx.global.output);
             check(*flags);
-            return flags->data_dir.empty() ? through_hub(*flags, ctx.global) : offline(*flags, ctx.global);
+            const bool local = !flags->data_dir.empty() || !flags->store.empty();
+            return local ? offline(*flags, ctx.global) : through_hub(*flags, ctx.global);
         };
     });
 }

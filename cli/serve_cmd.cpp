@@ -10,6 +10,7 @@
 #include "cli/flag_parsing.hpp"
 #include "cli/tls_flags.hpp"
 #include "cli/settings_layers.hpp"
+#include "cli/store_flag.hpp"
 #include "core/error.hpp"
 #include "engine/auth/auth_mode.hpp"
 #include "engine/serve/hub_server.hpp"
@@ -84,12 +85,9 @@ engine::hub_options to_options(const serve_flags& f) {
     o.data_dir = f.data_dir;
     o.port_file = f.port_file;
     o.workflows_dir = f.workflows;
-    if (!f.store.empty()) {
-        if (f.store.rfind("sqlite://", 0) != 0 || f.store.size() == 9)
-            throw core::error(core::error_kind::usage,
-                              "--store " + f.store + ": use sqlite://PATH (postgres:// comes with multi-hub support)");
-        o.store_path = f.store.substr(9);
-    }
+    const auto store = parse_store_flag(f.store);
+    o.store_path = store.sqlite_path;
+    o.store_url = store.url;
     if (f.durability == "full") o.durability = store::durability::full;
     else if (f.durability == "normal") o.durability = store::durability::normal;
     else throw core::error(core::error_kind::usage, "--durability must be full or normal, got \"" + f.durability + "\"");

@@ -7,6 +7,7 @@
 #include "cli/command.hpp"
 #include "cli/flag_parsing.hpp"
 #include "cli/output.hpp"
+#include "cli/store_flag.hpp"
 #include "core/error.hpp"
 #include "core/exit_code.hpp"
 #include "engine/auth/offline_tokens.hpp"
@@ -54,12 +55,10 @@ int run_create(const create_flags& f, const global_options& g) {
     check_format(g.output);
     auto r = to_request(f);
     if (!f.data_dir.empty()) {
-        engine::auth::offline_store where{f.data_dir, {}, f.jwt_key};
-        if (!f.store.empty()) {
-            if (f.store.rfind("sqlite://", 0) != 0 || f.store.size() == 9)
-                throw core::error(core::error_kind::usage, "--store " + f.store + ": use sqlite://PATH");
-            where.store_path = f.store.substr(9);
-        }
+        engine::auth::offline_store where{f.data_dir, {}, f.jwt_key, {}};
+        const auto store = parse_store_flag(f.store);
+        where.store_path = store.sqlite_path;
+        where.store_url = store.url;
         print_minted(engine::auth::create_token_offline(where, r), g);
         return core::exit_ok;
     }
@@ -117,7 +116,7 @@ void add_create(CLI::App& token, command_context& ctx) {
     sub->add_flag("--refresh", f->refresh, "Also issue a refresh token (rotated by `token refresh`)");
     sub->add_option("--refresh-ttl", f->refresh_ttl, "How long the refresh token is valid")->capture_default_str();
     sub->add_option("--data-dir", f->data_dir, "Mint offline from this hub data dir (works while the hub runs)")->type_name("DIR");
-    sub->add_option("--store", f->store, "With --data-dir: the hub's --store, sqlite://PATH");
+    sub->add_option("--store", f->store, "With --data-dir: the hub's --store, sqlite://PATH or postgres://USER@HOST:PORT/DB");
     sub->add_option("--jwt-key", f->jwt_key, "With --data-dir: the hub's --jwt-key (its private half)")->type_name("FILE");
     add_client_flags(*sub, ctx.global);
     sub->callback([&ctx, f] { ctx.run = [&ctx, f] { return run_create(*f, ctx.global); }; });

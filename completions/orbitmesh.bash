@@ -36,7 +36,7 @@ _orbitmesh() {
         replay)
             if [ "$prev" = "--export" ]; then COMPREPLY=($(compgen -W "chrome-trace" -- "$cur")); return; fi
             if [ "$prev" = "--what-if" ]; then COMPREPLY=($(compgen -f -- "$cur")); return; fi
-            COMPREPLY=($(compgen -W "--data-dir --until --verify --chain-head --what-if --export $client" -- "$cur")) ;;
+            COMPREPLY=($(compgen -W "--data-dir --store --until --verify --chain-head --what-if --export $client" -- "$cur")) ;;
         workflow)
             if [ "$cword" -eq 2 ]; then COMPREPLY=($(compgen -W "validate test register list cancel pause resume approve rerun triggers" -- "$cur")); return; fi
             case "${words[2]}" in

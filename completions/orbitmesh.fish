@@ -13,6 +13,8 @@ complete -c orbitmesh -n "__fish_seen_subcommand_from replay" -l verify -d "Comp
 complete -c orbitmesh -n "__fish_seen_subcommand_from replay" -l chain-head -d "Print the head of the hash chain"
 complete -c orbitmesh -n "__fish_seen_subcommand_from replay" -l what-if -d "Drive a new definition with the run's results" -r -F
 complete -c orbitmesh -n "__fish_seen_subcommand_from replay" -l export -d "Write a trace: chrome-trace FILE" -xa "chrome-trace"
+complete -c orbitmesh -n "__fish_seen_subcommand_from serve replay token" -l store -d "Store URL: sqlite://PATH or postgres://USER@HOST:PORT/DB" -x
+complete -c orbitmesh -n "__fish_seen_subcommand_from agent" -l server -d "Hub address; repeat or comma list to fail over" -x
 complete -c orbitmesh -n "__fish_seen_subcommand_from serve" -l retain-jobs -d "Finished jobs kept in memory" -x
 complete -c orbitmesh -n "__fish_seen_subcommand_from serve" -l retain-runs -d "Finished runs kept in memory" -x
 complete -c orbitmesh -n "__fish_seen_subcommand_from serve" -l snapshot-every -d "Events between snapshots" -x

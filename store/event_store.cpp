@@ -1,12 +1,9 @@
 #include "store/event_store.hpp"
 
-#include <atomic>
-#include <chrono>
-#include <condition_variable>
-#include <deque>
+#include <memory>
 #include <mutex>
-#include <pthread.h>
-#include <thread>
+#include <span>
+#include <vector>
 #include <utility>
 
 #include <SQLiteCpp/Database.h>
@@ -14,7 +11,9 @@
 
 #include "core/error.hpp"
 #include "store/batch_writer.hpp"
+#include "store/commit_queue.hpp"
 #include "store/event_reader.hpp"
+#include "store/open_backend.hpp"
 #include "store/schema.hpp"
 #include "store/sqlite/checkpointer.hpp"
 #include "store/sqlite/connection.hpp"
@@ -22,18 +21,6 @@
 
 namespace orbitmesh::store {
 namespace {
-
-struct pending_batch {
-    write_batch batch;
-    commit_callback done;
-};
-
-// What `max_batch_events` bounds per transaction: every row a batch writes, not only events,
-// so a flood of output lines cannot make one transaction unboundedly large either.
-std::size_t rows(const write_batch& b) {
-    return b.events.size() + b.jobs.size() + b.agents.size() + b.logs.size() + b.runs.size() + b.keys.size() +
-           (b.snapshot ? 1 : 0);
-}
 
 // Opens the write connection and brings the file to a state the rest of the store can trust:
 // readable, undamaged, current schema.
@@ -52,9 +39,14 @@ public:
           db_(open_writer(opts)),
           writer_(std::make_unique<batch_writer>(*db_, opts.path)),
           reader_(std::make_unique<event_reader>(opts.path)),
-          checkpointer_(std::make_unique<sqlite::checkpointer>(opts.path, opts.mode == durability::full)),
-          thread_([this] { run_writer(); }),
-          writer_id_(thread_.get_id()) {}
+          checkpointer_(std::make_unique<sqlite::checkpointer>(opts.path, opts.mode == durability::full)) {
+        sqlite3_wal_hook(db_->getHandle(), &sqlite_event_store::on_wal_commit, this);
+        queue_ = std::make_unique<commit_queue>(
+            opts.max_batch_events, "om-writer",
+            [this](std::span<const write_batch* const> group, std::vector<std::exception_ptr>& errors) {
+                commit_group(group, errors);
+            });
+    }
 
     ~sqlite_event_store() override {
         try {
@@ -64,10 +56,11 @@ public:
         }
     }
 
-    void submit(write_batch batch, commit_callback done) override;
-    void flush() override;
+    void submit(write_batch batch, commit_callback done) override {
+        if (!queue_->submit(std::move(batch), std::move(done))) throw closed_error();
+    }
+    void flush() override { queue_->flush(); }
     void close() override;
-
     void for_each_event(const std::function<void(const core::event&)>& fn, std::int64_t after_seq,
                         const std::string& stream) override {
         reader().for_each_event(fn, after_seq, stream);
@@ -94,15 +87,10 @@ public:
     }
     std::map<std::string, std::int64_t> count_runs() override { return reader().count_runs(); }
     std::optional<snapshot_blob> load_snapshot() override { return reader().load_snapshot(); }
-    store_stats stats() const override {
-        return {commits_.load(std::memory_order_relaxed), events_.load(std::memory_order_relaxed),
-                rows_.load(std::memory_order_relaxed), commit_micros_.load(std::memory_order_relaxed)};
-    }
+    store_stats stats() const override { return queue_->stats(); }
 
 private:
-    void run_writer();
-    bool take_group(std::vector<pending_batch>& group);
-    void commit_group(std::vector<pending_batch>& group);
+    void commit_group(std::span<const write_batch* const> group, std::vector<std::exception_ptr>& errors);
     void restart_wal();
     static int on_wal_commit(void* self, sqlite3* db, const char* name, int frames);
     event_reader& reader();
@@ -113,53 +101,17 @@ private:
     std::unique_ptr<batch_writer> writer_;
     std::unique_ptr<event_reader> reader_;
     std::unique_ptr<sqlite::checkpointer> checkpointer_;
-
-    std::mutex mutex_;                  // guards the queue and the counters below
-    std::condition_variable work_;      // the writer waits here for batches
-    std::condition_variable finished_;  // flush() waits here for commits
-    std::deque<pending_batch> queue_;
-    std::uint64_t submitted_ = 0;      // batches accepted by submit()
-    std::uint64_t done_ = 0;           // batches whose callback has run
-    bool closing_ = false;
-    std::atomic<std::uint64_t> commits_{0}, events_{0}, rows_{0}, commit_micros_{0};
     int wal_frames_ = 0;  // WAL size in pages after the last commit; writer thread only
-
     std::mutex close_mutex_;  // a second close() waits for the first to finish
     bool closed_ = false;
-    std::thread thread_;  // starts once everything above exists
-    const std::thread::id writer_id_;  // kept apart from thread_, which close() joins concurrently
+    std::unique_ptr<commit_queue> queue_;  // the writer thread; starts once everything above exists;
+                                          // kept after close() (joined) for stats()
 };
-
-void sqlite_event_store::submit(write_batch batch, commit_callback done) {
-    {
-        std::lock_guard lock(mutex_);
-        if (closing_) throw closed_error();
-        queue_.push_back({std::move(batch), std::move(done)});
-        ++submitted_;
-    }
-    work_.notify_one();
-}
-
-void sqlite_event_store::flush() {
-    std::unique_lock lock(mutex_);
-    const auto target = submitted_;
-    if (done_ >= target) return;
-    if (std::this_thread::get_id() == writer_id_) {
-        throw core::error{core::error_kind::internal,
-                          "event_store::flush() called from a commit callback would wait for itself forever"};
-    }
-    finished_.wait(lock, [&] { return done_ >= target; });
-}
 
 void sqlite_event_store::close() {
     std::lock_guard close_lock(close_mutex_);
     if (closed_) return;
-    {
-        std::lock_guard lock(mutex_);
-        closing_ = true;
-    }
-    work_.notify_one();
-    thread_.join();  // the writer drains the queue before it returns
+    queue_->close();  // the writer drains the queue before it returns
     checkpointer_.reset();
     reader_.reset();
     writer_.reset();  // finalizes its statements so the connection can close cleanly
@@ -171,39 +123,6 @@ void sqlite_event_store::close() {
     } catch (...) {
     }
     db_.reset();
-}
-
-void sqlite_event_store::run_writer() {
-    pthread_setname_np(pthread_self(), "om-writer");  // for top -H, perf and gdb
-    sqlite3_wal_hook(db_->getHandle(), &sqlite_event_store::on_wal_commit, this);
-    std::vector<pending_batch> group;
-    while (take_group(group)) {
-        commit_group(group);
-        if (wal_frames_ >= opts_.wal_restart_pages) restart_wal();
-        const auto count = group.size();
-        group.clear();  // free the batches before telling flush() they are done
-        {
-            std::lock_guard lock(mutex_);
-            done_ += count;
-        }
-        finished_.notify_all();
-    }
-}
-
-// Takes everything queued, up to max_batch_events rows (always at least one batch). Returns
-// false once close() was called and the queue is drained.
-bool sqlite_event_store::take_group(std::vector<pending_batch>& group) {
-    std::unique_lock lock(mutex_);
-    work_.wait(lock, [this] { return !queue_.empty() || closing_; });
-    std::size_t total = 0;
-    while (!queue_.empty()) {
-        const auto n = rows(queue_.front().batch);
-        if (!group.empty() && total + n > opts_.max_batch_events) break;
-        total += n;
-        group.push_back(std::move(queue_.front()));
-        queue_.pop_front();
-    }
-    return !group.empty();
 }
 
 int sqlite_event_store::on_wal_commit(void* self, sqlite3*, const char*, int frames) {
@@ -224,32 +143,11 @@ void sqlite_event_store::restart_wal() {
     if (rc == SQLITE_OK && copied == log) wal_frames_ = 0;  // else (a reader) try after the next group
 }
 
-void sqlite_event_store::commit_group(std::vector<pending_batch>& group) {
-    std::vector<const write_batch*> batches;
-    batches.reserve(group.size());
-    for (const auto& p : group) batches.push_back(&p.batch);
-    std::vector<std::exception_ptr> errors;
-    const auto t0 = std::chrono::steady_clock::now();
-    writer_->write_group(batches, errors);
-    const auto took = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0);
-    std::uint64_t events = 0, written = 0;
-    for (const auto* b : batches) {
-        events += b->events.size();
-        written += rows(*b);
-    }
-    commits_.fetch_add(1, std::memory_order_relaxed);
-    events_.fetch_add(events, std::memory_order_relaxed);
-    rows_.fetch_add(written, std::memory_order_relaxed);
-    commit_micros_.fetch_add(static_cast<std::uint64_t>(took.count()), std::memory_order_relaxed);
+void sqlite_event_store::commit_group(std::span<const write_batch* const> group,
+                                      std::vector<std::exception_ptr>& errors) {
+    writer_->write_group(group, errors);
     checkpointer_->committed();
-    for (std::size_t i = 0; i < group.size(); ++i) {
-        if (!group[i].done) continue;
-        try {
-            group[i].done(errors[i]);
-        } catch (...) {
-            // A throwing callback must not stop the writer and strand every later commit.
-        }
-    }
+    if (wal_frames_ >= opts_.wal_restart_pages) restart_wal();
 }
 
 event_reader& sqlite_event_store::reader() {
@@ -264,7 +162,7 @@ core::error sqlite_event_store::closed_error() const {
 
 }  // namespace
 
-std::unique_ptr<event_store> event_store::open(const options& opts) {
+std::unique_ptr<event_store> open_sqlite_store(const event_store::options& opts) {
     try {
         return std::make_unique<sqlite_event_store>(opts);
     } catch (...) {

@@ -102,21 +102,32 @@ struct store_stats {
 /// (nullptr) or failed (the exception). Must not block; post work elsewhere.
 using commit_callback = std::function<void(std::exception_ptr)>;
 
-/// The SQLite event store of SPEC §5: `DATA_DIR/orbitmesh.db`, WAL, migrations by `user_version`,
-/// one writer thread committing queued batches in groups. Reads use their own connection.
-/// `submit` is thread-safe; the read functions must not be called concurrently with each other.
+/// The event store of SPEC §5 behind one interface, two backends: SQLite (`DATA_DIR/orbitmesh.db`,
+/// WAL, migrations by `user_version`; the default) and PostgreSQL (`--store postgres://…`, the
+/// shared store of several hubs). Either has one writer thread committing queued batches in
+/// groups, and reads on their own connection. `submit` is thread-safe; the read functions must
+/// not be called concurrently with each other.
 class event_store {
 public:
     struct options {
-        std::filesystem::path path;  // the database file
+        std::filesystem::path path;  // the SQLite database file (when `url` is empty)
+        std::string url;             // postgres://… or postgresql://…: the PostgreSQL store
+        /// PostgreSQL: the writer holds the store's hub lock (a session advisory lock) for as long
+        /// as it is open, so one hub at a time writes a database; another one opening it waits
+        /// (a standby) until the holder's session ends, then opens. Offline writers (`token
+        /// create`) pass false and only serialize their appends.
+        bool exclusive = true;
+        /// Called once, before the open waits for another hub's lock (for the log).
+        std::function<void(const std::string&)> on_wait;
         durability mode = durability::full;
         std::size_t max_batch_events = 4096;  // per transaction
         int wal_restart_pages = 8192;         // past this WAL size (pages) the writer rewinds it
     };
 
     /// Opens or creates the database, runs migrations in one transaction, runs a quick integrity
-    /// check, starts the writer thread. Throws core::error{storage} with a clear message when the
-    /// file is damaged, locked or not a database.
+    /// check (SQLite), starts the writer thread. Throws core::error{storage} with a clear message
+    /// when the file is damaged, locked or not a database, core::error{unavailable} when the
+    /// PostgreSQL server cannot be reached, core::error{usage} for a malformed URL.
     static std::unique_ptr<event_store> open(const options& opts);
     virtual ~event_store() = default;
 

@@ -97,7 +97,7 @@ public:
             [this] { session_.on_welcome(); }, [this](core::json m) { session_.on_message(std::move(m)); },
             [this](const std::string& reason) { rejected(reason); }};
         connection_ = std::make_unique<hub_connection>(
-            io_, mo, reconnect_backoff(o.reconnect_min_ms, o.reconnect_max_ms), std::move(cb));
+            io_, mo, reconnect_backoff(o.reconnect_min_ms, o.reconnect_max_ms), std::move(cb), o.more_servers);
     }
 
     int run() {

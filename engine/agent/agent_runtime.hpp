@@ -15,6 +15,7 @@ namespace orbitmesh::engine {
 /// Everything `orbitmesh agent` takes on its command line (SPEC §1, §3).
 struct agent_options {
     core::server_url server;
+    std::vector<core::server_url> more_servers;  // further hubs, tried in turn after `server` fails
     std::string name;                         // default: host name
     std::map<std::string, std::string> tags;  // --tag K=V
     std::vector<std::string> capabilities;    // --capability C (handler names are added automatically)

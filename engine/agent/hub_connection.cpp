@@ -31,12 +31,16 @@ struct hub_connection::timers {
 };
 
 hub_connection::hub_connection(net::io_context& io, transport::mesh_client::options opts,
-                               reconnect_backoff backoff, callbacks cb)
-    : client_(io, opts),
-      backoff_(backoff),
-      cb_(std::move(cb)),
-      timers_(std::make_unique<timers>(io)),
-      where_(url_text(opts.url)) {}
+                               reconnect_backoff backoff, callbacks cb, const std::vector<core::server_url>& more)
+    : backoff_(backoff), cb_(std::move(cb)), timers_(std::make_unique<timers>(io)) {
+    clients_.push_back(std::make_unique<transport::mesh_client>(io, opts));
+    wheres_.push_back(url_text(opts.url));
+    for (const auto& url : more) {
+        opts.url = url;
+        clients_.push_back(std::make_unique<transport::mesh_client>(io, opts));
+        wheres_.push_back(url_text(url));
+    }
+}
 
 hub_connection::~hub_connection() = default;
 
@@ -47,7 +51,7 @@ void hub_connection::stop(const std::string& reason) {
     stopping_ = true;
     timers_->retry.cancel();
     timers_->beat.cancel();
-    if (in_flight_) client_.close(reason);  // also aborts a connect in progress
+    if (in_flight_) client().close(reason);  // also aborts a connect in progress
 }
 
 void hub_connection::connect() {
@@ -58,16 +62,16 @@ void hub_connection::connect() {
     cb.on_message = [this](core::json m) { on_message(std::move(m)); };
     cb.on_closed = [this](const std::string& reason) { on_closed(reason); };
     cb.on_refused = [this](int status) { refused_status_ = status; };
-    client_.connect(std::move(cb));
+    client().connect(std::move(cb));
 }
 
 void hub_connection::on_connected() {
     connected_ = true;
-    client_.send(cb_.hello());
+    client().send(cb_.hello());
     timers_->beat.expires_after(std::chrono::milliseconds(welcome_timeout_ms));
     timers_->beat.async_wait([this, epoch = epoch_](const boost::system::error_code& ec) {
         if (ec || epoch != epoch_ || welcomed_ || !connected_) return;
-        client_.close("no welcome from the hub within " + seconds_text(welcome_timeout_ms));
+        client().close("no welcome from the hub within " + seconds_text(welcome_timeout_ms));
     });
 }
 
@@ -83,9 +87,9 @@ void hub_connection::on_welcome(const core::json& m) {
     auto hb = m.find("heartbeat_ms");
     heartbeat_ms_ =
         hb != m.end() && hb->is_number() ? std::max<std::int64_t>(100, hb->get<std::int64_t>()) : 5000;
-    log_line("connected to hub at " + where_);
+    log_line("connected to hub at " + where());
     timers_->beat.cancel();
-    client_.send(cb_.heartbeat());
+    client().send(cb_.heartbeat());
     schedule_heartbeat();
     if (cb_.on_welcome) cb_.on_welcome();
 }
@@ -94,7 +98,7 @@ void hub_connection::schedule_heartbeat() {
     timers_->beat.expires_after(std::chrono::milliseconds(heartbeat_ms_));
     timers_->beat.async_wait([this, epoch = epoch_](const boost::system::error_code& ec) {
         if (ec || epoch != epoch_ || !welcomed_) return;
-        client_.send(cb_.heartbeat());
+        client().send(cb_.heartbeat());
         schedule_heartbeat();
     });
 }
@@ -111,14 +115,22 @@ void hub_connection::on_closed(const std::string& reason) {
         return cb_.on_rejected(reason);
     }
     auto delay = backoff_.next();
+    const std::string lost = where();
+    std::string next;
+    if (clients_.size() > 1) {
+        // The next hub in turn; the backoff keeps growing across them, so a mesh whose hubs are
+        // all down is not hammered.
+        current_.store((current_.load(std::memory_order_relaxed) + 1) % clients_.size(), std::memory_order_release);
+        next = " (to hub at " + where() + ")";
+    }
     if (was_welcomed)
-        log_line("lost the connection to hub at " + where_ + ": " + reason + "; reconnecting in " +
-                 seconds_text(delay));
+        log_line("lost the connection to hub at " + lost + ": " + reason + "; reconnecting in " + seconds_text(delay) +
+                 next);
     else if (was_connected)
-        log_line("hub at " + where_ + " closed the connection before welcome: " + reason + "; retrying in " +
-                 seconds_text(delay));
+        log_line("hub at " + lost + " closed the connection before welcome: " + reason + "; retrying in " +
+                 seconds_text(delay) + next);
     else
-        log_line("cannot reach hub at " + where_ + ": " + reason + "; retrying in " + seconds_text(delay));
+        log_line("cannot reach hub at " + lost + ": " + reason + "; retrying in " + seconds_text(delay) + next);
     timers_->retry.expires_after(std::chrono::milliseconds(delay));
     timers_->retry.async_wait([this](const boost::system::error_code& ec) {
         if (!ec && !stopping_) connect();

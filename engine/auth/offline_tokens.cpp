@@ -12,6 +12,8 @@ core::json create_token_offline(const offline_store& where, const mint_request& 
     auto m = mint_tokens(*key, r);
     store::event_store::options so;
     so.path = where.store_path.empty() ? where.data_dir / "orbitmesh.db" : where.store_path;
+    so.url = where.store_url;
+    so.exclusive = false;  // beside a running hub, as with SQLite
     auto store = store::event_store::open(so);
     store::write_batch batch;
     batch.events = m.events;

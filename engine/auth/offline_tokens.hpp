@@ -1,5 +1,6 @@
 #pragma once
 #include <filesystem>
+#include <string>
 
 #include "core/json.hpp"
 #include "engine/auth/token_mint.hpp"
@@ -11,6 +12,7 @@ struct offline_store {
     std::filesystem::path data_dir;
     std::filesystem::path store_path;    // empty = DATA_DIR/orbitmesh.db
     std::filesystem::path jwt_key_file;  // the hub's --jwt-key (it must hold the private key), else the HS256 secret
+    std::string store_url;               // postgres://…: the PostgreSQL store instead of store_path
 };
 
 /// `orbitmesh token create --data-dir DIR` (SPEC §8: the first admin token): signs with the data

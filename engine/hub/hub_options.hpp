@@ -21,6 +21,7 @@ struct hub_options {
     std::uint16_t port = 7420;
     std::filesystem::path data_dir = ".orbitmesh";
     std::filesystem::path store_path;  // empty = DATA_DIR/orbitmesh.db
+    std::string store_url;             // postgres://…: the shared PostgreSQL store (SPEC §10)
     std::filesystem::path port_file;   // empty = none
     std::filesystem::path workflows_dir;  // empty = none; every workflow file in it is registered at start
     store::durability durability = store::durability::full;

@@ -11,6 +11,7 @@
 #include "engine/replay/timeline.hpp"
 #include "engine/replay/verify.hpp"
 #include "store/event_scan.hpp"
+#include "store/store_url.hpp"
 
 namespace orbitmesh::engine {
 
@@ -41,6 +42,12 @@ void off_the_hub(const std::shared_ptr<std::atomic<int>>& running, http_reply re
     }).detach();
 }
 
+// The hub's store: its SQLite file, or the PostgreSQL URL whose copy each request reads.
+struct store_source {
+    std::filesystem::path file;
+    std::string url;
+};
+
 std::string until_of(const http_request& req) { return req.query.count("until") ? req.query.at("until") : std::string{}; }
 
 std::int64_t resolve(const std::filesystem::path& file, const std::string& until) {
@@ -50,26 +57,33 @@ std::int64_t resolve(const std::filesystem::path& file, const std::string& until
 
 }  // namespace
 
-void add_replay_routes(route_table& t, std::filesystem::path store_file) {
+void add_replay_routes(route_table& t, std::filesystem::path store_file, std::string store_url) {
     using P = const route_params&;
     using W = const core::principal&;
     auto running = std::make_shared<std::atomic<int>>(0);
-    t.add("GET", "/api/v1/replay", operators, [file = store_file, running](const http_request& req, P, W, http_reply reply) {
-        off_the_hub(running, std::move(reply),
-                    [file, until = until_of(req)] { return replay::log_summary(file, resolve(file, until)); });
+    const store_source src{std::move(store_file), std::move(store_url)};
+    t.add("GET", "/api/v1/replay", operators, [src, running](const http_request& req, P, W, http_reply reply) {
+        off_the_hub(running, std::move(reply), [src, until = until_of(req)] {
+            const store::sqlite_view view(src.file, src.url);
+            return replay::log_summary(view.file(), resolve(view.file(), until));
+        });
     });
-    auto timeline = [file = store_file, running](bool trace) {
-        return [file, running, trace](const http_request& req, P p, W, http_reply reply) {
-            off_the_hub(running, std::move(reply), [file, until = until_of(req), id = p[0], trace] {
-                const auto tl = replay::load_timeline(file, id, resolve(file, until));
+    auto timeline = [src, running](bool trace) {
+        return [src, running, trace](const http_request& req, P p, W, http_reply reply) {
+            off_the_hub(running, std::move(reply), [src, until = until_of(req), id = p[0], trace] {
+                const store::sqlite_view view(src.file, src.url);
+                const auto tl = replay::load_timeline(view.file(), id, resolve(view.file(), until));
                 return trace ? replay::chrome_trace(tl) : replay::to_json(tl);
             });
         };
     };
     t.add("GET", "/api/v1/replay/{id}", operators, timeline(false));
     t.add("GET", "/api/v1/replay/{id}/chrome-trace", operators, timeline(true));
-    t.add("GET", "/api/v1/verify", operators, [file = store_file, running](const http_request&, P, W, http_reply reply) {
-        off_the_hub(running, std::move(reply), [file] { return replay::to_json(replay::verify_store(file)); });
+    t.add("GET", "/api/v1/verify", operators, [src, running](const http_request&, P, W, http_reply reply) {
+        off_the_hub(running, std::move(reply), [src] {
+            const store::sqlite_view view(src.file, src.url);
+            return replay::to_json(replay::verify_store(view.file()));
+        });
     });
 }
 

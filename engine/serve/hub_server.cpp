@@ -24,6 +24,7 @@
 #include "engine/workflow/trigger_engine.hpp"
 #include "engine/workflow/trigger_routes.hpp"
 #include "engine/workflow/workflow_routes.hpp"
+#include "store/store_url.hpp"
 #include "transport/asio.hpp"
 #include "transport/server.hpp"
 
@@ -55,6 +56,8 @@ std::unique_ptr<store::event_store> open_store(const hub_options& opts) {
                           "cannot create the data dir " + opts.data_dir.string() + ": " + ec.message() + " (check --data-dir)");
     store::event_store::options so;
     so.path = store_file(opts);
+    so.url = opts.store_url;
+    so.on_wait = [](const std::string& why) { hub_log(why); };
     so.mode = opts.durability;
     return store::event_store::open(so);
 }
@@ -142,12 +145,12 @@ std::shared_ptr<auth::token_service> attach_tokens(hub& h, store::event_store& s
 std::shared_ptr<route_table> all_routes(const std::shared_ptr<hub>& h, const std::shared_ptr<runner>& workflows,
                                         const std::shared_ptr<trigger_engine>& triggers, const strand_poster& post, const std::shared_ptr<auth::token_service>& tokens,
                                         const std::shared_ptr<auth::authenticator>& authn,
-                                        const std::filesystem::path& store) {
+                                        const std::filesystem::path& store, const std::string& store_url) {
     auto routes = std::make_shared<route_table>();
     add_hub_routes(*routes, h);
     add_twin_routes(*routes, h);
     add_workflow_routes(*routes, workflows, post);
-    add_replay_routes(*routes, store);
+    add_replay_routes(*routes, store, store_url);
     add_trigger_routes(*routes, triggers, post);
     auth::add_token_routes(*routes, tokens, post, authn);
     routes->add("GET", "/api/v1/routes", admins,
@@ -206,7 +209,7 @@ int run_hub(const hub_options& opts) {
     ao.mode = opts.require_tokens ? auth::auth_mode::token : auth::auth_mode::none;
     ao.limits.max_failures = opts.max_auth_failures;
     auto authn = std::make_shared<auth::authenticator>(ao, key, revoked);
-    auto door = make_front_door(all_routes(h, workflows, triggers, post, tokens, authn, store_file(opts)), authn);
+    auto door = make_front_door(all_routes(h, workflows, triggers, post, tokens, authn, store_file(opts), opts.store_url), authn);
     auto mesh = make_mesh_handler(h);
     mesh.on_upgrade = door.mesh_gate;
     if (!opts.tls.client_ca_file.empty()) mesh.on_upgrade = require_client_certificate(std::move(mesh.on_upgrade));
@@ -216,7 +219,8 @@ int run_hub(const hub_options& opts) {
     log_auth(opts, *key);
     if (!opts.port_file.empty()) write_port_file(opts.port_file, srv.port());
     hub_log("listening on " + std::string(opts.tls.enabled() ? "https://" : "http://") + opts.host + ":" +
-            std::to_string(srv.port()) + listen_note(opts) + ", data in " + opts.data_dir.string());
+            std::to_string(srv.port()) + listen_note(opts) + ", data in " + opts.data_dir.string() +
+            (opts.store_url.empty() ? "" : ", store " + store::redacted_url(opts.store_url)));
 
     // Shutdown order (STYLE §4): stop accepting, tell sessions, let the hub reply to its waiters,
     // give in-flight writes a moment, then stop the io_context and drain the store.

@@ -14,6 +14,7 @@ import pytest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from e2e_helpers import Mesh, ProcessRegistry  # noqa: E402
+from pg_server import PostgresServer, pg_bindir  # noqa: E402
 
 DEFAULT_DEADLINE_S = 120
 
@@ -80,10 +81,42 @@ def registry(request, tmp_path):
         sys.stderr.write("\n")
 
 
+@pytest.fixture(scope="session")
+def postgres_server():
+    """One real PostgreSQL server per session, started on first use, stopped by PID at the end."""
+    bindir = pg_bindir()
+    if bindir is None:
+        pytest.skip("PostgreSQL is not installed (/usr/lib/postgresql/*/bin/initdb): scripts/install-deps.sh")
+    server = PostgresServer(bindir)
+    try:
+        server.start()
+    except BaseException:
+        server.stop()
+        raise
+    yield server
+    server.stop()
+
+
 @pytest.fixture
-def mesh(orbitmesh_bin, tmp_path, registry):
-    """Starts hubs/agents/CLI runs for one test; everything is stopped at teardown."""
-    return Mesh(orbitmesh_bin, str(tmp_path), registry)
+def store_kind(request):
+    """"sqlite" (the default) or "postgres": parametrize with pg_server.both_stores."""
+    return getattr(request, "param", "sqlite")
+
+
+@pytest.fixture
+def pg_url(postgres_server):
+    """A fresh, empty database on the session's PostgreSQL server."""
+    return postgres_server.create_database()
+
+
+@pytest.fixture
+def mesh(orbitmesh_bin, tmp_path, registry, store_kind, request):
+    """Starts hubs/agents/CLI runs for one test; everything is stopped at teardown. On the
+    PostgreSQL store (store_kind), every hub gets --store with a fresh database."""
+    m = Mesh(orbitmesh_bin, str(tmp_path), registry)
+    if store_kind == "postgres":
+        m.store_url = request.getfixturevalue("pg_url")
+    return m
 
 
 @pytest.fixture

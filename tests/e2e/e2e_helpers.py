@@ -276,12 +276,13 @@ def http_request(port, method, path, body=None, timeout=30.0, raw_body=None, hea
 
 
 class Hub:
-    def __init__(self, mesh, proc, port, data_dir, args):
+    def __init__(self, mesh, proc, port, data_dir, args, store_url=None):
         self.mesh = mesh
         self.proc = proc
         self.port = port
         self.data_dir = data_dir
         self.args = args
+        self.store_url = store_url
 
     @property
     def url(self):
@@ -293,6 +294,9 @@ class Hub:
 
     @property
     def db_path(self):
+        """The store: the SQLite file, or the PostgreSQL URL the hub was started with."""
+        if self.store_url:
+            return self.store_url
         return os.path.join(self.data_dir, "orbitmesh.db")
 
     def get(self, path, timeout=30.0):
@@ -388,6 +392,9 @@ class Mesh:
         self.tmp = tmp_dir
         self.registry = registry
         self._n = 0
+        # Set by the `mesh` fixture for a test on the PostgreSQL store: every hub started without
+        # its own --store gets this one (several hubs share it).
+        self.store_url = None
 
     def path(self, *parts):
         return os.path.join(self.tmp, *parts)
@@ -412,8 +419,12 @@ class Mesh:
             os.unlink(port_file)
         argv = [self.binary, "serve", "--listen", f"127.0.0.1:{port}", "--data-dir", data_dir,
                 "--port-file", port_file, *args]
+        store_url = next((a for a in args if is_postgres_url(a)), None)
+        if self.store_url and "--store" not in args:
+            argv += ["--store", self.store_url]
+            store_url = self.store_url
         proc = self.registry.start(f"hub{n}", argv, env={**self.base_env(), **(env or {})})
-        hub = Hub(self, proc, None, data_dir, list(args))
+        hub = Hub(self, proc, None, data_dir, list(args), store_url)
         if not wait_ready:
             hub.port_file = port_file
             return hub
@@ -518,17 +529,36 @@ def assert_one_error_line(rc, out, err, expected_rc, cmd):
 def assert_store_verifies(mesh, data_dir):
     """`orbitmesh replay --verify` on a data dir (a hub may still run on it): every projection
     matches its events. Used after the kill -9 fault tests."""
-    rc, out, err = mesh.cli("replay", "--verify", "--data-dir", data_dir, timeout=120)
-    assert rc == 0, f"replay --verify --data-dir {data_dir}: exit {rc}\n{out}\n{err}"
+    where = ("--store", mesh.store_url) if mesh.store_url else ("--data-dir", data_dir)
+    rc, out, err = mesh.cli("replay", "--verify", *where, timeout=120)
+    assert rc == 0, f"replay --verify {' '.join(where)}: exit {rc}\n{out}\n{err}"
     assert "the store matches its events" in out, out
 
+def is_postgres_url(store):
+    return str(store).startswith(("postgres://", "postgresql://"))
+
+
+def psql_rows(url, sql, timeout=30.0):
+    """Runs SQL on a PostgreSQL database; the rows as lists of text cells."""
+    r = subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-At", "-F", "\t", url, "-c", sql],
+                       capture_output=True, text=True, timeout=timeout)
+    if r.returncode != 0:
+        raise AssertionError(f"psql {url}: {sql}: exit {r.returncode}: {r.stderr.strip()}")
+    return [line.split("\t") for line in r.stdout.splitlines() if line != ""]
+
+
 def read_events(db_path, job_ids=None):
-    """Rows of the events table: list of (seq, stream, version, type). Read-only."""
-    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=10)
-    try:
-        rows = conn.execute("SELECT seq, stream, version, type FROM events ORDER BY seq").fetchall()
-    finally:
-        conn.close()
+    """Rows of the events table: list of (seq, stream, version, type). Read-only. `db_path` is a
+    SQLite file or a PostgreSQL store's URL (Hub.db_path gives either)."""
+    if is_postgres_url(db_path):
+        rows = [(int(q), st, int(v), t) for q, st, v, t in
+                psql_rows(db_path, "SELECT seq, stream, version, type FROM events ORDER BY seq")]
+    else:
+        conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=10)
+        try:
+            rows = conn.execute("SELECT seq, stream, version, type FROM events ORDER BY seq").fetchall()
+        finally:
+            conn.close()
     if job_ids is not None:
         streams = {f"job-{j}" for j in job_ids}
         rows = [r for r in rows if r[1] in streams]

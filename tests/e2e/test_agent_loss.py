@@ -6,6 +6,7 @@ import sqlite3
 import pytest
 
 from e2e_helpers import (RawClient, hello, job_agent_name, terminal_events_by_job, wait_until)
+from pg_server import both_stores
 
 HUB_ARGS = ["--reassign-after", "1s", "--heartbeat", "1s"]
 
@@ -27,6 +28,7 @@ def wait_running(hub, job_id, timeout=15):
     return wait_until(check, timeout, f"job {job_id} running on an agent")
 
 
+@both_stores
 @pytest.mark.deadline(90)
 def test_killed_agents_job_completes_elsewhere_as_attempt_2_and_late_result_is_rejected(
         mesh, registry):

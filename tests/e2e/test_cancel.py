@@ -7,8 +7,10 @@ import os
 import pytest
 
 from e2e_helpers import find_sleep_procs, wait_until
+from pg_server import both_stores
 
 
+@both_stores
 @pytest.mark.deadline(60)
 def test_cancel_running_shell_job_kills_it_and_wait_exits_5(mesh, hub):
     agent = mesh.start_agent(hub, "a1", concurrency=2)
@@ -49,6 +51,7 @@ def test_cancel_kills_a_process_that_ignores_sigterm_after_the_grace_period(mesh
     assert rec["state"] == "cancelled", rec
 
 
+@both_stores
 @pytest.mark.deadline(60)
 def test_cancelled_pending_job_never_runs(mesh, hub):
     mesh.start_agent(hub, "plain")

@@ -7,8 +7,10 @@ import os
 import pytest
 
 from e2e_helpers import FAST_RECONNECT, assert_store_verifies, read_events, terminal_events_by_job
+from pg_server import both_stores
 
 
+@both_stores
 @pytest.mark.deadline(150)
 def test_hub_kill9_loses_no_accepted_job_and_runs_none_twice(mesh, registry):
     hub = mesh.start_hub()

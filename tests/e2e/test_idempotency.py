@@ -3,12 +3,14 @@
 import threading
 
 from e2e_helpers import http_request
+from pg_server import both_stores
 
 
 def jobs_with_key(hub, key):
     return [j for j in hub.jobs(limit=1000) if j.get("idempotency_key") == key]
 
 
+@both_stores
 def test_same_key_submitted_concurrently_over_http_makes_one_job(mesh, hub):
     key = "idem-http-1"
     n = 8

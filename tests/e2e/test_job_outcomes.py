@@ -6,6 +6,7 @@ import os
 import pytest
 
 from e2e_helpers import find_sleep_procs, list_from, wait_until
+from pg_server import both_stores
 
 
 @pytest.fixture
@@ -24,6 +25,7 @@ def submit_json(mesh, hub, *args, timeout=60):
     return rc, rec, err
 
 
+@both_stores
 def test_submit_wait_prints_the_echo_output(mesh, hub, agent):
     rc, out, err = mesh.cli("job", "submit", "--wait", "--", "echo", "hello", "world", hub=hub)
     assert rc == 0, f"exit {rc}, stderr={err!r}"
@@ -76,6 +78,7 @@ def test_failing_shell_script_exits_1_with_its_exit_code(mesh, hub, agent):
 
 @pytest.mark.parametrize("command", [["sleep", "30"], ["shell", "sleep", "31"]],
                          ids=["sleep-handler", "shell"])
+@both_stores
 def test_timeout_ends_timed_out_and_wait_exits_4(mesh, hub, agent, command):
     rc, rec, err = submit_json(mesh, hub, "--timeout", "1s", "--", *command, timeout=30)
     assert rc == 4, f"exit {rc} (expected 4 for timed out), record={rec!r}, stderr={err!r}"
@@ -123,6 +126,7 @@ def test_builtin_system_handlers_succeed(mesh, hub, agent, command):
     assert rec["state"] == "succeeded" and rec["output"] not in (None, "", {}), rec
 
 
+@both_stores
 def test_retries_run_a_failing_job_again_as_a_new_attempt(mesh, hub, agent):
     marker = mesh.path("retry-marker")
     script = f"if [ -f {marker} ]; then echo second; else touch {marker}; exit 7; fi"

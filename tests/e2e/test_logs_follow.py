@@ -7,8 +7,10 @@ import time
 import pytest
 
 from e2e_helpers import TERMINAL_STATES
+from pg_server import both_stores
 
 
+@both_stores
 @pytest.mark.deadline(60)
 def test_logs_follow_shows_the_first_line_before_the_job_ends(mesh, hub):
     mesh.start_agent(hub, "a1")
@@ -53,6 +55,7 @@ def test_logs_follow_shows_the_first_line_before_the_job_ends(mesh, hub):
     assert "second" in text and text.index("first") < text.index("second"), seen
 
 
+@both_stores
 def test_logs_api_returns_ordered_lines_and_done(mesh, hub):
     mesh.start_agent(hub, "a1")
     job_id = hub.submit({"command": "shell", "payload": "echo one; echo two; echo three >&2"})["id"]

@@ -8,6 +8,7 @@ import textwrap
 import pytest
 
 from e2e_helpers import FAST_RECONNECT, assert_store_verifies, wait_until
+from pg_server import both_stores
 from workflow_helpers import RUN_DONE
 
 
@@ -19,6 +20,7 @@ def count(path, word):
         return sum(1 for l in f if l.strip() == word)
 
 
+@both_stores
 @pytest.mark.deadline(150)
 def test_killed_hub_resumes_the_run_without_rerunning_finished_steps(mesh):
     hub = mesh.start_hub()

@@ -9,6 +9,7 @@ import time
 import pytest
 
 from e2e_helpers import assert_one_error_line, free_port, stderr_lines, wait_until
+from pg_server import both_stores
 from workflow_helpers import run_record, wait_run, write_wf
 
 
@@ -44,6 +45,7 @@ OK_WF = """
 """
 
 
+@both_stores
 def test_run_succeeds_exit_0_and_json_is_the_final_record(mesh1):
     mesh, hub = mesh1
     path = write_wf(mesh, "ok", OK_WF)

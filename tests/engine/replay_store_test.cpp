@@ -24,7 +24,12 @@ namespace {
 
 /// Writes a log as the hub would: events folded with core::apply, rows rendered from the records.
 struct log_writer {
-    explicit log_writer(const temp_dir& dir) : store(store::event_store::open({.path = dir / "orbitmesh.db"})) {}
+    explicit log_writer(const temp_dir& dir) : store(open_sqlite(dir / "orbitmesh.db")) {}
+    static std::unique_ptr<store::event_store> open_sqlite(const std::filesystem::path& file) {
+        store::event_store::options o;  // field by field: the PostgreSQL fields stay default
+        o.path = file;
+        return store::event_store::open(o);
+    }
 
     void job(const std::string& id, std::string_view type, core::json data) {
         auto& r = jobs[id];

@@ -17,20 +17,20 @@ SOURCES = (".cpp", ".hpp", ".h", ".cc")
 THIRD_PARTY = {
     "nlohmann": "nlohmann", "boost": "boost", "SQLiteCpp": "sqlite", "sqlite3.h": "sqlite",
     "msgpack.hpp": "msgpack", "msgpack": "msgpack", "yaml-cpp": "yaml-cpp", "CLI": "CLI11",
-    "openssl": "openssl", "spdlog": "spdlog", "catch2": "catch2",
+    "openssl": "openssl", "libpq-fe.h": "libpq", "spdlog": "spdlog", "catch2": "catch2",
 }
 
 # transport/ headers that carry Beast or Asio internals: for transport/ itself only.
 TRANSPORT_PRIVATE = {"transport/beast.hpp", "transport/ws_link.hpp", "transport/ws_session.hpp",
                      "transport/http_session.hpp", "transport/server_context.hpp"}
 # store/ headers behind its interfaces (event_store.hpp, outbox.hpp): for store/ itself only.
-STORE_PRIVATE_PREFIXES = ("store/sqlite/", "store/batch_writer", "store/event_reader", "store/schema")
+STORE_PRIVATE_PREFIXES = ("store/sqlite/", "store/postgres/", "store/commit_queue", "store/open_backend", "store/batch_writer", "store/event_reader", "store/schema")
 
 # folder -> (project folders it may include, third-party libraries it may include). The longest
 # matching folder wins, so engine/hub is stricter than engine/.
 RULES = {
     "core": ({"core"}, {"nlohmann"}),
-    "store": ({"core", "store"}, {"nlohmann", "sqlite", "msgpack", "openssl"}),  # openssl: the event chain's SHA-256
+    "store": ({"core", "store"}, {"nlohmann", "sqlite", "msgpack", "openssl", "libpq"}),  # openssl: the event chain's SHA-256
     "transport": ({"core", "transport"}, {"nlohmann", "boost", "msgpack", "openssl"}),
     "engine/hub": ({"core", "store", "transport", "engine/hub"}, {"nlohmann"}),
     "engine/agent": ({"core", "store", "transport", "engine/agent"}, {"nlohmann"}),

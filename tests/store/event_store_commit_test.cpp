@@ -227,8 +227,9 @@ TEST_CASE("event store: flush from inside a commit callback is refused instead o
 TEST_CASE("event store: under a steady load the WAL is rewound instead of growing without bound") {
     temp_dir dir;
     const auto file = dir / "orbitmesh.db";
-    auto s = store::event_store::open(
-        {.path = file, .mode = store::durability::normal, .wal_restart_pages = 64});  // 256 KiB
+    auto o = store::test::sqlite_options(file, store::durability::normal);
+    o.wal_restart_pages = 64;  // 256 KiB
+    auto s = store::event_store::open(o);
     const std::string blob(2000, 'x');
     std::uintmax_t largest = 0;
     for (int i = 0; i < 1500; ++i) {  // 1,500 commits of ~8 KiB: over 12 MB through the WAL

@@ -78,7 +78,7 @@ core::error open_failure(const temp_dir& dir) {
 TEST_CASE("event store: opening a new data dir creates its directories, the schema and user_version") {
     temp_dir dir;
     const auto file = dir.path() / "data" / "nested" / "orbitmesh.db";
-    store::event_store::open({.path = file})->close();
+    store::event_store::open(store::test::sqlite_options(file))->close();
 
     SQLite::Database db(file, SQLite::OPEN_READONLY);
     CHECK(db.execAndGet("PRAGMA user_version").getInt() == 3);

@@ -29,9 +29,20 @@ inline write_batch events_batch(const std::string& stream, std::int64_t first_ve
     return b;
 }
 
+// Options set field by field: a designated initializer would have to name the PostgreSQL fields
+// too (-Wmissing-field-initializers) though these tests use SQLite only.
+inline event_store::options sqlite_options(const std::filesystem::path& file, durability mode = durability::full) {
+    event_store::options o;
+    o.path = file;
+    o.mode = mode;
+    return o;
+}
+
 inline std::unique_ptr<event_store> open_store(const temp_dir& dir, durability mode = durability::full,
                                                std::size_t max_batch_events = 4096) {
-    return event_store::open({.path = dir / "orbitmesh.db", .mode = mode, .max_batch_events = max_batch_events});
+    auto o = sqlite_options(dir / "orbitmesh.db", mode);
+    o.max_batch_events = max_batch_events;
+    return event_store::open(o);
 }
 
 /// Submits one batch and waits for its callback; returns what the callback got.

@@ -1,0 +1,53 @@
+#pragma once
+#include <cstdint>
+#include <exception>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "store/event_store.hpp"
+#include "store/postgres/connection.hpp"
+
+namespace orbitmesh::store::postgres {
+
+/// An `events` row as the writer inserts it: every column computed before the insert, so a new
+/// column (a hash chained per stream, say) is one more field here and one more parameter below.
+struct event_row {
+    std::int64_t seq = 0;
+    const core::event* source = nullptr;  // stream, version, type, time
+    const void* data = nullptr;           // MessagePack of the event's JSON
+    std::size_t size = 0;
+};
+
+/// Writes groups of batches through its own connection with statements prepared once. Owned
+/// and used by the store's writer thread only.
+class writer {
+public:
+    explicit writer(connection& db);
+
+    /// Writes `group` in one transaction that first takes the append advisory lock, so the
+    /// global seq of concurrently committing hubs follows commit order: a reader tailing
+    /// `seq > last` never skips an event that commits later with a smaller seq. Afterwards
+    /// errors[i] is nullptr when batch i committed; a failing batch (a (stream, version)
+    /// conflict) is rolled back alone to its savepoint and the rest commit.
+    void write_group(std::span<const write_batch* const> group, std::vector<std::exception_ptr>& errors);
+
+private:
+    void write(const write_batch& b, bool earlier_failed);
+    std::exception_ptr write_isolated(const write_batch& b, bool earlier_failed);
+    event_row row_of(const core::event& e);
+    void insert_event(const event_row& r);
+    void upsert_job(const job_row& j);
+    void upsert_agent(const core::agent_record& a);
+    void insert_log(const log_line& l);
+    void upsert_run(const run_row& r);
+    void upsert_key(const idempotency_row& k);
+    void write_snapshot(const snapshot_blob& s);
+    void rollback_quietly() noexcept;
+
+    connection& db_;
+    std::int64_t next_seq_ = 0;  // inside a transaction: the seq the next event gets
+    std::vector<std::uint8_t> packed_;
+};
+
+}  // namespace orbitmesh::store::postgres
