@@ -111,14 +111,14 @@ class event_store {
 public:
     struct options {
         std::filesystem::path path;  // the SQLite database file (when `url` is empty)
-        std::string url;             // postgres://… or postgresql://…: the PostgreSQL store
+        std::string url = {};        // postgres://… or postgresql://…: the PostgreSQL store
         /// PostgreSQL: the writer holds the store's hub lock (a session advisory lock) for as long
         /// as it is open, so one hub at a time writes a database; another one opening it waits
         /// (a standby) until the holder's session ends, then opens. Offline writers (`token
         /// create`) pass false and only serialize their appends.
         bool exclusive = true;
         /// Called once, before the open waits for another hub's lock (for the log).
-        std::function<void(const std::string&)> on_wait;
+        std::function<void(const std::string&)> on_wait = {};
         durability mode = durability::full;
         std::size_t max_batch_events = 4096;  // per transaction
         int wal_restart_pages = 8192;         // past this WAL size (pages) the writer rewinds it
