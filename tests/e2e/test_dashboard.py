@@ -202,7 +202,7 @@ def cancel_a_running_job(browser, hub, agents):
     job_id = hub.submit({"command": "shell", "payload": "sleep 617"})["id"]
     wait_until(lambda: hub.job(job_id)["state"] == "running", 15, "the sleep job to run")
     agent = agents[hub.job(job_id)["agent"]["name"]]
-    assert find_sleep_procs(agent.pid, 617)
+    wait_until(lambda: find_sleep_procs(agent.pid, 617), 10, "the sleep process to start")
     browser.set_hash("#/job/" + job_id)
     browser.wait_js("document.querySelector('dl.fields [data-state]')?.dataset.state === 'running'", 10, "the job shown running")
     browser.click("button[data-action=cancel]")
@@ -236,7 +236,7 @@ def page_and_filter_jobs(browser, hub):
     browser.wait_js("document.querySelectorAll('#jobs tr[data-job]').length === 50", 10, "a page of 50 jobs")
     first = browser.eval("[...document.querySelectorAll('#jobs tr[data-job]')].map(r => r.dataset.job)")
     assert first == [j["id"] for j in hub.jobs(limit=50)]
-    browser.click("form.filters button:last-child")  # Older ›
+    browser.click("form.filters button[data-action=older]")
     browser.wait_js(f"document.querySelector('#jobs tr[data-job]')?.dataset.job !== {json.dumps(first[0])}", 10, "the next page")
     second = browser.eval("[...document.querySelectorAll('#jobs tr[data-job]')].map(r => r.dataset.job)")
     assert second[0] == hub.jobs(limit=51)[50]["id"] and not set(first) & set(second)

@@ -8,10 +8,22 @@ function load(value) {
     h('span', { class: 'num' }, Math.round(v * 100) + '%'));
 }
 
+// Handlers every agent has: counted, not listed, so the tags that tell agents apart stand out.
+const BUILTIN = /^(echo|exec|shell|sleep|wasm|file\.|filewatch\.|system\.)/;
+
 function tags(agent) {
-  const chips = Object.entries(agent.tags || {}).map(([k, v]) => h('span', { class: 'chip' }, k + '=' + v));
-  for (const c of agent.capabilities || []) chips.push(h('span', { class: 'chip cap' }, c));
+  const all = Object.entries(agent.tags || {});
+  const chips = all.filter(([k]) => !k.startsWith('reported.')).map(([k, v]) => h('span', { class: 'chip' }, k + '=' + v));
+  const caps = agent.capabilities || [];
+  for (const c of caps.filter((c) => !BUILTIN.test(c))) chips.push(h('span', { class: 'chip cap' }, c));
+  const builtin = caps.filter((c) => BUILTIN.test(c));
+  if (builtin.length) chips.push(h('span', { class: 'muted small', title: builtin.join(', ') }, `+${builtin.length} handlers`));
   return chips;
+}
+
+function platform(agent) {
+  const t = agent.tags || {};
+  return [agent.version, t['reported.os'] ? h('div', { class: 'muted small' }, t['reported.os'].replace(/ GNU\/Linux/, '')) : null];
 }
 
 function row(agent, refresh) {
@@ -31,8 +43,8 @@ function row(agent, refresh) {
     h('td', {}, load(agent.load && agent.load.mem)),
     h('td', {}, h('span', { class: 'circuit ' + agent.circuit }, agent.circuit)),
     h('td', { class: 'tags' }, tags(agent)),
-    h('td', { class: 'muted' }, agent.version),
-    h('td', { class: 'muted' }, agent.state === 'connected' ? when(agent.connected_at) : 'seen ' + when(agent.last_seen)),
+    h('td', { class: 'muted' }, platform(agent)),
+    h('td', { class: 'muted nowrap' }, agent.state === 'connected' ? when(agent.connected_at) : 'seen ' + when(agent.last_seen)),
     h('td', {}, drain));
 }
 

@@ -27,8 +27,8 @@ export function jobsView(root, _id, params) {
   state.value = filters.state;
   const command = h('input', { name: 'command', placeholder: 'command', value: filters.command, size: 12 });
   const agent = h('input', { name: 'agent', placeholder: 'agent', value: filters.agent, size: 12 });
-  const newer = h('button', { class: 'small' }, '‹ Newer');
-  const older = h('button', { class: 'small' }, 'Older ›');
+  const newer = h('button', { type: 'button', class: 'small', 'data-action': 'newer' }, '‹ Newer');
+  const older = h('button', { type: 'button', class: 'small', 'data-action': 'older' }, 'Older ›');
   const where = h('span', { class: 'muted' });
   const list = h('div', { id: 'jobs' });
   const apply = () => {
