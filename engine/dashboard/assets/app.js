@@ -12,14 +12,14 @@ import { runView } from './run_detail.js';
 const VIEWS = { fleet: fleetView, jobs: jobsView, job: jobView, runs: runsView, run: runView };
 const POLL_MS = 1000;          // without the event stream
 const STREAM_POLL_MS = 3000;   // with it: a safety net for event types not listed below
-const EVENT_TYPES = ['job', 'run', 'step', 'agent', 'log'];
+const EVENT_TYPES = ['job', 'run', 'step', 'approval', 'agent', 'log'];
 const NAMED_EVENTS = [
   ...['submitted', 'assigned', 'started', 'progress', 'log', 'output', 'cancel_requested', 'retry_scheduled', 'retried',
     'requeued', 'finished', 'succeeded', 'failed', 'cancelled', 'timed_out', 'dead'].map((t) => 'job.' + t),
   ...['started', 'admitted', 'paused', 'resumed', 'ending', 'finished', 'succeeded', 'failed', 'cancelled', 'timed_out']
     .map((t) => 'run.' + t),
   ...['started', 'finished', 'skipped', 'waiting', 'log', 'compensating', 'compensated'].map((t) => 'step.' + t),
-  'agent.connected', 'agent.disconnected', 'agent.twin', 'log.line',
+  'approval.recorded', 'agent.connected', 'agent.disconnected', 'agent.twin', 'log.line',
 ];
 
 let current = null;
