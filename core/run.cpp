@@ -121,6 +121,12 @@ json to_json(const run_record& r) {
         if (a["started_at"].is_null() != b["started_at"].is_null()) return b["started_at"].is_null();
         return !a["started_at"].is_null() && a["started_at"].get<std::string>() < b["started_at"].get<std::string>();
     });
+    // `needs` on top-level steps when the run recorded them (runs started before it did have none).
+    if (!r.step_order.empty())
+        for (auto& s : top) {
+            auto it = r.step_needs.find(s.value("id", std::string{}));
+            s["needs"] = it == r.step_needs.end() ? json::array() : json(it->second);
+        }
     json comps = json::array();
     for (const auto& c : r.compensations)
         comps.push_back({{"step", c.step}, {"state", c.state}, {"job_id", c.job_id}, {"error", c.error}, {"attempts", c.attempts}});

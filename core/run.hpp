@@ -91,6 +91,7 @@ struct run_record {
     std::int64_t finished_ms = 0;
     std::map<std::string, step_record> steps;  // by path
     std::vector<std::string> step_order;       // top-level step ids in file order (for to_json)
+    std::map<std::string, std::vector<std::string>> step_needs;  // top-level step id -> its depends_on (the DAG)
     std::vector<compensation_record> compensations;
     int completed = 0;
     std::int64_t version = 0;

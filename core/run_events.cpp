@@ -33,6 +33,12 @@ void apply_started(run_record& r, const event& e) {
     if (auto it = d.find("step_order"); it != d.end() && it->is_array())
         for (const auto& id : *it)
             if (id.is_string()) r.step_order.push_back(id.get<std::string>());
+    // Each top-level step's dependencies, so a client can draw the run's DAG from the record alone.
+    if (auto it = d.find("step_needs"); it != d.end() && it->is_object())
+        for (const auto& [id, needs] : it->items())
+            if (needs.is_array())
+                for (const auto& n : needs)
+                    if (n.is_string()) r.step_needs[id].push_back(n.get<std::string>());
     const auto& parent = d.value("parent", json::object());
     r.parent_run = str(parent, "run");
     r.parent_step = str(parent, "step");

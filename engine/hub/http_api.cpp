@@ -70,13 +70,24 @@ void metrics(const std::shared_ptr<hub>& h, http_reply reply) {
     });
 }
 
+/// `GET /api/v1/jobs?limit=N&state=S&command=C&agent=A&before=ID`.
+job_query job_query_of(const http_request& req) {
+    auto text = [&](const char* name) { return req.query.count(name) ? req.query.at(name) : std::string{}; };
+    job_query q;
+    q.limit = static_cast<std::size_t>(query_int(req, "limit", 1000));
+    q.state = text("state");
+    q.command = text("command");
+    q.agent = text("agent");
+    q.before = text("before");
+    return q;
+}
+
 void add_job_routes(route_table& t, const std::shared_ptr<hub>& h) {
     using P = const route_params&;
     using W = const core::principal&;
     t.add("POST", "/api/v1/jobs", operators, [h](const http_request& req, P, W, http_reply reply) { submit(h, req, std::move(reply), false); });
     t.add("GET", "/api/v1/jobs", operators, [h](const http_request& req, P, W, http_reply reply) {
-        h->list_jobs(static_cast<std::size_t>(query_int(req, "limit", 1000)),
-                     req.query.count("state") ? req.query.at("state") : "", to_http(std::move(reply)));
+        h->list_jobs(job_query_of(req), to_http(std::move(reply)));
     });
     t.add("POST", "/api/v1/jobs/batch", operators, [h](const http_request& req, P, W, http_reply reply) { submit(h, req, std::move(reply), true); });
     t.add("GET", "/api/v1/jobs/{id}", operators, [h](const http_request& req, P p, W, http_reply reply) {

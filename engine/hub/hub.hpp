@@ -25,6 +25,7 @@
 #include "engine/hub/dispatcher.hpp"
 #include "engine/hub/histogram.hpp"
 #include "engine/hub/hub_options.hpp"
+#include "engine/hub/job_query.hpp"
 #include "engine/hub/job_port.hpp"
 #include "engine/hub/waiter_list.hpp"
 #include "transport/asio.hpp"
@@ -63,7 +64,7 @@ public:
     /// or with `{id, state, idempotency_key}` summaries when `summaries` (batch submits: cheaper).
     void submit(std::vector<core::job_spec> specs, submit_reply reply, bool summaries = false);
     void get_job(const std::string& id, std::int64_t wait_ms, job_reply reply);
-    void list_jobs(std::size_t limit, std::string state, job_reply reply);
+    void list_jobs(job_query query, job_reply reply);
     void cancel_job(const std::string& id, std::string reason, job_reply reply);
     void retry_job(const std::string& id, job_reply reply);
     void job_logs(const std::string& id, std::int64_t after, std::int64_t wait_ms, std::size_t limit, job_reply reply);
@@ -156,7 +157,7 @@ private:
     // hub_retention.cpp: finished jobs leaving memory, and coming back from the `jobs` table
     void rows_committed(std::vector<std::pair<std::string, std::int64_t>> ended);
     void prune_jobs();
-    core::json list_jobs_json(std::size_t limit, const std::optional<core::job_state>& wanted);
+    core::json list_jobs_json(const job_query& q, const std::optional<core::job_state>& wanted);
 
     // hub.cpp: persistence, projection rows, dispatch, the periodic check
     void persist(store::write_batch batch, std::function<void()> on_committed);

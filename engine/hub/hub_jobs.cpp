@@ -87,15 +87,15 @@ void hub::get_job(const std::string& id, std::int64_t wait_ms, job_reply request
     });
 }
 
-void hub::list_jobs(std::size_t limit, std::string state, job_reply request) {
-    on_strand("list_jobs", std::move(request), [self = shared_from_this(), limit, state = std::move(state)](job_reply& reply) {
-        const auto wanted = core::parse_job_state(state);
-        if (!state.empty() && !wanted)
+void hub::list_jobs(job_query query, job_reply request) {
+    on_strand("list_jobs", std::move(request), [self = shared_from_this(), q = std::move(query)](job_reply& reply) {
+        const auto wanted = core::parse_job_state(q.state);
+        if (!q.state.empty() && !wanted)
             return reply({{}, core::error(core::error_kind::invalid_input,
-                                          "unknown job state \"" + state +
+                                          "unknown job state \"" + q.state +
                                               "\" (use pending, assigned, running, succeeded, failed, cancelled, "
                                               "timed_out or dead)")});
-        auto out = self->list_jobs_json(limit, wanted);
+        auto out = self->list_jobs_json(q, wanted);
         reply({core::json{{"jobs", std::move(out)}}, std::nullopt});
     });
 }

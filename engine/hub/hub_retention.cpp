@@ -48,32 +48,46 @@ void hub::prune_jobs() {
     }
 }
 
-core::json hub::list_jobs_json(std::size_t limit, const std::optional<core::job_state>& wanted) {
+namespace {
+
+/// Whether a job passes the list's command and agent filters (the state is checked by the caller).
+bool wanted_job(const core::job_record& j, const job_query& q) {
+    if (!q.command.empty() && j.spec.command != q.command) return false;
+    return q.agent.empty() || j.agent_name == q.agent || j.agent_id == q.agent;
+}
+
+}  // namespace
+
+core::json hub::list_jobs_json(const job_query& q, const std::optional<core::job_state>& wanted) {
     // Newest first; stop once every job in the wanted state has been seen (pollers ask for
     // states that are usually empty, which must not cost a walk over every job in memory).
     std::map<std::string, core::json, std::greater<>> found;
     std::size_t left = wanted ? state_counts_[static_cast<std::size_t>(*wanted)] : jobs_.size();
     std::size_t explained = 0;
-    for (auto it = jobs_.rbegin(); it != jobs_.rend() && found.size() < limit && left > 0; ++it) {
+    // `before` is a cursor: start below it (ids are time-ordered), so page N costs what page 1 does.
+    auto start = q.before.empty() ? jobs_.rbegin() : std::make_reverse_iterator(jobs_.lower_bound(q.before));
+    for (auto it = start; it != jobs_.rend() && found.size() < q.limit && left > 0; ++it) {
         if (wanted && it->second.state != *wanted) continue;
         --left;
+        if (!wanted_job(it->second, q)) continue;
         // Explained only for the first pending ones: each costs a look at every agent.
         bool explain = it->second.state == core::job_state::pending && ++explained <= 200;
         found.emplace(it->first, explain ? job_json(it->second) : core::to_json(it->second));
     }
     // Jobs that left memory are all ended: their rows fill the page (memory wins for the rest).
+    // The table is paged by state and cursor only; command and agent filter the page read.
     const bool ended_state = !wanted || core::is_terminal(*wanted);
     if (pruned_jobs_ > 0 && ended_state) {
         try {
-            for (auto& r : store_.load_jobs_page(limit, wanted ? std::string(core::to_string(*wanted)) : "", ""))
-                if (!jobs_.count(r.id)) found.emplace(r.id, core::to_json(r));
+            for (auto& r : store_.load_jobs_page(q.limit, wanted ? std::string(core::to_string(*wanted)) : "", q.before))
+                if (!jobs_.count(r.id) && wanted_job(r, q)) found.emplace(r.id, core::to_json(r));
         } catch (const std::exception& e) {
             hub_log(std::string("job list: could not read the jobs table: ") + e.what());
         }
     }
     core::json out = core::json::array();
     for (auto& [id, j] : found) {
-        if (out.size() >= limit) break;
+        if (out.size() >= q.limit) break;
         out.push_back(std::move(j));
     }
     return out;

@@ -10,6 +10,7 @@
 
 #include "core/error.hpp"
 #include "engine/auth/key_files.hpp"
+#include "engine/dashboard/dashboard_routes.hpp"
 #include "engine/auth/token_routes.hpp"
 #include "engine/hub/http_api.hpp"
 #include "engine/hub/http_json.hpp"
@@ -153,6 +154,7 @@ std::shared_ptr<route_table> all_routes(const std::shared_ptr<hub>& h, const std
     add_replay_routes(*routes, store, store_url);
     add_trigger_routes(*routes, triggers, post);
     auth::add_token_routes(*routes, tokens, post, authn);
+    add_dashboard_routes(*routes);
     routes->add("GET", "/api/v1/routes", admins,
                 [table = routes.get()](const transport::http_request&, const route_params&, const core::principal&,
                                        transport::http_reply reply) { reply(json_response(200, table->describe())); });

@@ -117,7 +117,11 @@ runner::live_run& runner::create_run(const std::shared_ptr<const core::workflow>
     r.rec.id = id;
     r.wf = wf;
     core::json order = core::json::array();
-    for (const auto& s : wf->steps) order.push_back(s.id);
+    core::json needs = core::json::object();
+    for (const auto& s : wf->steps) {
+        order.push_back(s.id);
+        if (!s.depends_on.empty()) needs[s.id] = s.depends_on;
+    }
     bool pending = wf->concurrency > 0 && active_runs(wf->id) >= wf->concurrency;
     core::json data{{"id", id},
                     {"workflow", {{"id", wf->id}, {"name", wf->name.empty() ? wf->id : wf->name},
@@ -129,7 +133,8 @@ runner::live_run& runner::create_run(const std::shared_ptr<const core::workflow>
                     {"timeout_ms", req.timeout_ms > 0 ? req.timeout_ms : wf->timeout_ms},
                     {"idempotency_key", req.idempotency_key},
                     {"pending", pending},
-                    {"step_order", std::move(order)}};
+                    {"step_order", std::move(order)},
+                    {"step_needs", std::move(needs)}};
     extra.erase("version");
     data.update(extra);
     try {
