@@ -68,6 +68,17 @@ void event_filter::learn(std::string_view stream, std::string_view type, std::sp
             if (auto id = d.find("job_id"); id != d.end() && id->is_string()) add(run_jobs_, core::job_stream(id->get<std::string>()));
         }
     }
+    // A step's job is created just before the step.started that names it, in the same commit:
+    // its job.submitted is known by its idempotency key, "run-ID/STEP/ATTEMPT".
+    if (!run_stream_.empty() && type == core::job_event::submitted) {
+        auto d = decode(data);
+        if (auto spec = d.find("spec"); spec != d.end() && spec->is_object()) {
+            auto key = spec->value("idempotency_key", std::string{});
+            if (key.size() > run_stream_.size() && key.compare(0, run_stream_.size(), run_stream_) == 0 &&
+                key[run_stream_.size()] == '/')
+                add(run_jobs_, std::string(stream));
+        }
+    }
     if (!agent_id_.empty() && type == core::job_event::assigned) {
         if (decode(data).value("agent_id", std::string{}) == agent_id_) add(agent_jobs_, std::string(stream));
         else agent_jobs_.erase(std::string(stream));

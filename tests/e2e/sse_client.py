@@ -52,11 +52,13 @@ class SseClient:
         return part
 
     def body_text(self, timeout=5.0):
-        """Everything else the response carries, up to the end of the connection (error bodies)."""
+        """The rest of the body: Content-Length bytes (error replies), else up to the end of the
+        connection."""
         deadline = time.monotonic() + timeout
-        while not self.eof:
+        want = int(self.headers["content-length"]) if "content-length" in self.headers else None
+        while not self.eof and (want is None or len(self.buf) < want):
             self._fill(deadline)
-        return self.buf.decode("utf-8", "replace")
+        return self.buf[:want].decode("utf-8", "replace") if want is not None else self.buf.decode("utf-8", "replace")
 
     def next_message(self, timeout=10.0):
         """The next event as {"id", "event", "data"} (data parsed); comments and `retry:` are kept
