@@ -50,8 +50,9 @@ struct http_response {
     /// When set, `body` is written first and the connection then stays open for more: `stream`
     /// gets the open body once the head is out, and `closed` runs once (from any thread) when the
     /// connection ends, whoever ended it. No Content-Length; `Connection: close`.
-    std::function<void(std::shared_ptr<http_stream>)> stream;
-    std::function<void()> closed;
+    // Initialized here so `http_response{status, type, body, headers}` stays warning-free.
+    std::function<void(std::shared_ptr<http_stream>)> stream = nullptr;
+    std::function<void()> closed = nullptr;
 };
 
 /// Sends the response; call exactly once, from any thread. Safe to call after the client left.
