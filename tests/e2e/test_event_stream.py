@@ -28,6 +28,10 @@ def echo_jobs(hub, n, tag):
     ids = [hub.submit({"command": "echo", "payload": f"{tag}-{i}"})["id"] for i in range(n)]
     for j in ids:
         assert hub.wait_job(j)["state"] == "succeeded"
+    # The record says succeeded once decided; wait until the log has every job.finished too.
+    streams = {f"job-{j}" for j in ids}
+    wait_until(lambda: len([r for r in read_events(hub.db_path) if r[1] in streams and r[3] == "job.finished"]) == n,
+               10, "the jobs' job.finished events in the log")
     return ids
 
 
