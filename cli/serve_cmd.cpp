@@ -12,6 +12,7 @@
 #include "cli/settings_layers.hpp"
 #include "cli/store_flag.hpp"
 #include "core/error.hpp"
+#include "core/url.hpp"
 #include "engine/auth/auth_mode.hpp"
 #include "engine/serve/hub_server.hpp"
 #include "engine/workflow/http_policy.hpp"
@@ -45,6 +46,9 @@ struct serve_flags {
     int max_auth_failures = 30;
     std::size_t max_connections = 32768;
     std::size_t max_body = 64u << 20;
+    std::string event_write_timeout = "10s";
+    std::size_t max_event_clients = 256;
+    std::string otlp_endpoint;
     transport::tls_server_files tls;
     std::string secrets_dir;
 };
@@ -75,6 +79,18 @@ void apply_trust_flags(const serve_flags& f, engine::hub_options& o) {
     o.handshake_timeout_ms = positive_duration(f.handshake_timeout, "--handshake-timeout");
     if (f.max_body < 1024) throw core::error(core::error_kind::usage, "--max-body must be at least 1024 bytes");
     o.max_http_body = f.max_body;
+    o.event_write_timeout_ms = positive_duration(f.event_write_timeout, "--event-write-timeout");
+    if (f.max_event_clients < 1) throw core::error(core::error_kind::usage, "--max-event-clients must be at least 1");
+    o.max_event_clients = f.max_event_clients;
+    if (!f.otlp_endpoint.empty()) {
+        auto url = core::parse_server_url(f.otlp_endpoint);
+        if (url.tls || f.otlp_endpoint.rfind("http://", 0) != 0)
+            throw core::error(core::error_kind::usage, "--otlp-endpoint " + f.otlp_endpoint +
+                                                           ": write http://HOST:PORT/v1/traces (OTLP/HTTP JSON over plain HTTP)");
+        o.otlp_endpoint = f.otlp_endpoint;
+    }
+    o.version = ORBITMESH_VERSION;
+    o.commit = ORBITMESH_COMMIT;
 }
 
 engine::hub_options to_options(const serve_flags& f) {
@@ -186,6 +202,13 @@ void add_serve_command(CLI::App& app, command_context& ctx) {
     sub->add_option("--max-connections", f->max_connections, "Open connections (HTTP and agents); past it new ones are closed")->capture_default_str();
     sub->add_option("--handshake-timeout", f->handshake_timeout, "A new connection must send its request head (and finish a WebSocket handshake) within this")->capture_default_str();
     sub->add_option("--max-body", f->max_body, "Largest HTTP request body in bytes; bigger ones get 413")->capture_default_str();
+    sub->add_option("--event-write-timeout", f->event_write_timeout,
+                    "An event-stream client (GET /api/v1/events) that does not take a piece within this is disconnected; it resumes by id")
+        ->capture_default_str();
+    sub->add_option("--otlp-endpoint", f->otlp_endpoint,
+                    "POST every finished job's span to this OTLP/HTTP JSON collector (e.g. http://127.0.0.1:4318/v1/traces)")
+        ->type_name("URL");
+    sub->add_option("--max-event-clients", f->max_event_clients, "Event-stream clients at once; more get 503")->capture_default_str();
     add_serve_tls_flags(*sub, f->tls);
     sub->add_option("--secrets-dir", f->secrets_dir,
                     "Workflow secrets: NAME is read from DIR/NAME, else from the environment variable NAME")

@@ -18,6 +18,9 @@ complete -c orbitmesh -n "__fish_seen_subcommand_from agent" -l server -d "Hub a
 complete -c orbitmesh -n "__fish_seen_subcommand_from serve" -l retain-jobs -d "Finished jobs kept in memory" -x
 complete -c orbitmesh -n "__fish_seen_subcommand_from serve" -l retain-runs -d "Finished runs kept in memory" -x
 complete -c orbitmesh -n "__fish_seen_subcommand_from serve" -l snapshot-every -d "Events between snapshots" -x
+complete -c orbitmesh -n "__fish_seen_subcommand_from serve" -l event-write-timeout -d "Drop an event-stream client this slow" -x
+complete -c orbitmesh -n "__fish_seen_subcommand_from serve" -l max-event-clients -d "Event-stream clients at once" -x
+complete -c orbitmesh -n "__fish_seen_subcommand_from serve" -l otlp-endpoint -d "OTLP/HTTP JSON collector URL" -x
 complete -c orbitmesh -n "__fish_seen_subcommand_from twin; and not __fish_seen_subcommand_from get set" -a "get set"
 complete -c orbitmesh -n "__fish_seen_subcommand_from agent; and not __fish_seen_subcommand_from drain undrain" -a "drain undrain"
 complete -c orbitmesh -n "__fish_seen_subcommand_from token; and not __fish_seen_subcommand_from create list revoke refresh" -a "create list revoke refresh"

@@ -8,6 +8,7 @@
 #include "core/duration.hpp"
 #include "core/error.hpp"
 #include "core/field_reader.hpp"
+#include "core/traceparent.hpp"
 #include "core/secret_mask.hpp"
 #include "core/workflow_suggest.hpp"
 
@@ -101,6 +102,9 @@ void validate(job_spec& spec) {
     if (spec.idempotency_key.size() > 512) bad("idempotency key is longer than 512 characters");
     if (spec.secrets.size() > max_secrets_per_job)
         bad("job names more than " + std::to_string(max_secrets_per_job) + " secrets");
+    if (!spec.trace.empty() && !parse_traceparent(spec.trace))
+        bad("job trace \"" + spec.trace.substr(0, 80) +
+            "\" is not a W3C traceparent (write 00-<32 hex trace id>-<16 hex span id>-<2 hex flags>, lower case)");
     for (const auto& name : spec.secrets)
         if (!is_secret_name(name))
             bad("secret name \"" + name + "\" is not usable as an environment variable (use letters, digits and _, "
@@ -167,6 +171,7 @@ job_spec job_spec_from_json(const json& j, std::string_view what, bool refuse_un
     read_retries(r, s.retries, refuse_unknown);
     s.idempotency_key = r.maybe_text("idempotency_key").value_or(std::string{});
     s.trace = r.maybe_text("trace").value_or(std::string{});
+    if (auto tp = r.maybe_text("traceparent"); tp && s.trace.empty()) s.trace = *tp;  // the W3C header's name
     if (auto names = r.maybe_strings("secrets")) s.secrets = std::move(*names);
     if (auto l = r.maybe_object("limits")) s.limits = read_job_limits(std::move(*l));
     if (auto mode = r.maybe_text("mode")) {

@@ -79,6 +79,7 @@ event_reader::event_reader(std::filesystem::path file)
       job_(db_, "SELECT id, record FROM jobs WHERE id = ?1"),
       run_(db_, "SELECT id, record FROM runs WHERE id = ?1"),
       run_counts_(db_, "SELECT state, count(*) FROM runs GROUP BY state"),
+      workflow_run_counts_(db_, "SELECT coalesce(workflow_id, ''), state, count(*) FROM runs GROUP BY 1, 2"),
       snapshot_(db_, "SELECT seq, time, format, data FROM snapshots ORDER BY seq DESC LIMIT 1") {}
 
 void event_reader::for_each_event(const std::function<void(const core::event&)>& fn, std::int64_t after_seq,
@@ -245,6 +246,19 @@ std::map<std::string, std::int64_t> event_reader::count_runs() {
         return out;
     } catch (...) {
         throw sqlite::storage_error(file_, "counting runs");
+    }
+}
+
+std::map<std::pair<std::string, std::string>, std::int64_t> event_reader::count_runs_by_workflow() {
+    try {
+        statement_scope scope(workflow_run_counts_);
+        std::map<std::pair<std::string, std::string>, std::int64_t> out;
+        while (workflow_run_counts_.executeStep())
+            out[{workflow_run_counts_.getColumn(0).getString(), workflow_run_counts_.getColumn(1).getString()}] =
+                workflow_run_counts_.getColumn(2).getInt64();
+        return out;
+    } catch (...) {
+        throw sqlite::storage_error(file_, "counting runs per workflow");
     }
 }
 

@@ -38,6 +38,7 @@ public:
     std::optional<core::json> load_run(const std::string& id);
     std::vector<core::json> load_runs_page(std::size_t limit, const std::string& state, const std::string& before);
     std::map<std::string, std::int64_t> count_runs();
+    std::map<std::pair<std::string, std::string>, std::int64_t> count_runs_by_workflow();
     std::optional<snapshot_blob> load_snapshot();
 
 private:
@@ -47,7 +48,7 @@ private:
     SQLite::Database db_;
     sqlite::raw_statement all_events_, stream_events_, prefix_events_;
     SQLite::Statement jobs_, agents_, logs_, last_seq_;
-    SQLite::Statement job_versions_, job_, run_, run_counts_, snapshot_;
+    SQLite::Statement job_versions_, job_, run_, run_counts_, workflow_run_counts_, snapshot_;
 };
 
 }  // namespace orbitmesh::store

@@ -86,6 +86,9 @@ public:
         return reader().load_runs_page(limit, state, before);
     }
     std::map<std::string, std::int64_t> count_runs() override { return reader().count_runs(); }
+    std::map<std::pair<std::string, std::string>, std::int64_t> count_runs_by_workflow() override {
+        return reader().count_runs_by_workflow();
+    }
     std::optional<snapshot_blob> load_snapshot() override { return reader().load_snapshot(); }
     store_stats stats() const override { return queue_->stats(); }
 

@@ -164,6 +164,8 @@ public:
                                                    const std::string& before) = 0;
     /// Runs per state in the `runs` table.
     virtual std::map<std::string, std::int64_t> count_runs() = 0;
+    /// Runs per (workflow id, state) in the `runs` table (/metrics).
+    virtual std::map<std::pair<std::string, std::string>, std::int64_t> count_runs_by_workflow() = 0;
     /// The newest snapshot, or nullopt.
     virtual std::optional<snapshot_blob> load_snapshot() = 0;
     /// A job's output lines with seq > after_seq, oldest first, at most `limit`.

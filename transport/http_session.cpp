@@ -1,6 +1,7 @@
 #include "transport/http_session.hpp"
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cctype>
 
@@ -20,6 +21,8 @@ constexpr auto idle_timeout = std::chrono::seconds(30);
 constexpr auto write_timeout = std::chrono::seconds(30);
 /// After its head, a request's body must be in within this.
 constexpr auto body_timeout = std::chrono::seconds(60);
+/// SO_SNDBUF of a streaming response (the kernel doubles it).
+constexpr int stream_send_buffer = 128 << 10;
 
 std::string lower(std::string_view s) {
     std::string out(s);
@@ -106,7 +109,8 @@ template <class Stream>
 void http_session<Stream>::shut_down() {
     net::post(executor_, [self = this->shared_from_this()] {
         // A request being handled or answered ends on its own: stopping turns keep-alive off.
-        if (self->reading_) self->finish();
+        // An open stream never ends on its own.
+        if (self->reading_ || self->streaming_) self->finish();
     });
 }
 
@@ -200,6 +204,13 @@ http_reply http_session<Stream>::make_reply(unsigned version, bool keep_alive) {
     auto used = std::make_shared<std::atomic<bool>>(false);
     return [self = this->shared_from_this(), used, version, keep_alive](http_response resp) {
         if (used->exchange(true)) return;  // exactly once, whoever calls
+        if (resp.stream) {
+            net::co_spawn(
+                self->executor_,
+                [self, resp = std::move(resp), version]() mutable { return self->serve_stream(std::move(resp), version); },
+                net::detached);
+            return;
+        }
         auto res = to_beast(std::move(resp), version, keep_alive);
         net::co_spawn(
             self->executor_,
@@ -255,8 +266,103 @@ net::awaitable<void> http_session<Stream>::upgrade(http::request<http::string_bo
         net::detached);
 }
 
+/// The open body handed to the engine: it holds the session only weakly, so a stream the engine
+/// keeps after the client left costs nothing but this object.
+template <class Stream>
+class http_session<Stream>::stream_body final : public http_stream {
+public:
+    explicit stream_body(std::weak_ptr<http_session> s, net::any_io_executor ex) : session_(std::move(s)), executor_(std::move(ex)) {}
+    void write(std::string piece, std::int64_t write_timeout_ms, std::function<void(bool)> done) override {
+        net::post(executor_, [weak = session_, piece = std::move(piece), write_timeout_ms, done = std::move(done)]() mutable {
+            auto self = weak.lock();
+            if (!self) return done(false);
+            self->write_stream(std::move(piece), write_timeout_ms, std::move(done));
+        });
+    }
+    void close() override {
+        net::post(executor_, [weak = session_] {
+            if (auto self = weak.lock()) self->finish();
+        });
+    }
+
+private:
+    std::weak_ptr<http_session> session_;
+    net::any_io_executor executor_;
+};
+
+template <class Stream>
+net::awaitable<void> http_session<Stream>::serve_stream(http_response resp, unsigned version) {
+    stream_closed_ = std::move(resp.closed);
+    if (finished_) {
+        finish();  // runs `closed`
+        co_return;
+    }
+    streaming_ = true;
+    http::response<http::empty_body> head;
+    head.version(version);
+    head.result(static_cast<unsigned>(resp.status));
+    head.set(http::field::server, "orbitmesh");
+    if (!resp.content_type.empty()) head.set(http::field::content_type, resp.content_type);
+    for (const auto& [name, value] : resp.headers)
+        if (header_safe(name) && header_safe(value)) head.insert(name, value);
+    head.keep_alive(false);  // the body ends when the connection does
+    beast::get_lowest_layer(stream_).expires_after(write_timeout);
+    error_code ec;
+    co_await http::async_write(stream_, head, with_ec(ec));
+    if (!ec && !resp.body.empty()) co_await net::async_write(stream_, net::buffer(resp.body), with_ec(ec));
+    if (finished_) co_return;
+    if (ec) {
+        finish();
+        co_return;
+    }
+    beast::get_lowest_layer(stream_).expires_never();
+    // A fixed, modest kernel buffer: what a client has not read yet stays bounded, so one that
+    // stops reading stalls our next write (and is dropped by its timeout) instead of soaking up
+    // megabytes of auto-tuned socket memory.
+    beast::get_lowest_layer(stream_).socket().set_option(net::socket_base::send_buffer_size(stream_send_buffer), ec);
+    // A read that only ever ends: it tells us at once when the client goes away.
+    net::co_spawn(executor_, [self = this->shared_from_this()] { return self->watch_stream_close(); }, net::detached);
+    if (resp.stream) resp.stream(std::make_shared<stream_body>(this->weak_from_this(), executor_));
+}
+
+template <class Stream>
+net::awaitable<void> http_session<Stream>::watch_stream_close() {
+    std::array<char, 512> sink{};
+    error_code ec;
+    while (!finished_ && !ec) co_await stream_.async_read_some(net::buffer(sink), with_ec(ec));
+    finish();
+}
+
+template <class Stream>
+void http_session<Stream>::write_stream(std::string piece, std::int64_t timeout_ms, std::function<void(bool)> done) {
+    if (finished_ || !streaming_ || piece_pending_) return done(false);
+    piece_pending_ = true;
+    net::co_spawn(
+        executor_,
+        [self = this->shared_from_this(), piece = std::move(piece), timeout_ms, done = std::move(done)]() mutable {
+            return self->write_piece(std::move(piece), timeout_ms, std::move(done));
+        },
+        net::detached);
+}
+
+template <class Stream>
+net::awaitable<void> http_session<Stream>::write_piece(std::string piece, std::int64_t timeout_ms,
+                                                        std::function<void(bool)> done) {
+    beast::get_lowest_layer(stream_).expires_after(std::chrono::milliseconds(std::max<std::int64_t>(timeout_ms, 1)));
+    error_code ec;
+    co_await net::async_write(stream_, net::buffer(piece), with_ec(ec));
+    piece_pending_ = false;
+    if (!finished_) beast::get_lowest_layer(stream_).expires_never();
+    if (ec) finish();
+    done(!ec && !finished_);
+}
+
 template <class Stream>
 void http_session<Stream>::finish() {
+    if (auto closed = std::move(stream_closed_)) {
+        stream_closed_ = nullptr;
+        closed();
+    }
     if (finished_ || upgraded_) return;
     finished_ = true;
     ctx_->remove(id_);

@@ -37,6 +37,12 @@ private:
     void dispatch(http_request req, unsigned version, bool keep_alive);
     http_reply make_reply(unsigned version, bool keep_alive);
     void finish();
+    // Streaming responses (http_response::stream): the head, then pieces until either side closes.
+    net::awaitable<void> serve_stream(http_response resp, unsigned version);
+    net::awaitable<void> watch_stream_close();
+    net::awaitable<void> write_piece(std::string piece, std::int64_t timeout_ms, std::function<void(bool)> done);
+    void write_stream(std::string piece, std::int64_t timeout_ms, std::function<void(bool)> done);
+    class stream_body;
 
     std::shared_ptr<server_context> ctx_;
     Stream stream_;
@@ -48,6 +54,9 @@ private:
     bool first_request_ = true;  // strand only: the handshake deadline applies
     bool upgraded_ = false;  // strand only: stream_ now belongs to a ws_session
     bool finished_ = false;  // strand only
+    bool streaming_ = false;     // strand only: the response is an open stream
+    bool piece_pending_ = false;  // strand only: a stream write is in flight
+    std::function<void()> stream_closed_;  // strand only: run once when the stream ends
 };
 
 }  // namespace orbitmesh::transport

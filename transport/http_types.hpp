@@ -1,8 +1,10 @@
 #pragma once
 #include <any>
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <map>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -26,11 +28,31 @@ struct http_request {
     std::string tls_subject;
 };
 
+/// The open body of a streaming response (server-sent events): pieces are written as they come
+/// until either side closes. Thread-safe; the connection's strand does the writing.
+class http_stream {
+public:
+    virtual ~http_stream() = default;
+    /// Writes `piece`; `done(true)` runs once it is out, `done(false)` when the connection is
+    /// gone or the write took longer than `write_timeout_ms`. One write at a time: a second
+    /// call before the first's `done` is refused with done(false) (the caller holds the queue,
+    /// so a slow reader never grows the process).
+    virtual void write(std::string piece, std::int64_t write_timeout_ms, std::function<void(bool)> done) = 0;
+    /// Ends the response and closes the connection. Idempotent.
+    virtual void close() = 0;
+};
+
 struct http_response {
     int status = 200;
     std::string content_type = "application/json";
     std::string body;
     std::vector<std::pair<std::string, std::string>> headers;
+    /// When set, `body` is written first and the connection then stays open for more: `stream`
+    /// gets the open body once the head is out, and `closed` runs once (from any thread) when the
+    /// connection ends, whoever ended it. No Content-Length; `Connection: close`.
+    // Initialized here so `http_response{status, type, body, headers}` stays warning-free.
+    std::function<void(std::shared_ptr<http_stream>)> stream = nullptr;
+    std::function<void()> closed = nullptr;
 };
 
 /// Sends the response; call exactly once, from any thread. Safe to call after the client left.

@@ -8,6 +8,7 @@
 #include "core/duration.hpp"
 #include "core/error.hpp"
 #include "core/field_reader.hpp"
+#include "core/traceparent.hpp"
 
 namespace orbitmesh::engine {
 
@@ -39,6 +40,17 @@ void submit(const std::shared_ptr<hub>& h, const http_request& req, http_reply r
     } else {
         specs.push_back(core::job_spec_from_request(body));
     }
+    // W3C Trace Context: a caller's `traceparent` header is the parent of every job it submits
+    // that names none itself (the hub makes a trace for the rest).
+    if (auto tp = req.headers.find("traceparent"); tp != req.headers.end()) {
+        auto parent = core::parse_traceparent(tp->second);
+        if (!parent)
+            throw core::error(core::error_kind::invalid_input,
+                              "the traceparent header \"" + tp->second.substr(0, 80) +
+                                  "\" is not a W3C traceparent (00-<32 hex trace id>-<16 hex span id>-<2 hex flags>)");
+        for (auto& s : specs)
+            if (s.trace.empty()) s.trace = parent->text();
+    }
     // `POST /api/v1/jobs?wait=D`: submit and wait in one request (like a gearman SUBMIT_JOB), so a
     // caller that wants the result pays one round trip instead of a POST and a GET.
     const std::int64_t wait_ms = batch ? 0 : query_duration(req, "wait");
@@ -60,13 +72,18 @@ void invoke(const std::shared_ptr<hub>& h, const http_request& req, std::string 
     h->invoke_agent(agent, std::move(method), r.value("args"), timeout, to_http(std::move(reply)));
 }
 
-void metrics(const std::shared_ptr<hub>& h, http_reply reply) {
-    h->stats([reply](hub::outcome<core::json> o) {
+void metrics(const std::shared_ptr<hub>& h, const build_info& build, http_reply reply) {
+    h->stats([h, build, reply](hub::outcome<core::json> o) {
         if (o.error) return reply(error_response(*o.error));
-        transport::http_response r;
-        r.content_type = "text/plain; version=0.0.4";
-        r.body = prometheus_text(o.value);
-        reply(std::move(r));
+        h->workflow_run_counts([build, reply, stats = std::move(o.value)](hub::outcome<core::json> per) mutable {
+            if (per.error) return reply(error_response(*per.error));
+            stats["build"] = {{"version", build.version}, {"commit", build.commit}};
+            stats["runs_by_workflow"] = std::move(per.value);
+            transport::http_response r;
+            r.content_type = "text/plain; version=0.0.4";
+            r.body = prometheus_text(stats);
+            reply(std::move(r));
+        });
     });
 }
 
@@ -108,13 +125,19 @@ void add_job_routes(route_table& t, const std::shared_ptr<hub>& h) {
 
 }  // namespace
 
-void add_hub_routes(route_table& t, std::shared_ptr<hub> h) {
+void add_hub_routes(route_table& t, std::shared_ptr<hub> h, build_info build) {
     using P = const route_params&;
     using W = const core::principal&;
     // Health checks answer anyone: load balancers and orchestrators probe them without a token.
     t.add_open("GET", "/healthz", [](const http_request&, P, W, http_reply reply) { reply(json_response(200, {{"status", "ok"}})); });
-    t.add_open("GET", "/readyz", [](const http_request&, P, W, http_reply reply) { reply(json_response(200, {{"status", "ready"}})); });
-    t.add("GET", "/metrics", operators, [h](const http_request&, P, W, http_reply reply) { metrics(h, std::move(reply)); });
+    // Ready once recovery is done and until the hub begins to stop: a load balancer stops sending
+    // work a moment before the port closes.
+    t.add_open("GET", "/readyz", [phase = build.phase](const http_request&, P, W, http_reply reply) {
+        const int p = phase ? phase->load() : 1;
+        if (p == 1) return reply(json_response(200, {{"status", "ready"}}));
+        reply(json_response(503, {{"status", p == 0 ? "starting" : "stopping"}}));
+    });
+    t.add("GET", "/metrics", operators, [h, build](const http_request&, P, W, http_reply reply) { metrics(h, build, std::move(reply)); });
     t.add("GET", "/api/v1/stats", operators, [h](const http_request&, P, W, http_reply reply) { h->stats(to_http(std::move(reply))); });
     add_job_routes(t, h);
     t.add("GET", "/api/v1/agents", operators, [h](const http_request&, P, W, http_reply reply) { h->list_agents(to_http(std::move(reply))); });

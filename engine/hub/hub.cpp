@@ -79,6 +79,7 @@ void hub::flush_staged() {
                     return;
                 }
                 for (auto& cb : *callbacks) guarded(cb, [] { return "a callback after a commit"; });
+                for (auto& l : self->commit_listeners_) guarded(l, [] { return "a commit listener"; });
                 if (!ended->empty())  // their rows are durable
                     guarded([&] { self->rows_committed(std::move(*ended)); }, [] { return "pruning finished jobs"; });
             });

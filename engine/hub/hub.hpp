@@ -71,6 +71,8 @@ public:
     void list_agents(job_reply reply);
     /// Jobs per state, queue depth and agent counts, kept incrementally (cheap to poll).
     void stats(job_reply reply);
+    /// `{"WORKFLOW": {"STATE": n}}` from the runs table (for /metrics; a query, not a counter).
+    void workflow_run_counts(job_reply reply);
     void get_agent(const std::string& id_or_name, job_reply reply);
     /// Calls `method` on a connected agent (protocol invoke/reply); replies with its value, or an
     /// error: not_found, unavailable (not connected / went away), timeout, failed (agent error).
@@ -101,6 +103,10 @@ public:
     job_port& jobs() { return *this; }
     /// Adds an observer of job outcomes (the workflow runner). Call before recover().
     void attach(std::shared_ptr<job_observer> observer) { observers_.push_back(std::move(observer)); }
+
+    /// Runs `fn` on the strand after every commit, in commit order (the event stream tails the log
+    /// from there). Call before recover().
+    void on_commit(std::function<void()> fn) { commit_listeners_.push_back(std::move(fn)); }
 
     /// True once a store commit failed and the hub stopped itself.
     bool failed() const { return failed_; }
@@ -280,6 +286,7 @@ private:
     std::unordered_map<std::string, std::pair<int, std::int64_t>> agent_seq_;  // job -> (attempt, agent's last seq taken)
     std::int64_t started_ms_ = clock_.now_ms();  // wall clock when this hub process started
     std::vector<std::shared_ptr<job_observer>> observers_;
+    std::vector<std::function<void()>> commit_listeners_;
     std::uint64_t call_counter_ = 0;
     store::write_batch staged_;
     std::vector<std::function<void()>> staged_callbacks_;

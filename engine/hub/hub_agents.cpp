@@ -7,6 +7,7 @@
 #include "core/clock.hpp"
 #include "core/job_events.hpp"
 #include "core/protocol.hpp"
+#include "core/traceparent.hpp"
 #include "engine/hub/attempt_fence.hpp"
 #include "engine/hub/hub.hpp"
 #include "engine/hub/hub_log.hpp"
@@ -234,7 +235,7 @@ void hub::send_assign(const std::string& job_id, int attempt) {
     core::json assign{{"t", msg::assign}, {"job_id", job_id}, {"attempt", attempt},
                       {"idempotency_key", s.idempotency_key.empty() ? job_id : s.idempotency_key},
                       {"command", s.command}, {"payload", s.payload}, {"mode", core::to_string(s.mode)},
-                      {"timeout_ms", s.timeout_ms}, {"trace", s.trace}};
+                      {"timeout_ms", s.timeout_ms}, {"trace", core::job_traceparent(s.trace, job_id)}};
     if (!s.limits.empty()) assign["limits"] = core::to_json(s.limits);
     if (!add_secrets(*job, assign)) return;  // a secret vanished since submit: the job failed instead
     it->second->peer->send(std::move(assign));

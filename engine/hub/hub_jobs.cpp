@@ -126,6 +126,14 @@ void hub::stats(job_reply request) {
     });
 }
 
+void hub::workflow_run_counts(job_reply request) {
+    on_strand("workflow_run_counts", std::move(request), [self = shared_from_this()](job_reply& reply) {
+        core::json out = core::json::object();
+        for (const auto& [key, n] : self->store_.count_runs_by_workflow()) out[key.first][key.second] = n;
+        reply({std::move(out), std::nullopt});
+    });
+}
+
 void hub::cancel_job(const std::string& id, std::string reason, job_reply request) {
     on_strand("cancel_job", std::move(request), [self = shared_from_this(), id, reason = std::move(reason)](job_reply& reply) {
         auto* job = self->find_job(id);

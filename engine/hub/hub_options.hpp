@@ -52,6 +52,11 @@ struct hub_options {
     std::int64_t handshake_timeout_ms = 10'000;  // accept -> first request head / WebSocket handshake done
     std::size_t max_http_body = 64u << 20;
     int io_threads = 2;
+    // GET /api/v1/events (engine/events): a client whose piece is not taken this long is dropped.
+    std::int64_t event_write_timeout_ms = 10'000;
+    std::size_t max_event_clients = 256;
+    std::string otlp_endpoint;  // --otlp-endpoint http://HOST:PORT/v1/traces; empty = no export
+    std::string version = "dev", commit = "unknown";  // for /metrics' orbitmesh_build_info
     // Steps of the original format (docs/original-format.md): JavaScript, http, notification channels.
     std::string node;                           // the JavaScript engine; "" = $ORBITMESH_NODE or PATH
     std::int64_t script_timeout_ms = 10'000;

@@ -3,6 +3,7 @@
 #include "core/clock.hpp"
 #include "core/ids.hpp"
 #include "core/job_events.hpp"
+#include "core/traceparent.hpp"
 #include "engine/hub/hub.hpp"
 #include "engine/hub/hub_state.hpp"
 
@@ -11,6 +12,9 @@ namespace orbitmesh::engine {
 std::string hub::create_job(core::job_spec spec, store::write_batch& batch) {
     core::validate(spec);
     check_secrets(spec);  // throws before anything is created
+    // Every job is in a trace (SPEC §9): the submitter's, or one made here. `trace` is the parent
+    // context; the job's own span id is derived from its id (core::child_of).
+    if (spec.trace.empty()) spec.trace = core::new_trace().text();
     core::job_record job;
     job.id = core::new_id();
     std::string id = job.id;

@@ -39,10 +39,29 @@ void histogram(std::string& out, std::string_view name, std::string_view help, c
     sample(out, std::string(name) + "_count", h.at("count"));
 }
 
+/// A label value as the text format wants it: backslash, double quote and newline escaped.
+std::string label_value(const std::string& v) {
+    std::string out;
+    for (char c : v) {
+        if (c == '\\' || c == '"') out += '\\';
+        if (c == '\n') {
+            out += "\\n";
+            continue;
+        }
+        out += c;
+    }
+    return out;
+}
+
 }  // namespace
 
 std::string prometheus_text(const core::json& stats) {
     std::string out;
+    if (auto b = stats.find("build"); b != stats.end()) {
+        header(out, "orbitmesh_build_info", "gauge", "Version and commit of the running hub (always 1).");
+        sample(out, "orbitmesh_build_info", 1,
+               "version=\"" + label_value(b->value("version", "")) + "\",commit=\"" + label_value(b->value("commit", "")) + "\"");
+    }
     const auto& agents = stats.at("agents");
     gauge(out, "orbitmesh_agents_connected", "Agents connected now.", agents.at("connected"));
     gauge(out, "orbitmesh_agents_known", "Agents the hub has ever registered.", agents.at("total"));
@@ -65,6 +84,12 @@ std::string prometheus_text(const core::json& stats) {
     if (auto it = stats.find("runs"); it != stats.end()) {
         header(out, "orbitmesh_runs", "gauge", "Workflow runs by state.");
         for (const auto& [state, n] : it->items()) sample(out, "orbitmesh_runs", n, "state=\"" + state + "\"");
+    }
+    if (auto it = stats.find("runs_by_workflow"); it != stats.end()) {
+        header(out, "orbitmesh_workflow_runs", "gauge", "Workflow runs by workflow and state (outcome once ended), from the runs table.");
+        for (const auto& [wf, states] : it->items())
+            for (const auto& [state, n] : states.items())
+                sample(out, "orbitmesh_workflow_runs", n, "workflow=\"" + label_value(wf) + "\",state=\"" + label_value(state) + "\"");
     }
     return out;
 }

@@ -7,6 +7,7 @@
 #include "core/error.hpp"
 #include "core/job_events.hpp"
 #include "core/run_events.hpp"
+#include "core/traceparent.hpp"
 
 namespace orbitmesh::engine::replay {
 
@@ -62,6 +63,7 @@ void job_spans(const timeline& t, std::int64_t last_ms, std::vector<span>& out) 
         std::string name;
         std::int64_t queued_ms = 0;
         std::optional<span> attempt;
+        std::string traceparent;  // the job's own W3C context (its trace, its span)
     };
     std::map<std::string, job_state> jobs;
     std::map<std::string, std::string> step_of;  // job id -> step path
@@ -83,6 +85,8 @@ void job_spans(const timeline& t, std::int64_t last_ms, std::vector<span>& out) 
         const auto& d = e.data;
         if (e.type == core::job_event::submitted || e.type == core::job_event::retried) {
             j.queued_ms = e.time_ms;
+            if (e.type == core::job_event::submitted && d.is_object() && d.contains("spec"))
+                j.traceparent = core::job_traceparent(str(d["spec"], "trace"), id);
         } else if (e.type == core::job_event::assigned) {
             if (j.queued_ms > 0)
                 out.push_back({"queue", j.name + " queued", "queue", j.queued_ms, e.time_ms, {{"job", id}, {"attempt", attempt_of(d)}}});
@@ -90,6 +94,10 @@ void job_spans(const timeline& t, std::int64_t last_ms, std::vector<span>& out) 
             j.attempt = span{str(d, "agent_name").empty() ? str(d, "agent_id") : str(d, "agent_name"),
                              j.name + " #" + std::to_string(attempt_of(d)), "attempt", e.time_ms, 0,
                              {{"job", id}, {"attempt", attempt_of(d)}, {"agent_id", str(d, "agent_id")}}};
+            if (!j.traceparent.empty()) {
+                j.attempt->args["traceparent"] = j.traceparent;
+                j.attempt->args["trace_id"] = j.traceparent.substr(3, 32);
+            }
         } else if (e.type == core::job_event::finished || e.type == core::job_event::dead) {
             close_attempt(j, e.time_ms, e.type == core::job_event::dead ? "dead" : str(d, "state"));
         } else if (e.type == core::job_event::retry_scheduled || e.type == core::job_event::requeued) {

@@ -3,15 +3,20 @@
 #include <atomic>
 #include <csignal>
 #include <fstream>
+#include <future>
 #include <map>
 #include <thread>
 
 #include <pthread.h>
 
 #include "core/error.hpp"
+#include "core/url.hpp"
 #include "engine/auth/key_files.hpp"
 #include "engine/dashboard/dashboard_routes.hpp"
 #include "engine/auth/token_routes.hpp"
+#include "engine/events/event_feed.hpp"
+#include "engine/events/event_routes.hpp"
+#include "engine/events/otlp_exporter.hpp"
 #include "engine/hub/http_api.hpp"
 #include "engine/hub/http_json.hpp"
 #include "engine/hub/hub.hpp"
@@ -21,6 +26,7 @@
 #include "engine/replay/replay_routes.hpp"
 #include "engine/hub/twin_routes.hpp"
 #include "engine/serve/http_front.hpp"
+#include "engine/serve/openapi.hpp"
 #include "engine/workflow/runner.hpp"
 #include "engine/workflow/trigger_engine.hpp"
 #include "engine/workflow/trigger_routes.hpp"
@@ -63,38 +69,91 @@ std::unique_ptr<store::event_store> open_store(const hub_options& opts) {
     return store::event_store::open(so);
 }
 
-// `serve --workflows DIR`, before the hub listens: every file is checked (a bad one stops the hub
-// with its file:line), then registered through the runner as POST /api/v1/workflows does, and the
-// io_context runs just until those registrations are committed. Unchanged files are no-ops.
-// Nothing runs on the io_context yet, so reading the runner's registry from here is safe.
+/// Waits for `done` while the io threads run; throws core::error{storage} when the io_context
+/// stopped first (a failed commit stops the hub).
+void wait_on_io(net::io_context& io, std::future<void>& done, const std::string& what) {
+    while (done.wait_for(std::chrono::milliseconds(50)) != std::future_status::ready)
+        if (io.stopped()) throw core::error(core::error_kind::storage, what + " could not finish: the hub stopped");
+    done.get();  // rethrows what the work threw
+}
+
+// `serve --workflows DIR`, once recovered: every file is checked (a bad one stops the hub with its
+// file:line), then registered through the runner as POST /api/v1/workflows does, on the hub
+// strand; this waits until those registrations are committed. Unchanged files are no-ops.
 void register_workflow_dir(net::io_context& io, hub& h, const std::shared_ptr<runner>& rn,
                            const std::filesystem::path& dir) {
     std::map<std::string, std::filesystem::path> ids;
     std::vector<std::pair<std::string, std::string>> todo;  // (source, file name)
-    for (const auto& path : workflow_files(dir)) {
-        auto reg = rn->registry().check_file(path);
-        if (auto [it, fresh] = ids.emplace(reg.entry.id, path); !fresh)
-            throw core::error(core::error_kind::invalid_input, path.string() + ": workflow id \"" + reg.entry.id +
-                                                                   "\" is also defined by " + it->second.string() +
-                                                                   " (give each file its own id)");
-        if (reg.event) todo.emplace_back(reg.entry.source, path.filename().string());
-    }
+    std::promise<void> checked;
+    auto checked_done = checked.get_future();
+    // The registry belongs to the strand now that the io threads run.
+    h.post([&] {
+        try {
+            for (const auto& path : workflow_files(dir)) {
+                auto reg = rn->registry().check_file(path);
+                if (auto [it, fresh] = ids.emplace(reg.entry.id, path); !fresh)
+                    throw core::error(core::error_kind::invalid_input,
+                                      path.string() + ": workflow id \"" + reg.entry.id + "\" is also defined by " +
+                                          it->second.string() + " (give each file its own id)");
+                if (reg.event) todo.emplace_back(reg.entry.source, path.filename().string());
+            }
+            checked.set_value();
+        } catch (...) {
+            checked.set_exception(std::current_exception());
+        }
+    });
+    wait_on_io(io, checked_done, "checking the workflows of " + dir.string());
     hub_log("workflows: " + std::to_string(ids.size()) + " in " + dir.string() + ", " + std::to_string(todo.size()) +
             " new or changed");
     if (todo.empty()) return;
-    std::size_t left = todo.size();
-    std::string failure;
-    h.post([&] {
+    auto left = std::make_shared<std::size_t>(todo.size());
+    auto failure = std::make_shared<std::string>();
+    auto registered = std::make_shared<std::promise<void>>();
+    auto registered_done = registered->get_future();
+    h.post([todo, rn, left, failure, registered] {
         for (const auto& [source, file] : todo)
-            rn->register_workflow(source, file, [&left, &failure, &io, file](int status, const core::json& body) {
-                if (status >= 400 && failure.empty()) failure = file + ": " + body.value("message", std::string{});
-                if (--left == 0) io.stop();
+            rn->register_workflow(source, file, [left, failure, registered, file = file](int status, const core::json& body) {
+                if (status >= 400 && failure->empty()) *failure = file + ": " + body.value("message", std::string{});
+                if (--*left == 0) registered->set_value();
             });
     });
-    io.run();
-    io.restart();
-    if (!failure.empty()) throw core::error(core::error_kind::invalid_input, failure);
-    if (left > 0) throw core::error(core::error_kind::storage, "the workflows of " + dir.string() + " could not be recorded");
+    wait_on_io(io, registered_done, "recording the workflows of " + dir.string());
+    if (!failure->empty()) throw core::error(core::error_kind::invalid_input, *failure);
+}
+
+/// Recovery runs on the hub strand while the listener already answers (`/readyz` says
+/// `starting`); this returns once the fold and the observers' `recovered()` are done.
+void recover_on_strand(net::io_context& io, hub& h) {
+    std::promise<void> recovered;
+    auto done = recovered.get_future();
+    h.post([&h, &recovered] {
+        try {
+            h.recover();
+        } catch (...) {
+            recovered.set_exception(std::current_exception());
+            return;
+        }
+        h.post([&recovered] { recovered.set_value(); });  // after what recover() posted
+    });
+    wait_on_io(io, done, "recovery");
+}
+
+/// Until the hub is ready only the health checks answer; everything else (and /mesh) gets 503, so
+/// nothing reaches a hub that is still folding its log.
+std::optional<transport::http_response> refuse_while_starting(const std::atomic<int>& phase, const transport::http_request& head) {
+    if (phase.load() != 0 || head.path == "/healthz" || head.path == "/readyz") return std::nullopt;
+    auto r = json_response(503, {{"error", "unavailable"},
+                                 {"message", "the hub is starting (recovering its state from the event log); retry in a moment"}});
+    r.headers.emplace_back("Retry-After", "1");
+    return r;
+}
+
+template <class Gate>
+Gate while_starting(std::shared_ptr<const std::atomic<int>> phase, Gate inner) {
+    return [phase, inner = std::move(inner)](transport::http_request& head) -> std::optional<transport::http_response> {
+        if (auto refusal = refuse_while_starting(*phase, head)) return refusal;
+        return inner ? inner(head) : std::nullopt;
+    };
 }
 
 /// What the listening line adds about TLS, so an operator sees at once what agents need.
@@ -146,15 +205,21 @@ std::shared_ptr<auth::token_service> attach_tokens(hub& h, store::event_store& s
 std::shared_ptr<route_table> all_routes(const std::shared_ptr<hub>& h, const std::shared_ptr<runner>& workflows,
                                         const std::shared_ptr<trigger_engine>& triggers, const strand_poster& post, const std::shared_ptr<auth::token_service>& tokens,
                                         const std::shared_ptr<auth::authenticator>& authn,
-                                        const std::filesystem::path& store, const std::string& store_url) {
+                                        const std::filesystem::path& store, const std::string& store_url,
+                                        const std::shared_ptr<event_feed>& feed, build_info build) {
     auto routes = std::make_shared<route_table>();
-    add_hub_routes(*routes, h);
+    add_hub_routes(*routes, h, build);
+    add_event_stream_route(*routes, store_url.empty() ? feed : nullptr);  // the feed reads the SQLite file
     add_twin_routes(*routes, h);
     add_workflow_routes(*routes, workflows, post);
     add_replay_routes(*routes, store, store_url);
     add_trigger_routes(*routes, triggers, post);
     auth::add_token_routes(*routes, tokens, post, authn);
     add_dashboard_routes(*routes);
+    routes->add("GET", "/api/v1/openapi.json", operators,
+                [doc = std::make_shared<const core::json>(openapi_document(build.version))](
+                    const transport::http_request&, const route_params&, const core::principal&,
+                    transport::http_reply reply) { reply(json_response(200, *doc)); });
     routes->add("GET", "/api/v1/routes", admins,
                 [table = routes.get()](const transport::http_request&, const route_params&, const core::principal&,
                                        transport::http_reply reply) { reply(json_response(200, table->describe())); });
@@ -204,25 +269,32 @@ int run_hub(const hub_options& opts) {
     auto key = auth::load_hub_key(opts.data_dir, opts.jwt_key_file);
     auto revoked = std::make_shared<auth::revocation_list>();
     auto tokens = attach_tokens(*h, *store, key, revoked);
-    h->recover();
-    if (!opts.workflows_dir.empty()) register_workflow_dir(io, *h, workflows, opts.workflows_dir);
+    // The event stream tails the log on its own thread and read connection, woken after each commit.
+    auto feed = std::make_shared<event_feed>(event_feed::options{
+        .store_file = store_file(opts), .max_clients = opts.max_event_clients, .write_timeout_ms = opts.event_write_timeout_ms});
+    h->on_commit([feed] { feed->notify(); });
+    std::shared_ptr<otlp_exporter> otlp;
+    if (!opts.otlp_endpoint.empty()) {
+        otlp = std::make_shared<otlp_exporter>(core::parse_server_url(opts.otlp_endpoint), opts.version);
+        h->attach(otlp);
+        hub_log("traces: finished jobs' spans go to " + opts.otlp_endpoint + " (OTLP/HTTP JSON)");
+    }
+    auto phase = std::make_shared<std::atomic<int>>(0);  // GET /readyz: starting
 
     auth::authenticator::options ao;
     ao.mode = opts.require_tokens ? auth::auth_mode::token : auth::auth_mode::none;
     ao.limits.max_failures = opts.max_auth_failures;
     auto authn = std::make_shared<auth::authenticator>(ao, key, revoked);
-    auto door = make_front_door(all_routes(h, workflows, triggers, post, tokens, authn, store_file(opts), opts.store_url), authn);
+    auto door = make_front_door(all_routes(h, workflows, triggers, post, tokens, authn, store_file(opts), opts.store_url, feed,
+                                           build_info{opts.version, opts.commit, phase}),
+                                authn);
     auto mesh = make_mesh_handler(h);
-    mesh.on_upgrade = door.mesh_gate;
+    mesh.on_upgrade = while_starting(phase, door.mesh_gate);
     if (!opts.tls.client_ca_file.empty()) mesh.on_upgrade = require_client_certificate(std::move(mesh.on_upgrade));
-    transport::server srv(io, server_options_of(opts), door.handler, mesh, door.gate);
-    srv.start();
+    transport::server srv(io, server_options_of(opts), door.handler, mesh, while_starting(phase, door.gate));
+    srv.start();  // a port in use stops us here, before the log is read
     workflows->set_hub_address(opts.host, srv.port());
     log_auth(opts, *key);
-    if (!opts.port_file.empty()) write_port_file(opts.port_file, srv.port());
-    hub_log("listening on " + std::string(opts.tls.enabled() ? "https://" : "http://") + opts.host + ":" +
-            std::to_string(srv.port()) + listen_note(opts) + ", data in " + opts.data_dir.string() +
-            (opts.store_url.empty() ? "" : ", store " + store::redacted_url(opts.store_url)));
 
     // Shutdown order (STYLE §4): stop accepting, tell sessions, let the hub reply to its waiters,
     // give in-flight writes a moment, then stop the io_context and drain the store.
@@ -236,6 +308,8 @@ int run_hub(const hub_options& opts) {
     auto begin_stop = [&] {
         if (stopping.exchange(true)) return;
         hub_log("stopping");
+        phase->store(2);
+        feed->stop();  // open streams never end on their own
         srv.stop();
         h->shutdown();
         grace.expires_after(std::chrono::milliseconds(200));
@@ -254,17 +328,44 @@ int run_hub(const hub_options& opts) {
         });
     };
     if (opts.stop_token) poll_stop();
-    if (opts.on_listening) opts.on_listening(srv.port());
 
     std::vector<std::thread> threads;
-    for (int i = 1; i < std::max(1, opts.io_threads); ++i)
+    for (int i = 0; i < std::max(1, opts.io_threads); ++i)
         threads.emplace_back([&] {
             pthread_setname_np(pthread_self(), "om-io");
             run_io(io);
         });
-    run_io(io);
-    io.stop();
+    auto stop_threads = [&] {
+        io.stop();
+        for (auto& t : threads) t.join();
+        feed->stop();
+        if (otlp) otlp->stop();  // spans queued before the stop are sent (each POST bounded)
+    };
+    try {
+        recover_on_strand(io, *h);
+        if (!opts.workflows_dir.empty()) register_workflow_dir(io, *h, workflows, opts.workflows_dir);
+    } catch (...) {
+        if (stopping.load()) {  // stopped while starting: nothing more to do
+            stop_threads();
+            store->close();
+            hub_log("stopped");
+            return h->failed() ? 1 : 0;
+        }
+        stop_threads();
+        throw;
+    }
+    if (!stopping.load()) {
+        phase->store(1);  // recovered, workflows registered: ready
+        if (!opts.port_file.empty()) write_port_file(opts.port_file, srv.port());
+        hub_log("listening on " + std::string(opts.tls.enabled() ? "https://" : "http://") + opts.host + ":" +
+                std::to_string(srv.port()) + listen_note(opts) + ", data in " + opts.data_dir.string() +
+                (opts.store_url.empty() ? "" : ", store " + store::redacted_url(opts.store_url)));
+        if (opts.on_listening) opts.on_listening(srv.port());
+    }
     for (auto& t : threads) t.join();
+    io.stop();
+    feed->stop();
+    if (otlp) otlp->stop();
     workflows->drain_notifications();  // webhooks in flight finish (bounded); queued ones are re-sent after a restart
     store->close();
     if (h->failed()) return 1;

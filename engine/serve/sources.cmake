@@ -3,4 +3,5 @@
 list(APPEND ORBITMESH_ENGINE_SOURCES
   serve/http_front.cpp
   serve/hub_server.cpp
+  serve/openapi.cpp
 )

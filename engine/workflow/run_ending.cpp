@@ -1,6 +1,7 @@
 // The end of a run: failing or cancelling, compensating completed steps in reverse, finishing.
 #include <algorithm>
 
+#include "core/traceparent.hpp"
 #include "core/clock.hpp"
 #include "core/error.hpp"
 #include "core/retry_delay.hpp"
@@ -89,6 +90,7 @@ void runner::start_compensation(live_run& r, const std::string& path, int attemp
         ctx["output"] = rec->output;
         auto spec = job_spec_for(*def->compensation, def, ctx);
         spec.secrets = r.wf->secrets;
+        spec.trace = core::run_trace(r.rec.id).text();
         spec.idempotency_key = "run-" + r.rec.id + "/" + path + "/compensation/" + std::to_string(attempt);
         auto id = port_.create_job(std::move(spec), batch);
         record(r, core::run_event::compensating, {{"path", path}, {"job_id", id}, {"attempt", attempt}}, batch);

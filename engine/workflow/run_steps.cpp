@@ -1,6 +1,7 @@
 // Starting steps: conditions, containers, job/transform/delay/wait/approval/sub_workflow/notify.
 #include <optional>
 
+#include "core/traceparent.hpp"
 #include "core/clock.hpp"
 #include "core/duration.hpp"
 #include "core/error.hpp"
@@ -190,6 +191,7 @@ void runner::start_job(live_run& r, const step_def& s, const std::string& path, 
                        store::write_batch& batch) {
     auto spec = job_spec_for(*s.job(), &s, context(r, sc));
     spec.secrets = r.wf->secrets;  // names only: the hub resolves them when it sends the job
+    spec.trace = core::run_trace(r.rec.id).text();  // the run is one trace, each step's job a span in it
     spec.idempotency_key = "run-" + r.rec.id + "/" + path + "/" + std::to_string(attempt);
     std::vector<std::string> ids;
     if (s.job()->fan_out_all) {

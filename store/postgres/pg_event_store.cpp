@@ -123,6 +123,9 @@ public:
     std::map<std::string, std::int64_t> count_runs() override {
         return read([](postgres::reader& r) { return r.count_runs(); });
     }
+    std::map<std::pair<std::string, std::string>, std::int64_t> count_runs_by_workflow() override {
+        return read([](postgres::reader& r) { return r.count_runs_by_workflow(); });
+    }
     std::optional<snapshot_blob> load_snapshot() override {
         return read([](postgres::reader& r) { return r.load_snapshot(); });
     }

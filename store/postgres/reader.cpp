@@ -185,6 +185,14 @@ std::map<std::string, std::int64_t> reader::count_runs() {
     return out;
 }
 
+std::map<std::pair<std::string, std::string>, std::int64_t> reader::count_runs_by_workflow() {
+    const auto r = db_.query("SELECT coalesce(workflow_id, ''), state, count(*) FROM runs GROUP BY 1, 2", {},
+                             "counting runs per workflow");
+    std::map<std::pair<std::string, std::string>, std::int64_t> out;
+    for (int i = 0; i < r.rows(); ++i) out[{std::string(r.text(i, 0)), std::string(r.text(i, 1))}] = r.int64(i, 2);
+    return out;
+}
+
 std::optional<snapshot_blob> reader::load_snapshot() {
     const auto r = db_.query("SELECT seq, time, format, data FROM snapshots ORDER BY seq DESC LIMIT 1", {},
                              "loading the newest snapshot");

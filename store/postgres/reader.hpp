@@ -31,6 +31,7 @@ public:
     std::optional<core::json> load_run(const std::string& id);
     std::vector<core::json> load_runs_page(std::size_t limit, const std::string& state, const std::string& before);
     std::map<std::string, std::int64_t> count_runs();
+    std::map<std::pair<std::string, std::string>, std::int64_t> count_runs_by_workflow();
     std::optional<snapshot_blob> load_snapshot();
 
 private:

@@ -55,6 +55,7 @@ public:
     std::optional<core::json> load_run(const std::string&) override { return std::nullopt; }
     std::vector<core::json> load_runs_page(std::size_t, const std::string&, const std::string&) override { return {}; }
     std::map<std::string, std::int64_t> count_runs() override { return {}; }
+    std::map<std::pair<std::string, std::string>, std::int64_t> count_runs_by_workflow() override { return {}; }
     std::optional<store::snapshot_blob> load_snapshot() override { return std::nullopt; }
     std::vector<store::log_line> load_logs(const std::string& job_id, std::int64_t after, std::size_t limit) override {
         if (fail_reads) throw core::error(core::error_kind::storage, "store test.db: reading job_logs failed: disk I/O error");
