@@ -8,6 +8,9 @@ namespace orbitmesh::store {
 
 struct chain_hasher::evp {
     EVP_MD_CTX* ctx = nullptr;
+    // Fetched once: initialising with EVP_sha256() makes OpenSSL 3 look the provider's
+    // implementation up again on every init, once per event on verify's hot path.
+    EVP_MD* md = nullptr;
 };
 
 namespace {
@@ -20,13 +23,17 @@ void check(int ok, const char* what) {
 
 chain_hasher::chain_hasher() : ctx_(new evp) {
     ctx_->ctx = EVP_MD_CTX_new();
-    if (ctx_->ctx == nullptr) {
+    ctx_->md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+    if (ctx_->ctx == nullptr || ctx_->md == nullptr) {
+        EVP_MD_free(ctx_->md);
+        EVP_MD_CTX_free(ctx_->ctx);
         delete ctx_;
         throw core::error{core::error_kind::internal, "SHA-256 of the event chain: no memory for a digest context"};
     }
 }
 
 chain_hasher::~chain_hasher() {
+    EVP_MD_free(ctx_->md);
     EVP_MD_CTX_free(ctx_->ctx);
     delete ctx_;
 }
@@ -47,9 +54,9 @@ void chain_hasher::put(std::span<const std::uint8_t> bytes) {
 
 chain_hash chain_hasher::event(const chain_hash& prev, std::int64_t seq, std::string_view stream, std::int64_t version,
                                std::string_view type, std::int64_t time_ms, std::span<const std::uint8_t> data) {
-    // EVP_sha256() is a static method table; re-initialising a context with the same one reuses
-    // its buffers, so nothing is allocated here.
-    check(EVP_DigestInit_ex(ctx_->ctx, EVP_sha256(), nullptr), "init");
+    // Re-initialising a context with the same fetched digest reuses its buffers: nothing is
+    // allocated here.
+    check(EVP_DigestInit_ex2(ctx_->ctx, ctx_->md, nullptr), "init");
     put(prev);
     put(seq);
     put(version);
@@ -66,7 +73,7 @@ chain_hash chain_hasher::event(const chain_hash& prev, std::int64_t seq, std::st
 }
 
 void chain_hasher::begin_checkpoint(const chain_hash& prev, std::int64_t first_seq, std::int64_t last_seq) {
-    check(EVP_DigestInit_ex(ctx_->ctx, EVP_sha256(), nullptr), "init");
+    check(EVP_DigestInit_ex2(ctx_->ctx, ctx_->md, nullptr), "init");
     put(prev);
     put(first_seq);
     put(last_seq);
