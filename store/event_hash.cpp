@@ -1,5 +1,7 @@
 #include "store/event_hash.hpp"
 
+#include <vector>
+
 #include <openssl/evp.h>
 
 #include "core/error.hpp"
@@ -11,6 +13,7 @@ struct chain_hasher::evp {
     // Fetched once: initialising with EVP_sha256() makes OpenSSL 3 look the provider's
     // implementation up again on every init, once per event on verify's hot path.
     EVP_MD* md = nullptr;
+    std::vector<std::uint8_t> input;  // event(): the bytes hashed, reused
 };
 
 namespace {
@@ -54,21 +57,31 @@ void chain_hasher::put(std::span<const std::uint8_t> bytes) {
 
 chain_hash chain_hasher::event(const chain_hash& prev, std::int64_t seq, std::string_view stream, std::int64_t version,
                                std::string_view type, std::int64_t time_ms, std::span<const std::uint8_t> data) {
-    // Re-initialising a context with the same fetched digest reuses its buffers: nothing is
-    // allocated here.
-    check(EVP_DigestInit_ex2(ctx_->ctx, ctx_->md, nullptr), "init");
-    put(prev);
-    put(seq);
-    put(version);
-    put(time_ms);
-    auto text = [this](std::string_view s) {
-        put(static_cast<std::int64_t>(s.size()));
-        put({reinterpret_cast<const std::uint8_t*>(s.data()), s.size()});
+    // The input laid out in one reused buffer and hashed in one update: ten small updates per
+    // event were a third of the hashing time. Re-initialising a context with the same fetched
+    // digest reuses its buffers: nothing is allocated here once the buffer has grown.
+    auto& b = ctx_->input;
+    b.clear();
+    auto put_int = [&b](std::int64_t v) {
+        auto u = static_cast<std::uint64_t>(v);
+        for (int i = 0; i < 8; ++i, u >>= 8) b.push_back(static_cast<std::uint8_t>(u & 0xff));
     };
-    text(stream);
-    text(type);
-    put(static_cast<std::int64_t>(data.size()));
-    put(data);
+    auto put_bytes = [&b](const void* p, std::size_t n) {
+        const auto* c = static_cast<const std::uint8_t*>(p);
+        b.insert(b.end(), c, c + n);
+    };
+    put_bytes(prev.data(), prev.size());
+    put_int(seq);
+    put_int(version);
+    put_int(time_ms);
+    put_int(static_cast<std::int64_t>(stream.size()));
+    put_bytes(stream.data(), stream.size());
+    put_int(static_cast<std::int64_t>(type.size()));
+    put_bytes(type.data(), type.size());
+    put_int(static_cast<std::int64_t>(data.size()));
+    put_bytes(data.data(), data.size());
+    check(EVP_DigestInit_ex2(ctx_->ctx, ctx_->md, nullptr), "init");
+    put(std::span<const std::uint8_t>(b.data(), b.size()));
     return finish();
 }
 

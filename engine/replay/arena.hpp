@@ -1,4 +1,5 @@
 #pragma once
+#include <array>
 #include <cstddef>
 #include <cstring>
 #include <memory>
@@ -22,6 +23,15 @@ public:
         if (b.empty()) return {};
         return {static_cast<const std::uint8_t*>(copy(b.data(), b.size())), b.size()};
     }
+    /// keep() for values that repeat across many events (agent ids and names): one of the last
+    /// few values kept this way is handed out again instead of being copied once more.
+    std::string_view keep_shared(std::string_view s) {
+        for (const auto& v : recent_)
+            if (v == s && !v.empty()) return v;
+        const auto kept = keep(s);
+        recent_[recent_next_++ % recent_.size()] = kept;
+        return kept;
+    }
     std::size_t bytes() const { return bytes_; }
 
     arena() = default;
@@ -31,6 +41,8 @@ public:
         std::swap(next_, other.next_);
         std::swap(left_, other.left_);
         std::swap(bytes_, other.bytes_);
+        std::swap(recent_, other.recent_);
+        std::swap(recent_next_, other.recent_next_);
         return *this;
     }
     ~arena() {
@@ -64,6 +76,8 @@ private:
     char* next_ = nullptr;
     std::size_t left_ = 0;
     std::size_t bytes_ = 0;
+    std::array<std::string_view, 8> recent_{};
+    std::size_t recent_next_ = 0;
 };
 
 }  // namespace orbitmesh::engine::replay

@@ -4,7 +4,10 @@
 #include <cstring>
 #include <functional>
 #include <string_view>
-#include <unordered_map>
+#include <utility>
+
+#include "engine/replay/arena.hpp"
+#include "engine/replay/slot_index.hpp"
 
 #include "store/event_hash.hpp"
 
@@ -41,8 +44,45 @@ std::string checkpoint_name(const store::chain_checkpoint& c) {
 
 }  // namespace
 
+/// The newest stored hash of each stream a range has seen: one open-addressing probe per event,
+/// no node or string allocated per stream (names are kept in an arena).
+class head_table {
+public:
+    struct head {
+        std::string_view stream;
+        std::int64_t version = 0;
+        chain_hash hash{};
+    };
+
+    void reserve(std::size_t streams) {
+        heads_.reserve(streams);
+        index_.reserve(streams);
+    }
+    head* find(std::string_view stream) {
+        const auto i = index_.find(stream, [this](std::uint32_t k) { return heads_[k].stream; });
+        return i == slot_index::none ? nullptr : &heads_[i];
+    }
+    const head* find(std::string_view stream) const { return const_cast<head_table*>(this)->find(stream); }
+    /// Records `h` as the stream's newest hash; `at` is what find() returned for it.
+    void set(head* at, std::string_view stream, std::int64_t version, const chain_hash& h) {
+        if (at == nullptr) {
+            heads_.push_back({names_.keep(stream), version, h});
+            index_.insert(heads_.back().stream, static_cast<std::uint32_t>(heads_.size() - 1));
+            return;
+        }
+        at->version = version;
+        at->hash = h;
+    }
+
+private:
+    std::vector<head> heads_;
+    slot_index index_;
+    arena names_;
+};
+
 struct chain_check::cursor {
-    cursor(const store::log_chain& c, std::int64_t after_seq) : chain(c), after(after_seq) {
+    cursor(const store::log_chain& c, std::int64_t after_seq, std::int64_t last_seq) : chain(c), after(after_seq) {
+        heads.reserve(static_cast<std::size_t>(std::max<std::int64_t>(0, last_seq - after_seq) / 4 + 16));
         const auto& cps = chain.checkpoints;
         k = static_cast<std::size_t>(std::lower_bound(cps.begin(), cps.end(), after + 1, [](const auto& cp, std::int64_t s) {
                                          return cp.last_seq < s;
@@ -52,7 +92,7 @@ struct chain_check::cursor {
     const store::log_chain& chain;
     std::int64_t after;
     store::chain_hasher events, checkpoint;
-    store::stream_heads heads;
+    head_table heads;
     std::vector<border_event> borders;
     std::vector<chain_mismatch> found;
     std::int64_t hashed = 0;
@@ -65,9 +105,10 @@ struct chain_check::cursor {
     std::int64_t first_uncovered = 0;
 
     void add(const core::event_view& e, std::span<const std::uint8_t> hash, std::span<const std::uint8_t> stored_data) {
+        auto* prior = heads.find(e.stream);
         if (e.seq < chain.start_seq) {
             // Before the chain: the writer chained the stream's next event over zeros.
-            remember(e.stream, e.version, store::zero_hash);
+            heads.set(prior, e.stream, e.version, store::zero_hash);
             return;
         }
         ++hashed;
@@ -77,13 +118,13 @@ struct chain_check::cursor {
             found.push_back({e.seq, event_name(e.seq, e.stream, e.version), "a 32-byte hash", hash.empty() ? "none" : "malformed"});
         } else if (e.version <= 1) {
             compare(e, stored_data, store::zero_hash, stored);
-        } else if (auto it = heads.find(e.stream); it != heads.end() && it->second.version == e.version - 1) {
-            compare(e, stored_data, it->second.hash, stored);
+        } else if (prior != nullptr && prior->version == e.version - 1) {
+            compare(e, stored_data, prior->hash, stored);
         } else {
             borders.push_back({e.seq, e.version, e.time_ms, std::string(e.stream), std::string(e.type),
                                std::vector<std::uint8_t>(stored_data.begin(), stored_data.end()), stored});
         }
-        remember(e.stream, e.version, stored);
+        heads.set(prior, e.stream, e.version, stored);
         sum(e.seq, stored);
     }
 
@@ -91,12 +132,6 @@ struct chain_check::cursor {
         const auto expected = events.event(prev, e.seq, e.stream, e.version, e.type, e.time_ms, data);
         if (expected != stored)
             found.push_back({e.seq, event_name(e.seq, e.stream, e.version), store::to_hex(expected), store::to_hex(stored)});
-    }
-
-    void remember(std::string_view stream, std::int64_t version, const chain_hash& h) {
-        auto it = heads.find(stream);
-        if (it == heads.end()) it = heads.emplace(std::string(stream), store::stream_head{}).first;
-        it->second = store::stream_head{version, h};
     }
 
     // Adds the event's hash to the checkpoint that covers it.
@@ -141,7 +176,7 @@ chain_check::~chain_check() = default;
 void chain_check::prepare(store::log_chain chain, const std::vector<std::pair<std::int64_t, std::int64_t>>& ranges) {
     chain_ = std::move(chain);
     cursors_.clear();
-    for (const auto& [after, last] : ranges) cursors_.push_back(std::make_unique<cursor>(chain_, after));
+    for (const auto& [after, last] : ranges) cursors_.push_back(std::make_unique<cursor>(chain_, after, last));
 }
 
 void chain_check::add(std::size_t i, const core::event_view& e, std::span<const std::uint8_t> hash,
@@ -163,6 +198,18 @@ void check_links(const store::log_chain& chain, std::vector<chain_mismatch>& out
 }
 
 }  // namespace
+
+chain_hash chain_check::previous_hash(std::size_t range, std::string_view stream, std::int64_t version, store::event_scan& scan) const {
+    // The stream's newest event in the nearest earlier range that has it; when a log is read in
+    // seq ranges, most border events find their predecessor there without a query.
+    for (std::size_t j = range; j-- > 0;) {
+        const auto* head = std::as_const(cursors_[j]->heads).find(stream);
+        if (head == nullptr) continue;
+        if (head->version == version - 1) return head->hash;
+        break;  // a gap in the stream: ask the store what its previous event holds
+    }
+    return scan.stored_hash(stream, version - 1).value_or(store::zero_hash);
+}
 
 chain_result chain_check::finish(store::event_scan& scan, std::size_t max_mismatches) {
     chain_result r;
@@ -195,8 +242,9 @@ chain_result chain_check::finish(store::event_scan& scan, std::size_t max_mismat
             carry = nullptr;
         }
         if (c->open != none) carry = c.get();
+        const auto index = static_cast<std::size_t>(&c - cursors_.data());
         for (auto& b : c->borders) {
-            const auto prev = scan.stored_hash(b.stream, b.version - 1).value_or(store::zero_hash);
+            const auto prev = previous_hash(index, b.stream, b.version, scan);
             const auto expected = hasher.event(prev, b.seq, b.stream, b.version, b.type, b.time_ms, b.data);
             if (expected != b.stored)
                 c->found.push_back({b.seq, event_name(b.seq, b.stream, b.version), store::to_hex(expected), store::to_hex(b.stored)});

@@ -5,6 +5,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -55,6 +56,8 @@ public:
 
 private:
     struct cursor;
+    /// The stored hash of `stream`'s event before `version`, for an event of range `range`.
+    store::chain_hash previous_hash(std::size_t range, std::string_view stream, std::int64_t version, store::event_scan& scan) const;
     store::log_chain chain_;
     std::vector<std::unique_ptr<cursor>> cursors_;
 };

@@ -124,8 +124,8 @@ void fold(job_slot& slot, const core::event_view& e, arena& mem) {
         slot.first_seq = e.seq;
     }
     if (effects & core::effect_agent) {
-        slot.agent_id = mem.keep(text_of(f.agent_id));
-        slot.agent_name = mem.keep(text_of(f.agent_name));
+        slot.agent_id = mem.keep_shared(text_of(f.agent_id));
+        slot.agent_name = mem.keep_shared(text_of(f.agent_name));
     }
     if (effects & core::effect_outcome) {
         slot.exit_code = exit_code;
