@@ -35,8 +35,9 @@ set(CPACK_DEBIAN_PACKAGE_SECTION admin)
 # Library dependencies come from dpkg-shlibdeps (libsqlite3, libssl, libyaml-cpp, libjemalloc, ...).
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_PACKAGE_DEPENDS "adduser")
-# nodejs: script steps and wasm jobs; bubblewrap: `agent --sandbox`.
-set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "nodejs, bubblewrap")
+# nodejs: script steps and wasm jobs; bubblewrap: `agent --sandbox`; libpq5: `--store postgres://`
+# (opened at run time by store/postgres/libpq_loader.cpp, so shlibdeps does not see it).
+set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "nodejs, bubblewrap, libpq5")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
     ${ORBITMESH_PACKAGING_DIR}/debian/postinst ${ORBITMESH_PACKAGING_DIR}/debian/prerm
     ${ORBITMESH_PACKAGING_DIR}/debian/postrm ${ORBITMESH_PACKAGING_DIR}/debian/conffiles)

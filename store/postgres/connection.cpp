@@ -2,6 +2,8 @@
 
 #include <charconv>
 
+#include "store/postgres/libpq_loader.hpp"
+
 namespace orbitmesh::store::postgres {
 namespace {
 
@@ -40,6 +42,7 @@ std::string redacted(std::string_view url) {
 }
 
 void check_url(std::string_view url) {
+    require_libpq();
     char* err = nullptr;
     PQconninfoOption* opts = PQconninfoParse(std::string(url).c_str(), &err);
     if (opts == nullptr) {
