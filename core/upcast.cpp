@@ -60,4 +60,17 @@ bool upcast(event& e, std::span<const upcaster> table) {
     return changed;
 }
 
+void upcast_packed(std::string_view type, std::int64_t seq, std::span<const std::uint8_t>& data,
+                   std::vector<std::uint8_t>& scratch) {
+    if (!has_upcasters(type)) return;  // rare by construction: only types whose schema changed
+    event e;
+    e.seq = seq;
+    e.type = std::string(type);
+    e.data = data.empty() ? json() : json::from_msgpack(data.begin(), data.end());
+    if (!upcast(e)) return;
+    scratch.clear();
+    json::to_msgpack(e.data, scratch);
+    data = scratch;
+}
+
 }  // namespace orbitmesh::core

@@ -1,6 +1,8 @@
 #pragma once
+#include <cstdint>
 #include <span>
 #include <string_view>
+#include <vector>
 
 #include "core/event.hpp"
 #include "core/json.hpp"
@@ -35,5 +37,11 @@ bool has_upcasters(std::string_view type, std::span<const upcaster> table = upca
 /// Brings `e.data` to the current schema of `e.type`. Returns whether it changed anything.
 /// Throws core::error{storage} for data written by a newer build (a schema above the current).
 bool upcast(event& e, std::span<const upcaster> table = upcasters());
+
+/// For readers that look at stored MessagePack in place (event_view): when `type` ever changed,
+/// brings `data` (of event `seq`) to the current schema in `scratch` and points `data` at it.
+/// Throws core::json::exception for unreadable data, core::error{storage} as upcast does.
+void upcast_packed(std::string_view type, std::int64_t seq, std::span<const std::uint8_t>& data,
+                   std::vector<std::uint8_t>& scratch);
 
 }  // namespace orbitmesh::core

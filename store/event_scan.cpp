@@ -91,23 +91,11 @@ void event_scan::impl::run(const raw_statement& q, const std::filesystem::path& 
         v.time_ms = sqlite3_column_int64(s, 5);
         const auto* h = static_cast<const std::uint8_t*>(sqlite3_column_blob(s, 6));
         hash = {h, static_cast<std::size_t>(sqlite3_column_bytes(s, 6))};
-        if (core::has_upcasters(v.type)) {
-            // Rare by construction: only types whose schema changed, and only their old events.
-            core::event e;
-            e.seq = v.seq;
-            e.type = std::string(v.type);
-            try {
-                e.data = v.data.empty() ? core::json() : core::json::from_msgpack(v.data.begin(), v.data.end());
-            } catch (const core::json::exception& err) {
-                throw core::error{core::error_kind::storage, "store " + file.string() + ": event " +
-                                                                 std::to_string(v.seq) + " has unreadable data (" +
-                                                                 err.what() + ")"};
-            }
-            if (core::upcast(e)) {
-                scratch.clear();
-                core::json::to_msgpack(e.data, scratch);
-                v.data = scratch;
-            }
+        try {
+            core::upcast_packed(v.type, v.seq, v.data, scratch);
+        } catch (const core::json::exception& err) {
+            throw core::error{core::error_kind::storage, "store " + file.string() + ": event " + std::to_string(v.seq) +
+                                                             " has unreadable data (" + err.what() + ")"};
         }
         fn(v);  // the caller's exceptions pass through; the scope resets the statement
     }

@@ -9,7 +9,7 @@
 
 #include "core/error.hpp"
 #include "engine/hub/hub_log.hpp"
-#include "store/event_scan.hpp"
+#include "store/event_source.hpp"
 
 namespace orbitmesh::engine {
 
@@ -126,8 +126,8 @@ void event_feed::run() {
         more = false;
         if (live.empty()) continue;
         try {
-            if (!scan_) scan_ = std::make_unique<store::event_scan>(opts_.store_file);
-            const auto last = scan_->bounds().last_seq;
+            if (!scan_) scan_ = store::open_event_source(opts_.store_url, opts_.store_file);
+            const auto last = scan_->last_seq();
             const auto now = steady_ms();
             for (auto& c : live) more = serve(c, last, now) || more;
         } catch (const std::exception& e) {

@@ -11,13 +11,14 @@
 #include "transport/http_types.hpp"
 
 namespace orbitmesh::store {
-class event_scan;
+class event_source;
 }
 
 namespace orbitmesh::engine {
 
 /// The live side of `GET /api/v1/events`: one thread that tails the event log (its own read
-/// connection) after every commit and writes what each client's filter matches, in seq order.
+/// connection, SQLite or PostgreSQL) after every commit (and every second: on a shared
+/// PostgreSQL store other hubs commit too) and writes what each client's filter matches, in seq order.
 /// Clients pull: each has a cursor (the last seq it was given) and at most one piece in flight,
 /// so a slow client costs one piece of memory and falls behind on its own; one whose piece is
 /// not taken within the write timeout is disconnected (it resumes by id). Thread-safe; hold it
@@ -25,7 +26,8 @@ namespace orbitmesh::engine {
 class event_feed : public std::enable_shared_from_this<event_feed> {
 public:
     struct options {
-        std::filesystem::path store_file;
+        std::filesystem::path store_file;  // the SQLite store, when store_url is empty
+        std::string store_url;             // a postgres:// store
         std::size_t max_clients = 256;
         std::int64_t write_timeout_ms = 10'000;  // a piece not taken by then: the client is too slow
         std::size_t piece_bytes = 64 << 10;      // what one write carries at most (about)
@@ -64,7 +66,7 @@ private:
     bool stop_ = false;
     std::uint64_t next_id_ = 1;
     std::map<std::uint64_t, std::shared_ptr<client>> clients_;
-    std::unique_ptr<store::event_scan> scan_;  // the feed thread's own
+    std::unique_ptr<store::event_source> scan_;  // the feed thread's own
     std::thread thread_;
 };
 

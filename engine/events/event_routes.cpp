@@ -48,10 +48,6 @@ std::int64_t keepalive_of(const http_request& req) {
 void add_event_stream_route(route_table& t, std::shared_ptr<event_feed> feed) {
     t.add("GET", "/api/v1/events", operators,
           [feed](const http_request& req, const route_params&, const core::principal&, http_reply reply) {
-              if (!feed)
-                  throw core::error(core::error_kind::unavailable,
-                                    "the event stream reads the SQLite event log and is not available on a PostgreSQL "
-                                    "store yet; use the long-poll routes (job wait, job logs, run events)");
               auto filter = event_filter::from_query(req.query);
               const auto after = resume_point(req);
               const auto id = feed->open(std::move(filter), after, keepalive_of(req));

@@ -209,7 +209,7 @@ std::shared_ptr<route_table> all_routes(const std::shared_ptr<hub>& h, const std
                                         const std::shared_ptr<event_feed>& feed, build_info build) {
     auto routes = std::make_shared<route_table>();
     add_hub_routes(*routes, h, build);
-    add_event_stream_route(*routes, store_url.empty() ? feed : nullptr);  // the feed reads the SQLite file
+    add_event_stream_route(*routes, feed);
     add_twin_routes(*routes, h);
     add_workflow_routes(*routes, workflows, post);
     add_replay_routes(*routes, store, store_url);
@@ -271,7 +271,7 @@ int run_hub(const hub_options& opts) {
     auto tokens = attach_tokens(*h, *store, key, revoked);
     // The event stream tails the log on its own thread and read connection, woken after each commit.
     auto feed = std::make_shared<event_feed>(event_feed::options{
-        .store_file = store_file(opts), .max_clients = opts.max_event_clients, .write_timeout_ms = opts.event_write_timeout_ms});
+        .store_file = store_file(opts), .store_url = opts.store_url, .max_clients = opts.max_event_clients, .write_timeout_ms = opts.event_write_timeout_ms});
     h->on_commit([feed] { feed->notify(); });
     std::shared_ptr<otlp_exporter> otlp;
     if (!opts.otlp_endpoint.empty()) {

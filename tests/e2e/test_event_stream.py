@@ -8,6 +8,7 @@ import pytest
 
 import auth_helpers as auth
 from e2e_helpers import read_events, wait_until
+from pg_server import both_stores
 from sse_client import SseClient
 
 
@@ -43,6 +44,7 @@ def assert_no_more(client, wait=0.7):
     raise AssertionError(f"an event the store does not have past the end: {extra!r}")
 
 
+@both_stores
 @pytest.mark.deadline(100)
 def test_resume_by_last_event_id_none_missing_or_repeated_also_across_kill9(mesh):
     hub = mesh.start_hub()
@@ -85,6 +87,7 @@ def test_resume_by_last_event_id_none_missing_or_repeated_also_across_kill9(mesh
     c.close()
 
 
+@both_stores
 @pytest.mark.deadline(60)
 def test_unfiltered_stream_is_the_event_log_and_live_only_without_a_resume_point(mesh):
     hub = mesh.start_hub()
