@@ -56,6 +56,8 @@ public:
     /// An event happened (posted, a job or run ended): starts a run for each event trigger it
     /// matches; returns how many. Their batches are queued before the caller's next commit.
     int on_event(const std::string& type, const core::json& data, const std::string& correlation_key);
+    /// Whether any registered workflow (newest versions) has an enabled event trigger.
+    bool any_event_trigger() const;
     /// `POST /api/v1/hooks/WORKFLOW/TRIGGER`: checks the signature and timestamp (401 otherwise,
     /// nothing started), maps inputs, starts one run; replies 202 {run_id} once it is committed.
     void webhook(const webhook_delivery& d, api_reply reply);

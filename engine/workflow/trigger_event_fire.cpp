@@ -51,8 +51,16 @@ core::json map_inputs(const core::workflow_trigger& t, const core::json& context
     return inputs;
 }
 
+bool trigger_engine::any_event_trigger() const {
+    for (const auto* w : runner_->registry().latest())
+        for (const auto& t : w->definition->triggers)
+            if (t.enabled && t.type == core::trigger_type::event) return true;
+    return false;
+}
+
 int trigger_engine::on_event(const std::string& type, const core::json& data, const std::string& correlation_key) {
     ++events_seen_;
+    if (!any_event_trigger()) return 0;
     const std::string owner_run = owner_run_of(type, data);
     const auto* owner = owner_run.empty() ? nullptr : runner_->find_run(owner_run);
     const std::string occurrence = core::new_id();
@@ -83,6 +91,12 @@ int trigger_engine::on_event(const std::string& type, const core::json& data, co
 
 void trigger_engine::job_ended(const core::job_record& job) {
     if (recovering_) return;
+    // Every job's end passes here: without event triggers, skip building its JSON twice over
+    // (it was a fifth of the hub's CPU at 10,000 jobs/s).
+    if (!any_event_trigger()) {
+        events_seen_ += 2;
+        return;
+    }
     const auto data = core::to_json(job);
     on_event("job." + std::string(core::to_string(job.state)), data, job.id);
     on_event(std::string(job_finished_event), data, job.id);
