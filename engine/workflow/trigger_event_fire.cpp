@@ -63,15 +63,20 @@ int trigger_engine::on_event(const std::string& type, const core::json& data, co
     if (!any_event_trigger()) return 0;
     const std::string owner_run = owner_run_of(type, data);
     const auto* owner = owner_run.empty() ? nullptr : runner_->find_run(owner_run);
-    const std::string occurrence = core::new_id();
-    const core::json context{{"event", {{"type", type}, {"data", data}, {"correlation_key", correlation_key}}},
-                             {"data", data},
-                             {"trigger", original_names(data)}};
+    // Made on the first trigger the event matches: most events match none.
+    std::string occurrence;
+    core::json context;
     int started = 0;
     for (const auto* w : runner_->registry().latest()) {
         if (owner && owner->workflow_id == w->id) continue;
         for (const auto& t : w->definition->triggers) {
             if (!t.enabled || t.type != core::trigger_type::event || !event_matches(w->id, t, type, data)) continue;
+            if (occurrence.empty()) {
+                occurrence = core::new_id();
+                context = {{"event", {{"type", type}, {"data", data}, {"correlation_key", correlation_key}}},
+                           {"data", data},
+                           {"trigger", original_names(data)}};
+            }
             core::json inputs;
             try {
                 if (!t.filter.empty() && !core::truthy(core::evaluate(core::parse_expression_field(t.filter), context))) continue;
