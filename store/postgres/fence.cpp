@@ -111,8 +111,9 @@ bool fence::admit(const core::event& e, std::string& why) {
     auto next = fence_step(row, f, why);
     if (!next) return false;
     if (row && next->attempt == row->attempt && next->at == row->at) return true;
+    const std::string at(1, static_cast<char>(next->at));  // params keep views: it must outlive the call
     params w;
-    w.text(job_id).int64(next->attempt).text(std::string(1, static_cast<char>(next->at)));
+    w.text(job_id).int64(next->attempt).text(at);
     db_.run_prepared("write_fence", w, "writing the fence of job " + job_id);
     return true;
 }
