@@ -187,6 +187,11 @@ public:
     virtual std::vector<log_line> load_logs(const std::string& job_id, std::int64_t after_seq, std::size_t limit) = 0;
     /// Highest committed seq (0 for an empty log).
     virtual std::int64_t last_seq() = 0;
+    /// Shared store: the streams starting with `prefix` whose first event a hub other than
+    /// `hub_id` appended (the runs another hub drives). Empty for a store of one hub.
+    virtual std::vector<std::string> streams_begun_elsewhere(std::string_view /*prefix*/, const std::string& /*hub_id*/) {
+        return {};
+    }
     /// Thread-safe.
     virtual store_stats stats() const = 0;
 };

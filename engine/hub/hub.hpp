@@ -322,6 +322,7 @@ private:
     std::unordered_map<std::string, std::int64_t> hub_age_;   // hub -> heartbeat age at the last report
     std::set<std::string> dead_hubs_;
     std::set<std::pair<std::string, int>> reclaim_armed_;      // (job, attempt) of dead hubs' jobs
+    std::unordered_set<std::string> runs_elsewhere_;          // run streams other hubs drive (not replayed here)
     std::uint64_t session_counter_ = 0;
 };
 

@@ -125,7 +125,10 @@ void hub::adopt(const core::job_record& before, core::job_record& job) {
     // A cancellation requested on another hub reaches the agent connected here.
     if (local && job.cancel_requested && !before.cancel_requested)
         send_cancel(id, job.attempt, "cancelled by request (on another hub)");
-    if (core::is_terminal(job.state) && !core::is_terminal(before.state)) job_ended(id);
+    if (core::is_terminal(job.state) && !core::is_terminal(before.state)) {
+        job_ended(id);
+        rows_committed({{id, job.version}});  // the hub that ended it writes its row; memory may let it go
+    }
 }
 
 void hub::handle_refused(const std::vector<store::refused_event>& refused) {

@@ -27,6 +27,9 @@ bool ends_with_dash(const std::string& s) { return !s.empty() && s.back() == '-'
 void hub::recover() {
     const std::int64_t from = restore_snapshot();
     folded_seq_ = from;
+    // Shared store: the hub that started a run drives it; this one must not resume it too.
+    if (opts_.shared_store)
+        for (auto& s : store_.streams_begun_elsewhere("run-", opts_.hub_id)) runs_elsewhere_.insert(std::move(s));
     std::size_t events = 0, skipped = 0;
     store_.for_each_event([&](const core::event& e) {
         ++events;
@@ -123,7 +126,7 @@ void hub::fold_event(const core::event& e) {
         }
     } else if (starts_with(e.stream, "twin-")) {
         fold_twin(e);  // hub_twin.cpp
-    } else {
+    } else if (!runs_elsewhere_.count(e.stream)) {
         for (auto& o : observers_) o->replay(e);
     }
 }

@@ -1,5 +1,7 @@
 #include "store/postgres/fence.hpp"
 
+#include "store/postgres/connection.hpp"
+
 namespace orbitmesh::store::postgres {
 namespace {
 

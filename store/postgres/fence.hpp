@@ -7,9 +7,10 @@
 
 #include "core/event.hpp"
 #include "core/job_machine.hpp"
-#include "store/postgres/connection.hpp"
 
 namespace orbitmesh::store::postgres {
+
+class connection;  // connection.hpp (libpq's headers, which the fence's unit test does without)
 
 /// What the database knows of one job for fencing (the `job_fence` table): its current attempt
 /// and where that attempt stands. Kept by the shared store's writers inside the append

@@ -104,6 +104,9 @@ public:
         return read([&](postgres::reader& r) { return r.load_logs(job_id, after_seq, limit); });
     }
     std::int64_t last_seq() override { return read([](postgres::reader& r) { return r.last_seq(); }); }
+    std::vector<std::string> streams_begun_elsewhere(std::string_view prefix, const std::string& hub_id) override {
+        return read([&](postgres::reader& r) { return r.streams_begun_elsewhere(prefix, hub_id); });
+    }
     std::vector<std::pair<std::string, std::int64_t>> load_job_versions() override {
         return read([](postgres::reader& r) { return r.load_job_versions(); });
     }
