@@ -172,6 +172,7 @@ void hub::dispatch() {
     for (const auto& c : choices) {
         auto* job = find_job(c.job_id);
         auto& agent = *agents_.at(c.agent_id);
+        if (opts_.shared_store) unassigned_.insert_or_assign(job->id, *job);  // to go back to if the fence refuses it
         record(*job, core::job_event::assigned,
                {{"attempt", job->attempt + 1}, {"agent_id", agent.rec.id}, {"agent_name", agent.rec.name}}, batch);
         agent.jobs.insert(job->id);
@@ -180,7 +181,10 @@ void hub::dispatch() {
     }
     // Commit the assignment before sending it (ARCHITECTURE.md: pitfalls).
     persist(std::move(batch), [this, sends] {
-        for (const auto& [id, attempt] : *sends) send_assign(id, attempt);
+        for (const auto& [id, attempt] : *sends) {
+            unassigned_.erase(id);
+            send_assign(id, attempt);
+        }
     });
 }
 

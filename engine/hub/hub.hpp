@@ -323,6 +323,7 @@ private:
     std::set<std::string> dead_hubs_;
     std::set<std::pair<std::string, int>> reclaim_armed_;      // (job, attempt) of dead hubs' jobs
     std::unordered_set<std::string> runs_elsewhere_;          // run streams other hubs drive (not replayed here)
+    std::unordered_map<std::string, core::job_record> unassigned_;  // jobs as they were before an uncommitted assignment
     std::uint64_t session_counter_ = 0;
 };
 

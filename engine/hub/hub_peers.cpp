@@ -16,6 +16,10 @@ namespace orbitmesh::engine {
 namespace {
 
 constexpr std::int64_t dead_after_ms = 3000;  // three missed 1 s heartbeats
+/// How long another hub's new job waits before this hub competes for it: the hub it was submitted
+/// to dispatches it at once when it can, and racing it for every job mostly loses (a refused
+/// assignment and a reload each). A job only this hub's agents can run starts this much later.
+constexpr std::int64_t foreign_grace_ms = 100;
 
 bool in_flight(const core::job_record& j) {
     return j.state == core::job_state::assigned || j.state == core::job_state::running;
@@ -51,7 +55,12 @@ void hub::fold_foreign(const core::event& e) {
         ++state_counts_[static_cast<std::size_t>(fresh.state)];
         auto& j = jobs_.emplace(id, std::move(fresh)).first->second;
         if (!j.spec.idempotency_key.empty()) idempotency_[j.spec.idempotency_key] = {id, j.created_ms};
-        dispatcher_.enqueue(j);  // dispatchable here when an agent of this hub matches
+        deadlines_->after(foreign_grace_ms, [this, id] {  // then dispatchable here when an agent matches
+            auto* k = find_job(id);
+            if (!k || k->state != core::job_state::pending) return;
+            dispatcher_.enqueue(*k);
+            schedule_dispatch();
+        });
         return;
     }
     const core::job_record before = *job;
@@ -134,10 +143,27 @@ void hub::adopt(const core::job_record& before, core::job_record& job) {
 void hub::handle_refused(const std::vector<store::refused_event>& refused) {
     std::set<std::string> stale;
     for (const auto& r : refused) {
+        if (r.stream.rfind("job-", 0) != 0) continue;
+        auto id = r.stream.substr(4);
+        auto* job = find_job(id);
+        auto was = unassigned_.find(id);
+        auto mine = job ? agents_.find(job->agent_id) : agents_.end();
+        const bool still_ours = job && job->state == core::job_state::assigned && mine != agents_.end() &&
+                                mine->second->peer;  // not yet replaced by the log's version
+        if (still_ours && r.type == core::job_event::assigned && was != unassigned_.end()) {
+            // Lost the race for a queued job (the common case): back to how it was, out of this
+            // hub's queue; the winner's assignment arrives through the follower. No reload.
+            const core::job_record before = *job;
+            *job = std::move(was->second);
+            unassigned_.erase(was);
+            adopt(before, *job);
+            dispatcher_.remove(id);
+            continue;
+        }
         hub_log(core::log::level::info, "shared store: another hub got there first: " + r.type + " of " + r.stream +
                                             " refused (" + r.reason + ")",
-                {{"job_id", r.stream.rfind("job-", 0) == 0 ? r.stream.substr(4) : std::string{}}});
-        if (r.stream.rfind("job-", 0) == 0) stale.insert(r.stream.substr(4));
+                {{"job_id", id}});
+        stale.insert(std::move(id));
     }
     for (const auto& id : stale) reload_job(id);
     schedule_dispatch();

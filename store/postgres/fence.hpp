@@ -4,6 +4,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include "core/event.hpp"
 #include "core/job_machine.hpp"
@@ -40,11 +41,20 @@ std::optional<fence_row> fence_step(const std::optional<fence_row>& row, const f
 class fence {
 public:
     explicit fence(connection& db);
-    /// Starts a transaction: forgets the versions read by the last one.
-    void begin() { versions_.clear(); }
-    /// Checks a job event against `job_fence` and records its step there; false (and `why`) when
-    /// refused. Events of other streams always pass.
+    /// Starts a transaction (or follows a rollback): forgets what the last one read and wrote.
+    void begin() {
+        versions_.clear();
+        rows_.clear();
+        dirty_.clear();
+    }
+    /// Reads, in two queries, the fence rows and stream versions of every stream of `events` not
+    /// read yet in this transaction (instead of a round trip per event).
+    void prefetch(const std::vector<core::event>& events);
+    /// Checks a job event against `job_fence` and records its step (written by flush()); false
+    /// (and `why`) when refused. Events of other streams always pass.
     bool admit(const core::event& e, std::string& why);
+    /// Writes the steps admit() recorded, in one statement.
+    void flush();
     /// The version `e` gets in its stream: one past the database's last (the hub's own count may
     /// lag events other hubs appended).
     std::int64_t next_version(const std::string& stream);
@@ -54,6 +64,8 @@ public:
 private:
     connection& db_;
     std::unordered_map<std::string, std::int64_t> versions_;
+    std::unordered_map<std::string, std::optional<fence_row>> rows_;  // job id -> its row in this transaction
+    std::vector<std::string> dirty_;  // job ids whose row changed since the last flush
 };
 
 }  // namespace orbitmesh::store::postgres

@@ -139,6 +139,7 @@ void writer::write(const write_batch& b, bool earlier_failed) {
 void writer::write_shared(const write_batch& b) {
     std::unordered_set<std::string> refused;
     std::string why;
+    fence_->prefetch(b.events);
     for (const auto& e : b.events) {
         if (refused.count(e.stream)) continue;
         if (!fence_->admit(e, why)) {
@@ -150,6 +151,7 @@ void writer::write_shared(const write_batch& b) {
         r.version = fence_->next_version(e.stream);
         insert_event(r);
     }
+    fence_->flush();
     for (const auto& j : b.jobs) {
         const auto stream = "job-" + j.id;
         if (refused.count(stream)) continue;
