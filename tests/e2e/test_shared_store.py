@@ -8,13 +8,12 @@ ledger is both what the shell jobs wrote and the events in the database. Real pr
 import collections
 import json
 import queue
-import textwrap
 import threading
 import time
 
 import pytest
 
-from workflow_helpers import RUN_DONE
+from workflow_helpers import wait_run, write_ledger_flow
 from e2e_helpers import (FAST_RECONNECT, assert_one_error_line, assert_ran_once_each, psql_rows, read_events, terminal_events_by_job,
                          wait_until)
 
@@ -154,26 +153,13 @@ def test_a_run_driven_by_one_hub_runs_its_steps_on_another_hubs_agent(mesh, pg_u
     a, b = start_hubs(mesh, pg_url, 2)
     mesh.start_agent(b, "only", concurrency=2)  # hub A has no agent at all
     ledger = mesh.path("ledger")
-    flow = mesh.path("flow.yaml")
-    with open(flow, "w", encoding="utf-8") as f:
-        f.write(textwrap.dedent(f"""
-            id: across
-            steps:
-              - id: first
-                run: "sleep 1; echo wf-first >> {ledger}"
-              - id: second
-                needs: [first]
-                run: echo wf-second >> {ledger}
-        """).lstrip())
+    flow = write_ledger_flow(mesh, "across", ledger)
     rc, out, err = mesh.cli("run", flow, "--detach", hub=a)
     assert rc == 0, err
     run_id = out.strip()
     # A hub started while the run is in flight folds it but does not drive it too (no step twice).
     mesh.start_hub(args=[*SHARED, "--hub-id", "hub-late"])
 
-    def run_done():
-        status, body = a.get(f"/api/v1/runs/{run_id}?wait=2s", timeout=10)
-        return body if status == 200 and body["state"] in RUN_DONE else None
-    run = wait_until(run_done, 40, f"run {run_id} to finish on hub A", interval=0.2)
+    run = wait_run(a, run_id, timeout=40)
     assert run["state"] == "succeeded", run
     assert_ran_once_each(ledger, {"wf-first", "wf-second"})
