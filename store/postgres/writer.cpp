@@ -57,6 +57,9 @@ std::string record_text(const core::json& j) { return j.dump(-1, ' ', false, cor
 writer::writer(connection& db, std::string hub_id) : db_(db), hub_id_(std::move(hub_id)) {
     const char* doing = "preparing the store's statements";
     if (!hub_id_.empty()) {
+        // The fence's `= ANY($1)` lookups: a generic plan guesses the array's selectivity and may
+        // scan the whole log once it outgrows its first plans; plan each with its array.
+        db_.exec("SET plan_cache_mode = force_custom_plan", "setting the writer's planning");
         fence_ = std::make_unique<fence>(db_);
         db_.prepare("upsert_job_fenced", upsert_job_fenced_sql, doing);
     }
