@@ -36,6 +36,8 @@ struct serve_flags {
     int breaker_threshold = 5;
     std::string balance = "least-loaded";
     std::string store;
+    bool shared_store = false;
+    std::string hub_id;
     std::string node, script_timeout = "10s";
     int script_memory = 128;
     std::vector<std::string> http_allow, notify_channels;
@@ -104,6 +106,12 @@ engine::hub_options to_options(const serve_flags& f) {
     const auto store = parse_store_flag(f.store);
     o.store_path = store.sqlite_path;
     o.store_url = store.url;
+    if (f.shared_store && o.store_url.empty())
+        throw core::error(core::error_kind::usage,
+                          "--shared-store needs a PostgreSQL store: add --store postgres://USER@HOST:PORT/DB");
+    if (!f.hub_id.empty() && !f.shared_store) throw core::error(core::error_kind::usage, "--hub-id needs --shared-store");
+    o.shared_store = f.shared_store;
+    o.hub_id = f.hub_id;
     if (f.durability == "full") o.durability = store::durability::full;
     else if (f.durability == "normal") o.durability = store::durability::normal;
     else throw core::error(core::error_kind::usage, "--durability must be full or normal, got \"" + f.durability + "\"");
@@ -119,7 +127,7 @@ engine::hub_options to_options(const serve_flags& f) {
     o.max_reassign = f.max_reassign;
     o.retain_jobs = f.retain_jobs;
     o.retain_runs = std::max<std::size_t>(1, f.retain_runs);
-    o.snapshot_every = f.snapshot_every;
+    o.snapshot_every = f.shared_store ? 0 : f.snapshot_every;  // no snapshots of a shared log
     o.breaker_threshold = std::max(1, f.breaker_threshold);
     auto b = engine::parse_balance_policy(f.balance);
     if (!b) throw core::error(core::error_kind::usage, "--balance must be least-loaded, round-robin, random or weighted");
@@ -160,6 +168,10 @@ void add_serve_command(CLI::App& app, command_context& ctx) {
     sub->add_option("--listen", f->listen, "Address to listen on, HOST:PORT (port 0 picks a free one)")->capture_default_str();
     sub->add_option("--data-dir", f->data_dir, "Where the event store lives (DATA_DIR/orbitmesh.db)")->capture_default_str();
     sub->add_option("--store", f->store, "Store URL: sqlite://PATH (default: DATA_DIR/orbitmesh.db)");
+    sub->add_flag("--shared-store", f->shared_store,
+                  "Several active hubs on one PostgreSQL --store: each serves agents and clients, the database fences them");
+    sub->add_option("--hub-id", f->hub_id, "With --shared-store: this hub's name to the others (default: HOST-RANDOM, kept in DATA_DIR/hub-id)")
+        ->type_name("ID");
     sub->add_option("--workflows", f->workflows, "Register every *.yaml, *.yml and *.json workflow file in this directory at start")
         ->type_name("DIR");
     sub->add_option("--port-file", f->port_file, "Write the bound port to this file once listening");

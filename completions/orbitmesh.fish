@@ -17,6 +17,8 @@ complete -c orbitmesh -n "__fish_seen_subcommand_from serve replay token" -l sto
 complete -c orbitmesh -n "__fish_seen_subcommand_from agent" -l server -d "Hub address; repeat or comma list to fail over" -x
 complete -c orbitmesh -n "__fish_seen_subcommand_from serve" -l retain-jobs -d "Finished jobs kept in memory" -x
 complete -c orbitmesh -n "__fish_seen_subcommand_from serve" -l retain-runs -d "Finished runs kept in memory" -x
+complete -c orbitmesh -n "__fish_seen_subcommand_from serve" -l shared-store -d "Several active hubs on the PostgreSQL store"
+complete -c orbitmesh -n "__fish_seen_subcommand_from serve" -l hub-id -d "This hub's id (with --shared-store)" -x
 complete -c orbitmesh -n "__fish_seen_subcommand_from serve" -l snapshot-every -d "Events between snapshots" -x
 complete -c orbitmesh -n "__fish_seen_subcommand_from serve" -l event-write-timeout -d "Drop an event-stream client this slow" -x
 complete -c orbitmesh -n "__fish_seen_subcommand_from serve" -l max-event-clients -d "Event-stream clients at once" -x

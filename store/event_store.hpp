@@ -74,6 +74,14 @@ struct snapshot_blob {
     std::string data;
 };
 
+/// An event a shared store's fence refused (SPEC §10): another hub got there first (a second
+/// assignment of one attempt, a result for an attempt that is no longer current, a second end).
+struct refused_event {
+    std::string stream;
+    std::string type;
+    std::string reason;
+};
+
 /// Everything one group of hub decisions writes, committed atomically in one transaction.
 /// `events` get their global `seq` from the store; projection rows are upserts.
 struct write_batch {
@@ -84,6 +92,9 @@ struct write_batch {
     std::vector<run_row> runs;               // upsert into `runs`
     std::vector<idempotency_row> keys;       // upsert into `idempotency_keys`
     std::optional<snapshot_blob> snapshot;   // written last, stamped with the seq reached
+    /// Shared store only: filled with the events its fence dropped before `done` runs (their
+    /// stream's later events in the batch and its projection row are dropped too).
+    std::shared_ptr<std::vector<refused_event>> refused;
     bool empty() const {
         return events.empty() && jobs.empty() && agents.empty() && logs.empty() && runs.empty() && keys.empty() &&
                !snapshot;
@@ -117,6 +128,10 @@ public:
         /// (a standby) until the holder's session ends, then opens. Offline writers (`token
         /// create`) pass false and only serialize their appends.
         bool exclusive = true;
+        /// PostgreSQL, `serve --shared-store`: several active hubs append to one database. Events
+        /// carry this hub id as their origin, job events pass the store's fence, stream versions
+        /// are renumbered from the database and every commit NOTIFYs the other hubs. Empty: off.
+        std::string hub_id = {};
         /// Called once, before the open waits for another hub's lock (for the log).
         std::function<void(const std::string&)> on_wait = {};
         durability mode = durability::full;
@@ -172,6 +187,11 @@ public:
     virtual std::vector<log_line> load_logs(const std::string& job_id, std::int64_t after_seq, std::size_t limit) = 0;
     /// Highest committed seq (0 for an empty log).
     virtual std::int64_t last_seq() = 0;
+    /// Shared store: the streams starting with `prefix` whose first event a hub other than
+    /// `hub_id` appended (the runs another hub drives). Empty for a store of one hub.
+    virtual std::vector<std::string> streams_begun_elsewhere(std::string_view /*prefix*/, const std::string& /*hub_id*/) {
+        return {};
+    }
     /// Thread-safe.
     virtual store_stats stats() const = 0;
 };

@@ -67,9 +67,11 @@ void hub::flush_staged() {
     staged_callbacks_.clear();
     store::write_batch batch = std::move(staged_);
     staged_ = {};
+    if (opts_.shared_store) batch.refused = std::make_shared<std::vector<store::refused_event>>();
     try {
-        store_.submit(std::move(batch), [self = shared_from_this(), callbacks, ended](std::exception_ptr err) {
-            boost::asio::post(self->strand_, [self, callbacks, ended, err] {
+        auto refused = batch.refused;
+        store_.submit(std::move(batch), [self = shared_from_this(), callbacks, ended, refused](std::exception_ptr err) {
+            boost::asio::post(self->strand_, [self, callbacks, ended, err, refused] {
                 if (err) {
                     try {
                         std::rethrow_exception(err);
@@ -78,6 +80,9 @@ void hub::flush_staged() {
                     }
                     return;
                 }
+                // Another hub got there first: memory follows the log before anything acts on it.
+                if (refused && !refused->empty())
+                    guarded([&] { self->handle_refused(*refused); }, [] { return "refused events"; });
                 for (auto& cb : *callbacks) guarded(cb, [] { return "a callback after a commit"; });
                 for (auto& l : self->commit_listeners_) guarded(l, [] { return "a commit listener"; });
                 if (!ended->empty())  // their rows are durable
@@ -167,6 +172,7 @@ void hub::dispatch() {
     for (const auto& c : choices) {
         auto* job = find_job(c.job_id);
         auto& agent = *agents_.at(c.agent_id);
+        if (opts_.shared_store) unassigned_.insert_or_assign(job->id, *job);  // to go back to if the fence refuses it
         record(*job, core::job_event::assigned,
                {{"attempt", job->attempt + 1}, {"agent_id", agent.rec.id}, {"agent_name", agent.rec.name}}, batch);
         agent.jobs.insert(job->id);
@@ -175,7 +181,10 @@ void hub::dispatch() {
     }
     // Commit the assignment before sending it (ARCHITECTURE.md: pitfalls).
     persist(std::move(batch), [this, sends] {
-        for (const auto& [id, attempt] : *sends) send_assign(id, attempt);
+        for (const auto& [id, attempt] : *sends) {
+            unassigned_.erase(id);
+            send_assign(id, attempt);
+        }
     });
 }
 

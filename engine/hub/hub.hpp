@@ -31,6 +31,7 @@
 #include "transport/asio.hpp"
 #include "engine/hub/secret_store.hpp"
 #include "store/event_store.hpp"
+#include "store/shared_log.hpp"
 #include "transport/mesh_peer.hpp"
 
 namespace orbitmesh::engine {
@@ -108,6 +109,14 @@ public:
     /// from there). Call before recover().
     void on_commit(std::function<void()> fn) { commit_listeners_.push_back(std::move(fn)); }
 
+    // Shared store (SPEC §10, hub_peers.cpp). Thread-safe; the shared_log calls them.
+    /// Events other hubs appended, in seq order: folded into memory and acted on here.
+    void on_foreign_events(std::vector<core::event> events);
+    /// Every hub's heartbeat age: the jobs of a hub silent for 3 s are reclaimed.
+    void on_peer_hubs(std::vector<store::peer_hub> hubs);
+    /// The last seq recover() folded (where the follower starts).
+    std::int64_t folded_seq() const { return folded_seq_; }
+
     /// True once a store commit failed and the hub stopped itself.
     bool failed() const { return failed_; }
 
@@ -155,6 +164,19 @@ private:
     void keep_version(const core::event& e);
     std::pair<std::size_t, std::size_t> resume_recovered_jobs();  // (pending, in flight)
     void rewrite_lagging_rows();
+
+    // hub_peers.cpp: several hubs on one store
+    void fold_foreign(const core::event& e);
+    void fold_foreign_agent(const core::event& e);
+    /// Rebuilds a job from its stream in the store (the truth when memory disagrees) and adopts it.
+    void reload_job(const std::string& id);
+    /// Brings counts, the queue, agent slots and waiters in line after `job` changed from `before`
+    /// by another hub's doing.
+    void adopt(const core::job_record& before, core::job_record& job);
+    void handle_refused(const std::vector<store::refused_event>& refused);
+    /// The agent is connected to another hub that is alive (its jobs are that hub's to reclaim).
+    bool agent_elsewhere(const std::string& agent_id) const;
+    void send_cancel(const std::string& job_id, int attempt, const std::string& why);
 
     // hub_snapshot.cpp: snapshots of the live state
     void take_snapshot();
@@ -295,6 +317,13 @@ private:
     bool stopping_ = false;
     std::atomic<bool> failed_{false};
     std::string session_prefix_;
+    std::int64_t folded_seq_ = 0;
+    std::unordered_map<std::string, std::string> agent_hub_;  // agent -> the hub it is connected to
+    std::unordered_map<std::string, std::int64_t> hub_age_;   // hub -> heartbeat age at the last report
+    std::set<std::string> dead_hubs_;
+    std::set<std::pair<std::string, int>> reclaim_armed_;      // (job, attempt) of dead hubs' jobs
+    std::unordered_set<std::string> runs_elsewhere_;          // run streams other hubs drive (not replayed here)
+    std::unordered_map<std::string, core::job_record> unassigned_;  // jobs as they were before an uncommitted assignment
     std::uint64_t session_counter_ = 0;
 };
 

@@ -160,6 +160,12 @@ void hub::handle_hello(const std::shared_ptr<transport::mesh_peer>& peer, sessio
                 {{"agent_id", a.rec.id}, {"agent", a.rec.name}});
 
     store::write_batch batch;
+    if (opts_.shared_store) {
+        // It was connected to another hub (which died or lost it): its stream says it left there.
+        if (a.stream_state == core::agent_state::connected)
+            record_agent_event(a, core::agent_event::disconnected, batch, "moved to hub " + opts_.hub_id);
+        agent_hub_[id] = opts_.hub_id;
+    }
     auto ended = reconcile(a, peer, m.running, batch);
     a.rec.running = static_cast<int>(a.jobs.size());
     record_agent_event(a, core::agent_event::connected, batch);
@@ -178,7 +184,13 @@ std::vector<std::string> hub::reconcile(agent_entry& a, const std::shared_ptr<tr
     std::set<std::pair<std::string, int>> held;
     for (auto& r : running) held.emplace(std::move(r.job_id), r.attempt);
     std::vector<std::string> requeued;
-    for (const auto& job_id : std::vector<std::string>(a.jobs.begin(), a.jobs.end())) {
+    std::vector<std::string> on_it(a.jobs.begin(), a.jobs.end());
+    if (opts_.shared_store)  // and what other hubs assigned to it (it was connected there)
+        for (const auto& [id, job] : jobs_)
+            if (job.agent_id == a.rec.id && !a.jobs.count(id) &&
+                (job.state == core::job_state::assigned || job.state == core::job_state::running))
+                on_it.push_back(id);
+    for (const auto& job_id : on_it) {
         auto* job = find_job(job_id);
         if (!job || held.count({job_id, job->attempt}) || core::is_terminal(job->state)) continue;
         requeue(*job, "agent " + a.rec.name + " came back without the job", true, batch);
@@ -186,7 +198,10 @@ std::vector<std::string> hub::reconcile(agent_entry& a, const std::shared_ptr<tr
     }
     for (const auto& [job_id, attempt] : held) {
         // A stale attempt still running there: stop it (its result would be rejected anyway).
-        if (attempt_fence(attempt, a.rec.id).admits(find_job(job_id))) continue;
+        if (attempt_fence(attempt, a.rec.id).admits(find_job(job_id))) {
+            a.jobs.insert(job_id);  // assigned through another hub (shared store): it runs here now
+            continue;
+        }
         peer->send({{"t", msg::cancel}, {"job_id", job_id}, {"attempt", attempt}, {"reason", "stale attempt"},
                     {"grace_ms", opts_.cancel_grace_ms}});
     }
@@ -205,6 +220,7 @@ void hub::record_agent_event(agent_entry& a, std::string_view type, store::write
     core::json data{{"name", a.rec.name}, {"tags", a.rec.tags}, {"capabilities", a.rec.capabilities},
                     {"concurrency", a.rec.concurrency}, {"version", a.rec.version}};
     if (*kind == core::agent_event_kind::disconnected && !reason.empty()) data["reason"] = reason;
+    if (opts_.shared_store) data["hub"] = opts_.hub_id;  // where it is (or was) connected
     auto e = core::make_event(agent_stream(a.rec.id), a.version++, type, std::move(data), clock_.now_ms());
     a.stream_state = *kind == core::agent_event_kind::connected ? core::agent_state::connected : core::agent_state::disconnected;
     batch.events.push_back(std::move(e));

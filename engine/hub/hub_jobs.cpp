@@ -164,24 +164,8 @@ void hub::begin_cancel(core::job_record& job, const std::string& why, std::funct
     persist(std::move(batch), [this, id = job.id, attempt = job.attempt, why, done = std::move(done)] {
         auto* j = find_job(id);
         if (!j) return;
-        if (core::is_terminal(j->state)) {
-            job_ended(id);
-        } else {
-            auto it = agents_.find(j->agent_id);
-            bool reachable = it != agents_.end() && it->second->peer;
-            if (reachable)
-                it->second->peer->send({{"t", core::protocol::msg::cancel}, {"job_id", id}, {"attempt", attempt},
-                                        {"reason", why}, {"grace_ms", opts_.cancel_grace_ms}});
-            // If the agent never confirms (or is gone), the hub ends the job itself.
-            deadlines_->after(reachable ? opts_.cancel_grace_ms + 5000 : 0, [this, id, attempt] {
-                auto* k = find_job(id);
-                if (!attempt_fence(attempt).admits(k)) return;
-                store::write_batch b;
-                finish_job(*k, core::job_state::cancelled,
-                           {{"error", "cancelled; the agent did not confirm before the grace period ended"}}, b);
-                persist(std::move(b), [this, id] { job_ended(id); });
-            });
-        }
+        if (core::is_terminal(j->state)) job_ended(id);
+        else send_cancel(id, attempt, why);  // hub_peers.cpp
         if (done) done();
     });
 }

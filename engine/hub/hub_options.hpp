@@ -22,6 +22,10 @@ struct hub_options {
     std::filesystem::path data_dir = ".orbitmesh";
     std::filesystem::path store_path;  // empty = DATA_DIR/orbitmesh.db
     std::string store_url;             // postgres://…: the shared PostgreSQL store (SPEC §10)
+    /// `--shared-store`: several active hubs on the PostgreSQL store, this one named `hub_id`
+    /// (engine/hub/hub_peers.cpp). Off: one active hub, the others standbys.
+    bool shared_store = false;
+    std::string hub_id;
     std::filesystem::path port_file;   // empty = none
     std::filesystem::path workflows_dir;  // empty = none; every workflow file in it is registered at start
     store::durability durability = store::durability::full;

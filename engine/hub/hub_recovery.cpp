@@ -26,9 +26,14 @@ bool ends_with_dash(const std::string& s) { return !s.empty() && s.back() == '-'
 
 void hub::recover() {
     const std::int64_t from = restore_snapshot();
+    folded_seq_ = from;
+    // Shared store: the hub that started a run drives it; this one must not resume it too.
+    if (opts_.shared_store)
+        for (auto& s : store_.streams_begun_elsewhere("run-", opts_.hub_id)) runs_elsewhere_.insert(std::move(s));
     std::size_t events = 0, skipped = 0;
     store_.for_each_event([&](const core::event& e) {
         ++events;
+        folded_seq_ = e.seq;
         try {
             fold_event(e);
         } catch (const std::exception& err) {
@@ -115,9 +120,13 @@ void hub::fold_event(const core::event& e) {
         slot->version = e.version;
         slot->stream_state =
             e.type == core::agent_event::connected ? core::agent_state::connected : core::agent_state::disconnected;
+        if (auto where = e.data.find("hub"); where != e.data.end() && where->is_string()) {  // shared store
+            if (e.type == core::agent_event::connected) agent_hub_[slot->rec.id] = where->get<std::string>();
+            else if (agent_hub_[slot->rec.id] == where->get<std::string>()) agent_hub_.erase(slot->rec.id);
+        }
     } else if (starts_with(e.stream, "twin-")) {
         fold_twin(e);  // hub_twin.cpp
-    } else {
+    } else if (!runs_elsewhere_.count(e.stream)) {
         for (auto& o : observers_) o->replay(e);
     }
 }
@@ -205,6 +214,8 @@ void hub::rewrite_lagging_rows() {
         if (!job.spec.idempotency_key.empty()) batch.keys.push_back({"job", job.spec.idempotency_key, id, job.created_ms});
     }
     for (auto& [id, a] : agents_) {
+        // Shared store: an agent another hub says it has is that hub's to account for.
+        if (auto where = agent_hub_.find(id); where != agent_hub_.end() && where->second != opts_.hub_id) continue;
         a->rec.state = core::agent_state::disconnected;
         a->rec.running = static_cast<int>(a->jobs.size());
         // Its connection died with the old hub: say so in its stream, so the events and the row agree.

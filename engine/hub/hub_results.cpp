@@ -100,6 +100,7 @@ void hub::reclaim(const std::string& job_id, int attempt, const std::string& age
     if (!attempt_fence(attempt, agent_id).admits(job)) return;
     auto ait = agents_.find(agent_id);
     if (ait != agents_.end() && ait->second->peer) return;  // it came back in time and kept the job
+    if (agent_elsewhere(agent_id)) return;                  // it moved to another hub, which has it now
     store::write_batch batch;
     std::string name = ait != agents_.end() ? ait->second->rec.name : agent_id;
     if (job->spec.on_agent_lost == core::agent_lost_policy::fail) {

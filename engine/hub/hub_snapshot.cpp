@@ -9,7 +9,7 @@ namespace orbitmesh::engine {
 
 void hub::count_for_snapshot(std::size_t events) {
     events_since_snapshot_ += events;
-    if (opts_.snapshot_every == 0 || snapshot_posted_ || stopping_) return;
+    if (opts_.snapshot_every == 0 || opts_.shared_store || snapshot_posted_ || stopping_) return;
     // A snapshot costs in proportion to the live jobs: with many queued, take them less often
     // so they stay a small share of the work.
     const std::size_t due = std::max(opts_.snapshot_every, 20 * (jobs_.size() - std::min(jobs_.size(), prunable_.size())));
@@ -23,6 +23,11 @@ void hub::count_for_snapshot(std::size_t events) {
 
 void hub::take_snapshot() {
     events_since_snapshot_ = 0;
+    if (opts_.shared_store) {  // one hub's memory is not the shared log's state at any seq
+        stage_dirty_jobs(dirty_jobs_.size());
+        flush_staged();
+        return;
+    }
     core::hub_snapshot s;
     s.time_ms = clock_.now_ms();
     for (const auto& [id, job] : jobs_)

@@ -11,6 +11,7 @@ list(APPEND ORBITMESH_ENGINE_SOURCES
   hub/hub_jobs.cpp
   hub/hub_log.cpp
   hub/hub_logs.cpp
+  hub/hub_peers.cpp
   hub/hub_pending.cpp
   hub/pending_reason.cpp
   hub/hub_port.cpp

@@ -2,14 +2,18 @@
 
 #include <atomic>
 #include <csignal>
+#include <cstdio>
 #include <fstream>
 #include <future>
 #include <map>
 #include <thread>
 
+#include <unistd.h>
+
 #include <pthread.h>
 
 #include "core/error.hpp"
+#include "core/ids.hpp"
 #include "core/url.hpp"
 #include "engine/auth/key_files.hpp"
 #include "engine/dashboard/dashboard_routes.hpp"
@@ -31,6 +35,7 @@
 #include "engine/workflow/trigger_engine.hpp"
 #include "engine/workflow/trigger_routes.hpp"
 #include "engine/workflow/workflow_routes.hpp"
+#include "store/shared_log.hpp"
 #include "store/store_url.hpp"
 #include "transport/asio.hpp"
 #include "transport/server.hpp"
@@ -66,7 +71,46 @@ std::unique_ptr<store::event_store> open_store(const hub_options& opts) {
     so.url = opts.store_url;
     so.on_wait = [](const std::string& why) { hub_log(why); };
     so.mode = opts.durability;
+    if (opts.shared_store) so.hub_id = opts.hub_id;
     return store::event_store::open(so);
+}
+
+/// `--hub-id`, else the one this data dir was given the first time (DATA_DIR/hub-id): the host
+/// name and a random suffix, so a restarted hub is the same hub to the others.
+std::string resolve_hub_id(const hub_options& opts) {
+    if (!opts.hub_id.empty()) return opts.hub_id;
+    const auto file = opts.data_dir / "hub-id";
+    {
+        std::ifstream in(file);
+        std::string id;
+        if (in >> id && !id.empty()) return id;
+    }
+    char host[256] = {};
+    if (::gethostname(host, sizeof host - 1) != 0 || host[0] == 0) std::snprintf(host, sizeof host, "hub");
+    const std::string id = std::string(host) + "-" + core::new_id().substr(core::new_id().size() - 8);
+    std::ofstream out(file, std::ios::trunc);
+    out << id << "\n";
+    if (!out) throw core::error(core::error_kind::usage, "cannot write " + file.string() + " (check --data-dir)");
+    return id;
+}
+
+/// The shared store's follower (SPEC §10): other hubs' events and heartbeats into the hub.
+std::unique_ptr<store::shared_log> follow_peers(const hub_options& opts, const std::shared_ptr<hub>& h, std::uint16_t port) {
+    store::shared_log::options lo;
+    lo.url = opts.store_url;
+    lo.hub_id = opts.hub_id;
+    lo.address = opts.host + ":" + std::to_string(port);
+    lo.after_seq = h->folded_seq();
+    std::weak_ptr<hub> weak = h;
+    lo.on_events = [weak](std::vector<core::event> events) {
+        if (auto hp = weak.lock()) hp->on_foreign_events(std::move(events));
+    };
+    lo.on_hubs = [weak](std::vector<store::peer_hub> hubs) {
+        if (auto hp = weak.lock()) hp->on_peer_hubs(std::move(hubs));
+    };
+    lo.on_error = [](const std::string& why) { hub_log(core::log::level::warn, why, {}); };
+    hub_log("shared store: this is hub " + opts.hub_id + "; following the other hubs' events");
+    return store::shared_log::open(std::move(lo));
 }
 
 /// Waits for `done` while the io threads run; throws core::error{storage} when the io_context
@@ -251,8 +295,14 @@ transport::server_options server_options_of(const hub_options& opts) {
 
 }  // namespace
 
-int run_hub(const hub_options& opts) {
-    transport::check_server_tls(opts.tls);  // a bad certificate file stops us before the store is touched
+int run_hub(const hub_options& given) {
+    transport::check_server_tls(given.tls);  // a bad certificate file stops us before the store is touched
+    hub_options opts = given;
+    if (opts.shared_store) {
+        std::error_code ec;
+        std::filesystem::create_directories(opts.data_dir, ec);
+        opts.hub_id = resolve_hub_id(opts);
+    }
     auto store = open_store(opts);
     net::io_context io;
     auto h = std::make_shared<hub>(io, opts, *store);
@@ -341,10 +391,13 @@ int run_hub(const hub_options& opts) {
         feed->stop();
         if (otlp) otlp->stop();  // spans queued before the stop are sent (each POST bounded)
     };
+    std::unique_ptr<store::shared_log> peers;
     try {
         recover_on_strand(io, *h);
+        if (opts.shared_store) peers = follow_peers(opts, h, srv.port());
         if (!opts.workflows_dir.empty()) register_workflow_dir(io, *h, workflows, opts.workflows_dir);
     } catch (...) {
+        if (peers) peers->stop();
         if (stopping.load()) {  // stopped while starting: nothing more to do
             stop_threads();
             store->close();
@@ -364,6 +417,7 @@ int run_hub(const hub_options& opts) {
     }
     for (auto& t : threads) t.join();
     io.stop();
+    if (peers) peers->stop();
     feed->stop();
     if (otlp) otlp->stop();
     workflows->drain_notifications();  // webhooks in flight finish (bounded); queued ones are re-sent after a restart

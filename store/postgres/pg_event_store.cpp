@@ -34,7 +34,8 @@ std::unique_ptr<postgres::connection> open_writer(const event_store::options& op
     // PostgreSQL server may lose the last moment's commits, never corrupt anything).
     if (opts.mode == durability::normal) db->exec("SET synchronous_commit = off", "setting the durability");
     postgres::migrate(*db);
-    if (opts.exclusive) take_hub_lock(*db, opts);
+    // The shared store has no hub lock: every hub is active, the fence keeps them apart.
+    if (opts.exclusive && opts.hub_id.empty()) take_hub_lock(*db, opts);
     return db;
 }
 
@@ -57,7 +58,7 @@ public:
     explicit pg_event_store(const options& opts)
         : where_(postgres::redacted(opts.url)),
           db_(open_writer(opts)),
-          writer_(std::make_unique<postgres::writer>(*db_)),
+          writer_(std::make_unique<postgres::writer>(*db_, opts.hub_id)),
           reader_(std::make_unique<postgres::reader>(opts.url)) {
         queue_ = std::make_unique<commit_queue>(
             opts.max_batch_events, "om-pg-writer",
@@ -103,6 +104,9 @@ public:
         return read([&](postgres::reader& r) { return r.load_logs(job_id, after_seq, limit); });
     }
     std::int64_t last_seq() override { return read([](postgres::reader& r) { return r.last_seq(); }); }
+    std::vector<std::string> streams_begun_elsewhere(std::string_view prefix, const std::string& hub_id) override {
+        return read([&](postgres::reader& r) { return r.streams_begun_elsewhere(prefix, hub_id); });
+    }
     std::vector<std::pair<std::string, std::int64_t>> load_job_versions() override {
         return read([](postgres::reader& r) { return r.load_job_versions(); });
     }

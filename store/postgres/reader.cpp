@@ -89,6 +89,19 @@ void reader::for_each_event_in(std::string_view prefix, const std::function<void
          p, 0, fn);
 }
 
+std::vector<std::string> reader::streams_begun_elsewhere(std::string_view prefix, const std::string& hub_id) {
+    std::string lower(prefix), upper(prefix);
+    upper.back() = static_cast<char>(upper.back() + 1);
+    params p;
+    p.text(lower).text(upper).text(hub_id);
+    const auto r = db_.query("SELECT stream FROM events WHERE stream COLLATE \"C\" >= $1 AND stream COLLATE \"C\" < $2"
+                             " AND version = 1 AND origin IS NOT NULL AND origin <> $3",
+                             p, "reading other hubs' streams");
+    std::vector<std::string> out;
+    for (int i = 0; i < r.rows(); ++i) out.emplace_back(r.text(i, 0));
+    return out;
+}
+
 std::vector<core::job_record> reader::load_jobs() {
     return records<core::job_record>(db_.query("SELECT id, record FROM jobs ORDER BY id COLLATE \"C\"", {}, "loading jobs"),
                                      db_.where(), "job", job_of);

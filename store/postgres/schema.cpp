@@ -82,7 +82,30 @@ CREATE TABLE snapshots(
 );
 )sql";
 
-constexpr std::string_view steps[] = {v1};
+// Several active hubs on one database (`serve --shared-store`, SPEC §10): the hub that appended
+// each event, the hubs and their heartbeats, the attempt fence of every job, and a lease per
+// workflow run. Rows from before v2 have no origin.
+constexpr std::string_view v2 = R"sql(
+ALTER TABLE events ADD COLUMN origin TEXT;
+CREATE TABLE hubs(
+    hub_id    TEXT   PRIMARY KEY,
+    address   TEXT,
+    heartbeat BIGINT NOT NULL,
+    started   BIGINT NOT NULL
+);
+CREATE TABLE job_fence(
+    job_id  TEXT PRIMARY KEY,
+    attempt INT  NOT NULL,
+    state   TEXT NOT NULL
+);
+CREATE TABLE run_leases(
+    run_id  TEXT   PRIMARY KEY,
+    hub_id  TEXT   NOT NULL,
+    expires BIGINT NOT NULL
+);
+)sql";
+
+constexpr std::string_view steps[] = {v1, v2};
 
 }  // namespace
 

@@ -1,5 +1,7 @@
 #include "store/postgres/writer.hpp"
 
+#include <unordered_set>
+
 #include "core/job_text.hpp"
 #include "store/postgres/schema.hpp"
 
@@ -7,7 +9,16 @@ namespace orbitmesh::store::postgres {
 namespace {
 
 constexpr const char* insert_event_sql =
-    "INSERT INTO events(seq, stream, version, type, data, time) VALUES($1, $2, $3, $4, $5, $6)";
+    "INSERT INTO events(seq, stream, version, type, data, time, origin) VALUES($1, $2, $3, $4, $5, $6, $7)";
+// Shared store: rows of several hubs race; the one that saw more of the job's stream wins.
+constexpr const char* upsert_job_fenced_sql =
+    "INSERT INTO jobs(id, state, command, priority, attempt, agent_id, idempotency_key, created, updated, record,"
+    " version) VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+    " ON CONFLICT(id) DO UPDATE SET state = excluded.state, command = excluded.command,"
+    " priority = excluded.priority, attempt = excluded.attempt, agent_id = excluded.agent_id,"
+    " idempotency_key = excluded.idempotency_key, created = excluded.created,"
+    " updated = excluded.updated, record = excluded.record, version = excluded.version"
+    " WHERE jobs.version IS NULL OR jobs.version <= excluded.version";
 constexpr const char* upsert_job_sql =
     "INSERT INTO jobs(id, state, command, priority, attempt, agent_id, idempotency_key, created, updated, record,"
     " version) VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
@@ -43,8 +54,15 @@ std::string record_text(const core::json& j) { return j.dump(-1, ' ', false, cor
 
 }  // namespace
 
-writer::writer(connection& db) : db_(db) {
+writer::writer(connection& db, std::string hub_id) : db_(db), hub_id_(std::move(hub_id)) {
     const char* doing = "preparing the store's statements";
+    if (!hub_id_.empty()) {
+        // The fence's `= ANY($1)` lookups: a generic plan guesses the array's selectivity and may
+        // scan the whole log once it outgrows its first plans; plan each with its array.
+        db_.exec("SET plan_cache_mode = force_custom_plan", "setting the writer's planning");
+        fence_ = std::make_unique<fence>(db_);
+        db_.prepare("upsert_job_fenced", upsert_job_fenced_sql, doing);
+    }
     db_.prepare("insert_event", insert_event_sql, doing);
     db_.prepare("upsert_job", upsert_job_sql, doing);
     db_.prepare("upsert_run", upsert_run_sql, doing);
@@ -61,6 +79,8 @@ void writer::write_group(std::span<const write_batch* const> group, std::vector<
         db_.exec("BEGIN", "starting a transaction");
         db_.exec("SELECT pg_advisory_xact_lock(" + std::to_string(append_lock_key) + ")", "taking the append lock");
         next_seq_ = db_.query("SELECT coalesce(max(seq), 0) + 1 FROM events", {}, "reading the last seq").int64(0, 0);
+        const auto first_seq = next_seq_;
+        if (fence_) fence_->begin();
         if (group.size() == 1) {
             write(*group.front(), false);
         } else {
@@ -70,6 +90,8 @@ void writer::write_group(std::span<const write_batch* const> group, std::vector<
                 failed = failed || errors[i] != nullptr;
             }
         }
+        // Delivered to the other hubs' followers when (and only if) the transaction commits.
+        if (fence_ && next_seq_ > first_seq) db_.exec("NOTIFY orbitmesh_events", "notifying the other hubs");
         db_.exec("COMMIT", "committing " + std::to_string(group.size()) + " batch(es)");
     } catch (...) {
         const auto failure = std::current_exception();
@@ -91,6 +113,8 @@ std::exception_ptr writer::write_isolated(const write_batch& b, bool earlier_fai
         db_.exec("ROLLBACK TO batch", "rolling back a failed batch");
         db_.exec("RELEASE batch", "finishing a failed batch");
         next_seq_ = first_seq;  // the rolled-back events' seqs go to the next batch: no gaps
+        if (fence_) fence_->begin();  // versions read or given since are rolled back too
+        if (b.refused) b.refused->clear();
         return failure;
     }
 }
@@ -99,8 +123,12 @@ void writer::write(const write_batch& b, bool earlier_failed) {
     if (b.snapshot && earlier_failed)
         throw core::error{core::error_kind::storage,
                           "store " + db_.where() + ": a snapshot after a failed batch is not written"};
-    for (const auto& e : b.events) insert_event(row_of(e));
-    for (const auto& j : b.jobs) upsert_job(j);
+    if (fence_) {
+        write_shared(b);
+    } else {
+        for (const auto& e : b.events) insert_event(row_of(e));
+        for (const auto& j : b.jobs) upsert_job(j);
+    }
     for (const auto& a : b.agents) upsert_agent(a);
     for (const auto& l : b.logs) insert_log(l);
     for (const auto& r : b.runs) upsert_run(r);
@@ -108,10 +136,43 @@ void writer::write(const write_batch& b, bool earlier_failed) {
     if (b.snapshot) write_snapshot(*b.snapshot);
 }
 
+// The shared store's batch: each job event passes the fence first; a refused one is reported in
+// b.refused and dropped with the rest of its stream in this batch and the stream's row, since
+// they were decided on top of it. Versions are the database's, so two hubs never collide.
+void writer::write_shared(const write_batch& b) {
+    std::unordered_set<std::string> refused;
+    std::string why;
+    fence_->prefetch(b.events);
+    for (const auto& e : b.events) {
+        if (refused.count(e.stream)) continue;
+        if (!fence_->admit(e, why)) {
+            refused.insert(e.stream);
+            if (b.refused) b.refused->push_back({e.stream, e.type, why});
+            continue;
+        }
+        auto r = row_of(e);
+        r.version = fence_->next_version(e.stream);
+        insert_event(r);
+    }
+    fence_->flush();
+    for (const auto& j : b.jobs) {
+        const auto stream = "job-" + j.id;
+        if (refused.count(stream)) continue;
+        if (const auto v = fence_->last_version(stream); v > 0 && v != j.version) {
+            job_row row = j;
+            row.version = v;
+            upsert_job(row);
+        } else {
+            upsert_job(j);
+        }
+    }
+}
+
 event_row writer::row_of(const core::event& e) {
     event_row r;
     r.seq = next_seq_++;
     r.source = &e;
+    r.version = e.version;
     if (e.packed.empty()) {
         packed_.clear();
         core::json::to_msgpack(e.data, packed_);
@@ -127,14 +188,15 @@ event_row writer::row_of(const core::event& e) {
 void writer::insert_event(const event_row& r) {
     const auto& e = *r.source;
     params p;
-    p.int64(r.seq).text(e.stream).int64(e.version).text(e.type).binary(r.data, r.size).int64(e.time_ms);
+    p.int64(r.seq).text(e.stream).int64(r.version).text(e.type).binary(r.data, r.size).int64(e.time_ms);
+    p.text_or_null(hub_id_);
     try {
         db_.run_prepared("insert_event", p, "appending an event");
     } catch (const core::error& err) {
         if (err.kind() != core::error_kind::conflict) throw;
         throw core::error{core::error_kind::conflict,
                           "store " + db_.where() + ": stream \"" + e.stream + "\" already has version " +
-                              std::to_string(e.version) + " (event " + e.type +
+                              std::to_string(r.version) + " (event " + e.type +
                               "); someone else appended to it first, reload the stream and retry"};
     }
 }
@@ -143,7 +205,7 @@ void writer::upsert_job(const job_row& j) {
     params p;
     p.text(j.id).text(j.state).text(j.command).int64(j.priority).int64(j.attempt).text_or_null(j.agent_id);
     p.text_or_null(j.idempotency_key).int64(j.created_ms).int64(j.updated_ms).text(j.record).int64(j.version);
-    db_.run_prepared("upsert_job", p, "writing job " + j.id);
+    db_.run_prepared(fence_ ? "upsert_job_fenced" : "upsert_job", p, "writing job " + j.id);
 }
 
 void writer::upsert_run(const run_row& r) {

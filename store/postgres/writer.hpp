@@ -1,12 +1,14 @@
 #pragma once
 #include <cstdint>
 #include <exception>
+#include <memory>
 #include <span>
 #include <string>
 #include <vector>
 
 #include "store/event_store.hpp"
 #include "store/postgres/connection.hpp"
+#include "store/postgres/fence.hpp"
 
 namespace orbitmesh::store::postgres {
 
@@ -17,13 +19,16 @@ struct event_row {
     const core::event* source = nullptr;  // stream, version, type, time
     const void* data = nullptr;           // MessagePack of the event's JSON
     std::size_t size = 0;
+    std::int64_t version = 0;             // the source's, or renumbered from the database (shared)
 };
 
 /// Writes groups of batches through its own connection with statements prepared once. Owned
 /// and used by the store's writer thread only.
 class writer {
 public:
-    explicit writer(connection& db);
+    /// `hub_id` not empty: the shared store (event_store::options::hub_id): events carry it as
+    /// their origin, job events pass the fence, versions come from the database, commits NOTIFY.
+    explicit writer(connection& db, std::string hub_id = {});
 
     /// Writes `group` in one transaction that first takes the append advisory lock, so the
     /// global seq of concurrently committing hubs follows commit order: a reader tailing
@@ -44,8 +49,11 @@ private:
     void upsert_key(const idempotency_row& k);
     void write_snapshot(const snapshot_blob& s);
     void rollback_quietly() noexcept;
+    void write_shared(const write_batch& b);
 
     connection& db_;
+    std::string hub_id_;
+    std::unique_ptr<fence> fence_;  // shared store only
     std::int64_t next_seq_ = 0;  // inside a transaction: the seq the next event gets
     std::vector<std::uint8_t> packed_;
 };

@@ -9,6 +9,7 @@ Rules kept here so every test follows them:
 - only 127.0.0.1.
 """
 
+import collections
 import http.client
 import json
 import os
@@ -563,6 +564,16 @@ def read_events(db_path, job_ids=None):
         streams = {f"job-{j}" for j in job_ids}
         rows = [r for r in rows if r[1] in streams]
     return rows
+
+
+def assert_ran_once_each(ledger, tokens):
+    """Every token in the ledger file (one line per run of a job) exactly once."""
+    with open(ledger, encoding="utf-8") as f:
+        lines = collections.Counter(line.strip() for line in f if line.strip())
+    twice = {t: n for t, n in lines.items() if n != 1}
+    missing = set(tokens) - set(lines)
+    assert not twice, f"jobs that ran more than once: {twice}"
+    assert not missing, f"jobs that never ran: {sorted(missing)[:10]}"
 
 
 def terminal_events_by_job(db_path, job_ids):

@@ -5,12 +5,11 @@ job scenarios run on PostgreSQL too: see `@both_stores` in the other files."""
 
 import collections
 import os
-import textwrap
 
 import pytest
 
-from workflow_helpers import RUN_DONE
-from e2e_helpers import (FAST_RECONNECT, assert_one_error_line, assert_store_verifies, free_port, psql_rows,
+from workflow_helpers import RUN_DONE, write_ledger_flow
+from e2e_helpers import (FAST_RECONNECT, assert_one_error_line, assert_ran_once_each, assert_store_verifies, free_port, psql_rows,
                          read_events, terminal_events_by_job, wait_until)
 
 
@@ -93,17 +92,7 @@ def test_standby_hub_takes_over_a_killed_hub_and_agents_fail_over_with_nothing_l
     for i in range(40):
         token_of[active.submit({"command": "shell", "payload": f"echo quick-{i} >> {ledger}"})["id"]] = f"quick-{i}"
     # A workflow run the active hub is driving when it dies: the standby finishes it.
-    flow = mesh.path("flow.yaml")
-    with open(flow, "w", encoding="utf-8") as f:
-        f.write(textwrap.dedent(f"""
-            id: takeover
-            steps:
-              - id: first
-                run: "sleep 1; echo wf-first >> {ledger}"
-              - id: second
-                needs: [first]
-                run: echo wf-second >> {ledger}
-        """).lstrip())
+    flow = write_ledger_flow(mesh, "takeover", ledger)
     rc, out, err = mesh.cli("run", flow, "--detach", hub=active)
     assert rc == 0, err
     run_id = out.strip()
@@ -131,12 +120,7 @@ def test_standby_hub_takes_over_a_killed_hub_and_agents_fail_over_with_nothing_l
     run = wait_until(run_done, 60, f"run {run_id} to finish on the standby", interval=0.2)
     assert run["state"] == "succeeded", run
 
-    with open(ledger, encoding="utf-8") as f:
-        lines = collections.Counter(line.strip() for line in f if line.strip())
-    twice = {t: n for t, n in lines.items() if n != 1}
-    missing = (set(token_of.values()) | {"wf-first", "wf-second"}) - set(lines)
-    assert not twice, f"jobs that ran more than once: {twice}"
-    assert not missing, f"jobs that never ran: {sorted(missing)}"
+    assert_ran_once_each(ledger, set(token_of.values()) | {"wf-first", "wf-second"})
     jobs = list(token_of)
     terminal, all_types = terminal_events_by_job(pg_url, jobs)
     bad = {token_of[j]: all_types.get(j) for j, t in terminal.items() if len(t) != 1}

@@ -15,6 +15,19 @@ def write_wf(mesh, name, text):
     return path
 
 
+def write_ledger_flow(mesh, wf_id, ledger):
+    """Two steps, the first a second long, each appending its mark (wf-first, wf-second) to `ledger`."""
+    return write_wf(mesh, wf_id, f"""
+        id: {wf_id}
+        steps:
+          - id: first
+            run: "sleep 1; echo wf-first >> {ledger}"
+          - id: second
+            needs: [first]
+            run: echo wf-second >> {ledger}
+    """)
+
+
 def run_record(hub, run_id):
     status, body = hub.get(f"/api/v1/runs/{run_id}")
     assert status == 200, f"GET /api/v1/runs/{run_id} -> {status} {body!r}"

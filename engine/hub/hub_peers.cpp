@@ -1,0 +1,232 @@
+// Several active hubs on one store (`serve --shared-store`, SPEC §10). Each hub keeps its own
+// memory and folds what the others append (store::shared_log hands their events here); the
+// store's fence decides every race in the database (a second assignment of an attempt, a stale
+// or second result), and a hub whose append was refused reloads the job from the log and treats
+// it as someone else's. A hub silent for 3 s is dead: the jobs on its agents that did not move
+// here or elsewhere are reclaimed by the usual --reassign-after rules.
+#include "core/agent_machine.hpp"
+#include "core/job_events.hpp"
+#include "core/protocol.hpp"
+#include "engine/hub/attempt_fence.hpp"
+#include "engine/hub/hub.hpp"
+#include "engine/hub/hub_state.hpp"
+
+namespace orbitmesh::engine {
+
+namespace {
+
+constexpr std::int64_t dead_after_ms = 3000;  // three missed 1 s heartbeats
+/// How long another hub's new job waits before this hub competes for it: the hub it was submitted
+/// to dispatches it at once when it can, and racing it for every job mostly loses (a refused
+/// assignment and a reload each). A job only this hub's agents can run starts this much later.
+constexpr std::int64_t foreign_grace_ms = 100;
+
+bool in_flight(const core::job_record& j) {
+    return j.state == core::job_state::assigned || j.state == core::job_state::running;
+}
+
+}  // namespace
+
+void hub::on_foreign_events(std::vector<core::event> events) {
+    post([self = shared_from_this(), events = std::move(events)] {
+        if (self->stopping_) return;
+        for (const auto& e : events)
+            guarded([&] { self->fold_foreign(e); },
+                    [&] { return "folding event " + std::to_string(e.seq) + " (" + e.type + ") of another hub"; });
+        self->schedule_dispatch();
+    });
+}
+
+void hub::fold_foreign(const core::event& e) {
+    if (e.data.is_discarded()) {
+        hub_log("shared store: skipped event " + std::to_string(e.seq) + " of " + e.stream + ": unreadable data");
+        return;
+    }
+    if (e.stream.rfind("agent-", 0) == 0) return fold_foreign_agent(e);
+    if (e.stream.rfind("twin-", 0) == 0) return fold_twin(e);
+    if (e.stream.rfind("job-", 0) != 0) return;  // runs are driven by the hub that started them
+    auto id = e.stream.substr(4);
+    auto* job = find_job(id);
+    if (!job) {
+        if (e.type != core::job_event::submitted) return;  // a job this hub never held: its row answers
+        core::job_record fresh;
+        core::apply(fresh, e);
+        ++total_jobs_;
+        ++state_counts_[static_cast<std::size_t>(fresh.state)];
+        auto& j = jobs_.emplace(id, std::move(fresh)).first->second;
+        if (!j.spec.idempotency_key.empty()) idempotency_[j.spec.idempotency_key] = {id, j.created_ms};
+        deadlines_->after(foreign_grace_ms, [this, id] {  // then dispatchable here when an agent matches
+            auto* k = find_job(id);
+            if (!k || k->state != core::job_state::pending) return;
+            dispatcher_.enqueue(*k);
+            schedule_dispatch();
+        });
+        return;
+    }
+    const core::job_record before = *job;
+    try {
+        core::apply(*job, e);  // all or nothing
+    } catch (const core::error&) {
+        // Memory and the log disagree (this hub's own append raced it): the log is the truth.
+        return reload_job(id);
+    }
+    adopt(before, *job);
+}
+
+void hub::fold_foreign_agent(const core::event& e) {
+    const auto id = e.stream.substr(6);
+    auto& slot = agents_[id];
+    if (!slot) {
+        slot = std::make_unique<agent_entry>();
+        slot->rec.id = id;
+    }
+    auto& a = *slot;
+    a.version = std::max(a.version, e.version);
+    const bool connected = e.type == core::agent_event::connected;
+    const auto where = e.data.value("hub", std::string{});
+    if (connected) agent_hub_[id] = where;
+    else if (auto it = agent_hub_.find(id); it != agent_hub_.end() && it->second == where) agent_hub_.erase(it);
+    if (a.peer) return;  // connected here: this hub's view of it wins
+    auto info = e.data;
+    info["id"] = id;
+    info["state"] = connected ? "connected" : "disconnected";
+    auto rec = core::agent_record_from_json(info);
+    rec.running = a.rec.running;
+    a.rec = std::move(rec);
+    a.stream_state = connected ? core::agent_state::connected : core::agent_state::disconnected;
+}
+
+void hub::reload_job(const std::string& id) {
+    auto* job = find_job(id);
+    if (!job) return;
+    core::job_record fresh;
+    store_.for_each_event(
+        [&](const core::event& e) {
+            try {
+                core::apply(fresh, e);
+            } catch (const std::exception& err) {
+                hub_log("shared store: job " + id + ": skipped event " + std::to_string(e.seq) + ": " + err.what());
+            }
+        },
+        0, core::job_stream(id));
+    if (fresh.version == 0) return;
+    fresh.progress_percent = job->progress_percent;
+    fresh.progress_message = job->progress_message;
+    const core::job_record before = *job;
+    *job = std::move(fresh);
+    adopt(before, *job);
+}
+
+void hub::adopt(const core::job_record& before, core::job_record& job) {
+    const auto& id = job.id;
+    --state_counts_[static_cast<std::size_t>(before.state)];
+    ++state_counts_[static_cast<std::size_t>(job.state)];
+    if (job.state == core::job_state::pending) dispatcher_.enqueue(job);
+    else dispatcher_.remove(id);
+    const bool same_attempt = in_flight(job) && job.agent_id == before.agent_id && job.attempt == before.attempt;
+    if (in_flight(before) && !same_attempt) release_slot(before.agent_id, id);
+    auto here = agents_.find(job.agent_id);
+    const bool local = in_flight(job) && here != agents_.end() && here->second->peer;
+    if (local) {
+        here->second->jobs.insert(id);
+        here->second->rec.running = static_cast<int>(here->second->jobs.size());
+    }
+    // A cancellation requested on another hub reaches the agent connected here.
+    if (local && job.cancel_requested && !before.cancel_requested)
+        send_cancel(id, job.attempt, "cancelled by request (on another hub)");
+    if (core::is_terminal(job.state) && !core::is_terminal(before.state)) {
+        job_ended(id);
+        rows_committed({{id, job.version}});  // the hub that ended it writes its row; memory may let it go
+    }
+}
+
+void hub::handle_refused(const std::vector<store::refused_event>& refused) {
+    std::set<std::string> stale;
+    for (const auto& r : refused) {
+        if (r.stream.rfind("job-", 0) != 0) continue;
+        auto id = r.stream.substr(4);
+        auto* job = find_job(id);
+        auto was = unassigned_.find(id);
+        auto mine = job ? agents_.find(job->agent_id) : agents_.end();
+        const bool still_ours = job && job->state == core::job_state::assigned && mine != agents_.end() &&
+                                mine->second->peer;  // not yet replaced by the log's version
+        if (still_ours && r.type == core::job_event::assigned && was != unassigned_.end()) {
+            // Lost the race for a queued job (the common case): back to how it was, out of this
+            // hub's queue; the winner's assignment arrives through the follower. No reload.
+            const core::job_record before = *job;
+            *job = std::move(was->second);
+            unassigned_.erase(was);
+            adopt(before, *job);
+            dispatcher_.remove(id);
+            continue;
+        }
+        hub_log(core::log::level::info, "shared store: another hub got there first: " + r.type + " of " + r.stream +
+                                            " refused (" + r.reason + ")",
+                {{"job_id", id}});
+        stale.insert(std::move(id));
+    }
+    for (const auto& id : stale) reload_job(id);
+    schedule_dispatch();
+}
+
+bool hub::agent_elsewhere(const std::string& agent_id) const {
+    if (!opts_.shared_store) return false;
+    auto it = agent_hub_.find(agent_id);
+    if (it == agent_hub_.end() || it->second.empty() || it->second == opts_.hub_id) return false;
+    auto h = hub_age_.find(it->second);
+    return h != hub_age_.end() && h->second <= dead_after_ms;
+}
+
+void hub::send_cancel(const std::string& job_id, int attempt, const std::string& why) {
+    auto* j = find_job(job_id);
+    if (!j) return;
+    auto it = agents_.find(j->agent_id);
+    const bool reachable = it != agents_.end() && it->second->peer;
+    if (reachable)
+        it->second->peer->send({{"t", core::protocol::msg::cancel}, {"job_id", job_id}, {"attempt", attempt},
+                                {"reason", why}, {"grace_ms", opts_.cancel_grace_ms}});
+    else if (agent_elsewhere(j->agent_id))
+        return;  // the hub it is connected to sends it the cancel and ends the job
+    // If the agent never confirms (or is gone), the hub ends the job itself.
+    deadlines_->after(reachable ? opts_.cancel_grace_ms + 5000 : 0, [this, job_id, attempt] {
+        auto* k = find_job(job_id);
+        if (!attempt_fence(attempt).admits(k)) return;
+        store::write_batch b;
+        finish_job(*k, core::job_state::cancelled, {{"error", "cancelled; the agent did not confirm before the grace period ended"}}, b);
+        persist(std::move(b), [this, job_id] { job_ended(job_id); });
+    });
+}
+
+void hub::on_peer_hubs(std::vector<store::peer_hub> hubs) {
+    post([self = shared_from_this(), hubs = std::move(hubs)] {
+        if (self->stopping_) return;
+        for (const auto& h : hubs) {
+            self->hub_age_[h.id] = h.age_ms;
+            if (h.id == self->opts_.hub_id) continue;
+            if (h.age_ms <= dead_after_ms) {
+                self->dead_hubs_.erase(h.id);
+            } else if (self->dead_hubs_.insert(h.id).second) {
+                hub_log(core::log::level::warn,
+                        "shared store: hub " + h.id + " (" + h.address + ") has not beaten for " +
+                            std::to_string(h.age_ms) + " ms; jobs on its agents are reclaimed after --reassign-after",
+                        {});
+            }
+        }
+        if (self->dead_hubs_.empty()) return;
+        for (const auto& [id, job] : self->jobs_) {
+            if (!in_flight(job)) continue;
+            auto where = self->agent_hub_.find(job.agent_id);
+            if (where == self->agent_hub_.end() || !self->dead_hubs_.count(where->second)) continue;
+            auto a = self->agents_.find(job.agent_id);
+            if (a != self->agents_.end() && a->second->peer) continue;  // it moved here
+            if (!self->reclaim_armed_.emplace(id, job.attempt).second) continue;
+            self->deadlines_->after(self->opts_.reassign_after_ms,
+                                    [self, id = id, attempt = job.attempt, agent = job.agent_id] {
+                                        self->reclaim_armed_.erase({id, attempt});
+                                        self->reclaim(id, attempt, agent);
+                                    });
+        }
+    });
+}
+
+}  // namespace orbitmesh::engine
