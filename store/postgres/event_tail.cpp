@@ -7,7 +7,7 @@ namespace orbitmesh::store::postgres {
 namespace {
 
 // Read in pages by seq, so catching up on a long log never holds it in memory at once.
-constexpr std::int64_t page_rows = 2000;
+constexpr std::int64_t rows_per_read = 2000;
 
 class event_tail final : public event_source {
 public:
@@ -20,12 +20,12 @@ public:
     void range(std::int64_t after, std::int64_t last, const visitor& fn) override {
         while (after < last) {
             params p;
-            p.int64(after).int64(last).int64(page_rows);
+            p.int64(after).int64(last).int64(rows_per_read);
             const auto r = db_.query("SELECT seq, stream, version, type, data, time FROM events WHERE seq > $1 AND "
                                      "seq <= $2 ORDER BY seq LIMIT $3",
                                      p, "reading events");
             after = visit(r, fn, after);
-            if (r.rows() < page_rows) return;
+            if (r.rows() < rows_per_read) return;
         }
     }
 
