@@ -105,8 +105,9 @@ public:
     /// Adds an observer of job outcomes (the workflow runner). Call before recover().
     void attach(std::shared_ptr<job_observer> observer) { observers_.push_back(std::move(observer)); }
 
-    /// Runs `fn` on the strand after every commit, in commit order (the event stream tails the log
-    /// from there). Call before recover().
+    /// Runs `fn` on the strand after every commit, in commit order, and after other hubs' events
+    /// are folded on a shared store (the event stream tails the log from there). Call before
+    /// recover().
     void on_commit(std::function<void()> fn) { commit_listeners_.push_back(std::move(fn)); }
 
     // Shared store (SPEC §10, hub_peers.cpp). Thread-safe; the shared_log calls them.

@@ -33,6 +33,9 @@ void hub::on_foreign_events(std::vector<core::event> events) {
         for (const auto& e : events)
             guarded([&] { self->fold_foreign(e); },
                     [&] { return "folding event " + std::to_string(e.seq) + " (" + e.type + ") of another hub"; });
+        // The log grew by other hubs' commits: the event stream shows them now, not on its next tick.
+        if (!events.empty())
+            for (auto& l : self->commit_listeners_) guarded(l, [] { return "a commit listener"; });
         self->schedule_dispatch();
     });
 }

@@ -13,6 +13,7 @@ import time
 
 import pytest
 
+from sse_client import SseClient
 from workflow_helpers import wait_run, write_ledger_flow
 from e2e_helpers import (FAST_RECONNECT, assert_one_error_line, assert_ran_once_each, psql_rows, read_events, terminal_events_by_job,
                          wait_until)
@@ -163,3 +164,19 @@ def test_a_run_driven_by_one_hub_runs_its_steps_on_another_hubs_agent(mesh, pg_u
     run = wait_run(a, run_id, timeout=40)
     assert run["state"] == "succeeded", run
     assert_ran_once_each(ledger, {"wf-first", "wf-second"})
+
+
+@pytest.mark.deadline(60)
+def test_the_event_stream_of_one_hub_carries_the_other_hubs_events(mesh, pg_url):
+    a, b = start_hubs(mesh, pg_url, 2)
+    mesh.start_agent(a, "only-on-a", concurrency=2)
+    c = SseClient(b.port, "/api/v1/events?type=job.")
+    time.sleep(0.3)  # the feed places the client at the log's end on its next pass
+    job = a.submit({"command": "echo", "payload": "seen from b"})["id"]
+    got = c.read_until(lambda m: m["data"]["stream"] == f"job-{job}" and m["event"] == "job.finished", timeout=20)
+    c.close()
+    mine = [m for m in got if m["data"]["stream"] == f"job-{job}"]
+    assert [m["event"] for m in mine][0] == "job.submitted", mine
+    # The same seq as the shared log's, in order, once each.
+    expected = [r[0] for r in read_events(pg_url, [job])]
+    assert [int(m["id"]) for m in mine] == expected
