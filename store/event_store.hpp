@@ -187,9 +187,16 @@ public:
     virtual std::vector<log_line> load_logs(const std::string& job_id, std::int64_t after_seq, std::size_t limit) = 0;
     /// Highest committed seq (0 for an empty log).
     virtual std::int64_t last_seq() = 0;
-    /// Shared store: the streams starting with `prefix` whose first event a hub other than
-    /// `hub_id` appended (the runs another hub drives). Empty for a store of one hub.
+    /// Shared store: the streams starting with `prefix` driven by a hub other than `hub_id`: the
+    /// run's lease holder (run_leases) when it has one, else the hub that appended its first
+    /// event. Empty for a store of one hub.
     virtual std::vector<std::string> streams_begun_elsewhere(std::string_view /*prefix*/, const std::string& /*hub_id*/) {
+        return {};
+    }
+    /// Shared store: takes over the unfinished runs `dead_hub` drove (its lease, or its first
+    /// event when nobody holds one) for `hub_id`, in one statement, so of several hubs claiming at
+    /// once each run goes to exactly one. Returns the run ids this hub now drives.
+    virtual std::vector<std::string> claim_runs_of(const std::string& /*dead_hub*/, const std::string& /*hub_id*/) {
         return {};
     }
     /// Thread-safe.

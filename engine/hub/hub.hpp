@@ -171,6 +171,8 @@ private:
     void fold_foreign_agent(const core::event& e);
     /// Rebuilds a job from its stream in the store (the truth when memory disagrees) and adopts it.
     void reload_job(const std::string& id);
+    /// The unfinished runs a dead hub drove become this hub's, as far as the database gives them.
+    void take_over_runs(const std::string& dead_hub);
     /// Brings counts, the queue, agent slots and waiters in line after `job` changed from `before`
     /// by another hub's doing.
     void adopt(const core::job_record& before, core::job_record& job);

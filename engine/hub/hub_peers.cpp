@@ -7,6 +7,7 @@
 #include "core/agent_machine.hpp"
 #include "core/job_events.hpp"
 #include "core/protocol.hpp"
+#include "core/run_events.hpp"
 #include "engine/hub/attempt_fence.hpp"
 #include "engine/hub/hub.hpp"
 #include "engine/hub/hub_state.hpp"
@@ -200,6 +201,24 @@ void hub::send_cancel(const std::string& job_id, int attempt, const std::string&
     });
 }
 
+void hub::take_over_runs(const std::string& dead_hub) {
+    std::vector<std::string> runs;
+    try {
+        runs = store_.claim_runs_of(dead_hub, opts_.hub_id);  // the database gives each run to one hub
+    } catch (const std::exception& e) {
+        hub_log(core::log::level::error, "shared store: could not take over the runs of hub " + dead_hub + ": " + e.what(), {});
+        return;
+    }
+    for (const auto& id : runs) {
+        runs_elsewhere_.erase(core::run_stream(id));
+        for (auto& o : observers_)
+            guarded([&] { o->adopt_run(id); }, [&] { return "taking over run " + id; });
+    }
+    if (!runs.empty())
+        hub_log(core::log::level::info,
+                "shared store: drives " + std::to_string(runs.size()) + " unfinished runs of hub " + dead_hub + " now", {});
+}
+
 void hub::on_peer_hubs(std::vector<store::peer_hub> hubs) {
     post([self = shared_from_this(), hubs = std::move(hubs)] {
         if (self->stopping_) return;
@@ -213,6 +232,7 @@ void hub::on_peer_hubs(std::vector<store::peer_hub> hubs) {
                         "shared store: hub " + h.id + " (" + h.address + ") has not beaten for " +
                             std::to_string(h.age_ms) + " ms; jobs on its agents are reclaimed after --reassign-after",
                         {});
+                self->take_over_runs(h.id);
             }
         }
         if (self->dead_hubs_.empty()) return;

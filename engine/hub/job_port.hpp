@@ -48,6 +48,9 @@ public:
     virtual void replay(const core::event& e) = 0;
     /// Recovery is over: jobs are loaded; resume what was in flight.
     virtual void recovered() = 0;
+    /// Shared store: this hub now drives run `run_id`, which a dead hub drove: load it from the
+    /// log and carry it on (as recovered() does for runs of its own).
+    virtual void adopt_run(const std::string& /*run_id*/) {}
     /// A job reached a terminal state (committed).
     virtual void job_ended(const core::job_record& job) = 0;
     /// A job produced an output line (not yet necessarily committed).

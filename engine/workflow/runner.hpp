@@ -88,6 +88,7 @@ public:
     // job_observer
     void replay(const core::event& e) override;
     void recovered() override;
+    void adopt_run(const std::string& run_id) override;
     void job_ended(const core::job_record& job) override;
     void job_output(const store::log_line& line) override;
     void add_stats(core::json& stats) const override;  // "runs": {state: count}

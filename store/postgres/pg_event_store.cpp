@@ -107,6 +107,9 @@ public:
     std::vector<std::string> streams_begun_elsewhere(std::string_view prefix, const std::string& hub_id) override {
         return read([&](postgres::reader& r) { return r.streams_begun_elsewhere(prefix, hub_id); });
     }
+    std::vector<std::string> claim_runs_of(const std::string& dead_hub, const std::string& hub_id) override {
+        return read([&](postgres::reader& r) { return r.claim_runs_of(dead_hub, hub_id); });
+    }
     std::vector<std::pair<std::string, std::int64_t>> load_job_versions() override {
         return read([](postgres::reader& r) { return r.load_job_versions(); });
     }

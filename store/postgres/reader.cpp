@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "core/clock.hpp"
 #include "core/upcast.hpp"
 
 namespace orbitmesh::store::postgres {
@@ -94,9 +95,34 @@ std::vector<std::string> reader::streams_begun_elsewhere(std::string_view prefix
     upper.back() = static_cast<char>(upper.back() + 1);
     params p;
     p.text(lower).text(upper).text(hub_id);
-    const auto r = db_.query("SELECT stream FROM events WHERE stream COLLATE \"C\" >= $1 AND stream COLLATE \"C\" < $2"
-                             " AND version = 1 AND origin IS NOT NULL AND origin <> $3",
+    // A run's lease (taken over from a dead hub) outranks who began it.
+    const auto r = db_.query("SELECT e.stream FROM events e LEFT JOIN run_leases l ON e.stream = 'run-' || l.run_id"
+                             " WHERE e.stream COLLATE \"C\" >= $1 AND e.stream COLLATE \"C\" < $2 AND e.version = 1"
+                             " AND coalesce(l.hub_id, e.origin) IS NOT NULL AND coalesce(l.hub_id, e.origin) <> $3",
                              p, "reading other hubs' streams");
+    std::vector<std::string> out;
+    for (int i = 0; i < r.rows(); ++i) out.emplace_back(r.text(i, 0));
+    return out;
+}
+
+std::vector<std::string> reader::claim_runs_of(const std::string& dead_hub, const std::string& hub_id) {
+    params p;
+    const std::string now = std::to_string(core::now_ms());
+    p.text(dead_hub).text(hub_id).text(now);
+    // The runs the dead hub drove and that have not ended (no terminal run event); the insert
+    // takes a run with no lease yet, the update only one whose lease is still the dead hub's, so
+    // when two hubs claim at once the second finds the first's lease and gets nothing.
+    const auto r = db_.query(
+        "INSERT INTO run_leases (run_id, hub_id, expires)"
+        " SELECT substr(e.stream, 5), $2, $3::bigint FROM events e"
+        " LEFT JOIN run_leases l ON e.stream = 'run-' || l.run_id"
+        " WHERE e.stream COLLATE \"C\" >= 'run-' AND e.stream COLLATE \"C\" < 'run.' AND e.version = 1"
+        " AND coalesce(l.hub_id, e.origin) = $1"
+        " AND NOT EXISTS (SELECT 1 FROM events f WHERE f.stream = e.stream AND f.type = 'run.finished')"
+        " ON CONFLICT (run_id) DO UPDATE SET hub_id = excluded.hub_id, expires = excluded.expires"
+        " WHERE run_leases.hub_id = $1"
+        " RETURNING run_id",
+        p, "taking over a dead hub's runs");
     std::vector<std::string> out;
     for (int i = 0; i < r.rows(); ++i) out.emplace_back(r.text(i, 0));
     return out;

@@ -7,6 +7,7 @@ ledger is both what the shell jobs wrote and the events in the database. Real pr
 
 import collections
 import json
+import os
 import queue
 import threading
 import time
@@ -180,3 +181,35 @@ def test_the_event_stream_of_one_hub_carries_the_other_hubs_events(mesh, pg_url)
     # The same seq as the shared log's, in order, once each.
     expected = [r[0] for r in read_events(pg_url, [job])]
     assert [int(m["id"]) for m in mine] == expected
+
+
+@pytest.mark.deadline(120)
+def test_a_run_whose_hub_is_killed_is_taken_over_by_another_hub_and_finishes_once(mesh, registry, pg_url):
+    hubs = start_hubs(mesh, pg_url, 3)
+    driver, others_ = hubs[0], hubs[1:]
+    for i, h in enumerate(hubs):
+        mesh.start_agent(h, f"w{i}", concurrency=2, args=others(hubs, h))
+    ledger = mesh.path("ledger")
+    flow = write_ledger_flow(mesh, "orphaned", ledger)
+    rc, out, err = mesh.cli("run", flow, "--detach", hub=driver)
+    assert rc == 0, err
+    run_id = out.strip()
+    wait_until(lambda: os.path.exists(ledger) or any(r[3] == "job.started" for r in read_events(pg_url)), 10,
+               "the first step to start")
+    registry.kill9(driver.proc)
+
+    # Its heartbeat stops; after 3 s one of the survivors (the database decides which) drives the run.
+    def finished_somewhere():
+        for h in others_:
+            status, body = h.get(f"/api/v1/runs/{run_id}")
+            if status == 200 and body["state"] in ("succeeded", "failed", "cancelled", "timed_out"):
+                return body
+        return None
+    run = wait_until(finished_somewhere, 60, f"run {run_id} to finish on a surviving hub", interval=0.2)
+    assert run["state"] == "succeeded", run
+    assert_ran_once_each(ledger, {"wf-first", "wf-second"})
+    leases = psql_rows(pg_url, f"SELECT hub_id FROM run_leases WHERE run_id = '{run_id}'")
+    assert len(leases) == 1 and leases[0][0] in ("hub-1", "hub-2"), leases
+    # Exactly one run.finished, and each step's job submitted once.
+    types = [r[3] for r in read_events(pg_url) if r[1] == f"run-{run_id}"]
+    assert types.count("run.finished") == 1, types
