@@ -31,6 +31,12 @@ core::job_record job_of(const core::json& j) { return core::job_record_from_json
 core::agent_record agent_of(const core::json& j) { return core::agent_record_from_json(j); }
 core::json json_of(core::json j) { return j; }
 
+std::vector<std::string> first_column(const result& r) {
+    std::vector<std::string> out;
+    for (int i = 0; i < r.rows(); ++i) out.emplace_back(r.text(i, 0));
+    return out;
+}
+
 }  // namespace
 
 reader::reader(const std::string& url) : db_(url) {}
@@ -100,9 +106,7 @@ std::vector<std::string> reader::streams_begun_elsewhere(std::string_view prefix
                              " WHERE e.stream COLLATE \"C\" >= $1 AND e.stream COLLATE \"C\" < $2 AND e.version = 1"
                              " AND coalesce(l.hub_id, e.origin) IS NOT NULL AND coalesce(l.hub_id, e.origin) <> $3",
                              p, "reading other hubs' streams");
-    std::vector<std::string> out;
-    for (int i = 0; i < r.rows(); ++i) out.emplace_back(r.text(i, 0));
-    return out;
+    return first_column(r);
 }
 
 std::vector<std::string> reader::claim_runs_of(const std::string& dead_hub, const std::string& hub_id) {
@@ -123,9 +127,7 @@ std::vector<std::string> reader::claim_runs_of(const std::string& dead_hub, cons
         " WHERE run_leases.hub_id = $1"
         " RETURNING run_id",
         p, "taking over a dead hub's runs");
-    std::vector<std::string> out;
-    for (int i = 0; i < r.rows(); ++i) out.emplace_back(r.text(i, 0));
-    return out;
+    return first_column(r);
 }
 
 std::vector<core::job_record> reader::load_jobs() {
