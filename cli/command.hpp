@@ -44,6 +44,8 @@ void add_agent_command(CLI::App& app, command_context& ctx);
 void add_job_commands(CLI::App& app, command_context& ctx);
 void add_status_command(CLI::App& app, command_context& ctx);
 void add_version_command(CLI::App& app, command_context& ctx);
+/// `orbitmesh version` in `format` (table, json, ndjson); returns the exit status.
+int print_version(const std::string& format);
 void add_completions_command(CLI::App& app, command_context& ctx);
 void add_workflow_commands(CLI::App& app, command_context& ctx);  // issue 3
 /// Adds register|list|cancel|pause|resume|approve|rerun to the `workflow` command (call after

@@ -3,6 +3,7 @@
 #include <csignal>
 #include <cstdio>
 #include <iostream>
+#include <string_view>
 #include <unistd.h>
 
 #include "cli/command.hpp"
@@ -32,6 +33,9 @@ void print_error(const std::string& message) {
 
 int main(int argc, char** argv) {
     using namespace orbitmesh;
+    // Plain `orbitmesh version` (what scripts and health checks call most) is answered before the
+    // command tree is built: its hundreds of options were most of the command's start-up.
+    if (argc == 2 && std::string_view(argv[1]) == "version") return cli::print_version("table");
     CLI::App app{"OrbitMesh: run jobs and workflows across a fleet of machines.", "orbitmesh"};
     app.footer(exit_codes_help);
     app.require_subcommand(1);
