@@ -87,7 +87,8 @@ std::string resolve_hub_id(const hub_options& opts) {
     }
     char host[256] = {};
     if (::gethostname(host, sizeof host - 1) != 0 || host[0] == 0) std::snprintf(host, sizeof host, "hub");
-    const std::string id = std::string(host) + "-" + core::new_id().substr(core::new_id().size() - 8);
+    const auto suffix = core::new_id();
+    const std::string id = std::string(host) + "-" + suffix.substr(suffix.size() - 8);
     std::ofstream out(file, std::ios::trunc);
     out << id << "\n";
     if (!out) throw core::error(core::error_kind::usage, "cannot write " + file.string() + " (check --data-dir)");

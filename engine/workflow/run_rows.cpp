@@ -82,19 +82,26 @@ runner::live_run& runner::fold_into(const std::string& id, const core::event& e)
     return r;
 }
 
-runner::live_run* runner::find_or_load(const std::string& id) {
-    if (auto* r = find_live(id)) return r;
+runner::live_run* runner::load_from_log(const std::string& id) {
     const auto events = port_.stream_events(core::run_stream(id));
-    if (events.empty()) return nullptr;
     live_run* r = nullptr;
     try {
         for (const auto& e : events) r = &fold_into(id, e);
-    } catch (const std::exception&) {
-        runs_.erase(id);
-        return nullptr;
+    } catch (const std::exception& err) {
+        runner_log("run " + id + ": its events do not fold (" + err.what() + ")");
+        r = nullptr;
     }
     definitions_.clear();
-    if (!r->wf || !core::is_terminal(r->rec.state)) {  // a live run is always in memory: this one is damaged
+    if (r && r->wf) return r;
+    runs_.erase(id);
+    return nullptr;
+}
+
+runner::live_run* runner::find_or_load(const std::string& id) {
+    if (auto* r = find_live(id)) return r;
+    auto* r = load_from_log(id);
+    if (!r) return nullptr;
+    if (!core::is_terminal(r->rec.state)) {  // a live run is always in memory: this one is damaged
         runs_.erase(id);
         return nullptr;
     }

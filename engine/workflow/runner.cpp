@@ -254,21 +254,8 @@ void runner::recovered() {
 
 void runner::adopt_run(const std::string& id) {
     if (find_live(id)) return;  // already driven here
-    const auto events = port_.stream_events(core::run_stream(id));
-    live_run* r = nullptr;
-    try {
-        for (const auto& e : events) r = &fold_into(id, e);
-    } catch (const std::exception& err) {
-        runner_log("taking over run " + id + ": its events do not fold (" + err.what() + "); left alone");
-        runs_.erase(id);
-        r = nullptr;
-    }
-    definitions_.clear();
+    auto* r = load_from_log(id);
     if (!r) return;
-    if (!r->wf) {
-        runs_.erase(id);
-        return;
-    }
     runner_log("took over run " + id + " (" + r->rec.workflow_id + ", " + std::string(core::to_string(r->rec.state)) +
                ") from a hub that stopped beating");
     if (core::is_terminal(r->rec.state)) return;

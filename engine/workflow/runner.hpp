@@ -245,6 +245,9 @@ private:
     void prune();
     /// The run in memory, else folded again from its stream (and kept until pruned); nullptr
     /// when the log has no such run.
+    /// Folds run `id`'s stream from the store into runs_; nullptr (and nothing kept) when it has
+    /// no events, they do not fold, or its definition is unreadable.
+    live_run* load_from_log(const std::string& id);
     live_run* find_or_load(const std::string& id);
     live_run& fold_into(const std::string& id, const core::event& e);
 

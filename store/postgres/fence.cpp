@@ -33,6 +33,13 @@ fence_facts facts_of(const core::event& e, kind k) {
     return f;
 }
 
+/// Row `i` of a result whose columns `attempt_col`, `attempt_col + 1` are a job_fence row's
+/// attempt and state.
+fence_row fence_row_at(const result& r, int i, int attempt_col) {
+    const auto st = r.text(i, attempt_col + 1);
+    return fence_row{static_cast<int>(r.int64(i, attempt_col)), st.empty() ? stage::pending : static_cast<stage>(st[0])};
+}
+
 }  // namespace
 
 std::optional<fence_row> fence_step(const std::optional<fence_row>& row, const fence_facts& f, std::string& why) {
@@ -136,11 +143,7 @@ void fence::prefetch(const std::vector<core::event>& events) {
         params p;
         p.text(list);
         auto r = db_.run_prepared("read_fences", p, "reading the fence of " + std::to_string(jobs.size()) + " jobs");
-        for (int i = 0; i < r.rows(); ++i) {
-            const auto st = r.text(i, 2);
-            rows_[std::string(r.text(i, 0))] =
-                fence_row{static_cast<int>(r.int64(i, 1)), st.empty() ? stage::pending : static_cast<stage>(st[0])};
-        }
+        for (int i = 0; i < r.rows(); ++i) rows_[std::string(r.text(i, 0))] = fence_row_at(r, i, 1);
     }
 }
 
@@ -161,10 +164,7 @@ bool fence::admit(const core::event& e, std::string& why) {
         p.text(job_id);
         auto r = db_.run_prepared("read_fence", p, "reading the fence of job " + job_id);
         std::optional<fence_row> row;
-        if (r.rows() > 0) {
-            const auto st = r.text(0, 1);
-            row = fence_row{static_cast<int>(r.int64(0, 0)), st.empty() ? stage::pending : static_cast<stage>(st[0])};
-        }
+        if (r.rows() > 0) row = fence_row_at(r, 0, 0);
         it = rows_.emplace(job_id, row).first;
     }
     auto next = fence_step(it->second, f, why);

@@ -4,7 +4,7 @@
 
 #include <chrono>
 
-#include "core/upcast.hpp"
+#include "store/postgres/reader.hpp"
 
 namespace orbitmesh::store::postgres {
 namespace {
@@ -87,17 +87,7 @@ void follower::read_new() {
             last_seq_ = r.int64(i, 0);
             if (r.text(i, 6) == opts_.hub_id) continue;
             core::event e;
-            e.seq = last_seq_;
-            e.stream.assign(r.text(i, 1));
-            e.version = r.int64(i, 2);
-            e.type.assign(r.text(i, 3));
-            e.time_ms = r.int64(i, 5);
-            try {
-                e.data = r.null(i, 4) ? core::json() : core::json::from_msgpack(r.bytes(i, 4));
-                core::upcast(e);
-            } catch (const core::json::exception&) {
-                e.data = core::json(core::json::value_t::discarded);  // the hub reports and skips it
-            }
+            read_event_row(r, i, e);
             out.push_back(std::move(e));
         }
         if (!out.empty() && opts_.on_events) opts_.on_events(std::move(out));

@@ -39,6 +39,21 @@ std::vector<std::string> first_column(const result& r) {
 
 }  // namespace
 
+void read_event_row(const result& r, int row, core::event& e) {
+    e.seq = r.int64(row, 0);
+    e.stream.assign(r.text(row, 1));
+    e.version = r.int64(row, 2);
+    e.type.assign(r.text(row, 3));
+    e.time_ms = r.int64(row, 5);
+    e.packed.clear();
+    try {
+        e.data = r.null(row, 4) ? core::json() : core::json::from_msgpack(r.bytes(row, 4));
+        core::upcast(e);
+    } catch (const core::json::exception&) {
+        e.data = core::json(core::json::value_t::discarded);
+    }
+}
+
 reader::reader(const std::string& url) : db_(url) {}
 
 void reader::scan(const std::string& sql, params& base, std::int64_t after_seq,
@@ -49,19 +64,7 @@ void reader::scan(const std::string& sql, params& base, std::int64_t after_seq,
         p.int64(after_seq).int64(page_rows);
         const auto r = db_.query(sql, p, "reading events");
         for (int i = 0; i < r.rows(); ++i) {
-            e.seq = r.int64(i, 0);
-            e.stream.assign(r.text(i, 1));
-            e.version = r.int64(i, 2);
-            e.type.assign(r.text(i, 3));
-            e.time_ms = r.int64(i, 5);
-            e.packed.clear();
-            try {
-                const auto data = r.bytes(i, 4);
-                e.data = r.null(i, 4) ? core::json() : core::json::from_msgpack(data);
-                core::upcast(e);
-            } catch (const core::json::exception&) {
-                e.data = core::json(core::json::value_t::discarded);  // the caller reports and skips it
-            }
+            read_event_row(r, i, e);
             after_seq = e.seq;
             fn(e);
         }

@@ -12,6 +12,11 @@
 
 namespace orbitmesh::store::postgres {
 
+/// Reads row `row` of a result whose first columns are `seq, stream, version, type, data, time`
+/// into `e` (data decoded and upcast; unreadable data becomes a discarded JSON value, which the
+/// caller reports and skips). Shared by the reader and the shared store's follower.
+void read_event_row(const result& r, int row, core::event& e);
+
 /// The read side of the PostgreSQL store over its own connection (see event_store for each
 /// function's contract). Not thread-safe: one caller at a time.
 class reader {
