@@ -62,6 +62,9 @@ struct idempotency_row {
     std::string key;
     std::string id;
     std::int64_t created_ms = 0;
+    /// Shared store: how long a key names its job or run (serve --idempotency-window); 0 for
+    /// ever. A batch creating a job or run whose key another one holds within it is refused.
+    std::int64_t window_ms = 0;
 };
 
 /// A snapshot of the hub's live state (`format`, MessagePack `data`). The store stamps `seq` with
@@ -75,11 +78,16 @@ struct snapshot_blob {
 };
 
 /// An event a shared store's fence refused (SPEC §10): another hub got there first (a second
-/// assignment of one attempt, a result for an attempt that is no longer current, a second end).
+/// assignment of one attempt, a result for an attempt that is no longer current, a second end,
+/// a job or run whose idempotency key another one holds, an event of a run whose lease another
+/// hub holds now).
 struct refused_event {
     std::string stream;
     std::string type;
     std::string reason;
+    /// A creation refused for its idempotency key: the id of the job or run that holds the key
+    /// (committed, since the key row commits with it). Empty for other refusals.
+    std::string holder;
 };
 
 /// Everything one group of hub decisions writes, committed atomically in one transaction.

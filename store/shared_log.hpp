@@ -33,6 +33,9 @@ public:
         std::function<void(std::vector<core::event>)> on_events;
         /// Every hub's row after each heartbeat, on the follower's thread.
         std::function<void(std::vector<peer_hub>)> on_hubs;
+        /// Other hubs stored output of these jobs (all: of any job), after on_events of what
+        /// they committed before it; on the follower's thread.
+        std::function<void(std::vector<std::string> job_ids, bool all)> on_logs;
         /// A failure it retries (the connection dropped), for the log.
         std::function<void(const std::string&)> on_error;
     };

@@ -84,6 +84,7 @@ void hub::flush_staged() {
                 if (refused && !refused->empty())
                     guarded([&] { self->handle_refused(*refused); }, [] { return "refused events"; });
                 for (auto& cb : *callbacks) guarded(cb, [] { return "a callback after a commit"; });
+                if (refused) self->superseded_.clear();
                 for (auto& l : self->commit_listeners_) guarded(l, [] { return "a commit listener"; });
                 if (!ended->empty())  // their rows are durable
                     guarded([&] { self->rows_committed(std::move(*ended)); }, [] { return "pruning finished jobs"; });

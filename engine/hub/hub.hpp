@@ -113,6 +113,8 @@ public:
     // Shared store (SPEC §10, hub_peers.cpp). Thread-safe; the shared_log calls them.
     /// Events other hubs appended, in seq order: folded into memory and acted on here.
     void on_foreign_events(std::vector<core::event> events);
+    /// Other hubs stored output of these jobs (all: of any): their `logs -f` readers here wake.
+    void on_foreign_logs(std::vector<std::string> job_ids, bool all);
     /// Every hub's heartbeat age: the jobs of a hub silent for 3 s are reclaimed.
     void on_peer_hubs(std::vector<store::peer_hub> hubs);
     /// The last seq recover() folded (where the follower starts).
@@ -149,6 +151,7 @@ private:
     std::optional<core::json> stored_run(const std::string& run_id) override;
     std::vector<core::json> stored_runs(std::size_t limit, const std::string& state) override;
     std::vector<core::event> stream_events(const std::string& stream) override;
+    bool shared_store() const override { return opts_.shared_store; }
 
     /// Posts `fn(reply)` to the strand behind the last guard (hub_state.hpp): an exception escaping
     /// it is logged and fails the request through `reply` (a copy kept for that).
@@ -171,6 +174,13 @@ private:
     void fold_foreign_agent(const core::event& e);
     /// Rebuilds a job from its stream in the store (the truth when memory disagrees) and adopts it.
     void reload_job(const std::string& id);
+    /// The job as its events in the store make it (version 0: none).
+    core::job_record job_from_log(const std::string& id);
+    /// Drops a job this hub created whose submission the store refused: it never existed.
+    void forget_job(const std::string& id);
+    /// A job created here was refused because `holder` holds its idempotency key: the holder
+    /// stands in for it (superseded_), loaded from the log when this hub has not folded it yet.
+    void take_holder(const std::string& phantom, const std::string& holder);
     /// The unfinished runs a dead hub drove become this hub's, as far as the database gives them.
     void take_over_runs(const std::string& dead_hub);
     /// Brings counts, the queue, agent slots and waiters in line after `job` changed from `before`
@@ -208,7 +218,8 @@ private:
     void begin_cancel(core::job_record& job, const std::string& why, std::function<void()> done);
     void finish_job(core::job_record& job, core::job_state state, const core::json& result, store::write_batch& batch);
     void settle_failure(core::job_record& job, core::job_state state, const core::json& result, store::write_batch& batch);
-    void job_ended(const std::string& job_id);
+    /// `foreign`: another hub ended it (shared store); its event triggers fired there.
+    void job_ended(const std::string& job_id, bool foreign = false);
     /// job_ended() if the job is terminal now (after a commit that may have ended it).
     void end_if_terminal(const std::string& job_id);
     // hub_pending.cpp: why a pending job has no agent; its pending_timeout
@@ -326,6 +337,9 @@ private:
     std::set<std::string> dead_hubs_;
     std::set<std::pair<std::string, int>> reclaim_armed_;      // (job, attempt) of dead hubs' jobs
     std::unordered_set<std::string> runs_elsewhere_;          // run streams other hubs drive (not replayed here)
+    /// Shared store: jobs whose creation was refused for their idempotency key -> the job that
+    /// holds it, for the replies of the commit that refused them (cleared after its callbacks).
+    std::unordered_map<std::string, std::string> superseded_;
     std::unordered_map<std::string, core::job_record> unassigned_;  // jobs as they were before an uncommitted assignment
     std::uint64_t session_counter_ = 0;
 };

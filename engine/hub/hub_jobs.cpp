@@ -42,7 +42,7 @@ void hub::submit_on_strand(std::vector<core::job_spec>& specs, submit_reply& rep
     for (const auto& spec : specs) check_secrets(spec);  // before any job exists: all or nothing
     store::write_batch batch;
     auto ids = std::make_shared<std::vector<std::string>>();
-    bool created = false;
+    std::size_t created = 0;
     std::int64_t now = clock_.now_ms();
     for (auto& spec : specs) {
         if (!spec.idempotency_key.empty()) {
@@ -56,13 +56,16 @@ void hub::submit_on_strand(std::vector<core::job_spec>& specs, submit_reply& rep
         auto id = create_job(spec, batch);
         if (!spec.idempotency_key.empty()) idempotency_[spec.idempotency_key] = {id, now};
         ids->push_back(id);
-        created = true;
+        ++created;
     }
     // Reply only after commit; an idempotent repeat also waits, so it never returns a job whose
     // first event is still in flight.
     persist(std::move(batch), [this, ids, created, summaries, reply = std::move(reply)] {
         core::json out = core::json::array();
-        for (const auto& id : *ids) {
+        std::size_t taken = 0;
+        for (auto id : *ids) {
+            // Shared store: another hub's job held the key first; it is the answer (200).
+            if (auto s = superseded_.find(id); s != superseded_.end()) id = s->second, ++taken;
             auto* job = find_job(id);
             if (!job) continue;
             out.push_back(summaries ? core::json{{"id", id},
@@ -70,7 +73,7 @@ void hub::submit_on_strand(std::vector<core::job_spec>& specs, submit_reply& rep
                                                  {"idempotency_key", job->spec.idempotency_key}}
                                     : core::to_json(*job));
         }
-        reply({std::move(out), std::nullopt}, created);
+        reply({std::move(out), std::nullopt}, created > taken);
     });
     schedule_dispatch();
 }
@@ -233,13 +236,13 @@ void hub::end_if_terminal(const std::string& job_id) {
     if (auto* job = find_job(job_id); job && core::is_terminal(job->state)) job_ended(job_id);
 }
 
-void hub::job_ended(const std::string& job_id) {
+void hub::job_ended(const std::string& job_id, bool foreign) {
     job_masks_.erase(job_id);
     if (auto* job = find_job(job_id); job && job_waiters_.contains(job_id))
         for (auto& w : job_waiters_.take_all(job_id)) w.reply({core::to_json(*job), std::nullopt});
     notify_logs(job_id);
     if (auto* job = find_job(job_id))
-        for (auto& o : observers_) o->job_ended(*job);
+        for (auto& o : observers_) foreign ? o->foreign_job_ended(*job) : o->job_ended(*job);
     // Keep the live output of a finished job a little while for late `logs -f` readers, then let
     // the store serve it.
     deadlines_->after(60'000, [this, job_id] {

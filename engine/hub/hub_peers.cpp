@@ -41,6 +41,16 @@ void hub::on_foreign_events(std::vector<core::event> events) {
     });
 }
 
+void hub::on_foreign_logs(std::vector<std::string> job_ids, bool all) {
+    post([self = shared_from_this(), job_ids = std::move(job_ids), all]() mutable {
+        if (self->stopping_) return;
+        if (all) job_ids = self->log_waiters_.keys();
+        // Read from the store: the lines are in job_logs, committed before the notice.
+        for (const auto& id : job_ids)
+            guarded([&] { self->notify_logs(id); }, [&] { return "waking the output readers of job " + id; });
+    });
+}
+
 void hub::fold_foreign(const core::event& e) {
     if (e.data.is_discarded()) {
         hub_log("shared store: skipped event " + std::to_string(e.seq) + " of " + e.stream + ": unreadable data");
@@ -48,7 +58,11 @@ void hub::fold_foreign(const core::event& e) {
     }
     if (e.stream.rfind("agent-", 0) == 0) return fold_foreign_agent(e);
     if (e.stream.rfind("twin-", 0) == 0) return fold_twin(e);
-    if (e.stream.rfind("job-", 0) != 0) return;  // runs are driven by the hub that started them
+    if (e.stream.rfind("job-", 0) != 0) {  // runs are driven by the hub that started them
+        if (e.stream.rfind("workflow-", 0) == 0 || e.stream.rfind("trigger-", 0) == 0)
+            for (auto& o : observers_) o->foreign_event(e);
+        return;
+    }
     auto id = e.stream.substr(4);
     auto* job = find_job(id);
     if (!job) {
@@ -100,9 +114,7 @@ void hub::fold_foreign_agent(const core::event& e) {
     a.stream_state = connected ? core::agent_state::connected : core::agent_state::disconnected;
 }
 
-void hub::reload_job(const std::string& id) {
-    auto* job = find_job(id);
-    if (!job) return;
+core::job_record hub::job_from_log(const std::string& id) {
     core::job_record fresh;
     store_.for_each_event(
         [&](const core::event& e) {
@@ -113,7 +125,14 @@ void hub::reload_job(const std::string& id) {
             }
         },
         0, core::job_stream(id));
-    if (fresh.version == 0) return;
+    return fresh;
+}
+
+void hub::reload_job(const std::string& id) {
+    auto* job = find_job(id);
+    if (!job) return;
+    core::job_record fresh = job_from_log(id);
+    if (fresh.version == 0) return forget_job(id);  // its submission was refused: it never existed
     fresh.progress_percent = job->progress_percent;
     fresh.progress_message = job->progress_message;
     const core::job_record before = *job;
@@ -139,16 +158,58 @@ void hub::adopt(const core::job_record& before, core::job_record& job) {
     if (local && job.cancel_requested && !before.cancel_requested)
         send_cancel(id, job.attempt, "cancelled by request (on another hub)");
     if (core::is_terminal(job.state) && !core::is_terminal(before.state)) {
-        job_ended(id);
+        job_ended(id, true);
         rows_committed({{id, job.version}});  // the hub that ended it writes its row; memory may let it go
     }
+}
+
+void hub::forget_job(const std::string& id) {
+    auto it = jobs_.find(id);
+    if (it == jobs_.end()) return;
+    const auto& job = it->second;
+    --state_counts_[static_cast<std::size_t>(job.state)];
+    --total_jobs_;
+    dispatcher_.remove(id);
+    unassigned_.erase(id);
+    if (in_flight(job)) release_slot(job.agent_id, id);
+    jobs_.erase(it);
+}
+
+void hub::take_holder(const std::string& phantom, const std::string& holder) {
+    auto* job = find_job(phantom);
+    if (!job) return;
+    const auto key = job->spec.idempotency_key;
+    forget_job(phantom);
+    superseded_[phantom] = holder;
+    if (!find_job(holder)) {  // committed with the key row, perhaps not folded here yet
+        auto fresh = job_from_log(holder);
+        if (fresh.version > 0) {
+            ++total_jobs_;
+            ++state_counts_[static_cast<std::size_t>(fresh.state)];
+            auto& j = jobs_.emplace(holder, std::move(fresh)).first->second;
+            if (j.state == core::job_state::pending) dispatcher_.enqueue(j);
+        }
+    }
+    if (auto* h = find_job(holder); h && !key.empty()) idempotency_[key] = {holder, h->created_ms};
+    hub_log(core::log::level::info, "shared store: idempotency key \"" + key + "\" names job " + holder +
+                                        " of another hub; job " + phantom + " was not created",
+            {{"job_id", holder}});
 }
 
 void hub::handle_refused(const std::vector<store::refused_event>& refused) {
     std::set<std::string> stale;
     for (const auto& r : refused) {
+        if (r.stream.rfind("run-", 0) == 0) {
+            for (auto& o : observers_)
+                guarded([&] { o->run_refused(r.stream.substr(4), r); }, [&] { return "a refused event of " + r.stream; });
+            continue;
+        }
         if (r.stream.rfind("job-", 0) != 0) continue;
         auto id = r.stream.substr(4);
+        if (r.type == core::job_event::submitted && !r.holder.empty()) {
+            take_holder(id, r.holder);
+            continue;
+        }
         auto* job = find_job(id);
         auto was = unassigned_.find(id);
         auto mine = job ? agents_.find(job->agent_id) : agents_.end();

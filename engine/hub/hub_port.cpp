@@ -22,7 +22,7 @@ std::string hub::create_job(core::job_spec spec, store::write_batch& batch) {
                                   clock_.now_ms());
     core::apply_submitted(job, e, std::move(spec));
     if (!job.spec.idempotency_key.empty())  // the idempotency_keys projection, with the event that made it
-        batch.keys.push_back({"job", job.spec.idempotency_key, id, job.created_ms});
+        batch.keys.push_back({"job", job.spec.idempotency_key, id, job.created_ms, opts_.idempotency_window_ms});
     ++total_jobs_;
     recorded(job, true, job.state, std::move(e), batch);
     auto& stored = jobs_.emplace(id, std::move(job)).first->second;

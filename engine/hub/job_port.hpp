@@ -35,6 +35,9 @@ public:
     virtual std::optional<core::json> stored_run(const std::string& /*run_id*/) { return std::nullopt; }
     /// Runs from the `runs` projection, newest first, only `state` when not empty.
     virtual std::vector<core::json> stored_runs(std::size_t /*limit*/, const std::string& /*state*/) { return {}; }
+    /// Several hubs share the store (serve --shared-store): a run with an idempotency key acts only
+    /// once its start is committed, since the store may refuse it for another hub's run.
+    virtual bool shared_store() const { return false; }
     /// Every event of one stream, in order (to bring a run back into memory from the log).
     virtual std::vector<core::event> stream_events(const std::string& /*stream*/) { return {}; }
 };
@@ -51,8 +54,17 @@ public:
     /// Shared store: this hub now drives run `run_id`, which a dead hub drove: load it from the
     /// log and carry it on (as recovered() does for runs of its own).
     virtual void adopt_run(const std::string& /*run_id*/) {}
+    /// Shared store: an event another hub appended to a stream that is not a job's, an agent's
+    /// or a twin's (a workflow registered there), to fold into what this hub knows.
+    virtual void foreign_event(const core::event& /*e*/) {}
+    /// Shared store: the store refused an event of run `run_id` this hub appended: its
+    /// idempotency key names another run (`r.holder`; the refused event is its run.started), or
+    /// another hub took the run over. Either way this hub must not drive it.
+    virtual void run_refused(const std::string& /*run_id*/, const store::refused_event& /*r*/) {}
     /// A job reached a terminal state (committed).
     virtual void job_ended(const core::job_record& job) = 0;
+    /// Shared store: another hub ended the job (its own observers saw job_ended there).
+    virtual void foreign_job_ended(const core::job_record& job) { job_ended(job); }
     /// A job produced an output line (not yet necessarily committed).
     virtual void job_output(const store::log_line& line) = 0;
     /// Adds the observer's own counters to the hub's stats (/api/v1/stats, /metrics).

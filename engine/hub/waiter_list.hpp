@@ -72,6 +72,13 @@ public:
         return take_if([](const Waiter&) { return true; });
     }
     bool contains(const std::string& key) const { return by_key_.count(key) != 0; }
+    /// The keys that have waiters.
+    std::vector<std::string> keys() const {
+        std::vector<std::string> out;
+        out.reserve(by_key_.size());
+        for (const auto& [key, list] : by_key_) out.push_back(key);
+        return out;
+    }
     std::size_t size() const noexcept { return size_; }
 
 private:

@@ -106,6 +106,9 @@ std::unique_ptr<store::shared_log> follow_peers(const hub_options& opts, const s
     lo.on_events = [weak](std::vector<core::event> events) {
         if (auto hp = weak.lock()) hp->on_foreign_events(std::move(events));
     };
+    lo.on_logs = [weak](std::vector<std::string> job_ids, bool all) {
+        if (auto hp = weak.lock()) hp->on_foreign_logs(std::move(job_ids), all);
+    };
     lo.on_hubs = [weak](std::vector<store::peer_hub> hubs) {
         if (auto hp = weak.lock()) hp->on_peer_hubs(std::move(hubs));
     };

@@ -112,6 +112,27 @@ runner::live_run* runner::find_or_load(const std::string& id) {
     return r;
 }
 
+void runner::drop_run(const std::string& id) {
+    auto it = runs_.find(id);
+    if (it == runs_.end()) return;
+    auto r = std::move(it->second);
+    runs_.erase(it);
+    dirty_runs_.erase(id);
+    for (auto j = jobs_.begin(); j != jobs_.end();) j = j->second.run == id ? jobs_.erase(j) : std::next(j);
+    for (auto& w : r.feed_waiters) w.reply(200, feed_reply(r, w.after));
+    for (auto& w : r.end_waiters) w.reply(200, core::to_json(r.rec));
+}
+
+std::optional<core::json> runner::foreign_record(const std::string& id) {
+    if (auto* r = find_live(id)) return core::to_json(r->rec);
+    if (auto* r = load_from_log(id)) {
+        auto out = core::to_json(r->rec);
+        drop_run(id);  // another hub drives it: not kept here
+        return out;
+    }
+    return port_.stored_run(id);
+}
+
 std::vector<std::string> runner::restore(const core::hub_snapshot& s) {
     std::vector<std::string> streams{"workflow-"};
     for (const auto& id : s.live_runs) streams.push_back(core::run_stream(id));

@@ -160,15 +160,45 @@ void runner::start_run(run_request req, api_reply reply) {
     store::write_batch batch;
     auto& r = create_run(w->definition, w->source, w->file, req, {{"version", w->version}}, batch);
     auto id = r.rec.id;
+    // On a shared store another hub may hold the key (both reached one schedule fire time): the
+    // run starts its steps only once the store took it (run_refused drops it otherwise).
+    const bool wait_for_key = port_.shared_store() && !req.idempotency_key.empty();
     std::weak_ptr<runner> weak = weak_from_this();
-    flush(r, std::move(batch), [weak, id, reply] {
+    flush(r, std::move(batch), [weak, id, reply, wait_for_key] {
         auto self = weak.lock();
-        if (auto* run = self ? self->find_live(id) : nullptr) reply(201, core::to_json(run->rec));
+        if (!self) return;
+        if (auto* run = self->find_live(id)) {
+            reply(201, core::to_json(run->rec));
+            if (wait_for_key && run->rec.state == core::run_state::running) {
+                self->arm_run_timeout(*run);
+                self->advance(*run);
+            }
+            return;
+        }
+        auto holder = self->superseded_.find(id);
+        if (holder == self->superseded_.end()) return;
+        const auto other = holder->second;
+        self->superseded_.erase(holder);
+        auto found = self->foreign_record(other);
+        reply(200, found ? *found : core::json{{"id", other}, {"idempotency_key", ""}});
     });
-    if (r.rec.state == core::run_state::running) {
+    if (!wait_for_key && r.rec.state == core::run_state::running) {
         arm_run_timeout(r);
         advance(r);
     }
+}
+
+void runner::run_refused(const std::string& run_id, const store::refused_event& r) {
+    auto it = runs_.find(run_id);
+    if (it == runs_.end()) return;
+    if (r.type == core::run_event::started && !r.holder.empty()) {
+        runner_log("run " + run_id + " was not started: " + r.reason);
+        if (!it->second.rec.idempotency_key.empty()) idempotency_[it->second.rec.idempotency_key] = r.holder;
+        superseded_[run_id] = r.holder;
+    } else {
+        runner_log("stops driving run " + run_id + ": " + r.reason);
+    }
+    drop_run(run_id);
 }
 
 void runner::arm_run_timeout(live_run& r) {
@@ -209,6 +239,16 @@ void runner::replay(const core::event& e) {
         if (starts_with(e.stream, "run-"))
             if (auto it = runs_.find(e.stream.substr(4)); it != runs_.end() && !it->second.wf) runs_.erase(it);
     }
+}
+
+void runner::foreign_event(const core::event& e) {
+    if (!starts_with(e.stream, "workflow-") || e.type != "workflow.registered") return;
+    try {
+        registry_.apply(e);
+    } catch (const std::exception& err) {
+        return runner_log("shared store: skipped workflow event " + std::to_string(e.seq) + " of another hub: " + err.what());
+    }
+    if (hooks_.registered) hooks_.registered(e.data.value("id", std::string{}));
 }
 
 void runner::recovered() {

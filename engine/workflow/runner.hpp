@@ -87,8 +87,11 @@ public:
 
     // job_observer
     void replay(const core::event& e) override;
+    /// Shared store: a workflow registered on another hub is registered here too (its triggers armed).
+    void foreign_event(const core::event& e) override;
     void recovered() override;
     void adopt_run(const std::string& run_id) override;
+    void run_refused(const std::string& run_id, const store::refused_event& r) override;
     void job_ended(const core::job_record& job) override;
     void job_output(const store::log_line& line) override;
     void add_stats(core::json& stats) const override;  // "runs": {state: count}
@@ -249,6 +252,11 @@ private:
     /// no events, they do not fold, or its definition is unreadable.
     live_run* load_from_log(const std::string& id);
     live_run* find_or_load(const std::string& id);
+    /// Lets go of a run this hub must not drive (another hub does): the index of its jobs, and
+    /// its waiters answered with what is known now.
+    void drop_run(const std::string& id);
+    /// The record of a run another hub drives, from the log (not kept), or its row.
+    std::optional<core::json> foreign_record(const std::string& id);
     live_run& fold_into(const std::string& id, const core::event& e);
 
     // run_feed.cpp: client events and held requests
@@ -264,6 +272,9 @@ private:
     std::map<std::string, live_run> runs_;  // by id; ids are time-ordered
     std::unordered_map<std::string, job_ref> jobs_;
     std::unordered_map<std::string, std::string> idempotency_;  // key -> run id
+    /// Shared store: runs whose start the store refused for their key -> the run holding it
+    /// (for the reply of the start, after the refusing commit).
+    std::unordered_map<std::string, std::string> superseded_;
     std::map<std::string, std::shared_ptr<const core::workflow>> definitions_;  // by source text
     std::set<std::string> cancel_sent_;  // jobs already told to stop
     std::uint64_t waiter_token_ = 0;

@@ -51,6 +51,10 @@ void trigger_engine::replay(const core::event& e) {
     core::apply(rec, e);
 }
 
+void trigger_engine::foreign_event(const core::event& e) {
+    if (e.stream.compare(0, 8, "trigger-") == 0) replay(e);
+}
+
 void trigger_engine::recovered() {
     recovering_ = false;
     std::size_t armed = 0;
@@ -93,9 +97,12 @@ void trigger_engine::arm_workflow(const std::string& workflow_id) {
         auto& rec = record_of(workflow_id, t.id);
         const auto spec = schedule_spec(t);
         if (rec.spec != spec) {
-            const auto now = clock_.now_ms();
+            // Several hubs arm every trigger (shared store): an interval counts from the version's
+            // registration, the same instant on each, so their fire times and run keys agree and
+            // the store starts one run per fire time.
+            const auto anchor = port_.shared_store() ? w->registered_ms : clock_.now_ms();
             record(workflow_id, t.id, core::trigger_event::armed,
-                   {{"workflow", workflow_id}, {"trigger", t.id}, {"spec", spec}, {"anchor_ms", now}});
+                   {{"workflow", workflow_id}, {"trigger", t.id}, {"spec", spec}, {"anchor_ms", anchor}});
         }
         armed_schedule a;
         a.workflow = workflow_id;
@@ -174,7 +181,10 @@ void trigger_engine::fire(const std::string& workflow, const core::workflow_trig
         if (!self) return;
         if (auto s = self->schedules_.find(stream); s != self->schedules_.end() && s->second.starting > 0) --s->second.starting;
         const auto run_id = body.value("id", std::string{});
-        if (status < 300)  // 200: the idempotency key found the run this fire time already started
+        // 200: the idempotency key found the run this fire time already started (before a restart,
+        // or on another hub, whose `fired` may be folded here already).
+        const auto& rec = self->record_of(workflow, id);
+        if (status == 201 || (status == 200 && rec.last_fire_ms < fire_ms))
             self->record(workflow, id, core::trigger_event::fired, {{"fire_ms", fire_ms}, {"run_id", run_id}, {"cause", cause}});
         if (reply) reply(status == 201 ? 202 : status, {{"run_id", run_id}, {"duplicate", status == 200}, {"run", body}});
     };

@@ -48,6 +48,10 @@ public:
     std::vector<std::string> restore(const core::hub_snapshot&) override { return {"trigger-"}; }
     void recovered() override;
     void job_ended(const core::job_record& job) override;
+    /// The hub that ended it fires the event triggers it matches, not every hub folding it.
+    void foreign_job_ended(const core::job_record&) override {}
+    /// Shared store: other hubs' trigger streams fold here too (their fire times and runs).
+    void foreign_event(const core::event& e) override;
     void job_output(const store::log_line&) override {}
     void add_stats(core::json& stats) const override;
 

@@ -30,6 +30,20 @@ bool is_postgres_url(std::string_view url) noexcept {
     return url.rfind("postgres://", 0) == 0 || url.rfind("postgresql://", 0) == 0;
 }
 
+std::string text_array(const std::vector<std::string>& items) {
+    std::string out = "{";
+    for (const auto& item : items) {
+        if (out.size() > 1) out += ',';
+        out += '"';
+        for (char c : item) {
+            if (c == '"' || c == '\\') out += '\\';
+            out += c;
+        }
+        out += '"';
+    }
+    return out + "}";
+}
+
 std::string redacted(std::string_view url) {
     // scheme://user:password@host... -> scheme://user:***@host...
     const auto start = url.find("://");

@@ -21,6 +21,9 @@ std::string redacted(std::string_view url);
 /// Checks the URL's syntax without connecting; throws core::error{usage} naming what is wrong.
 void check_url(std::string_view url);
 
+/// A PostgreSQL array literal of text elements, each quoted (for `= ANY($1::text[])`).
+std::string text_array(const std::vector<std::string>& items);
+
 /// One query result. Cells are text except where a query asked for binary (bytea).
 class result {
 public:

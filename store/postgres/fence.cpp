@@ -52,6 +52,7 @@ std::optional<fence_row> fence_step(const std::optional<fence_row>& row, const f
         if (row) return refuse("the job already exists");
         return fence_row{};
     }
+    if (!row && !f.known) return refuse("the job is not in the store (its submission was refused)");
     if (!row) {  // appended before this database had a fence: take it as the truth
         switch (f.kind) {
         case kind::assigned: return fence_row{f.attempt, stage::assigned};
@@ -101,25 +102,6 @@ fence::fence(connection& db) : db_(db) {
     db_.prepare("last_versions", last_versions_sql, doing);
 }
 
-namespace {
-
-/// A PostgreSQL array literal of text elements, each quoted (ids and stream names, but safe for any).
-std::string text_array(const std::vector<std::string>& items) {
-    std::string out = "{";
-    for (const auto& item : items) {
-        if (out.size() > 1) out += ',';
-        out += '"';
-        for (char c : item) {
-            if (c == '"' || c == '\\') out += '\\';
-            out += c;
-        }
-        out += '"';
-    }
-    return out + "}";
-}
-
-}  // namespace
-
 void fence::prefetch(const std::vector<core::event>& events) {
     std::vector<std::string> streams, jobs;
     for (const auto& e : events) {
@@ -157,6 +139,7 @@ bool fence::admit(const core::event& e, std::string& why) {
     } catch (const core::json::exception&) {
         return true;  // unreadable data: the fold refuses it, as without the fence
     }
+    if (auto v = versions_.find(e.stream); v != versions_.end()) f.known = v->second > 0;
     const std::string job_id = e.stream.substr(4);
     auto it = rows_.find(job_id);
     if (it == rows_.end()) {  // not prefetched (a caller that skipped it): read it now

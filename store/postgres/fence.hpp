@@ -28,12 +28,14 @@ struct fence_facts {
     int attempt = -1;
     std::string final_state;  // job.finished: "succeeded", "cancelled", ...
     bool agent_outcome = false;  // job.finished carries an exit code or output (an agent's result)
+    bool known = true;  // the job's stream has events in the database (or earlier in this transaction)
 };
 
 /// One step of the fence: the row after `f`, or nullopt with `why` set when the event must be
 /// dropped: a second job.assigned for one attempt, a result (finished, retry_scheduled, dead,
 /// requeued, started) for an attempt that is not the current one, anything after the end but a
-/// `job retry`. A job without a row (appended before the shared store) is taken as it comes.
+/// `job retry`, anything of a job the database does not have (its submission was refused). A
+/// job without a row but with events (appended before the shared store) is taken as it comes.
 std::optional<fence_row> fence_step(const std::optional<fence_row>& row, const fence_facts& f, std::string& why);
 
 /// The fence and the stream versions of one writer connection, used inside its append

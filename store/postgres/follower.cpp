@@ -4,12 +4,13 @@
 
 #include <chrono>
 
+#include "store/postgres/log_notice.hpp"
 #include "store/postgres/reader.hpp"
 
 namespace orbitmesh::store::postgres {
 namespace {
 
-constexpr std::int64_t page_rows = 2000;
+constexpr std::int64_t follow_page_rows = 2000;
 constexpr const char* new_events_sql =
     "SELECT seq, stream, version, type, data, time, coalesce(origin, '') FROM events WHERE seq > $1 ORDER BY seq LIMIT $2";
 constexpr const char* heartbeat_sql =
@@ -42,6 +43,7 @@ void follower::stop() {
 void follower::connect() {
     db_ = std::make_unique<connection>(opts_.url);
     db_->exec("LISTEN orbitmesh_events", "listening for other hubs' commits");
+    db_->exec("LISTEN " + std::string(log_channel), "listening for other hubs' output");
     db_->prepare("new_events", new_events_sql, "preparing the follower's statements");
     db_->prepare("heartbeat", heartbeat_sql, "preparing the follower's statements");
     heartbeat();
@@ -54,6 +56,7 @@ void follower::run() {
             if (!db_) connect();
             wait_for_notify(std::min(opts_.poll_ms, std::max<std::int64_t>(1, next_beat - steady_ms())));
             read_new();
+            hand_over_logs();
             if (steady_ms() >= next_beat) {
                 next_beat = steady_ms() + opts_.heartbeat_ms;
                 heartbeat();
@@ -74,13 +77,33 @@ void follower::wait_for_notify(std::int64_t ms) {
     if (PQconsumeInput(db_->handle()) == 0)
         throw core::error{core::error_kind::unavailable, "the follower's connection dropped: " +
                                                              std::string(PQerrorMessage(db_->handle()))};
-    while (PGnotify* n = PQnotifies(db_->handle())) PQfreemem(n);
+    while (PGnotify* n = PQnotifies(db_->handle())) {
+        take_notice(*n);
+        PQfreemem(n);
+    }
+}
+
+void follower::take_notice(const PGnotify& n) {
+    if (!n.relname || log_channel != n.relname) return;
+    auto parts = parse_log_notice(n.extra ? n.extra : "");
+    if (parts.hub_id == opts_.hub_id) return;  // this hub woke its own readers
+    woken_all_ = woken_all_ || parts.all;
+    for (auto& id : parts.job_ids) woken_logs_.push_back(std::move(id));
+}
+
+void follower::hand_over_logs() {
+    if (woken_logs_.empty() && !woken_all_) return;
+    auto ids = std::move(woken_logs_);
+    woken_logs_.clear();
+    const bool all = woken_all_;
+    woken_all_ = false;
+    if (opts_.on_logs) opts_.on_logs(std::move(ids), all);
 }
 
 void follower::read_new() {
     for (;;) {
         params p;
-        p.int64(last_seq_).int64(page_rows);
+        p.int64(last_seq_).int64(follow_page_rows);
         const auto r = db_->run_prepared("new_events", p, "reading other hubs' events");
         std::vector<core::event> out;
         for (int i = 0; i < r.rows(); ++i) {
@@ -91,7 +114,7 @@ void follower::read_new() {
             out.push_back(std::move(e));
         }
         if (!out.empty() && opts_.on_events) opts_.on_events(std::move(out));
-        if (r.rows() < page_rows) return;
+        if (r.rows() < follow_page_rows) return;
     }
 }
 

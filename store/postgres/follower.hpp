@@ -1,7 +1,9 @@
 #pragma once
 #include <atomic>
 #include <memory>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "store/postgres/connection.hpp"
 #include "store/shared_log.hpp"
@@ -25,10 +27,14 @@ private:
     void read_new();
     void heartbeat();
     void wait_for_notify(std::int64_t ms);
+    void take_notice(const PGnotify& n);
+    void hand_over_logs();
 
     options opts_;
     std::unique_ptr<connection> db_;
     std::int64_t last_seq_ = 0;
+    std::vector<std::string> woken_logs_;  // job ids of output notices since the last hand-over
+    bool woken_all_ = false;
     std::atomic<bool> stop_{false};
     std::thread thread_;
 };

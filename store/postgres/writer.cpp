@@ -1,8 +1,11 @@
 #include "store/postgres/writer.hpp"
 
+#include <algorithm>
 #include <unordered_set>
 
 #include "core/job_text.hpp"
+#include "core/run_events.hpp"
+#include "store/postgres/log_notice.hpp"
 #include "store/postgres/schema.hpp"
 
 namespace orbitmesh::store::postgres {
@@ -36,6 +39,12 @@ constexpr const char* upsert_run_sql =
 constexpr const char* upsert_key_sql =
     "INSERT INTO idempotency_keys(kind, key, id, created) VALUES($1, $2, $3, $4)"
     " ON CONFLICT(kind, key) DO UPDATE SET id = excluded.id, created = excluded.created";
+// Shared store: a key's newer holder wins, whichever hub writes its row last (a hub writing the
+// rows of its memory at start must not take a key back from a job created since).
+constexpr const char* upsert_key_shared_sql =
+    "INSERT INTO idempotency_keys(kind, key, id, created) VALUES($1, $2, $3, $4)"
+    " ON CONFLICT(kind, key) DO UPDATE SET id = excluded.id, created = excluded.created"
+    " WHERE idempotency_keys.created <= excluded.created";
 constexpr const char* insert_snapshot_sql =
     "INSERT INTO snapshots(seq, time, format, data) VALUES($1, $2, $3, $4)"
     " ON CONFLICT(seq) DO UPDATE SET time = excluded.time, format = excluded.format, data = excluded.data";
@@ -61,12 +70,14 @@ writer::writer(connection& db, std::string hub_id) : db_(db), hub_id_(std::move(
         // scan the whole log once it outgrows its first plans; plan each with its array.
         db_.exec("SET plan_cache_mode = force_custom_plan", "setting the writer's planning");
         fence_ = std::make_unique<fence>(db_);
+        guard_ = std::make_unique<batch_guard>(db_, hub_id_);
         db_.prepare("upsert_job_fenced", upsert_job_fenced_sql, doing);
+        db_.prepare("notify_logs", "SELECT pg_notify('" + std::string(log_channel) + "', $1)", doing);
     }
     db_.prepare("insert_event", insert_event_sql, doing);
     db_.prepare("upsert_job", upsert_job_sql, doing);
     db_.prepare("upsert_run", upsert_run_sql, doing);
-    db_.prepare("upsert_key", upsert_key_sql, doing);
+    db_.prepare("upsert_key", fence_ ? upsert_key_shared_sql : upsert_key_sql, doing);
     db_.prepare("insert_snapshot", insert_snapshot_sql, doing);
     db_.prepare("prune_snapshots", prune_snapshots_sql, doing);
     db_.prepare("upsert_agent", upsert_agent_sql, doing);
@@ -92,12 +103,29 @@ void writer::write_group(std::span<const write_batch* const> group, std::vector<
         }
         // Delivered to the other hubs' followers when (and only if) the transaction commits.
         if (fence_ && next_seq_ > first_seq) db_.exec("NOTIFY orbitmesh_events", "notifying the other hubs");
+        if (fence_) notify_logs(group, errors);
         db_.exec("COMMIT", "committing " + std::to_string(group.size()) + " batch(es)");
     } catch (...) {
         const auto failure = std::current_exception();
         rollback_quietly();
         errors.assign(group.size(), failure);
     }
+}
+
+// `job logs -f` on another hub than the one its agent is connected to: the jobs whose output
+// this transaction stores, for the other hubs to wake their readers (see follower::on_logs).
+void writer::notify_logs(std::span<const write_batch* const> group, const std::vector<std::exception_ptr>& errors) {
+    std::vector<std::string> ids;
+    for (std::size_t i = 0; i < group.size(); ++i)
+        if (!errors[i])
+            for (const auto& l : group[i]->logs) ids.push_back(l.job_id);
+    if (ids.empty()) return;
+    std::sort(ids.begin(), ids.end());
+    ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+    params p;
+    const auto payload = log_notice(hub_id_, ids);
+    p.text(payload);
+    db_.run_prepared("notify_logs", p, "notifying the other hubs of new output");
 }
 
 std::exception_ptr writer::write_isolated(const write_batch& b, bool earlier_failed) {
@@ -123,6 +151,7 @@ void writer::write(const write_batch& b, bool earlier_failed) {
     if (b.snapshot && earlier_failed)
         throw core::error{core::error_kind::storage,
                           "store " + db_.where() + ": a snapshot after a failed batch is not written"};
+    refused_.clear();
     if (fence_) {
         write_shared(b);
     } else {
@@ -131,8 +160,10 @@ void writer::write(const write_batch& b, bool earlier_failed) {
     }
     for (const auto& a : b.agents) upsert_agent(a);
     for (const auto& l : b.logs) insert_log(l);
-    for (const auto& r : b.runs) upsert_run(r);
-    for (const auto& k : b.keys) upsert_key(k);
+    for (const auto& r : b.runs)
+        if (refused_.empty() || !refused_.count(core::run_stream(r.id))) upsert_run(r);
+    for (const auto& k : b.keys)
+        if (refused_.empty() || !refused_.count(key_stream(k))) upsert_key(k);
     if (b.snapshot) write_snapshot(*b.snapshot);
 }
 
@@ -140,14 +171,15 @@ void writer::write(const write_batch& b, bool earlier_failed) {
 // b.refused and dropped with the rest of its stream in this batch and the stream's row, since
 // they were decided on top of it. Versions are the database's, so two hubs never collide.
 void writer::write_shared(const write_batch& b) {
-    std::unordered_set<std::string> refused;
+    auto& refused = refused_;
+    guard_->check(b, refused);
     std::string why;
     fence_->prefetch(b.events);
     for (const auto& e : b.events) {
         if (refused.count(e.stream)) continue;
         if (!fence_->admit(e, why)) {
             refused.insert(e.stream);
-            if (b.refused) b.refused->push_back({e.stream, e.type, why});
+            if (b.refused) b.refused->push_back({e.stream, e.type, why, {}});
             continue;
         }
         auto r = row_of(e);

@@ -4,10 +4,12 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "store/event_store.hpp"
 #include "store/postgres/connection.hpp"
+#include "store/postgres/batch_guard.hpp"
 #include "store/postgres/fence.hpp"
 
 namespace orbitmesh::store::postgres {
@@ -50,10 +52,13 @@ private:
     void write_snapshot(const snapshot_blob& s);
     void rollback_quietly() noexcept;
     void write_shared(const write_batch& b);
+    void notify_logs(std::span<const write_batch* const> group, const std::vector<std::exception_ptr>& errors);
 
     connection& db_;
     std::string hub_id_;
     std::unique_ptr<fence> fence_;  // shared store only
+    std::unique_ptr<batch_guard> guard_;  // shared store only
+    std::unordered_set<std::string> refused_;  // the streams of the batch being written that were refused
     std::int64_t next_seq_ = 0;  // inside a transaction: the seq the next event gets
     std::vector<std::uint8_t> packed_;
 };

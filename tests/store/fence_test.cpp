@@ -82,3 +82,17 @@ TEST_CASE("a job from before the fence is taken as it comes", "[fence]") {
     CHECK(row->attempt == 3);
     CHECK(row->at == stage::running);
 }
+
+TEST_CASE("the fence refuses every event of a job whose submission it never stored", "[fence]") {
+    std::string why;
+    auto unknown = facts(job_event_kind::assigned, 1);
+    unknown.known = false;
+    CHECK_FALSE(fence_step(std::nullopt, unknown, why));
+    CHECK(why.find("not in the store") != std::string::npos);
+    auto finished = facts(job_event_kind::finished, 1, "succeeded", true);
+    finished.known = false;
+    CHECK_FALSE(fence_step(std::nullopt, finished, why));
+    auto submitted = facts(job_event_kind::submitted);
+    submitted.known = false;
+    CHECK(fence_step(std::nullopt, submitted, why));  // a new job has no events yet
+}
