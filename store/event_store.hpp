@@ -207,6 +207,14 @@ public:
     virtual std::vector<std::string> claim_runs_of(const std::string& /*dead_hub*/, const std::string& /*hub_id*/) {
         return {};
     }
+    /// Shared store: claims for `hub_id`, for `for_ms`, the jobs of `job_ids` that are pending
+    /// and not claimed by another hub, in one `UPDATE … FOR UPDATE SKIP LOCKED` (a row another
+    /// hub is claiming at that moment is skipped, not waited for); returns the ids claimed. The
+    /// fence refuses another hub's assignment of a claimed job. A store of one hub claims all.
+    virtual std::vector<std::string> claim_jobs(const std::vector<std::string>& job_ids, const std::string& /*hub_id*/,
+                                                std::int64_t /*for_ms*/) {
+        return job_ids;
+    }
     /// Thread-safe.
     virtual store_stats stats() const = 0;
 };

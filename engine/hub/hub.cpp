@@ -167,6 +167,7 @@ void hub::dispatch() {
             auto it = exclusions_.find(job);
             return it != exclusions_.end() && it->second.first == agent && it->second.second > steady;
         });
+    if (opts_.shared_store) claim_foreign(choices);
     if (choices.empty()) return;
     store::write_batch batch;
     auto sends = std::make_shared<std::vector<std::pair<std::string, int>>>();

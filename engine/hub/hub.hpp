@@ -176,6 +176,9 @@ private:
     void reload_job(const std::string& id);
     /// The job as its events in the store make it (version 0: none).
     core::job_record job_from_log(const std::string& id);
+    /// Claims (store claim_jobs) the jobs of `choices` another hub queued, before assigning them;
+    /// drops the choices another hub claimed (their jobs leave this queue for the claim's time).
+    void claim_foreign(std::vector<assignment_choice>& choices);
     /// Drops a job this hub created whose submission the store refused: it never existed.
     void forget_job(const std::string& id);
     /// A job created here was refused because `holder` holds its idempotency key: the holder
@@ -340,6 +343,8 @@ private:
     /// Shared store: jobs whose creation was refused for their idempotency key -> the job that
     /// holds it, for the replies of the commit that refused them (cleared after its callbacks).
     std::unordered_map<std::string, std::string> superseded_;
+    std::unordered_set<std::string> foreign_pending_;
+    std::uint64_t claims_won_ = 0, claims_lost_ = 0, refused_events_ = 0;  // shared store, for stats  // pending jobs another hub queued: claimed before assigned
     std::unordered_map<std::string, core::job_record> unassigned_;  // jobs as they were before an uncommitted assignment
     std::uint64_t session_counter_ = 0;
 };

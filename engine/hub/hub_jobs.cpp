@@ -124,6 +124,11 @@ void hub::stats(job_reply request) {
                                  {"invokes", self->calls_.size()}}},
                        {"dispatch_latency_ms", self->dispatch_latency_.to_json()},
                        {"job_duration_ms", self->job_duration_.to_json()}};
+        if (self->opts_.shared_store)
+            out["shared_store"] = {{"hub_id", self->opts_.hub_id},
+                                   {"claims_won", self->claims_won_},
+                                   {"claims_lost", self->claims_lost_},
+                                   {"refused_events", self->refused_events_}};
         for (const auto& o : self->observers_) o->add_stats(out);
         reply({std::move(out), std::nullopt});
     });

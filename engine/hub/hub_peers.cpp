@@ -17,6 +17,9 @@ namespace orbitmesh::engine {
 namespace {
 
 constexpr std::int64_t dead_after_ms = 3000;  // three missed 1 s heartbeats
+/// How long a claim on another hub's pending job holds (store::event_store::claim_jobs): the
+/// claimant assigns it at once; should it die first, the job is free again after this.
+constexpr std::int64_t claim_ms = 5000;
 /// How long another hub's new job waits before this hub competes for it: the hub it was submitted
 /// to dispatches it at once when it can, and racing it for every job mostly loses (a refused
 /// assignment and a reload each). A job only this hub's agents can run starts this much later.
@@ -76,6 +79,7 @@ void hub::fold_foreign(const core::event& e) {
         deadlines_->after(foreign_grace_ms, [this, id] {  // then dispatchable here when an agent matches
             auto* k = find_job(id);
             if (!k || k->state != core::job_state::pending) return;
+            foreign_pending_.insert(id);
             dispatcher_.enqueue(*k);
             schedule_dispatch();
         });
@@ -89,6 +93,9 @@ void hub::fold_foreign(const core::event& e) {
         return reload_job(id);
     }
     adopt(before, *job);
+    // Pending again by another hub's hand (requeued, retried): claimed before it is assigned here.
+    if (job->state == core::job_state::pending) foreign_pending_.insert(id);
+    else foreign_pending_.erase(id);
 }
 
 void hub::fold_foreign_agent(const core::event& e) {
@@ -171,6 +178,7 @@ void hub::forget_job(const std::string& id) {
     --total_jobs_;
     dispatcher_.remove(id);
     unassigned_.erase(id);
+    foreign_pending_.erase(id);
     if (in_flight(job)) release_slot(job.agent_id, id);
     jobs_.erase(it);
 }
@@ -187,7 +195,10 @@ void hub::take_holder(const std::string& phantom, const std::string& holder) {
             ++total_jobs_;
             ++state_counts_[static_cast<std::size_t>(fresh.state)];
             auto& j = jobs_.emplace(holder, std::move(fresh)).first->second;
-            if (j.state == core::job_state::pending) dispatcher_.enqueue(j);
+            if (j.state == core::job_state::pending) {
+                foreign_pending_.insert(holder);
+                dispatcher_.enqueue(j);
+            }
         }
     }
     if (auto* h = find_job(holder); h && !key.empty()) idempotency_[key] = {holder, h->created_ms};
@@ -196,7 +207,41 @@ void hub::take_holder(const std::string& phantom, const std::string& holder) {
             {{"job_id", holder}});
 }
 
+void hub::claim_foreign(std::vector<assignment_choice>& choices) {
+    std::vector<std::string> wanted;
+    for (const auto& c : choices)
+        if (foreign_pending_.count(c.job_id)) wanted.push_back(c.job_id);
+    if (wanted.empty()) return;
+    std::vector<std::string> got;
+    try {
+        got = store_.claim_jobs(wanted, opts_.hub_id, claim_ms);
+    } catch (const std::exception& e) {
+        hub_log(core::log::level::warn, std::string("shared store: could not claim jobs: ") + e.what(), {});
+    }
+    const std::unordered_set<std::string> claimed(got.begin(), got.end());
+    claims_won_ += claimed.size();
+    claims_lost_ += wanted.size() - claimed.size();
+    for (const auto& id : wanted) {
+        foreign_pending_.erase(id);
+        if (claimed.count(id)) continue;
+        // Another hub claimed it (or is claiming it right now): out of this queue; back in once
+        // the claim could have run out, if the job is still pending then.
+        dispatcher_.remove(id);
+        deadlines_->after(claim_ms + 100, [this, id] {
+            auto* k = find_job(id);
+            if (!k || k->state != core::job_state::pending) return;
+            foreign_pending_.insert(id);
+            dispatcher_.enqueue(*k);
+            schedule_dispatch();
+        });
+    }
+    std::erase_if(choices, [&](const assignment_choice& c) {
+        return std::find(wanted.begin(), wanted.end(), c.job_id) != wanted.end() && !claimed.count(c.job_id);
+    });
+}
+
 void hub::handle_refused(const std::vector<store::refused_event>& refused) {
+    refused_events_ += refused.size();
     std::set<std::string> stale;
     for (const auto& r : refused) {
         if (r.stream.rfind("run-", 0) == 0) {

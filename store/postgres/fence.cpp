@@ -10,9 +10,15 @@ namespace {
 using stage = fence_row::stage;
 using kind = core::job_event_kind;
 
-constexpr const char* read_fence_sql = "SELECT attempt, state FROM job_fence WHERE job_id = $1";
+// `claimed`: another hub holds a claim on the pending job (reader::claim_jobs) that has not run out.
+#define ORBITMESH_CLAIMED_ELSEWHERE \
+    "coalesce(claimed_by <> $2 AND claimed_until > (extract(epoch FROM clock_timestamp()) * 1000)::bigint, false)"
+constexpr const char* read_fence_sql =
+    "SELECT attempt, state, " ORBITMESH_CLAIMED_ELSEWHERE " FROM job_fence WHERE job_id = $1";
 constexpr const char* last_version_sql = "SELECT coalesce(max(version), 0) FROM events WHERE stream = $1";
-constexpr const char* read_fences_sql = "SELECT job_id, attempt, state FROM job_fence WHERE job_id = ANY($1::text[])";
+constexpr const char* read_fences_sql =
+    "SELECT job_id, attempt, state, " ORBITMESH_CLAIMED_ELSEWHERE " FROM job_fence WHERE job_id = ANY($1::text[])";
+#undef ORBITMESH_CLAIMED_ELSEWHERE
 constexpr const char* last_versions_sql =
     "SELECT stream, max(version) FROM events WHERE stream = ANY($1::text[]) GROUP BY stream";
 
@@ -33,11 +39,13 @@ fence_facts facts_of(const core::event& e, kind k) {
     return f;
 }
 
-/// Row `i` of a result whose columns `attempt_col`, `attempt_col + 1` are a job_fence row's
-/// attempt and state.
+/// Row `i` of a result whose columns from `attempt_col` on are a job_fence row's attempt, state
+/// and whether another hub claims it.
 fence_row fence_row_at(const result& r, int i, int attempt_col) {
     const auto st = r.text(i, attempt_col + 1);
-    return fence_row{static_cast<int>(r.int64(i, attempt_col)), st.empty() ? stage::pending : static_cast<stage>(st[0])};
+    const auto claimed = r.text(i, attempt_col + 2);
+    return fence_row{static_cast<int>(r.int64(i, attempt_col)), st.empty() ? stage::pending : static_cast<stage>(st[0]),
+                     !claimed.empty() && claimed[0] == 't'};
 }
 
 }  // namespace
@@ -69,6 +77,7 @@ std::optional<fence_row> fence_step(const std::optional<fence_row>& row, const f
     case kind::assigned:
         if (r.at != stage::pending) return refuse(attempt + " comes while attempt " + std::to_string(r.attempt) + " is not pending");
         if (f.attempt <= r.attempt) return refuse(attempt + " is already assigned");
+        if (r.claimed_elsewhere) return refuse(attempt + ": another hub claimed the job");
         return fence_row{f.attempt, stage::assigned};
     case kind::started:
         if (r.at != stage::assigned || f.attempt != r.attempt) return refuse(attempt + " is not the assigned attempt");
@@ -94,7 +103,7 @@ std::optional<fence_row> fence_step(const std::optional<fence_row>& row, const f
     return r;
 }
 
-fence::fence(connection& db) : db_(db) {
+fence::fence(connection& db, std::string hub_id) : db_(db), hub_id_(std::move(hub_id)) {
     const char* doing = "preparing the fence's statements";
     db_.prepare("read_fence", read_fence_sql, doing);
     db_.prepare("last_version", last_version_sql, doing);
@@ -123,7 +132,7 @@ void fence::prefetch(const std::vector<core::event>& events) {
     if (!jobs.empty()) {
         const auto list = text_array(jobs);
         params p;
-        p.text(list);
+        p.text(list).text(hub_id_);
         auto r = db_.run_prepared("read_fences", p, "reading the fence of " + std::to_string(jobs.size()) + " jobs");
         for (int i = 0; i < r.rows(); ++i) rows_[std::string(r.text(i, 0))] = fence_row_at(r, i, 1);
     }
@@ -144,7 +153,7 @@ bool fence::admit(const core::event& e, std::string& why) {
     auto it = rows_.find(job_id);
     if (it == rows_.end()) {  // not prefetched (a caller that skipped it): read it now
         params p;
-        p.text(job_id);
+        p.text(job_id).text(hub_id_);
         auto r = db_.run_prepared("read_fence", p, "reading the fence of job " + job_id);
         std::optional<fence_row> row;
         if (r.rows() > 0) row = fence_row_at(r, 0, 0);
@@ -175,7 +184,9 @@ void fence::flush() {
                std::to_string(n + 3) + ")";
         n += 3;
     }
-    sql += " ON CONFLICT(job_id) DO UPDATE SET attempt = excluded.attempt, state = excluded.state";
+    // A claim is for one pending spell: any step of the job ends it.
+    sql += " ON CONFLICT(job_id) DO UPDATE SET attempt = excluded.attempt, state = excluded.state, claimed_by = NULL,"
+           " claimed_until = NULL";
     db_.query(sql, p, "writing the fence of " + std::to_string(dirty_.size()) + " jobs");
     dirty_.clear();
 }

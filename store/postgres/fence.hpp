@@ -20,6 +20,7 @@ struct fence_row {
     enum class stage : char { pending = 'p', assigned = 'a', running = 'r', ended = 't' };
     int attempt = 0;
     stage at = stage::pending;
+    bool claimed_elsewhere = false;  // another hub's claim on the pending job holds (claim_jobs)
 };
 
 /// The fields of a job event the fence decides on.
@@ -34,7 +35,7 @@ struct fence_facts {
 /// One step of the fence: the row after `f`, or nullopt with `why` set when the event must be
 /// dropped: a second job.assigned for one attempt, a result (finished, retry_scheduled, dead,
 /// requeued, started) for an attempt that is not the current one, anything after the end but a
-/// `job retry`, anything of a job the database does not have (its submission was refused). A
+/// `job retry`, an assignment of a job another hub claimed, anything of a job the database does not have (its submission was refused). A
 /// job without a row but with events (appended before the shared store) is taken as it comes.
 std::optional<fence_row> fence_step(const std::optional<fence_row>& row, const fence_facts& f, std::string& why);
 
@@ -42,7 +43,7 @@ std::optional<fence_row> fence_step(const std::optional<fence_row>& row, const f
 /// transaction (which already holds the append lock, so nothing interleaves).
 class fence {
 public:
-    explicit fence(connection& db);
+    fence(connection& db, std::string hub_id);
     /// Starts a transaction (or follows a rollback): forgets what the last one read and wrote.
     void begin() {
         versions_.clear();
@@ -65,6 +66,7 @@ public:
 
 private:
     connection& db_;
+    std::string hub_id_;
     std::unordered_map<std::string, std::int64_t> versions_;
     std::unordered_map<std::string, std::optional<fence_row>> rows_;  // job id -> its row in this transaction
     std::vector<std::string> dirty_;  // job ids whose row changed since the last flush

@@ -110,6 +110,10 @@ public:
     std::vector<std::string> claim_runs_of(const std::string& dead_hub, const std::string& hub_id) override {
         return read([&](postgres::reader& r) { return r.claim_runs_of(dead_hub, hub_id); });
     }
+    std::vector<std::string> claim_jobs(const std::vector<std::string>& job_ids, const std::string& hub_id,
+                                        std::int64_t for_ms) override {
+        return read([&](postgres::reader& r) { return r.claim_jobs(job_ids, hub_id, for_ms); });
+    }
     std::vector<std::pair<std::string, std::int64_t>> load_job_versions() override {
         return read([](postgres::reader& r) { return r.load_job_versions(); });
     }

@@ -133,6 +133,25 @@ std::vector<std::string> reader::claim_runs_of(const std::string& dead_hub, cons
     return first_column(r);
 }
 
+std::vector<std::string> reader::claim_jobs(const std::vector<std::string>& job_ids, const std::string& hub_id,
+                                            std::int64_t for_ms) {
+    if (job_ids.empty()) return {};
+    const auto list = text_array(job_ids);
+    params p;
+    p.text(list).text(hub_id).int64(for_ms);
+    // One statement, its own transaction, outside the append lock: rows another hub's claim holds
+    // are skipped (SKIP LOCKED), rows it claimed before and still holds are not taken.
+    const auto r = db_.query(
+        "WITH now_ms AS (SELECT (extract(epoch FROM clock_timestamp()) * 1000)::bigint AS t),"
+        " free AS (SELECT job_id FROM job_fence, now_ms WHERE job_id = ANY($1::text[]) AND state = 'p'"
+        "   AND (claimed_by IS NULL OR claimed_by = $2 OR claimed_until < now_ms.t)"
+        "   ORDER BY job_id FOR UPDATE OF job_fence SKIP LOCKED)"
+        " UPDATE job_fence f SET claimed_by = $2, claimed_until = (SELECT t FROM now_ms) + $3::bigint"
+        " FROM free WHERE f.job_id = free.job_id RETURNING f.job_id",
+        p, "claiming " + std::to_string(job_ids.size()) + " jobs");
+    return first_column(r);
+}
+
 std::vector<core::job_record> reader::load_jobs() {
     return records<core::job_record>(db_.query("SELECT id, record FROM jobs ORDER BY id COLLATE \"C\"", {}, "loading jobs"),
                                      db_.where(), "job", job_of);

@@ -32,6 +32,7 @@ public:
     std::int64_t last_seq();
     std::vector<std::string> streams_begun_elsewhere(std::string_view prefix, const std::string& hub_id);
     std::vector<std::string> claim_runs_of(const std::string& dead_hub, const std::string& hub_id);
+    std::vector<std::string> claim_jobs(const std::vector<std::string>& job_ids, const std::string& hub_id, std::int64_t for_ms);
     std::vector<std::pair<std::string, std::int64_t>> load_job_versions();
     std::optional<core::job_record> load_job(const std::string& id);
     std::vector<core::job_record> load_jobs_page(std::size_t limit, const std::string& state, const std::string& before);

@@ -105,7 +105,14 @@ CREATE TABLE run_leases(
 );
 )sql";
 
-constexpr std::string_view steps[] = {v1, v2};
+// Job claims (`FOR UPDATE SKIP LOCKED`, store/postgres/reader.cpp): the hub that may assign a
+// pending job another hub queued, until claimed_until (the database's clock, ms).
+constexpr std::string_view v3 = R"sql(
+ALTER TABLE job_fence ADD COLUMN claimed_by TEXT;
+ALTER TABLE job_fence ADD COLUMN claimed_until BIGINT;
+)sql";
+
+constexpr std::string_view steps[] = {v1, v2, v3};
 
 }  // namespace
 

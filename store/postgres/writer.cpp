@@ -69,7 +69,7 @@ writer::writer(connection& db, std::string hub_id) : db_(db), hub_id_(std::move(
         // The fence's `= ANY($1)` lookups: a generic plan guesses the array's selectivity and may
         // scan the whole log once it outgrows its first plans; plan each with its array.
         db_.exec("SET plan_cache_mode = force_custom_plan", "setting the writer's planning");
-        fence_ = std::make_unique<fence>(db_);
+        fence_ = std::make_unique<fence>(db_, hub_id_);
         guard_ = std::make_unique<batch_guard>(db_, hub_id_);
         db_.prepare("upsert_job_fenced", upsert_job_fenced_sql, doing);
         db_.prepare("notify_logs", "SELECT pg_notify('" + std::string(log_channel) + "', $1)", doing);

@@ -181,3 +181,24 @@ def test_a_paused_driver_hub_stops_driving_the_run_its_successor_took_over(mesh,
     types = [r[3] for r in read_events(pg_url) if r[1] == f"run-{run_id}"]
     assert types.count("run.finished") == 1, types
     assert driver.proc.alive(), driver.proc.log_tail()
+
+
+@pytest.mark.deadline(120)
+def test_jobs_queued_on_a_hub_without_agents_are_claimed_once_by_the_hubs_with_agents(mesh, pg_url):
+    a, b, c = start_hubs(mesh, pg_url, 3)  # A has no agent: B and C claim every job it queues
+    for h in (b, c):
+        mesh.start_agent(h, f"c-{h.port}", concurrency=4)
+    wait_until(lambda: a.get("/api/v1/stats")[1]["agents"]["total"] >= 2, 10, "hub A to see both agents")
+    ledger = mesh.path("ledger")
+    token_of = {a.submit({"command": "shell", "payload": f"echo q{i} >> {ledger}"})["id"]: f"q{i}" for i in range(100)}
+    for job_id in token_of:
+        assert a.wait_job(job_id, timeout=60)["state"] == "succeeded"
+    stats = [h.get("/api/v1/stats")[1]["shared_store"] for h in (b, c)]
+    won = sum(s["claims_won"] for s in stats)
+    assert won == 100, f"each job claimed by exactly one hub before it was assigned: {stats}"
+    assert all(s["claims_won"] > 0 for s in stats), f"both hubs with agents took work: {stats}"
+    # The claims decided the race: no assignment had to be refused by the fence.
+    assert sum(s["refused_events"] for s in stats) == 0, stats
+    assert sorted(open(ledger).read().split()) == sorted(token_of.values())
+    assert not psql_rows(pg_url, "SELECT job_id FROM job_fence WHERE claimed_by IS NOT NULL"), \
+        "a claim outlived the job's assignment"
