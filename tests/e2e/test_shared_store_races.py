@@ -16,7 +16,8 @@ import msgpack
 import pytest
 
 from e2e_helpers import psql_rows, read_events, wait_until
-from test_shared_store import SHARED, others, start_hubs
+from test_shared_store import others, start_hubs
+from test_triggers import TICK
 from workflow_helpers import wait_run, write_wf
 
 
@@ -64,21 +65,6 @@ def test_one_idempotency_key_sent_to_two_hubs_at_once_makes_one_job(mesh, pg_url
     wait_until(lambda: b.get(f"/api/v1/jobs/{first}")[0] == 200, 10, "hub B to fold the job")
     status, body = b.post("/api/v1/jobs", {"command": "echo", "payload": "twice", "idempotency_key": "later"})
     assert status == 200 and body["id"] == first, (status, body)
-
-
-TICK = """
-id: tick
-triggers:
-  - id: every-second
-    type: schedule
-    interval: 1s
-    catch_up: all
-    max_concurrent: 1000
-steps:
-  - id: t
-    type: transform
-    expression: "'tick'"
-"""
 
 
 @pytest.mark.deadline(120)
