@@ -27,8 +27,11 @@ struct table_copy {
 
 // Tables with a text key page by a row number over a stable order instead.
 constexpr table_copy tables[] = {
-    {"SELECT seq, seq, stream, version, type, data, time FROM events WHERE seq > $1 ORDER BY seq LIMIT $2",
-     "INSERT INTO events(seq, stream, version, type, data, time) VALUES(?, ?, ?, ?, ?, ?)", 6, 1u << 4, 0b001010},
+    {"SELECT seq, seq, stream, version, type, data, time, hash FROM events WHERE seq > $1 ORDER BY seq LIMIT $2",
+     "INSERT INTO events(seq, stream, version, type, data, time, hash) VALUES(?, ?, ?, ?, ?, ?, ?)", 7,
+     (1u << 4) | (1u << 6), 0b0001010},
+    {"SELECT seq, seq, first_seq, hash FROM log_chain WHERE seq > $1 ORDER BY seq LIMIT $2",
+     "INSERT INTO log_chain(seq, first_seq, hash) VALUES(?, ?, ?)", 3, 1u << 2, 0},
     {"SELECT rowid, id, state, command, priority, attempt, agent_id, idempotency_key, created, updated, record, version"
      " FROM jobs WHERE rowid > $1 ORDER BY rowid LIMIT $2",
      "INSERT INTO jobs(id, state, command, priority, attempt, agent_id, idempotency_key, created, updated, record,"
@@ -105,9 +108,11 @@ void copy_postgres_to_sqlite(const std::string& url, const std::filesystem::path
         sqlite::migrate(db, file, "store", event_store_migrations());
         SQLite::Transaction tx(db);
         for (const auto& t : tables) copy_table(pg, db, t);
-        // The PostgreSQL store keeps no hash chain yet (docs/security.md): the copy's chain starts
-        // after its last event, so verify checks the projections and reports no chain to check.
-        db.exec("UPDATE log_chain_start SET seq = (SELECT coalesce(max(seq), 0) + 1 FROM events)");
+        // Where the PostgreSQL store's chain begins (events from before its schema v3 have no hash).
+        auto start = pg.query("SELECT coalesce(min(seq), 1) FROM log_chain_start", {}, "reading where the chain begins");
+        SQLite::Statement set_start(db, "UPDATE log_chain_start SET seq = ?");
+        set_start.bind(1, static_cast<std::int64_t>(start.int64(0, 0)));
+        set_start.exec();
         tx.commit();
     } catch (const core::error&) {
         throw;

@@ -1,6 +1,7 @@
 #include "store/postgres/fence.hpp"
 
 #include <algorithm>
+#include <cstring>
 
 #include "store/postgres/connection.hpp"
 
@@ -20,7 +21,8 @@ constexpr const char* read_fences_sql =
     "SELECT job_id, attempt, state, " ORBITMESH_CLAIMED_ELSEWHERE " FROM job_fence WHERE job_id = ANY($1::text[])";
 #undef ORBITMESH_CLAIMED_ELSEWHERE
 constexpr const char* last_versions_sql =
-    "SELECT stream, max(version) FROM events WHERE stream = ANY($1::text[]) GROUP BY stream";
+    "SELECT DISTINCT ON (stream) stream, version, hash FROM events WHERE stream = ANY($1::text[])"
+    " ORDER BY stream, version DESC";
 
 bool in_flight(stage s) { return s == stage::assigned || s == stage::running; }
 
@@ -111,6 +113,11 @@ fence::fence(connection& db, std::string hub_id) : db_(db), hub_id_(std::move(hu
     db_.prepare("last_versions", last_versions_sql, doing);
 }
 
+const chain_hash* fence::stored_hash(const std::string& stream, std::int64_t version) const {
+    auto it = heads_.find(stream);
+    return it != heads_.end() && it->second.version == version ? &it->second.hash : nullptr;
+}
+
 void fence::prefetch(const std::vector<core::event>& events) {
     std::vector<std::string> streams, jobs;
     for (const auto& e : events) {
@@ -127,7 +134,15 @@ void fence::prefetch(const std::vector<core::event>& events) {
         params p;
         p.text(list);
         auto r = db_.run_prepared("last_versions", p, "reading the versions of " + std::to_string(streams.size()) + " streams");
-        for (int i = 0; i < r.rows(); ++i) versions_[std::string(r.text(i, 0))] = r.int64(i, 1);
+        for (int i = 0; i < r.rows(); ++i) {
+            std::string stream(r.text(i, 0));
+            versions_[stream] = r.int64(i, 1);
+            if (const auto h = r.bytes(i, 2); h.size() == 32) {
+                stored_head& head = heads_[std::move(stream)];
+                head.version = r.int64(i, 1);
+                std::memcpy(head.hash.data(), h.data(), h.size());
+            }
+        }
     }
     if (!jobs.empty()) {
         const auto list = text_array(jobs);

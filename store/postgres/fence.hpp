@@ -8,6 +8,7 @@
 
 #include "core/event.hpp"
 #include "core/job_machine.hpp"
+#include "store/event_hash.hpp"
 
 namespace orbitmesh::store::postgres {
 
@@ -47,6 +48,7 @@ public:
     /// Starts a transaction (or follows a rollback): forgets what the last one read and wrote.
     void begin() {
         versions_.clear();
+        heads_.clear();
         rows_.clear();
         dirty_.clear();
     }
@@ -63,11 +65,18 @@ public:
     std::int64_t next_version(const std::string& stream);
     /// The last version this transaction gave `stream`, or 0.
     std::int64_t last_version(const std::string& stream) const;
+    /// The hash of event `version` of `stream` when prefetch() read it as the stream's last, or nullptr.
+    const chain_hash* stored_hash(const std::string& stream, std::int64_t version) const;
 
 private:
     connection& db_;
     std::string hub_id_;
     std::unordered_map<std::string, std::int64_t> versions_;
+    struct stored_head {
+        std::int64_t version = 0;
+        chain_hash hash{};
+    };
+    std::unordered_map<std::string, stored_head> heads_;  // stream -> its last event in the database
     std::unordered_map<std::string, std::optional<fence_row>> rows_;  // job id -> its row in this transaction
     std::vector<std::string> dirty_;  // job ids whose row changed since the last flush
 };

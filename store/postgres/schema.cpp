@@ -106,10 +106,21 @@ CREATE TABLE run_leases(
 )sql";
 
 // Job claims (`FOR UPDATE SKIP LOCKED`, store/postgres/reader.cpp): the hub that may assign a
-// pending job another hub queued, until claimed_until (the database's clock, ms).
+// pending job another hub queued, until claimed_until (the database's clock, ms). And the
+// tamper-evident log, as in the SQLite store (store/schema.cpp, v3): each event's hash chained
+// over the previous event of its stream, a `log_chain` checkpoint per commit, and where the chain
+// begins (events from before this version keep no hash).
 constexpr std::string_view v3 = R"sql(
 ALTER TABLE job_fence ADD COLUMN claimed_by TEXT;
 ALTER TABLE job_fence ADD COLUMN claimed_until BIGINT;
+ALTER TABLE events ADD COLUMN hash BYTEA;
+CREATE TABLE log_chain(
+    seq       BIGINT PRIMARY KEY,
+    first_seq BIGINT NOT NULL,
+    hash      BYTEA  NOT NULL
+);
+CREATE TABLE log_chain_start(seq BIGINT NOT NULL);
+INSERT INTO log_chain_start(seq) SELECT coalesce(max(seq), 0) + 1 FROM events;
 )sql";
 
 constexpr std::string_view steps[] = {v1, v2, v3};

@@ -1,6 +1,7 @@
 #include "store/postgres/writer.hpp"
 
 #include <algorithm>
+#include <cstring>
 #include <unordered_set>
 
 #include "core/job_text.hpp"
@@ -12,7 +13,11 @@ namespace orbitmesh::store::postgres {
 namespace {
 
 constexpr const char* insert_event_sql =
-    "INSERT INTO events(seq, stream, version, type, data, time, origin) VALUES($1, $2, $3, $4, $5, $6, $7)";
+    "INSERT INTO events(seq, stream, version, type, data, time, origin, hash) VALUES($1, $2, $3, $4, $5, $6, $7, $8)";
+constexpr const char* prev_hash_sql = "SELECT hash FROM events WHERE stream = $1 AND version = $2";
+constexpr const char* last_checkpoint_sql = "SELECT hash FROM log_chain ORDER BY seq DESC LIMIT 1";
+constexpr const char* insert_checkpoint_sql = "INSERT INTO log_chain(seq, first_seq, hash) VALUES($1, $2, $3)";
+constexpr std::size_t max_stream_heads = 65536;
 // Shared store: rows of several hubs race; the one that saw more of the job's stream wins.
 constexpr const char* upsert_job_fenced_sql =
     "INSERT INTO jobs(id, state, command, priority, attempt, agent_id, idempotency_key, created, updated, record,"
@@ -75,6 +80,9 @@ writer::writer(connection& db, std::string hub_id) : db_(db), hub_id_(std::move(
         db_.prepare("notify_logs", "SELECT pg_notify('" + std::string(log_channel) + "', $1)", doing);
     }
     db_.prepare("insert_event", insert_event_sql, doing);
+    db_.prepare("prev_hash", prev_hash_sql, doing);
+    db_.prepare("last_checkpoint", last_checkpoint_sql, doing);
+    db_.prepare("insert_checkpoint", insert_checkpoint_sql, doing);
     db_.prepare("upsert_job", upsert_job_sql, doing);
     db_.prepare("upsert_run", upsert_run_sql, doing);
     db_.prepare("upsert_key", fence_ ? upsert_key_shared_sql : upsert_key_sql, doing);
@@ -91,6 +99,8 @@ void writer::write_group(std::span<const write_batch* const> group, std::vector<
         db_.exec("SELECT pg_advisory_xact_lock(" + std::to_string(append_lock_key) + ")", "taking the append lock");
         next_seq_ = db_.query("SELECT coalesce(max(seq), 0) + 1 FROM events", {}, "reading the last seq").int64(0, 0);
         const auto first_seq = next_seq_;
+        group_first_seq_ = first_seq;
+        group_hashes_.clear();
         if (fence_) fence_->begin();
         if (group.size() == 1) {
             write(*group.front(), false);
@@ -101,15 +111,47 @@ void writer::write_group(std::span<const write_batch* const> group, std::vector<
                 failed = failed || errors[i] != nullptr;
             }
         }
+        write_checkpoint();
         // Delivered to the other hubs' followers when (and only if) the transaction commits.
         if (fence_ && next_seq_ > first_seq) db_.exec("NOTIFY orbitmesh_events", "notifying the other hubs");
         if (fence_) notify_logs(group, errors);
         db_.exec("COMMIT", "committing " + std::to_string(group.size()) + " batch(es)");
     } catch (...) {
         const auto failure = std::current_exception();
+        heads_.clear();  // they may name events that were rolled back
         rollback_quietly();
         errors.assign(group.size(), failure);
     }
+}
+
+// One checkpoint per commit, chained onto the newest: the head of the whole log (as SQLite's).
+void writer::write_checkpoint() {
+    if (group_hashes_.empty()) return;
+    chain_hash prev = zero_hash;
+    const auto r = db_.run_prepared("last_checkpoint", {}, "reading the log's last checkpoint");
+    if (r.rows() > 0)
+        if (const auto h = r.bytes(0, 0); h.size() == prev.size()) std::memcpy(prev.data(), h.data(), prev.size());
+    hasher_.begin_checkpoint(prev, group_first_seq_, next_seq_ - 1);
+    for (const auto& h : group_hashes_) hasher_.add(h);
+    const auto head = hasher_.finish();
+    params p;
+    p.int64(next_seq_ - 1).int64(group_first_seq_).binary(head.data(), head.size());
+    db_.run_prepared("insert_checkpoint", p, "writing the log's checkpoint");
+}
+
+chain_hash writer::previous_hash(const std::string& stream, std::int64_t version) {
+    if (version <= 1) return zero_hash;
+    if (auto it = heads_.find(std::string_view(stream)); it != heads_.end() && it->second.version == version - 1)
+        return it->second.hash;
+    if (fence_)
+        if (const auto* h = fence_->stored_hash(stream, version - 1)) return *h;
+    chain_hash prev = zero_hash;  // a stream begun before the chain existed: its events have no hash
+    params p;
+    p.text(stream).int64(version - 1);
+    const auto r = db_.run_prepared("prev_hash", p, "reading the hash of the previous event of " + stream);
+    if (r.rows() > 0)
+        if (const auto h = r.bytes(0, 0); h.size() == prev.size()) std::memcpy(prev.data(), h.data(), prev.size());
+    return prev;
 }
 
 // `job logs -f` on another hub than the one its agent is connected to: the jobs whose output
@@ -131,6 +173,7 @@ void writer::notify_logs(std::span<const write_batch* const> group, const std::v
 std::exception_ptr writer::write_isolated(const write_batch& b, bool earlier_failed) {
     db_.exec("SAVEPOINT batch", "starting a batch");
     const auto first_seq = next_seq_;
+    const auto hashes_before = group_hashes_.size();
     try {
         write(b, earlier_failed);
         db_.exec("RELEASE batch", "finishing a batch");
@@ -141,6 +184,8 @@ std::exception_ptr writer::write_isolated(const write_batch& b, bool earlier_fai
         db_.exec("ROLLBACK TO batch", "rolling back a failed batch");
         db_.exec("RELEASE batch", "finishing a failed batch");
         next_seq_ = first_seq;  // the rolled-back events' seqs go to the next batch: no gaps
+        group_hashes_.resize(hashes_before);
+        heads_.clear();
         if (fence_) fence_->begin();  // versions read or given since are rolled back too
         if (b.refused) b.refused->clear();
         return failure;
@@ -219,9 +264,12 @@ event_row writer::row_of(const core::event& e) {
 
 void writer::insert_event(const event_row& r) {
     const auto& e = *r.source;
+    const auto prev = previous_hash(e.stream, r.version);
+    const auto hash = hasher_.event(prev, r.seq, e.stream, r.version, e.type, e.time_ms,
+                                    {static_cast<const std::uint8_t*>(r.data), r.size});
     params p;
     p.int64(r.seq).text(e.stream).int64(r.version).text(e.type).binary(r.data, r.size).int64(e.time_ms);
-    p.text_or_null(hub_id_);
+    p.text_or_null(hub_id_).binary(hash.data(), hash.size());
     try {
         db_.run_prepared("insert_event", p, "appending an event");
     } catch (const core::error& err) {
@@ -231,6 +279,11 @@ void writer::insert_event(const event_row& r) {
                               std::to_string(r.version) + " (event " + e.type +
                               "); someone else appended to it first, reload the stream and retry"};
     }
+    group_hashes_.push_back(hash);
+    if (heads_.size() >= max_stream_heads) heads_.clear();
+    auto& head = heads_[e.stream];
+    head.version = r.version;
+    head.hash = hash;
 }
 
 void writer::upsert_job(const job_row& j) {

@@ -7,6 +7,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "store/event_hash.hpp"
 #include "store/event_store.hpp"
 #include "store/postgres/connection.hpp"
 #include "store/postgres/batch_guard.hpp"
@@ -51,6 +52,8 @@ private:
     void upsert_key(const idempotency_row& k);
     void write_snapshot(const snapshot_blob& s);
     void rollback_quietly() noexcept;
+    void write_checkpoint();
+    chain_hash previous_hash(const std::string& stream, std::int64_t version);
     void write_shared(const write_batch& b);
     void notify_logs(std::span<const write_batch* const> group, const std::vector<std::exception_ptr>& errors);
 
@@ -61,6 +64,11 @@ private:
     std::unordered_set<std::string> refused_;  // the streams of the batch being written that were refused
     std::int64_t next_seq_ = 0;  // inside a transaction: the seq the next event gets
     std::vector<std::uint8_t> packed_;
+    // The tamper-evident log (store/event_hash.hpp), as the SQLite writer keeps it.
+    chain_hasher hasher_;
+    stream_heads heads_;  // the last hash this writer gave each stream
+    std::vector<chain_hash> group_hashes_;  // this transaction's events', in seq order
+    std::int64_t group_first_seq_ = 0;
 };
 
 }  // namespace orbitmesh::store::postgres

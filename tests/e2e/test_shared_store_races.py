@@ -188,3 +188,24 @@ def test_jobs_queued_on_a_hub_without_agents_are_claimed_once_by_the_hubs_with_a
     assert sorted(open(ledger).read().split()) == sorted(token_of.values())
     assert not psql_rows(pg_url, "SELECT job_id FROM job_fence WHERE claimed_by IS NOT NULL"), \
         "a claim outlived the job's assignment"
+
+
+@pytest.mark.deadline(120)
+def test_the_hash_chain_holds_over_two_hubs_and_names_an_event_edited_by_hand(mesh, pg_url):
+    a, b = start_hubs(mesh, pg_url, 2)
+    mesh.start_agent(b, "chain-b", concurrency=2)  # jobs submitted on A run on B: their streams have both hubs' events
+    ids = [a.submit({"command": "echo", "payload": f"chained {i}"})["id"] for i in range(10)]
+    for j in ids:
+        assert a.wait_job(j, timeout=30)["state"] == "succeeded"
+    origins = {o for (o,) in psql_rows(pg_url, f"SELECT DISTINCT origin FROM events WHERE stream = 'job-{ids[0]}'")}
+    assert origins == {"hub-0", "hub-1"}, origins
+    assert not psql_rows(pg_url, "SELECT seq FROM events WHERE hash IS NULL"), "an event without its hash"
+    rc, out, err = mesh.cli("replay", "--verify", "--store", pg_url, timeout=60)
+    assert rc == 0, f"{out}\n{err}"
+    assert "hash chain from seq 1" in out, out
+
+    seq = int(psql_rows(pg_url, f"SELECT seq FROM events WHERE stream = 'job-{ids[4]}' AND type = 'job.finished'")[0][0])
+    psql_rows(pg_url, f"UPDATE events SET data = data || '\\x00'::bytea WHERE seq = {seq}")
+    rc, out, err = mesh.cli("replay", "--verify", "--store", pg_url, timeout=60)
+    assert rc == 1, f"{out}\n{err}"
+    assert f"first not matching its hash: event {seq} (job-{ids[4]} v" in err, err
