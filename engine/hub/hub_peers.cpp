@@ -62,7 +62,7 @@ void hub::fold_foreign(const core::event& e) {
     if (e.stream.rfind("agent-", 0) == 0) return fold_foreign_agent(e);
     if (e.stream.rfind("twin-", 0) == 0) return fold_twin(e);
     if (e.stream.rfind("job-", 0) != 0) {  // runs are driven by the hub that started them
-        if (e.stream.rfind("workflow-", 0) == 0 || e.stream.rfind("trigger-", 0) == 0)
+        if (e.stream.rfind("workflow-", 0) == 0 || e.stream.rfind("trigger-", 0) == 0 || e.stream.rfind("run-", 0) == 0)
             for (auto& o : observers_) o->foreign_event(e);
         return;
     }

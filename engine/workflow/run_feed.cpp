@@ -52,6 +52,13 @@ void runner::hold(std::vector<waiter>& list, std::int64_t after, std::int64_t wa
 }
 
 void runner::run_events(const std::string& id, std::int64_t after, std::int64_t wait_ms, api_reply reply) {
+    if (!find_live(id) && port_.shared_store())
+        if (auto* f = load_from_log(id); f && !core::is_terminal(f->rec.state)) {
+            // Driven by another hub: what the log holds now (the client polls for more).
+            auto out = feed_reply(*f, after);
+            drop_run(id);
+            return reply(200, out);
+        }
     auto* r = find_or_load(id);
     if (!r) throw core::error(core::error_kind::not_found, "run " + id + " not found (list runs with GET /api/v1/runs)");
     if (wait_ms <= 0 || after < r->feed_seq || core::is_terminal(r->rec.state)) return reply(200, feed_reply(*r, after));
@@ -59,6 +66,7 @@ void runner::run_events(const std::string& id, std::int64_t after, std::int64_t 
 }
 
 void runner::get_run(const std::string& id, std::int64_t wait_ms, api_reply reply) {
+    if (!find_live(id) && port_.shared_store()) return get_foreign_run(id, wait_ms, std::move(reply));
     auto* r = find_live(id);
     if (!r)
         if (auto stored = port_.stored_run(id)) return reply(200, *stored);  // ended and left memory: its row
@@ -66,6 +74,47 @@ void runner::get_run(const std::string& id, std::int64_t wait_ms, api_reply repl
     if (!r) throw core::error(core::error_kind::not_found, "run " + id + " not found (list runs with GET /api/v1/runs)");
     if (wait_ms <= 0 || core::is_terminal(r->rec.state)) return reply(200, core::to_json(r->rec));
     hold(r->end_waiters, 0, wait_ms, id, false, std::move(reply));
+}
+
+// Shared store: a run this hub does not drive is read from the log (its row may lag by a tick or
+// not exist yet); `wait` holds the request until another hub's run.finished is folded here.
+void runner::get_foreign_run(const std::string& id, std::int64_t wait_ms, api_reply reply) {
+    auto ended = [](const core::json& r) {
+        const auto state = core::parse_run_state(r.value("state", std::string{}));
+        return state && core::is_terminal(*state);
+    };
+    if (auto row = port_.stored_run(id); row && ended(*row)) return reply(200, *row);  // its final row
+    auto rec = foreign_record(id);
+    if (!rec) throw core::error(core::error_kind::not_found, "run " + id + " not found (list runs with GET /api/v1/runs)");
+    std::size_t held = 0;
+    for (const auto& [run, ws] : foreign_waiters_) held += ws.size();
+    if (wait_ms <= 0 || ended(*rec) || held >= opts_.max_waiters) return reply(200, *rec);
+    auto token = ++waiter_token_;
+    foreign_waiters_[id].push_back({token, 0, std::move(reply)});
+    std::weak_ptr<runner> weak = weak_from_this();
+    port_.after(wait_ms, [weak, id, token] {
+        auto self = weak.lock();
+        if (!self) return;
+        auto it = self->foreign_waiters_.find(id);
+        if (it == self->foreign_waiters_.end()) return;
+        auto& ws = it->second;
+        auto w = std::find_if(ws.begin(), ws.end(), [&](const waiter& x) { return x.token == token; });
+        if (w == ws.end()) return;
+        auto taken = std::move(*w);
+        ws.erase(w);
+        if (ws.empty()) self->foreign_waiters_.erase(it);
+        auto now = self->foreign_record(id);
+        taken.reply(200, now ? *now : core::json{{"id", id}});
+    });
+}
+
+void runner::foreign_run_ended(const std::string& id) {
+    auto it = foreign_waiters_.find(id);
+    if (it == foreign_waiters_.end()) return;
+    auto ws = std::move(it->second);
+    foreign_waiters_.erase(it);
+    const auto rec = foreign_record(id);
+    for (auto& w : ws) w.reply(200, rec ? *rec : core::json{{"id", id}});
 }
 
 core::json runner::list_runs(std::size_t limit, const std::string& state) const {

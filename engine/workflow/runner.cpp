@@ -242,6 +242,10 @@ void runner::replay(const core::event& e) {
 }
 
 void runner::foreign_event(const core::event& e) {
+    if (starts_with(e.stream, "run-")) {
+        if (e.type == core::run_event::finished) foreign_run_ended(e.stream.substr(4));
+        return;
+    }
     if (!starts_with(e.stream, "workflow-") || e.type != "workflow.registered") return;
     try {
         registry_.apply(e);

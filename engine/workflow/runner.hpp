@@ -255,6 +255,9 @@ private:
     /// Lets go of a run this hub must not drive (another hub does): the index of its jobs, and
     /// its waiters answered with what is known now.
     void drop_run(const std::string& id);
+    void get_foreign_run(const std::string& id, std::int64_t wait_ms, api_reply reply);
+    /// Another hub's run.finished of `id` was folded: its held `GET ?wait=` requests are answered.
+    void foreign_run_ended(const std::string& id);
     /// The record of a run another hub drives, from the log (not kept), or its row.
     std::optional<core::json> foreign_record(const std::string& id);
     live_run& fold_into(const std::string& id, const core::event& e);
@@ -275,6 +278,7 @@ private:
     /// Shared store: runs whose start the store refused for their key -> the run holding it
     /// (for the reply of the start, after the refusing commit).
     std::unordered_map<std::string, std::string> superseded_;
+    std::unordered_map<std::string, std::vector<waiter>> foreign_waiters_;  // GET ?wait= on runs other hubs drive
     std::map<std::string, std::shared_ptr<const core::workflow>> definitions_;  // by source text
     std::set<std::string> cancel_sent_;  // jobs already told to stop
     std::uint64_t waiter_token_ = 0;

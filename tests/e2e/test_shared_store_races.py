@@ -18,7 +18,7 @@ import pytest
 from e2e_helpers import psql_rows, read_events, wait_until
 from test_shared_store import others, start_hubs
 from test_triggers import TICK
-from workflow_helpers import wait_run, write_wf
+from workflow_helpers import wait_run, write_ledger_flow, write_wf
 
 
 def run_started_keys(pg_url, workflow):
@@ -209,3 +209,22 @@ def test_the_hash_chain_holds_over_two_hubs_and_names_an_event_edited_by_hand(me
     rc, out, err = mesh.cli("replay", "--verify", "--store", pg_url, timeout=60)
     assert rc == 1, f"{out}\n{err}"
     assert f"first not matching its hash: event {seq} (job-{ids[4]} v" in err, err
+
+
+@pytest.mark.deadline(90)
+def test_a_run_driven_by_one_hub_is_read_and_waited_on_from_another(mesh, pg_url):
+    a, b = start_hubs(mesh, pg_url, 2)
+    mesh.start_agent(a, "runs-here", concurrency=2)
+    ledger = mesh.path("ledger")
+    flow = write_ledger_flow(mesh, "watched", ledger)
+    rc, out, err = mesh.cli("run", flow, "--detach", hub=a)
+    assert rc == 0, err
+    run_id = out.strip()
+    # At once, before any row of the run exists: hub B reads it from the log.
+    wait_until(lambda: b.get(f"/api/v1/runs/{run_id}")[0] == 200, 5, "hub B to read the run", interval=0.05)
+    status, feed = b.get(f"/api/v1/runs/{run_id}/events")
+    assert status == 200 and feed["events"][0]["type"] == "run.started", feed
+    t0 = time.monotonic()
+    status, run = b.get(f"/api/v1/runs/{run_id}?wait=30s", timeout=40)
+    assert status == 200 and run["state"] == "succeeded", run
+    assert time.monotonic() - t0 < 15, "the wait ended with the run, not at its deadline"
