@@ -10,7 +10,10 @@
 namespace orbitmesh::store::postgres {
 namespace {
 
-constexpr const char* key_holder_sql = "SELECT id, created FROM idempotency_keys WHERE kind = $1 AND key = $2";
+// The holders of several (kind, key) pairs at once: $1 kinds and $2 keys, pairwise.
+constexpr const char* key_holders_sql =
+    "SELECT k.kind, k.key, k.id, k.created FROM idempotency_keys k"
+    " JOIN unnest($1::text[], $2::text[]) AS w(kind, key) ON k.kind = w.kind AND k.key = w.key";
 constexpr const char* leased_elsewhere_sql =
     "SELECT run_id, hub_id FROM run_leases WHERE run_id = ANY($1::text[]) AND hub_id <> $2";
 
@@ -38,7 +41,7 @@ std::string key_stream(const idempotency_row& k) { return (k.kind == "run" ? "ru
 
 batch_guard::batch_guard(connection& db, std::string hub_id) : db_(db), hub_id_(std::move(hub_id)) {
     const char* doing = "preparing the shared store's checks";
-    db_.prepare("key_holder", key_holder_sql, doing);
+    db_.prepare("key_holders", key_holders_sql, doing);
     db_.prepare("leased_elsewhere", leased_elsewhere_sql, doing);
 }
 
@@ -49,15 +52,28 @@ void batch_guard::check(const write_batch& b, std::unordered_set<std::string>& r
 
 void batch_guard::check_keys(const write_batch& b, std::unordered_set<std::string>& refused) {
     const auto created = created_streams(b);
-    for (const auto& k : b.keys) {
+    std::vector<const idempotency_row*> claims;  // keys of what this batch creates (not rows of what exists)
+    std::vector<std::string> kinds, keys;
+    for (const auto& k : b.keys)
+        if (created.count(key_stream(k))) {
+            claims.push_back(&k);
+            kinds.push_back(k.kind);
+            keys.push_back(k.key);
+        }
+    if (claims.empty()) return;
+    const auto kind_list = text_array(kinds), key_list = text_array(keys);
+    params p;
+    p.text(kind_list).text(key_list);
+    const auto r = db_.run_prepared("key_holders", p, "reading the holders of " + std::to_string(keys.size()) + " idempotency keys");
+    std::map<std::pair<std::string, std::string>, std::pair<std::string, std::int64_t>> held;  // (kind, key) -> (id, created)
+    for (int i = 0; i < r.rows(); ++i)
+        held[{std::string(r.text(i, 0)), std::string(r.text(i, 1))}] = {std::string(r.text(i, 2)), r.int64(i, 3)};
+    for (const auto* claim : claims) {
+        const auto& k = *claim;
         const auto stream = key_stream(k);
-        if (!created.count(stream) || refused.count(stream)) continue;  // a row of something that exists
-        params p;
-        p.text(k.kind).text(k.key);
-        const auto r = db_.run_prepared("key_holder", p, "reading the holder of an idempotency key");
-        if (r.rows() == 0) continue;
-        const std::string holder(r.text(0, 0));
-        const auto held_since = r.int64(0, 1);
+        auto it = held.find({k.kind, k.key});
+        if (it == held.end() || refused.count(stream)) continue;
+        const auto& [holder, held_since] = it->second;
         if (holder == k.id || (k.window_ms > 0 && k.created_ms - held_since >= k.window_ms)) continue;
         const bool run = k.kind == "run";
         refuse(b, refused, stream, run ? std::string(core::run_event::started) : std::string(core::job_event::submitted),
