@@ -145,6 +145,7 @@ void hub::reload_job(const std::string& id) {
     const core::job_record before = *job;
     *job = std::move(fresh);
     adopt(before, *job);
+    if (job->state == core::job_state::pending) foreign_pending_.insert(id);  // the log's: claimed before assigned here
 }
 
 void hub::adopt(const core::job_record& before, core::job_record& job) {
