@@ -51,7 +51,7 @@ log_state fold_log(const std::filesystem::path& file, const fold_options& opts) 
     }
     std::vector<log_state> states;
     for (std::size_t i = 0; i < ranges.size(); ++i) {
-        states.emplace_back(i > 0);
+        states.emplace_back(i > 0, static_cast<std::size_t>(threads));  // deferred jobs merge on `threads` threads
         // The first range's state takes in all the others when they merge: room for all of it
         // now, so merging never moves the slots it already has.
         states.back().reserve(static_cast<std::size_t>(i == 0 ? last : ranges[i].last - ranges[i].after));
