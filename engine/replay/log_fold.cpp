@@ -12,6 +12,8 @@ namespace orbitmesh::engine::replay {
 
 namespace {
 
+constexpr int ranges_per_thread = 3;
+
 struct seq_range {
     std::int64_t after, last;
 };
@@ -39,10 +41,13 @@ log_state fold_log(const std::filesystem::path& file, const fold_options& opts) 
     const std::int64_t last = opts.until > 0 ? std::min(opts.until, bounds.last_seq) : bounds.last_seq;
     const int threads = thread_count(opts.threads);
     const bool pause = opts.at_pause && opts.pause_at > 0 && opts.pause_at < last;
+    // Three ranges per thread, taken in turn: a range of submits costs several times one of
+    // finishes, and a thread done early takes the next range instead of waiting.
+    const int parts = threads > 1 ? threads * ranges_per_thread : 1;
     std::vector<seq_range> ranges;
-    split(0, pause ? opts.pause_at : last, threads, opts.min_range, ranges);
+    split(0, pause ? opts.pause_at : last, parts, opts.min_range, ranges);
     const std::size_t pause_after = ranges.size();  // merged up to here: the state at pause_at
-    if (pause) split(opts.pause_at, last, threads, opts.min_range, ranges);
+    if (pause) split(opts.pause_at, last, parts, opts.min_range, ranges);
 
     if (opts.chain != nullptr) {
         std::vector<std::pair<std::int64_t, std::int64_t>> bounds_read;
