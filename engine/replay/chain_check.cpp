@@ -49,29 +49,39 @@ std::string checkpoint_name(const store::chain_checkpoint& c) {
 }  // namespace
 
 /// The newest stored hash of each stream a range has seen: one open-addressing probe per event,
-/// no node or string allocated per stream (names are kept in an arena).
+/// no node or string allocated per stream. A name that fits is kept in its head, so a lookup
+/// that found the head compares the name there instead of at another random place (an arena).
 class head_table {
 public:
     struct head {
-        std::string_view stream;
         std::int64_t version = 0;
         chain_hash hash{};
+        std::uint32_t size = 0;
+        const char* far = nullptr;  // the name when it does not fit in `near`
+        char near[44];              // job, run and agent streams: 40 to 42 characters
+        std::string_view stream() const { return {size <= sizeof near ? near : far, size}; }
     };
 
     void reserve(std::size_t streams) {
         heads_.reserve(streams);
         index_.reserve(streams);
     }
+    void prefetch(std::string_view stream) const noexcept { index_.prefetch(stream); }
     head* find(std::string_view stream) {
-        const auto i = index_.find(stream, [this](std::uint32_t k) { return heads_[k].stream; });
+        const auto i = index_.find(stream, [this](std::uint32_t k) { return heads_[k].stream(); });
         return i == slot_index::none ? nullptr : &heads_[i];
     }
     const head* find(std::string_view stream) const { return const_cast<head_table*>(this)->find(stream); }
     /// Records `h` as the stream's newest hash; `at` is what find() returned for it.
     void set(head* at, std::string_view stream, std::int64_t version, const chain_hash& h) {
         if (at == nullptr) {
-            heads_.push_back({names_.keep(stream), version, h});
-            index_.insert(heads_.back().stream, static_cast<std::uint32_t>(heads_.size() - 1));
+            head& fresh = heads_.emplace_back();
+            fresh.version = version;
+            fresh.hash = h;
+            fresh.size = static_cast<std::uint32_t>(stream.size());
+            if (stream.size() <= sizeof fresh.near) std::memcpy(fresh.near, stream.data(), stream.size());
+            else fresh.far = names_.keep(stream).data();
+            index_.insert(stream, static_cast<std::uint32_t>(heads_.size() - 1));
             return;
         }
         at->version = version;
@@ -182,6 +192,8 @@ void chain_check::prepare(store::log_chain chain, const std::vector<std::pair<st
     cursors_.clear();
     for (const auto& [after, last] : ranges) cursors_.push_back(std::make_unique<cursor>(chain_, after, last));
 }
+
+void chain_check::prefetch(std::size_t i, std::string_view stream) const noexcept { cursors_[i]->heads.prefetch(stream); }
 
 void chain_check::add(std::size_t i, const core::event_view& e, std::span<const std::uint8_t> hash,
                       std::span<const std::uint8_t> stored_data) {

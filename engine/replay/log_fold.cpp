@@ -70,6 +70,7 @@ log_state fold_log(const std::filesystem::path& file, const fold_options& opts) 
                     scan.range(ranges[i].after, ranges[i].last, [&s = states[i]](const core::event_view& e) { s.fold(e); });
                 else
                     scan.range(ranges[i].after, ranges[i].last, [&s = states[i], &scan, c = opts.chain, i](const core::event_view& e) {
+                        c->prefetch(i, e.stream);
                         s.fold(e);
                         c->add(i, e, scan.current_hash(), scan.current_stored_data());
                     });

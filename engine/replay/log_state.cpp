@@ -201,7 +201,10 @@ struct log_state::side {
 // The path of fold_job for a job the state has, with the side's counters and arena: it reads
 // the index and writes only the slots of this list's jobs.
 void log_state::fold_known_jobs(const std::vector<deferred>& list, side& out) {
-    for (const auto& d : list) {
+    constexpr std::size_t ahead = 8;  // index entries loading while earlier events fold
+    for (std::size_t k = 0; k < list.size(); ++k) {
+        if (k + ahead < list.size()) index_.prefetch(list[k + ahead].stream.substr(4));
+        const auto& d = list[k];
         const std::uint32_t i = slot_of(d.stream.substr(4));
         if (i == slot_index::none) {
             out.unknown.push_back(&d);
