@@ -67,6 +67,13 @@ public:
         index_.reserve(streams);
     }
     void prefetch(std::string_view stream) const noexcept { index_.prefetch(stream); }
+    void prefetch_head(std::string_view stream) const noexcept {
+        const auto i = index_.candidate(stream);
+        if (i == slot_index::none) return;
+        const auto* p = reinterpret_cast<const char*>(&heads_[i]);
+        __builtin_prefetch(p);
+        __builtin_prefetch(p + 64);
+    }
     head* find(std::string_view stream) {
         const auto i = index_.find(stream, [this](std::uint32_t k) { return heads_[k].stream(); });
         return i == slot_index::none ? nullptr : &heads_[i];
@@ -194,6 +201,7 @@ void chain_check::prepare(store::log_chain chain, const std::vector<std::pair<st
 }
 
 void chain_check::prefetch(std::size_t i, std::string_view stream) const noexcept { cursors_[i]->heads.prefetch(stream); }
+void chain_check::prefetch_head(std::size_t i, std::string_view stream) const noexcept { cursors_[i]->heads.prefetch_head(stream); }
 
 void chain_check::add(std::size_t i, const core::event_view& e, std::span<const std::uint8_t> hash,
                       std::span<const std::uint8_t> stored_data) {

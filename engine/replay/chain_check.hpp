@@ -54,6 +54,8 @@ public:
     /// Before the fold of an event of range `i`: starts loading its stream's head, so that cache
     /// miss overlaps the fold's own (each is a random place in a table of 100,000s of streams).
     void prefetch(std::size_t i, std::string_view stream) const noexcept;
+    /// After prefetch(): reads the index entry and starts loading the head itself.
+    void prefetch_head(std::size_t i, std::string_view stream) const noexcept;
     /// After every range is read. Events whose previous one is in an earlier range are checked
     /// on `threads` threads (each its own hasher); `scan` looks up what no range has seen.
     chain_result finish(store::event_scan& scan, std::size_t max_mismatches, int threads = 1);

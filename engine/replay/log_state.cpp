@@ -53,6 +53,19 @@ std::uint32_t log_state::slot_of(std::string_view id) const {
     return index_.find(id, [this](std::uint32_t i) { return jobs_[i].id; });
 }
 
+void log_state::prefetch(const core::event_view& e) const noexcept {
+    if (e.stream.size() > 4 && e.stream.compare(0, 4, "job-") == 0) index_.prefetch(e.stream.substr(4));
+}
+
+void log_state::prefetch_slot(const core::event_view& e) const noexcept {
+    if (e.stream.size() <= 4 || e.stream.compare(0, 4, "job-") != 0) return;
+    const auto i = index_.candidate(e.stream.substr(4));
+    if (i == slot_index::none) return;
+    const auto* p = reinterpret_cast<const char*>(&jobs_[i]);
+    __builtin_prefetch(p);
+    __builtin_prefetch(p + 64);
+}
+
 const job_slot* log_state::find_job(std::string_view id) const {
     const auto i = slot_of(id);
     return i == slot_index::none ? nullptr : &jobs_[i];

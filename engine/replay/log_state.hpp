@@ -64,6 +64,10 @@ public:
     void reserve(std::size_t expected);
     /// Folds one event (events arrive in seq order).
     void fold(const core::event_view& e);
+    /// Hints for fold(e), to call just before it with other lookups between: prefetch() starts
+    /// loading the job's index entry, prefetch_slot() reads it and starts loading the slot.
+    void prefetch(const core::event_view& e) const noexcept;
+    void prefetch_slot(const core::event_view& e) const noexcept;
     /// Adds the state of the range right after this one's. The events it deferred for jobs this
     /// state already has are folded on one thread per partition of `later` (each job's events
     /// are in one partition, and the threads touch only those jobs' slots); the rest after, on
