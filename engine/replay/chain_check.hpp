@@ -51,13 +51,21 @@ public:
     /// current_hash / current_stored_data); called by that range's thread only.
     void add(std::size_t i, const core::event_view& e, std::span<const std::uint8_t> hash,
              std::span<const std::uint8_t> stored_data);
-    /// After every range is read. `scan` looks up the hashes of events across range borders.
-    chain_result finish(store::event_scan& scan, std::size_t max_mismatches);
+    /// Before the fold of an event of range `i`: starts loading its stream's head, so that cache
+    /// miss overlaps the fold's own (each is a random place in a table of 100,000s of streams).
+    void prefetch(std::size_t i, std::string_view stream) const noexcept;
+    /// After prefetch(): reads the index entry and starts loading the head itself.
+    void prefetch_head(std::size_t i, std::string_view stream) const noexcept;
+    /// After every range is read. Events whose previous one is in an earlier range are checked
+    /// on `threads` threads (each its own hasher); `scan` looks up what no range has seen.
+    chain_result finish(store::event_scan& scan, std::size_t max_mismatches, int threads = 1);
 
 private:
     struct cursor;
-    /// The stored hash of `stream`'s event before `version`, for an event of range `range`.
-    store::chain_hash previous_hash(std::size_t range, std::string_view stream, std::int64_t version, store::event_scan& scan) const;
+    /// The stored hash of `stream`'s event before `version`, for an event of range `range`, from
+    /// the earlier ranges' heads; nullopt when they do not have it.
+    std::optional<store::chain_hash> previous_hash(std::size_t range, std::string_view stream, std::int64_t version) const;
+    void check_borders(store::event_scan& scan, int threads, std::vector<chain_mismatch>& out) const;
     store::log_chain chain_;
     std::vector<std::unique_ptr<cursor>> cursors_;
 };

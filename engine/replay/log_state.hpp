@@ -49,11 +49,13 @@ struct key_entry {
 /// Everything a replay rebuilds from a range of the log: jobs (in place, job_slot), agents,
 /// runs, registered workflows, idempotency keys, refused events and counts. A state for a range
 /// that does not start at the beginning (`deferring`) folds only streams that begin in it and
-/// keeps the other events for merge() into the state of the ranges before. Not thread-safe;
-/// one per thread, merged in seq order afterwards.
+/// keeps the other events for merge() into the state of the ranges before, sorted into
+/// `partitions` lists by job (see merge). Not thread-safe; one per thread, merged in seq order
+/// afterwards.
 class log_state {
 public:
-    explicit log_state(bool deferring = false) : deferring_(deferring) {}
+    explicit log_state(bool deferring = false, std::size_t partitions = 1)
+        : deferring_(deferring), deferred_jobs_(partitions == 0 ? 1 : partitions) {}
     log_state(log_state&&) = default;
     log_state& operator=(log_state&&) = default;
 
@@ -62,8 +64,17 @@ public:
     void reserve(std::size_t expected);
     /// Folds one event (events arrive in seq order).
     void fold(const core::event_view& e);
-    /// Adds the state of the range right after this one's.
+    /// Hints for fold(e), to call just before it with other lookups between: prefetch() starts
+    /// loading the job's index entry, prefetch_slot() reads it and starts loading the slot.
+    void prefetch(const core::event_view& e) const noexcept;
+    void prefetch_slot(const core::event_view& e) const noexcept;
+    /// Adds the state of the range right after this one's. The events it deferred for jobs this
+    /// state already has are folded on one thread per partition of `later` (each job's events
+    /// are in one partition, and the threads touch only those jobs' slots); the rest after, on
+    /// this thread, in seq order. The result equals folding both ranges in one pass.
     void merge(log_state&& later);
+    /// The deferral partition (of `partitions`) of a job's events, by its id.
+    static std::size_t partition_of(std::string_view job_id, std::size_t partitions) noexcept;
 
     const std::vector<job_slot>& jobs() const { return jobs_; }
     const job_slot* find_job(std::string_view id) const;
@@ -89,6 +100,9 @@ private:
         std::string_view stream, type;
         std::span<const std::uint8_t> data;
     };
+    struct side;
+    void fold_known_jobs(const std::vector<deferred>& list, side& out);
+    void fold_deferred(log_state& later);
     void fold_job(const core::event_view& e);
     void fold_other(const core::event_view& e, stream_kind k);
     bool defer(const core::event_view& e, bool known);
@@ -102,7 +116,8 @@ private:
     std::array<kind_stats, 5> kinds_{};  // by stream_kind: counted per event, so no map lookup
     std::vector<job_slot> jobs_;
     slot_index index_;
-    std::vector<deferred> deferred_;
+    std::vector<std::vector<deferred>> deferred_jobs_;  // by partition_of
+    std::vector<deferred> deferred_other_;              // agents and runs: few, folded on one thread
     std::set<std::string, std::less<>> other_streams_;
 };
 

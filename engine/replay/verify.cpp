@@ -214,7 +214,7 @@ verify_report verify_store(const std::filesystem::path& file, const verify_optio
     report.jobs_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
     report.jobs_cpu_seconds = process_cpu_seconds() - cpu1;
     store::event_scan events(file);
-    report.chain = chain.finish(events, opts.max_differences);
+    report.chain = chain.finish(events, opts.max_differences, threads);
     detail::check_agents(rows, state, found);
     detail::check_runs(rows, events, state, watermark, found);
     detail::check_keys(rows, state, watermark, found);

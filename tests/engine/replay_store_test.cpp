@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <future>
 #include <map>
+#include <set>
 
 #include "../store/temp_dir.hpp"
 #include "core/agent_machine.hpp"
@@ -274,4 +275,59 @@ TEST_CASE("replay verify: rows behind their events are lag after the snapshot, d
     CHECK(tampered.differences[0].object == "job " + job_id(2));
     CHECK(tampered.differences[0].field == "row");
     CHECK(tampered.differences[0].stored == "missing");
+}
+
+TEST_CASE("replay: events deferred to the merge fold on one thread per partition, as in one pass") {
+    temp_dir dir;
+    {
+        // Every job begins in the first range and ends in later ones (a burst of submits, as a
+        // busy hub writes it): nearly every later event is deferred to the merge.
+        log_writer w(dir);
+        w.agent("a1", core::agent_event::connected);
+        for (int i = 0; i < 300; ++i) w.job(job_id(i), core::job_event::submitted, spec(i));
+        for (int i = 0; i < 300; ++i) w.job(job_id(i), core::job_event::assigned, {{"attempt", 1}, {"agent_id", "a1"}, {"agent_name", "agent a1"}});
+        for (int i = 0; i < 300; ++i) w.job(job_id(i), core::job_event::started, {{"attempt", 1}});
+        for (int i = 0; i < 300; ++i)
+            w.job(job_id(i), core::job_event::finished, {{"attempt", 1}, {"state", "succeeded"}, {"exit_code", 0}, {"output", i}, {"error", ""}});
+        w.commit();
+    }
+    {
+        // Refused events in the deferred part: on jobs the first range has (folded by the
+        // partitions' threads) and on a job none has seen begin (folded after them, in order).
+        SQLite::Database db(dir / "orbitmesh.db", SQLite::OPEN_READWRITE);
+        for (int i : {3, 250, 7, 1, 299, 42})
+            db.exec("INSERT INTO events(stream, version, type, data, time) VALUES('job-" + job_id(i) +
+                    "', 99, 'job.started', x'81a7617474656d707401', 5)");
+        db.exec("INSERT INTO events(stream, version, type, data, time) VALUES('job-" + job_id(9999) +
+                "', 2, 'job.started', x'81a7617474656d707401', 5)");
+        db.exec("INSERT INTO events(stream, version, type, data, time) VALUES('job-" + job_id(8) +
+                "', 98, 'job.started', x'81a7617474656d707401', 5)");
+    }
+    std::set<std::size_t> parts;
+    for (int i = 0; i < 300; ++i) parts.insert(engine::replay::log_state::partition_of(job_id(i), 2));
+    CHECK(parts.size() == 2);  // the jobs spread over both partitions
+
+    auto refusals = [](const engine::replay::log_state& s) {
+        std::vector<std::string> out;
+        for (const auto& r : s.refused) out.push_back(std::to_string(r.seq) + " " + r.stream + " " + r.reason);
+        return out;
+    };
+    engine::replay::fold_options one;
+    one.threads = 1;
+    const auto whole = engine::replay::fold_log(dir / "orbitmesh.db", one);
+    REQUIRE(whole.refused_count == 8);
+    for (int threads : {2, 3}) {
+        for (std::int64_t range : {100, 400}) {
+            engine::replay::fold_options split;
+            split.threads = threads;
+            split.min_range = range;
+            INFO(threads << " threads, ranges of " << range << " events");
+            const auto s = engine::replay::fold_log(dir / "orbitmesh.db", split);
+            CHECK(fingerprint(s) == fingerprint(whole));
+            CHECK(refusals(s) == refusals(whole));
+            CHECK(s.first_seq == whole.first_seq);
+            CHECK(s.last_seq == whole.last_seq);
+            CHECK(s.kinds().at(engine::replay::stream_kind::job).events == whole.kinds().at(engine::replay::stream_kind::job).events);
+        }
+    }
 }
