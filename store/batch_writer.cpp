@@ -23,7 +23,6 @@ constexpr const char* insert_event_sql =
 constexpr const char* prev_hash_sql = "SELECT hash FROM events WHERE stream = ?1 AND version = ?2";
 constexpr const char* last_checkpoint_sql = "SELECT seq, hash FROM log_chain ORDER BY seq DESC LIMIT 1";
 constexpr const char* insert_checkpoint_sql = "INSERT INTO log_chain(seq, first_seq, hash) VALUES(?1, ?2, ?3)";
-constexpr std::size_t max_stream_heads = 65536;
 constexpr const char* upsert_job_sql =
     "INSERT INTO jobs(id, state, command, priority, attempt, agent_id, idempotency_key, created, updated, record,"
     " version) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
@@ -122,44 +121,39 @@ batch_writer::batch_writer(SQLite::Database& db, std::filesystem::path file)
 void batch_writer::begin_chain() {
     statement_scope scope(last_seq_);
     next_seq_ = (last_seq_.executeStep() ? last_seq_.getColumn(0).getInt64() : 0) + 1;
-    group_first_seq_ = next_seq_;
-    group_hashes_.clear();
+    chain_.begin(next_seq_);
 }
 
 // One checkpoint per commit group, chained onto the newest one: the head of the whole log.
 void batch_writer::write_checkpoint() {
-    if (group_hashes_.empty()) return;
+    if (!chain_.any()) return;
     chain_hash prev = zero_hash;
     {
         statement_scope scope(last_checkpoint_);
         if (last_checkpoint_.executeStep()) {
             const auto col = last_checkpoint_.getColumn(1);
-            if (col.getBytes() == static_cast<int>(prev.size()))
-                std::memcpy(prev.data(), col.getBlob(), prev.size());
+            prev = hash_of_cell(col.getBlob(), static_cast<std::size_t>(col.getBytes()));
         }
     }
     const std::int64_t last = next_seq_ - 1;
-    hasher_.begin_checkpoint(prev, group_first_seq_, last);
-    for (const auto& h : group_hashes_) hasher_.add(h);
-    const auto head = hasher_.finish();
+    const auto head = chain_.checkpoint(prev, last);
     statement_scope scope(insert_checkpoint_);
     insert_checkpoint_.bind(1, static_cast<std::int64_t>(last));
-    insert_checkpoint_.bind(2, static_cast<std::int64_t>(group_first_seq_));
+    insert_checkpoint_.bind(2, static_cast<std::int64_t>(chain_.first_seq()));
     insert_checkpoint_.bindNoCopy(3, head.data(), static_cast<int>(head.size()));
     insert_checkpoint_.exec();
 }
 
 chain_hash batch_writer::previous_hash(const core::event& e) {
     if (e.version <= 1) return zero_hash;
-    if (auto it = heads_.find(std::string_view(e.stream)); it != heads_.end() && it->second.version == e.version - 1)
-        return it->second.hash;
+    if (const auto* h = chain_.cached(e.stream, e.version - 1)) return *h;
     chain_hash prev = zero_hash;  // a stream begun before the chain existed: its events have no hash
     statement_scope scope(prev_hash_);
     prev_hash_.bindNoCopy(1, e.stream);
     prev_hash_.bind(2, static_cast<std::int64_t>(e.version - 1));
     if (prev_hash_.executeStep()) {
         const auto col = prev_hash_.getColumn(0);
-        if (col.getBytes() == static_cast<int>(prev.size())) std::memcpy(prev.data(), col.getBlob(), prev.size());
+        prev = hash_of_cell(col.getBlob(), static_cast<std::size_t>(col.getBytes()));
     }
     return prev;
 }
@@ -181,7 +175,7 @@ void batch_writer::write_group(std::span<const write_batch* const> group, std::v
         write_checkpoint();
         run(commit_);
     } catch (...) {
-        heads_.clear();  // they may name events that were rolled back
+        chain_.rolled_back();  // its heads may name events that were rolled back
         const auto failure = std::make_exception_ptr(
             sqlite::storage_error(file_, "committing " + std::to_string(group.size()) + " batch(es)"));
         rollback_quietly();
@@ -192,7 +186,7 @@ void batch_writer::write_group(std::span<const write_batch* const> group, std::v
 std::exception_ptr batch_writer::write_isolated(const write_batch& b, bool earlier_failed) {
     run(savepoint_);
     const auto seq_before = next_seq_;
-    const auto hashes_before = group_hashes_.size();
+    const auto hashes_before = chain_.mark();
     try {
         write(b, earlier_failed);
         run(release_);
@@ -205,8 +199,7 @@ std::exception_ptr batch_writer::write_isolated(const write_batch& b, bool earli
         run(rollback_to_);
         run(release_);
         next_seq_ = seq_before;
-        group_hashes_.resize(hashes_before);
-        heads_.clear();
+        chain_.rolled_back_to(hashes_before);
         return failure;
     }
 }
@@ -239,8 +232,8 @@ void batch_writer::insert_event(const core::event& e) {
         size = packed_.size();
     }
     const std::int64_t seq = next_seq_;
-    const auto hash = hasher_.event(previous_hash(e), seq, e.stream, e.version, e.type, e.time_ms,
-                                    {static_cast<const std::uint8_t*>(blob), size});
+    const auto hash = chain_.hash(previous_hash(e), seq, e.stream, e.version, e.type, e.time_ms,
+                                  {static_cast<const std::uint8_t*>(blob), size});
     statement_scope scope(insert_event_);
     insert_event_.bind(1, static_cast<std::int64_t>(seq));
     insert_event_.bindNoCopy(2, e.stream);
@@ -252,9 +245,7 @@ void batch_writer::insert_event(const core::event& e) {
     try {
         insert_event_.exec();
         ++next_seq_;
-        group_hashes_.push_back(hash);
-        if (heads_.size() >= max_stream_heads) heads_.clear();
-        heads_.insert_or_assign(e.stream, stream_head{e.version, hash});
+        chain_.written(e.stream, e.version, hash);
     } catch (const SQLite::Exception& err) {
         if (!is_constraint(err)) throw;
         throw core::error{core::error_kind::conflict,

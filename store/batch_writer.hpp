@@ -10,6 +10,7 @@
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Statement.h>
 
+#include "store/chain_log.hpp"
 #include "store/event_hash.hpp"
 #include "store/event_store.hpp"
 
@@ -53,13 +54,8 @@ private:
 
     // The tamper-evident log (store/event_hash.hpp). The writer gives events their seq itself
     // (the next after the log's last, read at BEGIN) so it can hash them before the INSERT.
-    chain_hasher hasher_;
+    chain_log chain_;
     std::int64_t next_seq_ = 1;
-    std::int64_t group_first_seq_ = 0;
-    std::vector<chain_hash> group_hashes_;  // this transaction's event hashes, in seq order
-    // The last hash of recently written streams, so most appends need no lookup; bounded, and
-    // dropped whenever a transaction or a batch rolls back.
-    stream_heads heads_;
 };
 
 }  // namespace orbitmesh::store

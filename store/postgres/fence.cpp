@@ -1,8 +1,8 @@
 #include "store/postgres/fence.hpp"
 
 #include <algorithm>
-#include <cstring>
 
+#include "store/chain_log.hpp"
 #include "store/postgres/connection.hpp"
 
 namespace orbitmesh::store::postgres {
@@ -137,11 +137,8 @@ void fence::prefetch(const std::vector<core::event>& events) {
         for (int i = 0; i < r.rows(); ++i) {
             std::string stream(r.text(i, 0));
             versions_[stream] = r.int64(i, 1);
-            if (const auto h = r.bytes(i, 2); h.size() == 32) {
-                stored_head& head = heads_[std::move(stream)];
-                head.version = r.int64(i, 1);
-                std::memcpy(head.hash.data(), h.data(), h.size());
-            }
+            const auto h = r.bytes(i, 2);  // NULL (written before the chain): zero_hash, as the writer chains it
+            heads_[std::move(stream)] = {r.int64(i, 1), hash_of_cell(h.data(), h.size())};
         }
     }
     if (!jobs.empty()) {

@@ -17,7 +17,6 @@ constexpr const char* insert_event_sql =
 constexpr const char* prev_hash_sql = "SELECT hash FROM events WHERE stream = $1 AND version = $2";
 constexpr const char* last_checkpoint_sql = "SELECT hash FROM log_chain ORDER BY seq DESC LIMIT 1";
 constexpr const char* insert_checkpoint_sql = "INSERT INTO log_chain(seq, first_seq, hash) VALUES($1, $2, $3)";
-constexpr std::size_t max_stream_heads = 65536;
 // Shared store: rows of several hubs race; the one that saw more of the job's stream wins.
 constexpr const char* upsert_job_fenced_sql =
     "INSERT INTO jobs(id, state, command, priority, attempt, agent_id, idempotency_key, created, updated, record,"
@@ -99,8 +98,7 @@ void writer::write_group(std::span<const write_batch* const> group, std::vector<
         db_.exec("SELECT pg_advisory_xact_lock(" + std::to_string(append_lock_key) + ")", "taking the append lock");
         next_seq_ = db_.query("SELECT coalesce(max(seq), 0) + 1 FROM events", {}, "reading the last seq").int64(0, 0);
         const auto first_seq = next_seq_;
-        group_first_seq_ = first_seq;
-        group_hashes_.clear();
+        chain_.begin(first_seq);
         if (fence_) fence_->begin();
         if (group.size() == 1) {
             write(*group.front(), false);
@@ -118,7 +116,7 @@ void writer::write_group(std::span<const write_batch* const> group, std::vector<
         db_.exec("COMMIT", "committing " + std::to_string(group.size()) + " batch(es)");
     } catch (...) {
         const auto failure = std::current_exception();
-        heads_.clear();  // they may name events that were rolled back
+        chain_.rolled_back();  // its heads may name events that were rolled back
         rollback_quietly();
         errors.assign(group.size(), failure);
     }
@@ -126,32 +124,30 @@ void writer::write_group(std::span<const write_batch* const> group, std::vector<
 
 // One checkpoint per commit, chained onto the newest: the head of the whole log (as SQLite's).
 void writer::write_checkpoint() {
-    if (group_hashes_.empty()) return;
+    if (!chain_.any()) return;
     chain_hash prev = zero_hash;
     const auto r = db_.run_prepared("last_checkpoint", {}, "reading the log's last checkpoint");
-    if (r.rows() > 0)
-        if (const auto h = r.bytes(0, 0); h.size() == prev.size()) std::memcpy(prev.data(), h.data(), prev.size());
-    hasher_.begin_checkpoint(prev, group_first_seq_, next_seq_ - 1);
-    for (const auto& h : group_hashes_) hasher_.add(h);
-    const auto head = hasher_.finish();
+    if (r.rows() > 0) {
+        const auto h = r.bytes(0, 0);
+        prev = hash_of_cell(h.data(), h.size());
+    }
+    const auto head = chain_.checkpoint(prev, next_seq_ - 1);
     params p;
-    p.int64(next_seq_ - 1).int64(group_first_seq_).binary(head.data(), head.size());
+    p.int64(next_seq_ - 1).int64(chain_.first_seq()).binary(head.data(), head.size());
     db_.run_prepared("insert_checkpoint", p, "writing the log's checkpoint");
 }
 
 chain_hash writer::previous_hash(const std::string& stream, std::int64_t version) {
     if (version <= 1) return zero_hash;
-    if (auto it = heads_.find(std::string_view(stream)); it != heads_.end() && it->second.version == version - 1)
-        return it->second.hash;
+    if (const auto* h = chain_.cached(stream, version - 1)) return *h;
     if (fence_)
         if (const auto* h = fence_->stored_hash(stream, version - 1)) return *h;
-    chain_hash prev = zero_hash;  // a stream begun before the chain existed: its events have no hash
     params p;
     p.text(stream).int64(version - 1);
     const auto r = db_.run_prepared("prev_hash", p, "reading the hash of the previous event of " + stream);
-    if (r.rows() > 0)
-        if (const auto h = r.bytes(0, 0); h.size() == prev.size()) std::memcpy(prev.data(), h.data(), prev.size());
-    return prev;
+    if (r.rows() == 0) return zero_hash;  // a stream begun before the chain existed: its events have no hash
+    const auto h = r.bytes(0, 0);
+    return hash_of_cell(h.data(), h.size());
 }
 
 // `job logs -f` on another hub than the one its agent is connected to: the jobs whose output
@@ -173,7 +169,7 @@ void writer::notify_logs(std::span<const write_batch* const> group, const std::v
 std::exception_ptr writer::write_isolated(const write_batch& b, bool earlier_failed) {
     db_.exec("SAVEPOINT batch", "starting a batch");
     const auto first_seq = next_seq_;
-    const auto hashes_before = group_hashes_.size();
+    const auto hashes_before = chain_.mark();
     try {
         write(b, earlier_failed);
         db_.exec("RELEASE batch", "finishing a batch");
@@ -184,8 +180,7 @@ std::exception_ptr writer::write_isolated(const write_batch& b, bool earlier_fai
         db_.exec("ROLLBACK TO batch", "rolling back a failed batch");
         db_.exec("RELEASE batch", "finishing a failed batch");
         next_seq_ = first_seq;  // the rolled-back events' seqs go to the next batch: no gaps
-        group_hashes_.resize(hashes_before);
-        heads_.clear();
+        chain_.rolled_back_to(hashes_before);
         if (fence_) fence_->begin();  // versions read or given since are rolled back too
         if (b.refused) b.refused->clear();
         return failure;
@@ -265,8 +260,8 @@ event_row writer::row_of(const core::event& e) {
 void writer::insert_event(const event_row& r) {
     const auto& e = *r.source;
     const auto prev = previous_hash(e.stream, r.version);
-    const auto hash = hasher_.event(prev, r.seq, e.stream, r.version, e.type, e.time_ms,
-                                    {static_cast<const std::uint8_t*>(r.data), r.size});
+    const auto hash = chain_.hash(prev, r.seq, e.stream, r.version, e.type, e.time_ms,
+                                  {static_cast<const std::uint8_t*>(r.data), r.size});
     params p;
     p.int64(r.seq).text(e.stream).int64(r.version).text(e.type).binary(r.data, r.size).int64(e.time_ms);
     p.text_or_null(hub_id_).binary(hash.data(), hash.size());
@@ -279,11 +274,7 @@ void writer::insert_event(const event_row& r) {
                               std::to_string(r.version) + " (event " + e.type +
                               "); someone else appended to it first, reload the stream and retry"};
     }
-    group_hashes_.push_back(hash);
-    if (heads_.size() >= max_stream_heads) heads_.clear();
-    auto& head = heads_[e.stream];
-    head.version = r.version;
-    head.hash = hash;
+    chain_.written(e.stream, r.version, hash);
 }
 
 void writer::upsert_job(const job_row& j) {

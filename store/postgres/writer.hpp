@@ -7,7 +7,7 @@
 #include <unordered_set>
 #include <vector>
 
-#include "store/event_hash.hpp"
+#include "store/chain_log.hpp"
 #include "store/event_store.hpp"
 #include "store/postgres/connection.hpp"
 #include "store/postgres/batch_guard.hpp"
@@ -64,11 +64,7 @@ private:
     std::unordered_set<std::string> refused_;  // the streams of the batch being written that were refused
     std::int64_t next_seq_ = 0;  // inside a transaction: the seq the next event gets
     std::vector<std::uint8_t> packed_;
-    // The tamper-evident log (store/event_hash.hpp), as the SQLite writer keeps it.
-    chain_hasher hasher_;
-    stream_heads heads_;  // the last hash this writer gave each stream
-    std::vector<chain_hash> group_hashes_;  // this transaction's events', in seq order
-    std::int64_t group_first_seq_ = 0;
+    chain_log chain_;  // the tamper-evident log, as the SQLite writer keeps it
 };
 
 }  // namespace orbitmesh::store::postgres
