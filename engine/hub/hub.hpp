@@ -179,6 +179,10 @@ private:
     /// Claims (store claim_jobs) the jobs of `choices` another hub queued, before assigning them;
     /// drops the choices another hub claimed (their jobs leave this queue for the claim's time).
     void claim_foreign(std::vector<assignment_choice>& choices);
+    /// A job another hub created, known here from now on (counted, its key remembered).
+    void keep_foreign(const std::string& id, core::job_record job);
+    /// Another hub's job joins this hub's queue after `delay_ms` if it is still pending then.
+    void queue_foreign_after(const std::string& id, std::int64_t delay_ms);
     /// Drops a job this hub created whose submission the store refused: it never existed.
     void forget_job(const std::string& id);
     /// A job created here was refused because `holder` holds its idempotency key: the holder
@@ -343,8 +347,8 @@ private:
     /// Shared store: jobs whose creation was refused for their idempotency key -> the job that
     /// holds it, for the replies of the commit that refused them (cleared after its callbacks).
     std::unordered_map<std::string, std::string> superseded_;
-    std::unordered_set<std::string> foreign_pending_;
-    std::uint64_t claims_won_ = 0, claims_lost_ = 0, refused_events_ = 0;  // shared store, for stats  // pending jobs another hub queued: claimed before assigned
+    std::unordered_set<std::string> foreign_pending_;  // pending jobs another hub queued: claimed before assigned
+    std::uint64_t claims_won_ = 0, claims_lost_ = 0, refused_events_ = 0;  // shared store, for stats
     std::unordered_map<std::string, core::job_record> unassigned_;  // jobs as they were before an uncommitted assignment
     std::uint64_t session_counter_ = 0;
 };

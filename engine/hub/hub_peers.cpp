@@ -72,18 +72,8 @@ void hub::fold_foreign(const core::event& e) {
         if (e.type != core::job_event::submitted) return;  // a job this hub never held: its row answers
         core::job_record fresh;
         core::apply(fresh, e);
-        ++total_jobs_;
-        ++state_counts_[static_cast<std::size_t>(fresh.state)];
-        auto& j = jobs_.emplace(id, std::move(fresh)).first->second;
-        if (!j.spec.idempotency_key.empty()) idempotency_[j.spec.idempotency_key] = {id, j.created_ms};
-        deadlines_->after(foreign_grace_ms, [this, id] {  // then dispatchable here when an agent matches
-            auto* k = find_job(id);
-            if (!k || k->state != core::job_state::pending) return;
-            foreign_pending_.insert(id);
-            dispatcher_.enqueue(*k);
-            schedule_dispatch();
-        });
-        return;
+        keep_foreign(id, std::move(fresh));
+        return queue_foreign_after(id, foreign_grace_ms);  // then dispatchable here when an agent matches
     }
     const core::job_record before = *job;
     try {
@@ -93,9 +83,23 @@ void hub::fold_foreign(const core::event& e) {
         return reload_job(id);
     }
     adopt(before, *job);
-    // Pending again by another hub's hand (requeued, retried): claimed before it is assigned here.
-    if (job->state == core::job_state::pending) foreign_pending_.insert(id);
-    else foreign_pending_.erase(id);
+}
+
+void hub::keep_foreign(const std::string& id, core::job_record job) {
+    ++total_jobs_;
+    ++state_counts_[static_cast<std::size_t>(job.state)];
+    auto& j = jobs_.emplace(id, std::move(job)).first->second;
+    if (!j.spec.idempotency_key.empty()) idempotency_[j.spec.idempotency_key] = {id, j.created_ms};
+}
+
+void hub::queue_foreign_after(const std::string& id, std::int64_t delay_ms) {
+    deadlines_->after(delay_ms, [this, id] {
+        auto* k = find_job(id);
+        if (!k || k->state != core::job_state::pending) return;
+        foreign_pending_.insert(id);
+        dispatcher_.enqueue(*k);
+        schedule_dispatch();
+    });
 }
 
 void hub::fold_foreign_agent(const core::event& e) {
@@ -145,15 +149,21 @@ void hub::reload_job(const std::string& id) {
     const core::job_record before = *job;
     *job = std::move(fresh);
     adopt(before, *job);
-    if (job->state == core::job_state::pending) foreign_pending_.insert(id);  // the log's: claimed before assigned here
 }
 
 void hub::adopt(const core::job_record& before, core::job_record& job) {
     const auto& id = job.id;
     --state_counts_[static_cast<std::size_t>(before.state)];
     ++state_counts_[static_cast<std::size_t>(job.state)];
-    if (job.state == core::job_state::pending) dispatcher_.enqueue(job);
-    else dispatcher_.remove(id);
+    // Pending by the log's hand (another hub's requeue or retry, or a reload): claimed before it
+    // is assigned here.
+    if (job.state == core::job_state::pending) {
+        dispatcher_.enqueue(job);
+        foreign_pending_.insert(id);
+    } else {
+        dispatcher_.remove(id);
+        foreign_pending_.erase(id);
+    }
     const bool same_attempt = in_flight(job) && job.agent_id == before.agent_id && job.attempt == before.attempt;
     if (in_flight(before) && !same_attempt) release_slot(before.agent_id, id);
     auto here = agents_.find(job.agent_id);
@@ -190,18 +200,11 @@ void hub::take_holder(const std::string& phantom, const std::string& holder) {
     const auto key = job->spec.idempotency_key;
     forget_job(phantom);
     superseded_[phantom] = holder;
-    if (!find_job(holder)) {  // committed with the key row, perhaps not folded here yet
-        auto fresh = job_from_log(holder);
-        if (fresh.version > 0) {
-            ++total_jobs_;
-            ++state_counts_[static_cast<std::size_t>(fresh.state)];
-            auto& j = jobs_.emplace(holder, std::move(fresh)).first->second;
-            if (j.state == core::job_state::pending) {
-                foreign_pending_.insert(holder);
-                dispatcher_.enqueue(j);
-            }
+    if (!find_job(holder))  // committed with the key row, perhaps not folded here yet
+        if (auto fresh = job_from_log(holder); fresh.version > 0) {
+            keep_foreign(holder, std::move(fresh));
+            queue_foreign_after(holder, 0);
         }
-    }
     if (auto* h = find_job(holder); h && !key.empty()) idempotency_[key] = {holder, h->created_ms};
     hub_log(core::log::level::info, "shared store: idempotency key \"" + key + "\" names job " + holder +
                                         " of another hub; job " + phantom + " was not created",
@@ -222,23 +225,17 @@ void hub::claim_foreign(std::vector<assignment_choice>& choices) {
     const std::unordered_set<std::string> claimed(got.begin(), got.end());
     claims_won_ += claimed.size();
     claims_lost_ += wanted.size() - claimed.size();
+    std::unordered_set<std::string> lost;
     for (const auto& id : wanted) {
         foreign_pending_.erase(id);
         if (claimed.count(id)) continue;
         // Another hub claimed it (or is claiming it right now): out of this queue; back in once
         // the claim could have run out, if the job is still pending then.
+        lost.insert(id);
         dispatcher_.remove(id);
-        deadlines_->after(claim_ms + 100, [this, id] {
-            auto* k = find_job(id);
-            if (!k || k->state != core::job_state::pending) return;
-            foreign_pending_.insert(id);
-            dispatcher_.enqueue(*k);
-            schedule_dispatch();
-        });
+        queue_foreign_after(id, claim_ms + 100);
     }
-    std::erase_if(choices, [&](const assignment_choice& c) {
-        return std::find(wanted.begin(), wanted.end(), c.job_id) != wanted.end() && !claimed.count(c.job_id);
-    });
+    std::erase_if(choices, [&](const assignment_choice& c) { return lost.count(c.job_id) != 0; });
 }
 
 void hub::handle_refused(const std::vector<store::refused_event>& refused) {

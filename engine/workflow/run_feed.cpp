@@ -1,5 +1,6 @@
 // Client events of a run (`GET /api/v1/runs/ID/events`) and requests held until something happens.
 #include <algorithm>
+#include <optional>
 
 #include "core/clock.hpp"
 #include "core/error.hpp"
@@ -28,6 +29,20 @@ core::json runner::feed_reply(const live_run& r, std::int64_t after) const {
     return {{"events", std::move(events)}, {"next", next}, {"state", core::to_json(r.rec)["state"]}, {"done", done}};
 }
 
+namespace {
+
+/// The waiter holding `token`, taken out of `ws`, if nothing answered it before its deadline.
+template <class Waiter>
+std::optional<Waiter> take_waiter(std::vector<Waiter>& ws, std::uint64_t token) {
+    auto it = std::find_if(ws.begin(), ws.end(), [&](const Waiter& w) { return w.token == token; });
+    if (it == ws.end()) return std::nullopt;
+    std::optional<Waiter> out(std::move(*it));
+    ws.erase(it);
+    return out;
+}
+
+}  // namespace
+
 void runner::hold(std::vector<waiter>& list, std::int64_t after, std::int64_t wait_ms, const std::string& run_id,
                   bool feed_wait, api_reply reply) {
     if (list.size() >= opts_.max_waiters) {
@@ -42,12 +57,8 @@ void runner::hold(std::vector<waiter>& list, std::int64_t after, std::int64_t wa
         auto self = weak.lock();
         auto* r = self ? self->find_live(run_id) : nullptr;
         if (!r) return;
-        auto& ws = feed_wait ? r->feed_waiters : r->end_waiters;
-        auto it = std::find_if(ws.begin(), ws.end(), [&](const waiter& w) { return w.token == token; });
-        if (it == ws.end()) return;
-        auto w = std::move(*it);
-        ws.erase(it);
-        w.reply(200, feed_wait ? self->feed_reply(*r, w.after) : core::to_json(r->rec));
+        auto w = take_waiter(feed_wait ? r->feed_waiters : r->end_waiters, token);
+        if (w) w->reply(200, feed_wait ? self->feed_reply(*r, w->after) : core::to_json(r->rec));
     });
 }
 
@@ -97,14 +108,11 @@ void runner::get_foreign_run(const std::string& id, std::int64_t wait_ms, api_re
         if (!self) return;
         auto it = self->foreign_waiters_.find(id);
         if (it == self->foreign_waiters_.end()) return;
-        auto& ws = it->second;
-        auto w = std::find_if(ws.begin(), ws.end(), [&](const waiter& x) { return x.token == token; });
-        if (w == ws.end()) return;
-        auto taken = std::move(*w);
-        ws.erase(w);
-        if (ws.empty()) self->foreign_waiters_.erase(it);
+        auto w = take_waiter(it->second, token);
+        if (it->second.empty()) self->foreign_waiters_.erase(it);
+        if (!w) return;
         auto now = self->foreign_record(id);
-        taken.reply(200, now ? *now : core::json{{"id", id}});
+        w->reply(200, now ? *now : core::json{{"id", id}});
     });
 }
 

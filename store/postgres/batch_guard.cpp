@@ -46,12 +46,13 @@ batch_guard::batch_guard(connection& db, std::string hub_id) : db_(db), hub_id_(
 }
 
 void batch_guard::check(const write_batch& b, std::unordered_set<std::string>& refused) {
-    if (!b.keys.empty()) check_keys(b, refused);
-    check_leases(b, refused);
+    const auto created = created_streams(b);
+    if (!b.keys.empty()) check_keys(b, created, refused);
+    check_leases(b, created, refused);
 }
 
-void batch_guard::check_keys(const write_batch& b, std::unordered_set<std::string>& refused) {
-    const auto created = created_streams(b);
+void batch_guard::check_keys(const write_batch& b, const std::unordered_set<std::string>& created,
+                             std::unordered_set<std::string>& refused) {
     std::vector<const idempotency_row*> claims;  // keys of what this batch creates (not rows of what exists)
     std::vector<std::string> kinds, keys;
     for (const auto& k : b.keys)
@@ -81,8 +82,8 @@ void batch_guard::check_keys(const write_batch& b, std::unordered_set<std::strin
     }
 }
 
-void batch_guard::check_leases(const write_batch& b, std::unordered_set<std::string>& refused) {
-    const auto created = created_streams(b);
+void batch_guard::check_leases(const write_batch& b, const std::unordered_set<std::string>& created,
+                               std::unordered_set<std::string>& refused) {
     std::map<std::string, std::string> first_type;  // run id -> the type of its first event here
     for (const auto& e : b.events)
         if (starts_with(e.stream, "run-") && !created.count(e.stream)) first_type.try_emplace(e.stream.substr(4), e.type);

@@ -21,8 +21,11 @@ public:
     void check(const write_batch& b, std::unordered_set<std::string>& refused);
 
 private:
-    void check_keys(const write_batch& b, std::unordered_set<std::string>& refused);
-    void check_leases(const write_batch& b, std::unordered_set<std::string>& refused);
+    // `created`: the streams `b` begins (a job.submitted, a run.started).
+    void check_keys(const write_batch& b, const std::unordered_set<std::string>& created,
+                    std::unordered_set<std::string>& refused);
+    void check_leases(const write_batch& b, const std::unordered_set<std::string>& created,
+                      std::unordered_set<std::string>& refused);
 
     connection& db_;
     std::string hub_id_;
